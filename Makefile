@@ -1,0 +1,121 @@
+# gureum build.
+#
+# Every folder src/<module>/ (but src/cmd) is one static library, build/lib/libgr_<module>.a.
+# A module describes itself in src/<module>/module.mk:
+#     <module>_DEPS := util            # modules it links against (transitively, in link order)
+#     <module>_LIBS := -ljansson       # system libraries
+# Every folder src/cmd/<binary>/ is one program, described in src/cmd/<binary>/build.mk:
+#     <binary>_MODULES := runtime util # modules it links, in link order
+# Unit tests: tests/unit/<module>/test_*.c, each linked with its module and that module's deps.
+# Fuzzers: fuzz/<module>_<name>.c (clang libFuzzer), linked with <module> and its deps.
+# Integration tests: tests/integration/**/*.sh, run as root by tests/run.sh.
+# SAN=1 builds everything into build-asan/ with AddressSanitizer + UBSan.
+
+CC       ?= cc
+BUILD    ?= build
+OPT      ?= -O2
+CFLAGS   ?=
+CFLAGS   += -std=gnu11 $(OPT) -g -Wall -Wextra -Werror -Wno-unused-parameter -Wno-format-truncation \
+            -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -Isrc -MMD -MP
+LDFLAGS  ?=
+
+ifeq ($(SAN),1)
+BUILD    := build-asan
+OPT      := -O1
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+ifeq ($(FUZZ),1)
+CC       := clang
+BUILD    := build-fuzz
+OPT      := -O1
+CFLAGS   += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -DGR_FUZZING=1
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+MODULES  := $(patsubst src/%/module.mk,%,$(wildcard src/*/module.mk))
+BINARIES := $(patsubst src/cmd/%/build.mk,%,$(wildcard src/cmd/*/build.mk))
+
+-include $(wildcard src/*/module.mk)
+-include $(wildcard src/cmd/*/build.mk)
+
+# libs_of(modules): archive paths of the modules, then their system libraries
+libpaths = $(foreach m,$(1),$(BUILD)/lib/libgr_$(m).a)
+syslibs  = $(sort $(foreach m,$(1),$($(m)_LIBS)))
+
+define MODULE_template
+$(1)_SRCS := $$(wildcard src/$(1)/*.c)
+$(1)_OBJS := $$(patsubst src/%.c,$(BUILD)/obj/%.o,$$($(1)_SRCS))
+$(BUILD)/lib/libgr_$(1).a: $$($(1)_OBJS)
+	@mkdir -p $$(dir $$@)
+	@rm -f $$@
+	$$(AR) rcs $$@ $$^
+.PHONY: module-$(1)
+module-$(1): $(BUILD)/lib/libgr_$(1).a
+$(1)_TESTS := $$(patsubst tests/unit/%.c,$(BUILD)/tests/%,$$(wildcard tests/unit/$(1)/test_*.c))
+$(BUILD)/tests/$(1)/%: tests/unit/$(1)/%.c $(BUILD)/lib/libgr_$(1).a $$(call libpaths,$$($(1)_DEPS))
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(CFLAGS) -Itests -o $$@ $$< $$(call libpaths,$(1) $$($(1)_DEPS)) $$(LDFLAGS) $$(call syslibs,$(1) $$($(1)_DEPS)) -lm -lpthread
+.PHONY: tests-$(1)
+tests-$(1): $$($(1)_TESTS)
+ALL_TESTS += $$($(1)_TESTS)
+endef
+
+define BINARY_template
+$(1)_SRCS := $$(wildcard src/cmd/$(1)/*.c)
+$(1)_OBJS := $$(patsubst src/%.c,$(BUILD)/obj/%.o,$$($(1)_SRCS))
+$(BUILD)/bin/$(1): $$($(1)_OBJS) $$(call libpaths,$$($(1)_MODULES))
+	@mkdir -p $$(dir $$@)
+	$$(CC) -o $$@ $$($(1)_OBJS) $$(call libpaths,$$($(1)_MODULES)) $$(LDFLAGS) $$(call syslibs,$$($(1)_MODULES)) -lm -lpthread
+.PHONY: bin-$(1)
+bin-$(1): $(BUILD)/bin/$(1)
+ALL_BINS += $(BUILD)/bin/$(1)
+endef
+
+$(foreach m,$(MODULES),$(eval $(call MODULE_template,$(m))))
+$(foreach b,$(BINARIES),$(eval $(call BINARY_template,$(b))))
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+FUZZERS := $(patsubst fuzz/%.c,build-fuzz/fuzz/%,$(wildcard fuzz/*.c))
+build-fuzz/fuzz/%: fuzz/%.c
+	@mkdir -p $(dir $@)
+	$(eval fm := $(firstword $(subst _, ,$*)))
+	$(MAKE) --no-print-directory FUZZ=1 build-fuzz/lib/libgr_$(fm).a $(foreach d,$($(fm)_DEPS),build-fuzz/lib/libgr_$(d).a)
+	clang -std=gnu11 -O1 -g -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $< \
+	  $(foreach d,$(fm) $($(fm)_DEPS),build-fuzz/lib/libgr_$(d).a) $(call syslibs,$(fm) $($(fm)_DEPS)) -lm -lpthread
+
+.DEFAULT_GOAL := all
+.PHONY: all deps run test test-unit test-asan fuzz bench clean
+all: $(ALL_BINS) $(ALL_TESTS)
+
+deps:
+	@scripts/deps.sh
+
+# `make run`: install what is missing, build, start the main job.
+run: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/run.sh
+
+# `make test`: install, build (plain and sanitized), run every test, fuzz briefly.
+test: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory SAN=1 all
+	@$(MAKE) --no-print-directory fuzz-build
+	@tests/run.sh
+
+test-unit: all
+	@tests/run.sh --unit-only
+
+fuzz-build: $(FUZZERS)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/bench.sh
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find build build-asan build-fuzz -name '*.d' 2>/dev/null)

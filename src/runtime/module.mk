@@ -1,0 +1,2 @@
+runtime_DEPS := util
+runtime_LIBS := -ljansson -lseccomp -lcap

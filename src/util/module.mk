@@ -1,0 +1,2 @@
+util_DEPS :=
+util_LIBS :=
