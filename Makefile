@@ -27,6 +27,7 @@ LDFLAGS  += -fsanitize=address,undefined
 endif
 ifeq ($(FUZZ),1)
 CC       := clang
+CFLAGS   += -Wno-unknown-warning-option
 BUILD    := build-fuzz
 OPT      := -O1
 CFLAGS   += -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -DGR_FUZZING=1
