@@ -1,0 +1,125 @@
+/*
+ * driver.h - the instance driver table: what the control layer asks of a
+ * per-host back-end (containers on our runtime, QEMU VMs).
+ *
+ * A driver is a `struct gr_driver_ops` chosen once per instance by its type
+ * ("container", "vm").  The control layer owns the instance record (store)
+ * and the state machine; a driver only does the host work and never touches
+ * the store or the API.  Every op returns < 0 and fills err on failure and
+ * must leave no half-made host state behind (rollback inside the op).  Ops
+ * are called from API worker threads, never concurrently for one instance
+ * (control holds the instance's lock), but concurrently for different ones.
+ *
+ * Life of an instance, as seen by a driver:
+ *   define   make the user layer (thin clone of the master + per-instance config)
+ *   start    make the run layer if missing, boot; returns the main pid
+ *   stop     graceful stop (SIGTERM then SIGKILL after timeout), remove the
+ *            runtime object; an ephemeral instance also loses its run layer
+ *   kill     send a signal, nothing else
+ *   cleanup  after a crash or an exit seen by the daemon: remove whatever of
+ *            the runtime object is left (stopped container, mounts, cgroup)
+ *            so that start can run again; ephemeral drops the run layer
+ *   delete   remove everything (must be stopped/cleaned first; force kills)
+ *   state    what is really on the host: absent/created/running/stopped, pid
+ * Optional ops may be NULL (the API then answers 501/EOPNOTSUPP).
+ */
+#ifndef GR_AGENT_DRIVER_H
+#define GR_AGENT_DRIVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "util/error.h"
+
+/* Per-host settings every driver gets (owned by the daemon, read-only). */
+struct gr_agent {
+	const char *state_dir;      /* e.g. /var/lib/gureum: instances/<name>/ live here */
+	const char *run_dir;        /* e.g. /run/gureum: runtime roots, sockets */
+	const char *rt_root;        /* container runtime state root (<run_dir>/oci) */
+	const char *image_root;     /* image module root (<state_dir>/images) */
+	const char *cgroup_prefix;  /* cgroup parent for instances, e.g. "gureum" */
+	void *image;                /* the image module handle (struct gr_image *), may be NULL */
+};
+
+/* What a driver needs to know about one instance (owned by the caller). */
+struct gr_inst_spec {
+	const char *name;           /* validated: [a-z0-9][a-z0-9-]{0,62} */
+	const char *type;           /* "container" or "vm" */
+	const char *image;          /* master image name */
+	const char *dir;            /* <state_dir>/instances/<name>: driver's private folder */
+	double cpu;                 /* CPUs (0 = no limit) */
+	uint64_t memory;            /* bytes (0 = no limit) */
+	int64_t pids;               /* max processes (0 = no limit) */
+	char **env;                 /* "K=V", NULL-terminated, may be NULL */
+	char **cmd;                 /* command override, NULL = image default (/bin/sh) */
+	bool ephemeral;             /* drop the run layer on stop */
+	const char *extra_json;     /* driver-specific options as JSON text, may be NULL */
+};
+
+enum gr_drv_status { GR_DRV_ABSENT, GR_DRV_CREATED, GR_DRV_RUNNING, GR_DRV_STOPPED };
+
+struct gr_drv_state {
+	enum gr_drv_status status;
+	pid_t pid;                  /* main process when running, else 0 */
+};
+
+struct gr_drv_stats {
+	uint64_t cpu_ns;            /* cumulative CPU time */
+	uint64_t memory_bytes;      /* current memory use */
+	uint64_t memory_limit;      /* 0 = none */
+	uint64_t pids;              /* current number of tasks */
+};
+
+/* exec: run cmd inside the instance.  Each of stdin/out/err is an fd owned by
+ * the caller (-1 = /dev/null).  tty: allocate a terminal (then out gets both
+ * streams and in is the terminal input).  Waits for the process. */
+struct gr_exec_req {
+	char **cmd;                 /* NULL-terminated, at least one */
+	char **env;                 /* "K=V" added to the defaults, may be NULL */
+	const char *cwd;            /* NULL = "/" */
+	bool tty;
+	int fd_in, fd_out, fd_err;
+};
+
+struct gr_driver_ops {
+	const char *name;
+	int (*define)(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err);
+	int (*start)(const struct gr_agent *a, const struct gr_inst_spec *s, pid_t *pid, gr_error_t *err);
+	int (*stop)(const struct gr_agent *a, const struct gr_inst_spec *s, int timeout_s, bool force,
+		    gr_error_t *err);
+	int (*kill)(const struct gr_agent *a, const struct gr_inst_spec *s, int sig, gr_error_t *err);
+	int (*cleanup)(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err);
+	int (*delete)(const struct gr_agent *a, const struct gr_inst_spec *s, bool force, gr_error_t *err);
+	int (*state)(const struct gr_agent *a, const struct gr_inst_spec *s, struct gr_drv_state *out,
+		     gr_error_t *err);
+	/* optional */
+	int (*exec)(const struct gr_agent *a, const struct gr_inst_spec *s, const struct gr_exec_req *req,
+		    int *exit_status, gr_error_t *err);
+	/* console: a path the daemon reads the instance's console output from
+	 * (malloc'd); input, when supported, is written to *in_path (may be NULL). */
+	int (*console)(const struct gr_agent *a, const struct gr_inst_spec *s, char **out_path,
+		       char **in_path, gr_error_t *err);
+	/* live resource change; only the fields that differ from old are applied */
+	int (*update)(const struct gr_agent *a, const struct gr_inst_spec *old,
+		      const struct gr_inst_spec *s, gr_error_t *err);
+	int (*stats)(const struct gr_agent *a, const struct gr_inst_spec *s, struct gr_drv_stats *out,
+		     gr_error_t *err);
+	int (*snapshot_create)(const struct gr_agent *a, const struct gr_inst_spec *s, const char *snap,
+			       gr_error_t *err);
+	int (*snapshot_restore)(const struct gr_agent *a, const struct gr_inst_spec *s, const char *snap,
+				gr_error_t *err);
+	int (*snapshot_delete)(const struct gr_agent *a, const struct gr_inst_spec *s, const char *snap,
+			       gr_error_t *err);
+};
+
+extern const struct gr_driver_ops gr_driver_container;
+/* Defined by src/agent/driver_vm.c when the VM driver is built (weak here). */
+extern const struct gr_driver_ops gr_driver_vm __attribute__((weak));
+
+/* The driver for a type name ("container", "vm"); NULL when unknown/not built. */
+const struct gr_driver_ops *gr_driver_lookup(const char *type);
+
+/* Log file of an instance's main process output: <dir>/console.log (malloc'd). */
+char *gr_inst_log_path(const struct gr_inst_spec *s);
+
+#endif

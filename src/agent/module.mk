@@ -1,0 +1,2 @@
+agent_DEPS := image runtime util
+agent_LIBS := -ljansson
