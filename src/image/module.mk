@@ -1,0 +1,2 @@
+image_DEPS := util
+image_LIBS := -larchive -lcrypto -ljansson
