@@ -1,0 +1,2 @@
+store_DEPS := util
+store_LIBS := -lsqlite3 -ljansson

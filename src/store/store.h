@@ -1,0 +1,296 @@
+/*
+ * store.h - gureum's state store (seeds' VMDB): one interface, pluggable back-ends.
+ *
+ * The model is etcd v3's, so a cluster back-end (etcd 3.4 via its JSON gateway)
+ * can sit behind the same calls later:
+ *   - keys are NUL-free strings ("/gureum/instances/web1"), values opaque bytes
+ *     (the daemon stores JSON documents; records.c has json_t helpers);
+ *   - one global revision counter; every write transaction that changes
+ *     something bumps it by exactly one, and every key carries create_revision,
+ *     mod_revision, version (number of puts since creation) and an optional lease;
+ *   - a transaction compares keys (version, create/mod revision, value, lease)
+ *     and then runs either its success or its failure operations, atomically;
+ *   - leases have a TTL; an expired or revoked lease deletes its keys (in one
+ *     revision, with DELETE events);
+ *   - a change feed returns PUT/DELETE events from a given revision (inclusive),
+ *     until compacted away.
+ *
+ * Back-ends: "sqlite:///abs/path.db[?options]" (the embedded default, sqlite.c)
+ * and, later, "etcd://host:port,..." (gr_store_open reports ENOTSUP today).
+ *
+ * Return values: functions return -1 and fill err on failure (docs/ERRORS.md).
+ * A failed compare is NOT an error: conditional calls return 1 when they were
+ * applied and 0 when the compare failed (err untouched).  gr_store_get returns
+ * 1 found / 0 absent.  Store errors map to errno codes: EAGAIN (database busy
+ * or locked past the busy timeout: retry later), ENOMEM (SQLite ran out of
+ * memory), EROFS (read-only store), ENOSPC/EIO (disk), EIO (corrupt file),
+ * ENOENT (missing lease, or missing file with create=0), EINVAL (bad key,
+ * argument or URL), EMSGSIZE (value too big), ESTALE (revision compacted),
+ * ENOTSUP (back-end not available).  A failed call leaves nothing half-written.
+ *
+ * Thread-safety: a struct gr_store may be shared by any number of threads; every
+ * call takes the store's internal mutex (calls are serialized).  Results handed
+ * out (struct gr_kv, lists, events) are owned by the caller and free of any
+ * link to the store.  Not fork-safe: a child process opens its own store.
+ */
+#ifndef GR_STORE_STORE_H
+#define GR_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "util/error.h"
+
+#define GR_STORE_KEY_MAX 1024             /* bytes, without the NUL */
+#define GR_STORE_VALUE_MAX (1024 * 1024)  /* bytes (etcd's default limit is 1.5 MiB) */
+
+struct gr_store; /* opaque */
+
+/* One key-value pair with its etcd-style metadata.  key and value are malloc'd;
+ * value is followed by a NUL byte not counted in value_len (JSON/text can be
+ * used as a C string).  Free the members with gr_kv_clear(). */
+struct gr_kv {
+	char *key;
+	char *value;
+	size_t value_len;
+	int64_t create_revision;  /* revision of the put that created the key */
+	int64_t mod_revision;     /* revision of the last put (or of the delete, in events) */
+	int64_t version;          /* puts since creation, 1 after the first; 0 in DELETE events */
+	int64_t lease;            /* lease id, 0 = none */
+};
+void gr_kv_clear(struct gr_kv *kv);
+
+struct gr_kv_list {
+	struct gr_kv *kvs;
+	size_t n;
+	bool more;                /* more keys matched than the limit allowed */
+	int64_t revision;         /* store revision the list was read at */
+};
+void gr_kv_list_clear(struct gr_kv_list *l);
+
+/* ---- transactions -------------------------------------------------------- */
+
+enum gr_store_cmp_target {
+	GR_CMP_VERSION,           /* number: 0 when the key does not exist */
+	GR_CMP_CREATE_REVISION,   /* number: 0 when the key does not exist */
+	GR_CMP_MOD_REVISION,      /* number: 0 when the key does not exist */
+	GR_CMP_LEASE,             /* number: 0 when no lease / no key */
+	GR_CMP_VALUE,             /* bytes: a missing key compares false, whatever the op */
+};
+enum gr_store_cmp_op { GR_CMP_EQUAL, GR_CMP_NOT_EQUAL, GR_CMP_LESS, GR_CMP_GREATER };
+
+struct gr_store_cmp {
+	const char *key;
+	enum gr_store_cmp_target target;
+	enum gr_store_cmp_op op;
+	int64_t number;           /* for VERSION, *_REVISION, LEASE */
+	const void *value;        /* for VALUE (memcmp order, then length) */
+	size_t value_len;
+};
+
+enum gr_store_op_type { GR_OP_PUT, GR_OP_DELETE };
+
+struct gr_store_op {
+	enum gr_store_op_type type;
+	const char *key;
+	const void *value;        /* PUT */
+	size_t value_len;         /* PUT */
+	int64_t lease;            /* PUT: attach to this lease (must exist), 0 = none */
+	bool prefix;              /* DELETE: every key starting with key */
+};
+
+struct gr_store_txn {
+	const struct gr_store_cmp *cmps;
+	size_t n_cmps;
+	const struct gr_store_op *success;  /* run when every compare holds */
+	size_t n_success;
+	const struct gr_store_op *failure;  /* run otherwise */
+	size_t n_failure;
+};
+
+struct gr_store_txn_result {
+	bool succeeded;           /* every compare held (the success branch ran) */
+	int64_t revision;         /* store revision after the txn */
+	int64_t deleted;          /* keys removed by the branch that ran */
+};
+
+/* ---- change feed ---------------------------------------------------------- */
+
+enum gr_store_event_type { GR_EV_PUT, GR_EV_DELETE };
+
+struct gr_store_event {
+	enum gr_store_event_type type;
+	struct gr_kv kv;          /* for DELETE: key, mod_revision = revision of the delete,
+	                             create_revision/version/lease 0, empty value */
+};
+
+struct gr_store_events {
+	struct gr_store_event *events;  /* ordered by revision, then by order within the txn */
+	size_t n;
+	bool more;                /* limit reached; ask again from last revision (+0) */
+	int64_t revision;         /* store revision when read: next call may start at revision+1 */
+	int64_t compact_revision; /* events before this revision are gone */
+};
+void gr_store_events_clear(struct gr_store_events *ev);
+
+/* ---- leases ------------------------------------------------------------- */
+
+struct gr_store_lease_info {
+	int64_t id;
+	int64_t ttl;              /* granted TTL, seconds */
+	int64_t remaining_ms;     /* until expiry (>= 0) */
+};
+
+/* ---- opening -------------------------------------------------------------- */
+
+/* Clock in milliseconds (wall clock by default; lease expiry is stored as an
+ * absolute time so it survives restarts).  Tests may inject their own. */
+typedef int64_t (*gr_store_clock_fn)(void *ctx);
+
+struct gr_store_options {
+	gr_store_clock_fn clock;  /* NULL = CLOCK_REALTIME in ms */
+	void *clock_ctx;
+};
+
+/*
+ * Open a store by URL.
+ *   sqlite:///var/lib/gureum/state.db?busy_timeout=5000&synchronous=full&mode=rwc
+ *     busy_timeout  ms to wait for another connection's lock (default 5000)
+ *     synchronous   full (default: a reported commit survives power loss) | normal
+ *     mode          rwc (default, create if missing) | rw (must exist) | ro (read-only)
+ *   etcd://host:port[,host:port...]  -> -1, ENOTSUP (not built yet)
+ * opts may be NULL.  The file is created (0600) with the current schema, or an
+ * older schema is migrated in one transaction.  On open, live leases are
+ * refreshed to their full TTL (as etcd does on leader change), so a daemon that
+ * was down does not find every lease expired.  *out is owned by the caller.
+ */
+int gr_store_open(const char *url, const struct gr_store_options *opts, struct gr_store **out,
+		  gr_error_t *err);
+/* Close and free; NULL is allowed.  Subscriber fds are closed too. */
+void gr_store_close(struct gr_store *s);
+/* Back-end name ("sqlite"). */
+const char *gr_store_backend(const struct gr_store *s);
+
+/* ---- reads ------------------------------------------------------------------ */
+
+/* Current store revision (0 for an empty, never-written store). */
+int gr_store_revision(struct gr_store *s, int64_t *rev, gr_error_t *err);
+/* 1 and *out filled (caller frees with gr_kv_clear) / 0 when absent / -1 error. */
+int gr_store_get(struct gr_store *s, const char *key, struct gr_kv *out, gr_error_t *err);
+/* Keys starting with prefix ("" = all), sorted by key (bytewise), at most limit
+ * (0 = no limit).  start_after (NULL = from the start) pages: only keys > it.
+ * keys_only leaves value NULL.  out is owned by the caller (gr_kv_list_clear). */
+struct gr_store_range {
+	const char *prefix;
+	const char *start_after;
+	size_t limit;
+	bool keys_only;
+};
+int gr_store_range(struct gr_store *s, const struct gr_store_range *r, struct gr_kv_list *out,
+		   gr_error_t *err);
+/* Shorthand: range over prefix with a limit. */
+int gr_store_list(struct gr_store *s, const char *prefix, size_t limit, struct gr_kv_list *out,
+		  gr_error_t *err);
+
+/* ---- writes ----------------------------------------------------------------- */
+
+/* The general form.  Returns 0 (see res->succeeded) or -1 on error, in which
+ * case nothing was applied.  A PUT naming a missing lease is an error (ENOENT). */
+int gr_store_txn(struct gr_store *s, const struct gr_store_txn *txn,
+		 struct gr_store_txn_result *res, gr_error_t *err);
+
+/* Convenience, all atomic.  rev (may be NULL) receives the store revision after
+ * the call (the new key's mod_revision when it was applied). */
+int gr_store_put(struct gr_store *s, const char *key, const void *value, size_t len,
+		 int64_t lease, int64_t *rev, gr_error_t *err);
+/* Put only if key's mod_revision == mod_revision (0 = key must not exist).
+ * 1 applied / 0 compare failed / -1 error. */
+int gr_store_put_if(struct gr_store *s, const char *key, const void *value, size_t len,
+		    int64_t lease, int64_t mod_revision, int64_t *rev, gr_error_t *err);
+/* Put only if key does not exist.  1 created / 0 exists / -1 error. */
+int gr_store_create(struct gr_store *s, const char *key, const void *value, size_t len,
+		    int64_t lease, int64_t *rev, gr_error_t *err);
+/* 1 deleted / 0 absent / -1 error. */
+int gr_store_delete(struct gr_store *s, const char *key, int64_t *rev, gr_error_t *err);
+/* Delete only if key's mod_revision == mod_revision.  1 deleted / 0 compare
+ * failed or absent / -1 error. */
+int gr_store_delete_if(struct gr_store *s, const char *key, int64_t mod_revision, int64_t *rev,
+		       gr_error_t *err);
+/* Delete every key under prefix; *deleted (may be NULL) gets the count. */
+int gr_store_delete_prefix(struct gr_store *s, const char *prefix, int64_t *deleted,
+			   int64_t *rev, gr_error_t *err);
+
+/* ---- leases ----------------------------------------------------------------- */
+
+/* Grant a lease of ttl seconds (>= 1).  *id: in 0 = pick one, else the wanted
+ * id (EEXIST if taken); out the lease id. */
+int gr_store_lease_grant(struct gr_store *s, int64_t ttl, int64_t *id, gr_error_t *err);
+/* Renew to the full TTL.  ENOENT when the lease expired or never existed. */
+int gr_store_lease_keepalive(struct gr_store *s, int64_t id, struct gr_store_lease_info *info,
+			     gr_error_t *err);
+/* Revoke: delete the lease and its keys now (one revision).  ENOENT if unknown. */
+int gr_store_lease_revoke(struct gr_store *s, int64_t id, gr_error_t *err);
+/* TTL left.  ENOENT if unknown or expired. */
+int gr_store_lease_info(struct gr_store *s, int64_t id, struct gr_store_lease_info *info,
+			gr_error_t *err);
+/* Expire every lease whose time has come (deleting its keys) and notify
+ * subscribers of commits made by other connections.  The daemon calls it from
+ * a timer (about once a second); every other call also expires lazily first.
+ * Returns the number of leases expired, or -1. */
+int gr_store_tick(struct gr_store *s, gr_error_t *err);
+
+/* ---- change feed ------------------------------------------------------------- */
+
+/* Events with revision >= from_rev whose key starts with prefix ("" = all), at
+ * most limit (0 = no limit; a revision is never split), in order.  from_rev 0
+ * means "from the oldest kept".  ESTALE (with out->compact_revision set) when
+ * from_rev < the compact revision: the caller must re-read with a range and
+ * continue from its revision + 1. */
+int gr_store_changes_since(struct gr_store *s, int64_t from_rev, const char *prefix, size_t limit,
+			   struct gr_store_events *out, gr_error_t *err);
+/* Forget events older than rev (rev <= current revision). */
+int gr_store_compact(struct gr_store *s, int64_t rev, gr_error_t *err);
+
+/* A new eventfd (O_NONBLOCK|O_CLOEXEC) that becomes readable after each commit
+ * through this handle (and, via gr_store_tick, by other connections).  Put it in
+ * the daemon's poll loop; after it fires, gr_store_subscriber_drain() it and call
+ * gr_store_changes_since().  The store owns the fd: release it with
+ * gr_store_unsubscribe() (or gr_store_close). */
+int gr_store_subscribe(struct gr_store *s, gr_error_t *err);
+void gr_store_subscriber_drain(int fd);
+void gr_store_unsubscribe(struct gr_store *s, int fd);
+
+/* ---- back-end interface ---------------------------------------------------------
+ * A back-end implements these on its own state (`be`); store.c validates
+ * arguments, takes the mutex, then calls them.  Conventions are the public
+ * calls' (return < 0 and fill err).  Each call first expires due leases. */
+struct gr_store_ops {
+	const char *scheme;  /* "sqlite" */
+	/* location: the URL after "scheme://" (e.g. "/var/lib/gureum/state.db?mode=ro") */
+	int (*open)(const char *location, gr_store_clock_fn clock, void *clock_ctx, void **be,
+		    gr_error_t *err);
+	void (*close)(void *be);
+	int (*revision)(void *be, int64_t *rev, gr_error_t *err);
+	int (*get)(void *be, const char *key, struct gr_kv *out, gr_error_t *err);
+	int (*range)(void *be, const struct gr_store_range *r, struct gr_kv_list *out,
+		     gr_error_t *err);
+	int (*txn)(void *be, const struct gr_store_txn *txn, struct gr_store_txn_result *res,
+		   gr_error_t *err);
+	int (*lease_grant)(void *be, int64_t ttl, int64_t *id, gr_error_t *err);
+	int (*lease_keepalive)(void *be, int64_t id, struct gr_store_lease_info *info,
+			       gr_error_t *err);
+	int (*lease_revoke)(void *be, int64_t id, gr_error_t *err);
+	int (*lease_info)(void *be, int64_t id, struct gr_store_lease_info *info, gr_error_t *err);
+	/* *external_change: another connection committed since the last tick. */
+	int (*tick)(void *be, bool *external_change, gr_error_t *err);
+	int (*changes_since)(void *be, int64_t from_rev, const char *prefix, size_t limit,
+			     struct gr_store_events *out, gr_error_t *err);
+	int (*compact)(void *be, int64_t rev, gr_error_t *err);
+	/* Commits made through this handle so far (lazy lease expiry included):
+	 * store.c wakes subscribers when a call changed it. */
+	uint64_t (*commits)(void *be);
+};
+
+extern const struct gr_store_ops gr__store_sqlite_ops;
+
+#endif
