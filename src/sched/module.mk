@@ -1,0 +1,2 @@
+sched_DEPS := util
+sched_LIBS :=

@@ -1,0 +1,317 @@
+/*
+ * sched.h - the scheduler: pure placement and rebalancing policies over a
+ * cluster snapshot (docs/SCHEDULER.md).
+ *
+ * A snapshot holds hosts (capacity, overcommit, state, labels, power curve)
+ * and instances (resource request, host, utilisation history).  It keeps
+ * per-host aggregates (allocated CPU/memory, current CPU use, instance count)
+ * up to date incrementally as decisions are applied, so one decision costs one
+ * pass over the hosts at most.  Nothing here does I/O or keeps globals: the
+ * same snapshot, request and seed give the same decision in the daemon, the
+ * simulator and the tests.  A snapshot is not thread-safe; one thread at a time.
+ *
+ * Units: CPU in MIPS (host capacity = cores x mips_per_core; a request asks
+ * vcpus x mips_per_vcpu; containers that think in shares use 1000 MIPS per
+ * core), memory in MiB, utilisation as a fraction 0..1 of the requested CPU.
+ * Host "load" = current CPU use / physical CPU capacity (may exceed 1 with
+ * overcommit).  Indices of hosts and instances are stable for the snapshot's
+ * life (an instance slot is reused only after gr_sched_remove()).
+ */
+#ifndef GR_SCHED_SCHED_H
+#define GR_SCHED_SCHED_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "util/error.h"
+
+/* ---- power model (shared with the simulator) ------------------------- */
+
+#define GR_POWER_STEPS 11 /* 0 %, 10 %, ..., 100 % CPU utilisation */
+
+/* Watts drawn at 0..100 % CPU utilisation in 10 % steps; linear in between
+ * (the SPECpower-based model of CloudSim / Beloglazov & Buyya 2012). */
+struct gr_power_model {
+	const char *name;            /* static string or NULL */
+	double watts[GR_POWER_STEPS];
+};
+
+/* Power at utilisation u (clamped to [0,1]), linearly interpolated. */
+double gr_power_at(const struct gr_power_model *m, double u);
+/* Check watts are finite, >= 0 and non-decreasing; names the step at fault. */
+int gr_power_model_check(const struct gr_power_model *m, gr_error_t *err);
+/* Built-in curves: "hp-ml110-g4" (Xeon 3040), "hp-ml110-g5" (Xeon 3075),
+ * "linear-250" (175 W idle .. 250 W, the Beloglazov 2010 linear model).
+ * Returns NULL for an unknown name. */
+const struct gr_power_model *gr_power_model_by_name(const char *name);
+
+/* ---- deterministic PRNG (xoshiro256**, seeded by splitmix64) --------- */
+
+struct gr_sched_rng {
+	uint64_t s[4];
+};
+void gr_sched_rng_seed(struct gr_sched_rng *r, uint64_t seed);
+uint64_t gr_sched_rng_next(struct gr_sched_rng *r);
+double gr_sched_rng_double(struct gr_sched_rng *r);            /* [0, 1) */
+uint64_t gr_sched_rng_below(struct gr_sched_rng *r, uint64_t n); /* [0, n), n > 0 */
+
+/* ---- hosts ------------------------------------------------------------ */
+
+enum gr_sched_host_state {
+	GR_SCHED_HOST_UP = 0,
+	GR_SCHED_HOST_MAINTENANCE, /* takes nothing new; instances stay */
+	GR_SCHED_HOST_DOWN,        /* takes nothing; its instances need a new home */
+	GR_SCHED_HOST_DRAINING,    /* takes nothing new; rebalancing moves its instances away */
+};
+const char *gr_sched_host_state_name(enum gr_sched_host_state st);
+/* "up", "maintenance", "down", "draining" -> state; -1 if unknown. */
+int gr_sched_host_state_parse(const char *s);
+
+#define GR_SCHED_MAX_LABELS 64 /* distinct "key=value" labels per snapshot */
+
+struct gr_sched_host {
+	/* Configuration: filled by the caller for gr_sched_add_host(), which
+	 * copies strings, labels, neighbours and the power curve. */
+	const char *name;
+	uint32_t cores;
+	double mips_per_core;
+	uint64_t mem_mib;
+	double cpu_overcommit; /* allocatable CPU = cores*mips*ratio; 0 = snapshot default */
+	double mem_overcommit; /* allocatable memory = mem*ratio; 0 = snapshot default */
+	enum gr_sched_host_state state;
+	const char *const *labels; /* "key=value" strings */
+	size_t n_labels;
+	const struct gr_power_model *power; /* NULL: no power curve (stored: owned copy) */
+	const int *neighbours; /* host indices this host knows (local/diffusive);
+				  NULL = the ring: +-radius around its index (stored: owned copy) */
+	size_t n_neighbours;
+
+	/* Maintained by the snapshot (read-only for callers). */
+	uint64_t label_bits;   /* bit i = snapshot label i */
+	double cpu_cap;        /* cores*mips*cpu_overcommit */
+	double cpu_phys;       /* cores*mips */
+	double mem_cap;        /* mem*mem_overcommit */
+	double cpu_alloc;      /* sum of placed requests, MIPS */
+	double mem_alloc;      /* sum of placed requests, MiB */
+	double cpu_used;       /* sum of requested MIPS x current utilisation */
+	uint32_t n_instances;
+	int *members;          /* instance indices placed here (unordered) */
+	uint32_t members_cap;
+};
+
+/* ---- instances and requests ------------------------------------------ */
+
+enum gr_sched_rule_kind { GR_SCHED_AFFINITY = 0, GR_SCHED_ANTI_AFFINITY };
+enum gr_sched_rule_target { GR_SCHED_TARGET_INSTANCE = 0, GR_SCHED_TARGET_GROUP };
+
+/* Affinity: share a host with the named instance (or with at least one
+ * placed member of the group; vacuous while none is placed).
+ * Anti-affinity: share no host with it (or with any member of the group;
+ * naming the request's own group spreads the group one per host). */
+struct gr_sched_rule {
+	enum gr_sched_rule_kind kind;
+	enum gr_sched_rule_target target;
+	const char *name;
+};
+
+struct gr_sched_request {
+	const char *name;        /* instance name, unique in the snapshot; NULL = anonymous */
+	const char *group;       /* NULL = none */
+	uint32_t vcpus;          /* >= 1 */
+	double mips_per_vcpu;    /* > 0; must fit one host core */
+	uint64_t mem_mib;        /* >= 1 */
+	const char *const *labels; /* host must carry every "key=value" */
+	size_t n_labels;
+	const struct gr_sched_rule *rules;
+	size_t n_rules;
+	const char *pinned_host; /* static policy: this host (else a stable hash of name) */
+	const double *util;      /* utilisation history, oldest first; NULL = assume 1.0 */
+	size_t n_util;
+};
+
+struct gr_sched_instance {
+	char *name;              /* owned; NULL = anonymous */
+	int group;               /* snapshot group id, -1 = none */
+	uint32_t vcpus;
+	double mips_per_vcpu;
+	double cpu;              /* vcpus * mips_per_vcpu */
+	uint64_t mem_mib;
+	uint64_t need_labels;    /* label bits the host must carry */
+	struct gr_sched_rule *rules; /* owned copies (names owned) */
+	size_t n_rules;
+	bool pinned;             /* placed by static pin: rebalancing never moves it */
+	bool live;               /* slot in use */
+	int host;                /* host index, -1 = not placed */
+	uint32_t host_pos;       /* position in the host's members[] */
+	uint32_t group_pos;      /* position in the group's members */
+	double *util;            /* owned history ring, oldest first (see gr_sched_util_*) */
+	size_t n_util, util_cap;
+	double util_now;         /* last sample, 1.0 when none */
+};
+
+/* ---- snapshot --------------------------------------------------------- */
+
+struct gr_sched_params {
+	double cpu_overcommit;     /* default for hosts that give 0; default 1.0 */
+	double mem_overcommit;     /* default 1.0 */
+	double overload;           /* load above which a host is overloaded; default 0.8 */
+	double min_gain;           /* hysteresis: smallest net gain worth a move; default 0.05 */
+	double mig_bandwidth_mib_s;/* migration cost model: seconds = mem / bandwidth; default 125 */
+	double mig_cost_per_s;     /* gain units a second of migration costs; default 0.002 */
+	uint32_t neighbour_radius; /* ring neighbourhood when a host lists none; default 2 */
+	uint32_t max_moves;        /* migrations proposed per rebalance; default 64 */
+	size_t util_window;        /* utilisation samples kept per instance; default 64 */
+};
+
+struct gr_sched_group;   /* internal */
+struct gr_sched_names;   /* internal */
+struct gr_sched_scratch; /* internal */
+
+struct gr_sched_snapshot {
+	struct gr_sched_host *hosts;
+	size_t n_hosts, hosts_cap;
+	struct gr_sched_instance *instances;
+	size_t n_instances, instances_cap; /* n_instances counts slots, live or not */
+	size_t n_live;
+	struct gr_sched_params params;
+	uint32_t rr_cursor;        /* next arrival host for round-robin / diffusive / local */
+	struct gr_sched_rng rng;
+	char *labels[GR_SCHED_MAX_LABELS];
+	size_t n_labels;
+	/* internal */
+	struct gr_sched_group *groups;
+	size_t n_groups, groups_cap;
+	struct gr_sched_names *names;
+	int *free_slots;
+	size_t n_free, free_cap;
+	struct gr_sched_scratch *scratch;
+};
+
+/* New empty snapshot with default params and the PRNG seeded with seed.
+ * Free with gr_sched_snapshot_free(). */
+struct gr_sched_snapshot *gr_sched_snapshot_new(uint64_t seed);
+void gr_sched_snapshot_free(struct gr_sched_snapshot *s);
+/* Add a host (copies what it points to); returns its index or < 0 (bad field,
+ * duplicate name, more than GR_SCHED_MAX_LABELS labels). */
+int gr_sched_add_host(struct gr_sched_snapshot *s, const struct gr_sched_host *h, gr_error_t *err);
+/* Host index by name, -1 if none. */
+int gr_sched_host_find(const struct gr_sched_snapshot *s, const char *name);
+int gr_sched_set_host_state(struct gr_sched_snapshot *s, int host, enum gr_sched_host_state st,
+			    gr_error_t *err);
+/* Instance index by name, -1 if none (anonymous instances cannot be found). */
+int gr_sched_instance_find(const struct gr_sched_snapshot *s, const char *name);
+/* Host power curve or NULL. */
+const struct gr_power_model *gr_sched_host_power(const struct gr_sched_snapshot *s, int host);
+/* Current load of a host: cpu_used / cpu_phys. */
+static inline double gr_sched_host_load(const struct gr_sched_host *h)
+{
+	return h->cpu_used / h->cpu_phys;
+}
+/* Append a utilisation sample (0..1, clamped) to an instance; keeps the last
+ * params.util_window samples and updates its host's cpu_used. */
+void gr_sched_util_push(struct gr_sched_snapshot *s, int inst, double u);
+/* Sample i of the instance's history, 0 = oldest kept. */
+double gr_sched_util_get(const struct gr_sched_instance *in, size_t i);
+
+/* ---- decisions ----------------------------------------------------------- */
+
+enum gr_sched_reject {
+	GR_SCHED_REJ_MAINTENANCE = 0,
+	GR_SCHED_REJ_DOWN,
+	GR_SCHED_REJ_DRAINING,
+	GR_SCHED_REJ_LABELS,
+	GR_SCHED_REJ_ANTI_AFFINITY,
+	GR_SCHED_REJ_AFFINITY,
+	GR_SCHED_REJ_CORES,    /* a vCPU is faster than a core, or more vCPUs than cores */
+	GR_SCHED_REJ_CPU,
+	GR_SCHED_REJ_MEMORY,
+	GR_SCHED_REJ_POWER,    /* policy needs a power curve */
+	GR_SCHED_REJ_OVERLOAD, /* would be overloaded after placement (local) */
+	GR_SCHED_REJ__COUNT
+};
+
+#define GR_SCHED_REASON_MAX 320
+
+struct gr_sched_decision {
+	int host;                 /* chosen host index, -1 = not placed */
+	double score;             /* policy's figure for the chosen host (lower was better) */
+	uint32_t considered;      /* hosts examined */
+	uint32_t rejected[GR_SCHED_REJ__COUNT]; /* hosts each filter rejected */
+	int arrival;              /* diffusive/local: host the request arrived at, else -1 */
+	bool set_cursor;          /* gr_sched_apply() moves rr_cursor to cursor_after */
+	uint32_t cursor_after;
+	char reason[GR_SCHED_REASON_MAX]; /* why this host, or why nothing */
+};
+
+struct gr_sched_migration {
+	int instance;
+	int from, to;
+	double gain;      /* policy's load gain before cost */
+	double cost;      /* migration cost in gain units */
+	char reason[200];
+};
+
+struct gr_sched_plan {
+	struct gr_sched_migration *moves;
+	size_t n, cap;
+};
+void gr_sched_plan_free(struct gr_sched_plan *p);
+
+/* ---- policies ----------------------------------------------------------- */
+
+#define GR_SCHED_POLICY_DECREASING 0x1 /* batch order: largest CPU request first */
+#define GR_SCHED_POLICY_NEEDS_POWER 0x2
+
+struct gr_sched_policy_ops {
+	const char *name;
+	const char *summary;
+	unsigned flags;
+	/* Decide for one request; does not change the snapshot's visible state
+	 * (only gr_sched_apply() does).  0 with d filled (placed or not), < 0 on
+	 * bad input. */
+	int (*place)(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
+		     struct gr_sched_decision *d, gr_error_t *err);
+	/* Propose migrations into plan (not applied); NULL = placement only. */
+	int (*rebalance)(const struct gr_sched_snapshot *s, struct gr_sched_plan *plan,
+			 gr_error_t *err);
+};
+
+/* Policy by name ("static", "round-robin", "least-instances", "shortest-queue",
+ * "diffusive", "local", "global", "best-fit", "pabfd"); NULL if unknown. */
+const struct gr_sched_policy_ops *gr_sched_policy_by_name(const char *name);
+/* NULL-terminated table of every policy. */
+extern const struct gr_sched_policy_ops *const gr_sched_policies[];
+
+/* Validate req and ask the policy.  Returns 0 with d filled, < 0 on bad
+ * request (err names the field) or unusable policy. */
+int gr_sched_place(const struct gr_sched_snapshot *s, const struct gr_sched_policy_ops *p,
+		   const struct gr_sched_request *req, struct gr_sched_decision *d, gr_error_t *err);
+/* Record a placed decision: creates the instance from req on d->host (or, if
+ * req->name names an unplaced instance, places that one), updates the host
+ * aggregates and the round-robin cursor.  Returns the instance index or < 0
+ * (decision not placed, host no longer fits, name already placed). */
+int gr_sched_apply(struct gr_sched_snapshot *s, const struct gr_sched_request *req,
+		   const struct gr_sched_decision *d, gr_error_t *err);
+/* Place a batch in the policy's order (DECREASING: by CPU request, stable),
+ * applying each placed decision.  d[i] answers req[i].  Returns how many were
+ * placed, or < 0 on bad input (nothing after the bad request is applied). */
+int gr_sched_place_all(struct gr_sched_snapshot *s, const struct gr_sched_policy_ops *p,
+		       const struct gr_sched_request *req, size_t n, struct gr_sched_decision *d,
+		       gr_error_t *err);
+/* Unplace an instance and free its slot. */
+int gr_sched_remove(struct gr_sched_snapshot *s, int inst, gr_error_t *err);
+/* Move an instance (checks the target's state and capacity). */
+int gr_sched_migrate(struct gr_sched_snapshot *s, int inst, int to, gr_error_t *err);
+/* Ask the policy for migrations (plan is reset first). */
+int gr_sched_rebalance(const struct gr_sched_snapshot *s, const struct gr_sched_policy_ops *p,
+		       struct gr_sched_plan *plan, gr_error_t *err);
+/* Apply every move of a plan in order; stops at the first that no longer fits. */
+int gr_sched_apply_plan(struct gr_sched_snapshot *s, const struct gr_sched_plan *plan,
+			gr_error_t *err);
+
+/* Would instance inst fit on host h (state, labels, rules, capacity), as if
+ * it were not placed where it is?  Fills *why with the filter that rejects. */
+bool gr_sched_instance_fits(const struct gr_sched_snapshot *s, int inst, int h,
+			    enum gr_sched_reject *why);
+
+#endif
