@@ -70,33 +70,33 @@ int gr_sched_host_state_parse(const char *s);
 #define GR_SCHED_MAX_LABELS 64 /* distinct "key=value" labels per snapshot */
 
 struct gr_sched_host {
-	/* Configuration: filled by the caller for gr_sched_add_host(), which
-	 * copies strings, labels, neighbours and the power curve. */
-	const char *name;
-	uint32_t cores;
-	double mips_per_core;
-	uint64_t mem_mib;
-	double cpu_overcommit; /* allocatable CPU = cores*mips*ratio; 0 = snapshot default */
-	double mem_overcommit; /* allocatable memory = mem*ratio; 0 = snapshot default */
-	enum gr_sched_host_state state;
-	const char *const *labels; /* "key=value" strings */
-	size_t n_labels;
-	const struct gr_power_model *power; /* NULL: no power curve (stored: owned copy) */
-	const int *neighbours; /* host indices this host knows (local/diffusive);
-				  NULL = the ring: +-radius around its index (stored: owned copy) */
-	size_t n_neighbours;
-
-	/* Maintained by the snapshot (read-only for callers). */
+	/* Fields marked (c) are configuration, filled by the caller for
+	 * gr_sched_add_host(), which copies what they point to; the others are
+	 * maintained by the snapshot and read-only for callers.  The fields the
+	 * filters read on every decision come first (one cache line). */
+	enum gr_sched_host_state state; /* (c) change with gr_sched_set_host_state() */
+	uint32_t cores;        /* (c) */
+	uint32_t n_instances;
+	uint32_t members_cap;
 	uint64_t label_bits;   /* bit i = snapshot label i */
-	double cpu_cap;        /* cores*mips*cpu_overcommit */
-	double cpu_phys;       /* cores*mips */
-	double mem_cap;        /* mem*mem_overcommit */
+	double cpu_cap;        /* cores*mips*cpu_overcommit, MIPS */
 	double cpu_alloc;      /* sum of placed requests, MIPS */
+	double mem_cap;        /* mem*mem_overcommit, MiB */
 	double mem_alloc;      /* sum of placed requests, MiB */
 	double cpu_used;       /* sum of requested MIPS x current utilisation */
-	uint32_t n_instances;
+	double mips_per_core;  /* (c) */
+	double cpu_phys;       /* cores*mips */
+	uint64_t mem_mib;      /* (c) */
+	double cpu_overcommit; /* (c) 0 = snapshot default */
+	double mem_overcommit; /* (c) 0 = snapshot default */
+	const char *name;      /* (c) unique */
+	const char *const *labels; /* (c) "key=value" strings */
+	size_t n_labels;       /* (c) */
+	const struct gr_power_model *power; /* (c) NULL: no power curve */
+	const int *neighbours; /* (c) host indices this host knows (local, diffusive);
+				  NULL = the ring of +-params.neighbour_radius around its index */
+	size_t n_neighbours;   /* (c) */
 	int *members;          /* instance indices placed here (unordered) */
-	uint32_t members_cap;
 };
 
 /* ---- instances and requests ------------------------------------------ */
