@@ -47,7 +47,7 @@ struct gr_image_ctx {
 	const char *layers_dir;       /* per-instance layers; created on demand */
 	gr_image_in_use_fn in_use;    /* optional; delete also refuses while a layer uses it */
 	void *in_use_ud;
-	const char *mirror;           /* optional debootstrap mirror; NULL = from apt sources */
+	const char *mirror;           /* optional debootstrap "URL [SUITE]"; NULL = from apt sources */
 };
 
 struct gr_image_info {
