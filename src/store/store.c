@@ -1,0 +1,452 @@
+/*
+ * store.c - the store's front door: URL -> back-end, argument checks, the
+ * mutex that serializes every call, commit notification (eventfd subscribers)
+ * and the convenience writes built on gr_store_txn().
+ *
+ * Invariants: every public call validates its arguments before the back-end
+ * sees them (keys: 1..GR_STORE_KEY_MAX bytes; values <= GR_STORE_VALUE_MAX), and
+ * holds s->lock while calling the back-end, so back-ends need no locking of
+ * their own.  Subscribers are woken after any call that committed (the
+ * back-end's commit counter moved) and after a tick that saw another
+ * connection's commit.
+ */
+#include "store/store.h"
+#include "util/alloc.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+struct gr_store {
+	const struct gr_store_ops *ops;
+	void *be;
+	pthread_mutex_t lock;
+	int *subs;       /* subscriber eventfds */
+	size_t n_subs;
+};
+
+static const struct gr_store_ops *const backends[] = { &gr__store_sqlite_ops };
+
+void gr_kv_clear(struct gr_kv *kv)
+{
+	if (!kv)
+		return;
+	free(kv->key);
+	free(kv->value);
+	memset(kv, 0, sizeof *kv);
+}
+
+void gr_kv_list_clear(struct gr_kv_list *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n; i++)
+		gr_kv_clear(&l->kvs[i]);
+	free(l->kvs);
+	memset(l, 0, sizeof *l);
+}
+
+void gr_store_events_clear(struct gr_store_events *ev)
+{
+	if (!ev)
+		return;
+	for (size_t i = 0; i < ev->n; i++)
+		gr_kv_clear(&ev->events[i].kv);
+	free(ev->events);
+	memset(ev, 0, sizeof *ev);
+}
+
+/* ---- open / close ------------------------------------------------------------ */
+
+int gr_store_open(const char *url, const struct gr_store_options *opts, struct gr_store **out,
+		  gr_error_t *err)
+{
+	*out = NULL;
+	if (!url || !*url)
+		return gr_error_set(err, EINVAL, "store URL is empty (want sqlite:///path/state.db)");
+	const char *sep = strstr(url, "://");
+	if (!sep)
+		return gr_error_set(err, EINVAL, "store URL '%s': missing scheme (want sqlite:///path/state.db)",
+				    url);
+	size_t slen = (size_t)(sep - url);
+	const char *location = sep + 3;
+	if (slen == 4 && !strncmp(url, "etcd", 4))
+		return gr_error_set(err, ENOTSUP,
+				    "store URL '%s': the etcd back-end is not built yet; use sqlite:///path/state.db",
+				    url);
+	const struct gr_store_ops *ops = NULL;
+	for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
+		if (strlen(backends[i]->scheme) == slen && !strncmp(url, backends[i]->scheme, slen))
+			ops = backends[i];
+	if (!ops)
+		return gr_error_set(err, EINVAL, "store URL '%s': unknown scheme '%.*s' (known: sqlite, etcd)",
+				    url, (int)slen, url);
+	void *be = NULL;
+	if (ops->open(location, opts ? opts->clock : NULL, opts ? opts->clock_ctx : NULL, &be, err) < 0)
+		return gr_error_prefix(err, "opening store %s", url);
+	struct gr_store *s = xcalloc(1, sizeof *s);
+	s->ops = ops;
+	s->be = be;
+	pthread_mutex_init(&s->lock, NULL);
+	*out = s;
+	return 0;
+}
+
+void gr_store_close(struct gr_store *s)
+{
+	if (!s)
+		return;
+	s->ops->close(s->be);
+	for (size_t i = 0; i < s->n_subs; i++)
+		close(s->subs[i]);
+	free(s->subs);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+const char *gr_store_backend(const struct gr_store *s)
+{
+	return s->ops->scheme;
+}
+
+/* ---- locking and notification ------------------------------------------------ */
+
+static void notify_locked(struct gr_store *s)
+{
+	uint64_t one = 1;
+	for (size_t i = 0; i < s->n_subs; i++) {
+		/* EAGAIN means the counter is saturated: it is readable anyway. */
+		ssize_t r = write(s->subs[i], &one, sizeof one);
+		(void)r;
+	}
+}
+
+/* Run `call` under the lock; wake subscribers if it committed. */
+#define LOCKED(s, call)                                                         \
+	({                                                                      \
+		pthread_mutex_lock(&(s)->lock);                                 \
+		uint64_t c0__ = (s)->ops->commits((s)->be);                     \
+		int r__ = (call);                                               \
+		if ((s)->ops->commits((s)->be) != c0__)                         \
+			notify_locked(s);                                       \
+		pthread_mutex_unlock(&(s)->lock);                               \
+		r__;                                                            \
+	})
+
+int gr_store_subscribe(struct gr_store *s, gr_error_t *err)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (fd < 0)
+		return gr_error_sys(err, "store subscriber eventfd");
+	pthread_mutex_lock(&s->lock);
+	s->subs = xrealloc(s->subs, (s->n_subs + 1) * sizeof *s->subs);
+	s->subs[s->n_subs++] = fd;
+	pthread_mutex_unlock(&s->lock);
+	return fd;
+}
+
+void gr_store_subscriber_drain(int fd)
+{
+	uint64_t v;
+	ssize_t r = read(fd, &v, sizeof v);
+	(void)r;
+}
+
+void gr_store_unsubscribe(struct gr_store *s, int fd)
+{
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->n_subs; i++) {
+		if (s->subs[i] == fd) {
+			close(fd);
+			s->subs[i] = s->subs[--s->n_subs];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* ---- argument checks --------------------------------------------------------- */
+
+static int check_key(const char *key, const char *what, gr_error_t *err)
+{
+	if (!key || !*key)
+		return gr_error_set(err, EINVAL, "%s: key is empty", what);
+	size_t n = strnlen(key, GR_STORE_KEY_MAX + 1);
+	if (n > GR_STORE_KEY_MAX)
+		return gr_error_set(err, ENAMETOOLONG, "%s: key '%.40s...' is longer than %d bytes", what,
+				    key, GR_STORE_KEY_MAX);
+	return 0;
+}
+
+static int check_prefix(const char *prefix, const char *what, gr_error_t *err)
+{
+	if (prefix && strnlen(prefix, GR_STORE_KEY_MAX + 1) > GR_STORE_KEY_MAX)
+		return gr_error_set(err, ENAMETOOLONG, "%s: prefix is longer than %d bytes", what,
+				    GR_STORE_KEY_MAX);
+	return 0;
+}
+
+/* Like etcd, one branch may not touch a key twice (a put and a delete range
+ * covering it included): the result would depend on op order. */
+static bool op_covers(const struct gr_store_op *a, const struct gr_store_op *b)
+{
+	bool a_range = a->type == GR_OP_DELETE && a->prefix;
+	if (a_range)
+		return !strncmp(b->key, a->key, strlen(a->key));
+	bool b_range = b->type == GR_OP_DELETE && b->prefix;
+	return !b_range && !strcmp(a->key, b->key);
+}
+
+static int check_overlap(const struct gr_store_op *ops, size_t n, const char *branch,
+			 gr_error_t *err)
+{
+	for (size_t j = 1; j < n; j++)
+		for (size_t i = 0; i < j; i++)
+			if (ops[i].key && ops[j].key &&
+			    (op_covers(&ops[i], &ops[j]) || op_covers(&ops[j], &ops[i])))
+				return gr_error_set(err, EINVAL, "txn %s[%zu] on %s%s overlaps %s[%zu] on %s%s "
+						    "(a branch may touch a key once)", branch, j, ops[j].key,
+						    ops[j].prefix ? "*" : "", branch, i, ops[i].key,
+						    ops[i].prefix ? "*" : "");
+	return 0;
+}
+
+static int check_txn(const struct gr_store_txn *t, gr_error_t *err)
+{
+	if ((t->n_cmps && !t->cmps) || (t->n_success && !t->success) || (t->n_failure && !t->failure))
+		return gr_error_set(err, EINVAL, "txn: NULL array with a non-zero count");
+	char what[64];
+	for (size_t i = 0; i < t->n_cmps; i++) {
+		const struct gr_store_cmp *c = &t->cmps[i];
+		snprintf(what, sizeof what, "txn compare[%zu]", i);
+		if (check_key(c->key, what, err) < 0)
+			return -1;
+		if ((unsigned)c->target > GR_CMP_VALUE || (unsigned)c->op > GR_CMP_GREATER)
+			return gr_error_set(err, EINVAL, "%s: bad target or operator", what);
+		if (c->target == GR_CMP_VALUE && c->value_len && !c->value)
+			return gr_error_set(err, EINVAL, "%s: NULL value with value_len %zu", what,
+					    c->value_len);
+	}
+	for (int branch = 0; branch < 2; branch++) {
+		const struct gr_store_op *ops = branch ? t->failure : t->success;
+		size_t n = branch ? t->n_failure : t->n_success;
+		if (check_overlap(ops, n, branch ? "failure" : "success", err) < 0)
+			return -1;
+		for (size_t i = 0; i < n; i++) {
+			const struct gr_store_op *o = &ops[i];
+			snprintf(what, sizeof what, "txn %s[%zu]", branch ? "failure" : "success", i);
+			if (o->type == GR_OP_DELETE && o->prefix) {
+				if (!o->key || check_prefix(o->key, what, err) < 0)
+					return o->key ? -1 : gr_error_set(err, EINVAL, "%s: NULL prefix", what);
+				continue;
+			}
+			if (check_key(o->key, what, err) < 0)
+				return -1;
+			if (o->type == GR_OP_PUT) {
+				if (o->value_len > GR_STORE_VALUE_MAX)
+					return gr_error_set(err, EMSGSIZE, "%s: value of %s is %zu bytes (max %d)",
+							    what, o->key, o->value_len, GR_STORE_VALUE_MAX);
+				if (o->value_len && !o->value)
+					return gr_error_set(err, EINVAL, "%s: NULL value with value_len %zu",
+							    what, o->value_len);
+				if (o->lease < 0)
+					return gr_error_set(err, EINVAL, "%s: negative lease id", what);
+			} else if (o->type != GR_OP_DELETE) {
+				return gr_error_set(err, EINVAL, "%s: unknown operation type %d", what,
+						    (int)o->type);
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- reads -------------------------------------------------------------------- */
+
+int gr_store_revision(struct gr_store *s, int64_t *rev, gr_error_t *err)
+{
+	return LOCKED(s, s->ops->revision(s->be, rev, err));
+}
+
+int gr_store_get(struct gr_store *s, const char *key, struct gr_kv *out, gr_error_t *err)
+{
+	memset(out, 0, sizeof *out);
+	if (check_key(key, "get", err) < 0)
+		return -1;
+	return LOCKED(s, s->ops->get(s->be, key, out, err));
+}
+
+int gr_store_range(struct gr_store *s, const struct gr_store_range *r, struct gr_kv_list *out,
+		   gr_error_t *err)
+{
+	memset(out, 0, sizeof *out);
+	if (check_prefix(r->prefix, "range", err) < 0 || check_prefix(r->start_after, "range", err) < 0)
+		return -1;
+	return LOCKED(s, s->ops->range(s->be, r, out, err));
+}
+
+int gr_store_list(struct gr_store *s, const char *prefix, size_t limit, struct gr_kv_list *out,
+		  gr_error_t *err)
+{
+	struct gr_store_range r = { .prefix = prefix, .limit = limit };
+	return gr_store_range(s, &r, out, err);
+}
+
+/* ---- writes ------------------------------------------------------------------- */
+
+int gr_store_txn(struct gr_store *s, const struct gr_store_txn *txn,
+		 struct gr_store_txn_result *res, gr_error_t *err)
+{
+	struct gr_store_txn_result local;
+	if (!res)
+		res = &local;
+	memset(res, 0, sizeof *res);
+	if (check_txn(txn, err) < 0)
+		return -1;
+	return LOCKED(s, s->ops->txn(s->be, txn, res, err));
+}
+
+/* One put, optionally guarded by a compare on key. */
+static int put_guarded(struct gr_store *s, const char *key, const void *value, size_t len,
+		       int64_t lease, const struct gr_store_cmp *cmp, int64_t *rev, gr_error_t *err)
+{
+	struct gr_store_op op = { .type = GR_OP_PUT, .key = key, .value = value, .value_len = len,
+				  .lease = lease };
+	struct gr_store_txn t = { .cmps = cmp, .n_cmps = cmp ? 1 : 0, .success = &op, .n_success = 1 };
+	struct gr_store_txn_result res;
+	if (gr_store_txn(s, &t, &res, err) < 0)
+		return -1;
+	if (rev)
+		*rev = res.revision;
+	return res.succeeded ? 1 : 0;
+}
+
+int gr_store_put(struct gr_store *s, const char *key, const void *value, size_t len,
+		 int64_t lease, int64_t *rev, gr_error_t *err)
+{
+	return put_guarded(s, key, value, len, lease, NULL, rev, err) < 0 ? -1 : 0;
+}
+
+int gr_store_put_if(struct gr_store *s, const char *key, const void *value, size_t len,
+		    int64_t lease, int64_t mod_revision, int64_t *rev, gr_error_t *err)
+{
+	if (mod_revision < 0)
+		return gr_error_set(err, EINVAL, "put_if %s: negative mod_revision", key ? key : "");
+	struct gr_store_cmp c = { .key = key, .target = GR_CMP_MOD_REVISION, .op = GR_CMP_EQUAL,
+				  .number = mod_revision };
+	return put_guarded(s, key, value, len, lease, &c, rev, err);
+}
+
+int gr_store_create(struct gr_store *s, const char *key, const void *value, size_t len,
+		    int64_t lease, int64_t *rev, gr_error_t *err)
+{
+	struct gr_store_cmp c = { .key = key, .target = GR_CMP_VERSION, .op = GR_CMP_EQUAL, .number = 0 };
+	return put_guarded(s, key, value, len, lease, &c, rev, err);
+}
+
+static int delete_guarded(struct gr_store *s, const char *key, bool prefix,
+			  const struct gr_store_cmp *cmp, int64_t *deleted, int64_t *rev,
+			  gr_error_t *err)
+{
+	struct gr_store_op op = { .type = GR_OP_DELETE, .key = key, .prefix = prefix };
+	struct gr_store_txn t = { .cmps = cmp, .n_cmps = cmp ? 1 : 0, .success = &op, .n_success = 1 };
+	struct gr_store_txn_result res;
+	if (gr_store_txn(s, &t, &res, err) < 0)
+		return -1;
+	if (rev)
+		*rev = res.revision;
+	if (deleted)
+		*deleted = res.deleted;
+	return res.succeeded && res.deleted > 0 ? 1 : 0;
+}
+
+int gr_store_delete(struct gr_store *s, const char *key, int64_t *rev, gr_error_t *err)
+{
+	return delete_guarded(s, key, false, NULL, NULL, rev, err);
+}
+
+int gr_store_delete_if(struct gr_store *s, const char *key, int64_t mod_revision, int64_t *rev,
+		       gr_error_t *err)
+{
+	if (mod_revision <= 0)
+		return gr_error_set(err, EINVAL, "delete_if %s: mod_revision must be > 0", key ? key : "");
+	struct gr_store_cmp c = { .key = key, .target = GR_CMP_MOD_REVISION, .op = GR_CMP_EQUAL,
+				  .number = mod_revision };
+	return delete_guarded(s, key, false, &c, NULL, rev, err);
+}
+
+int gr_store_delete_prefix(struct gr_store *s, const char *prefix, int64_t *deleted,
+			   int64_t *rev, gr_error_t *err)
+{
+	if (!prefix)
+		return gr_error_set(err, EINVAL, "delete_prefix: NULL prefix");
+	return delete_guarded(s, prefix, true, NULL, deleted, rev, err) < 0 ? -1 : 0;
+}
+
+/* ---- leases ------------------------------------------------------------------- */
+
+int gr_store_lease_grant(struct gr_store *s, int64_t ttl, int64_t *id, gr_error_t *err)
+{
+	if (ttl < 1)
+		return gr_error_set(err, EINVAL, "lease grant: ttl %lld must be >= 1 second",
+				    (long long)ttl);
+	if (ttl > 365LL * 24 * 3600)
+		return gr_error_set(err, EINVAL, "lease grant: ttl %lld is longer than a year",
+				    (long long)ttl);
+	if (*id < 0)
+		return gr_error_set(err, EINVAL, "lease grant: negative lease id %lld", (long long)*id);
+	return LOCKED(s, s->ops->lease_grant(s->be, ttl, id, err));
+}
+
+int gr_store_lease_keepalive(struct gr_store *s, int64_t id, struct gr_store_lease_info *info,
+			     gr_error_t *err)
+{
+	struct gr_store_lease_info local;
+	return LOCKED(s, s->ops->lease_keepalive(s->be, id, info ? info : &local, err));
+}
+
+int gr_store_lease_revoke(struct gr_store *s, int64_t id, gr_error_t *err)
+{
+	return LOCKED(s, s->ops->lease_revoke(s->be, id, err));
+}
+
+int gr_store_lease_info(struct gr_store *s, int64_t id, struct gr_store_lease_info *info,
+			gr_error_t *err)
+{
+	return LOCKED(s, s->ops->lease_info(s->be, id, info, err));
+}
+
+int gr_store_tick(struct gr_store *s, gr_error_t *err)
+{
+	bool external = false;
+	pthread_mutex_lock(&s->lock);
+	uint64_t c0 = s->ops->commits(s->be);
+	int r = s->ops->tick(s->be, &external, err);
+	if (s->ops->commits(s->be) != c0 || external)
+		notify_locked(s);
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/* ---- change feed -------------------------------------------------------------- */
+
+int gr_store_changes_since(struct gr_store *s, int64_t from_rev, const char *prefix, size_t limit,
+			   struct gr_store_events *out, gr_error_t *err)
+{
+	memset(out, 0, sizeof *out);
+	if (from_rev < 0)
+		return gr_error_set(err, EINVAL, "changes since %lld: negative revision",
+				    (long long)from_rev);
+	if (check_prefix(prefix, "changes", err) < 0)
+		return -1;
+	return LOCKED(s, s->ops->changes_since(s->be, from_rev, prefix ? prefix : "", limit, out, err));
+}
+
+int gr_store_compact(struct gr_store *s, int64_t rev, gr_error_t *err)
+{
+	if (rev < 0)
+		return gr_error_set(err, EINVAL, "compact %lld: negative revision", (long long)rev);
+	return LOCKED(s, s->ops->compact(s->be, rev, err));
+}
