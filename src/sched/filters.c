@@ -225,8 +225,26 @@ void gr__decision_not_placed(struct gr_sched_decision *d, const struct gr__fit *
 {
 	char *p = d->reason, *end = d->reason + sizeof(d->reason);
 	d->host = -1;
-	p += snprintf(p, end - p, "no host%s%s has %u x %.0f MIPS and %.0f MiB free",
-		      scope ? " " : "", scope ? scope : "", f->vcpus, f->mips_per_vcpu, f->mem);
+	/* "has ... free" when only capacity turned hosts away, else "can take" */
+	bool cpu = d->rejected[GR_SCHED_REJ_CPU] || d->rejected[GR_SCHED_REJ_CORES];
+	bool mem = d->rejected[GR_SCHED_REJ_MEMORY];
+	bool other = false;
+	for (int r = GR_SCHED_REJ_LABELS; r < GR_SCHED_REJ__COUNT; r++)
+		if (d->rejected[r] && r != GR_SCHED_REJ_CPU && r != GR_SCHED_REJ_CORES &&
+		    r != GR_SCHED_REJ_MEMORY)
+			other = true;
+	const char *sp = scope ? " " : "", *sc = scope ? scope : "";
+	if (!other && cpu && !mem)
+		p += snprintf(p, end - p, "no host%s%s has %u x %.0f MIPS free", sp, sc, f->vcpus,
+			      f->mips_per_vcpu);
+	else if (!other && mem && !cpu)
+		p += snprintf(p, end - p, "no host%s%s has %.0f MiB free", sp, sc, f->mem);
+	else if (!other && mem && cpu)
+		p += snprintf(p, end - p, "no host%s%s has %u x %.0f MIPS and %.0f MiB free", sp, sc,
+			      f->vcpus, f->mips_per_vcpu, f->mem);
+	else
+		p += snprintf(p, end - p, "no host%s%s can take %u x %.0f MIPS and %.0f MiB", sp, sc,
+			      f->vcpus, f->mips_per_vcpu, f->mem);
 	if (f->missing_label && p < end)
 		p += snprintf(p, end - p, "; label '%s' is on no host", f->missing_label);
 	if (d->considered == 0 && p < end) {
