@@ -1,0 +1,112 @@
+/* Unit tests for store leases: grant, attach, keepalive, expiry (by tick and
+ * lazily on access) deleting keys with DELETE events, revoke, refresh on
+ * reopen.  Time is a clock the test moves, so nothing depends on wall time. */
+#include "tap.h"
+#include "store_test.h"
+
+#include <errno.h>
+
+int main(void)
+{
+	gr_error_t err = {0};
+	struct st_clock clk = { .now = 1000000 };
+	struct gr_store_options o = { .clock = st_clock_fn, .clock_ctx = &clk };
+	struct gr_store *s = NULL;
+	if (!ok(gr_store_open(st_url("lease", "?synchronous=normal"), &o, &s, &err) == 0, "open: %s", err.msg))
+		return tap_done();
+
+	int64_t id = 0, id2 = 0, id3 = 42;
+	is_int(gr_store_lease_grant(s, 10, &id, &err), 0, "grant 10 s");
+	ok(id > 0, "lease id picked (%lld)", (long long)id);
+	is_int(gr_store_lease_grant(s, 5, &id2, &err), 0, "grant 5 s");
+	ok(id2 != id, "distinct ids");
+	is_int(gr_store_lease_grant(s, 5, &id3, &err), 0, "grant with a chosen id");
+	is_int(id3, 42, "chosen id kept");
+	id3 = 42;
+	is_int(gr_store_lease_grant(s, 5, &id3, &err), -1, "chosen id taken");
+	is_int(err.code, EEXIST, "EEXIST");
+	int64_t z = 0;
+	is_int(gr_store_lease_grant(s, 0, &z, &err), -1, "ttl 0 refused");
+	is_int(err.code, EINVAL, "EINVAL (%s)", err.msg);
+
+	int64_t rev0;
+	gr_store_put(s, "/gureum/hosts/h1", "{}", 2, id, NULL, &err);
+	gr_store_put(s, "/gureum/hosts/h1/load", "0.5", 3, id, NULL, &err);
+	gr_store_put(s, "/gureum/hosts/h2", "{}", 2, id2, NULL, &err);
+	gr_store_put(s, "/gureum/instances/web1", "{}", 2, 0, &rev0, &err);
+	struct gr_kv kv;
+	gr_store_get(s, "/gureum/hosts/h1", &kv, &err);
+	is_int(kv.lease, id, "key carries its lease");
+	gr_kv_clear(&kv);
+
+	struct gr_store_lease_info li;
+	clk.now += 4000;
+	is_int(gr_store_lease_info(s, id2, &li, &err), 0, "lease info");
+	ok(li.ttl == 5 && li.remaining_ms == 1000, "5 s lease has 1 s left (%lld ms)", (long long)li.remaining_ms);
+	is_int(gr_store_lease_keepalive(s, id2, &li, &err), 0, "keepalive");
+	is_int(li.remaining_ms, 5000, "renewed to the full TTL");
+	is_int(gr_store_tick(s, &err), 0, "tick: nothing due");
+
+	/* t+9.5 s: the 10 s lease still lives, the renewed 5 s lease is due. */
+	clk.now += 5500;
+	is_int(gr_store_tick(s, &err), 2, "tick expires the renewed 5 s lease and lease 42");
+	is_int(gr_store_get(s, "/gureum/hosts/h2", &kv, &err), 0, "expired lease deleted its key");
+	is_int(gr_store_get(s, "/gureum/hosts/h1", &kv, &err), 1, "other lease's key still there");
+	gr_kv_clear(&kv);
+	is_int(gr_store_lease_keepalive(s, id2, &li, &err), -1, "keepalive of an expired lease fails");
+	is_int(err.code, ENOENT, "ENOENT (%s)", err.msg);
+	is_int(gr_store_put(s, "/x", "x", 1, id2, NULL, &err), -1, "put on an expired lease fails");
+	is_int(err.code, ENOENT, "ENOENT");
+
+	/* Lazy expiry: no tick, just a read after the deadline. */
+	clk.now += 1000;
+	is_int(gr_store_get(s, "/gureum/hosts/h1/load", &kv, &err), 0, "read after expiry sees no key");
+	is_int(gr_store_get(s, "/gureum/instances/web1", &kv, &err), 1, "key without lease untouched");
+	gr_kv_clear(&kv);
+
+	/* Expiry is a recorded change: DELETE events, one revision per lease. */
+	struct gr_store_events ev;
+	is_int(gr_store_changes_since(s, rev0 + 1, "/gureum/hosts/", 0, &ev, &err), 0, "events after expiry");
+	is_int(ev.n, 3, "three DELETE events");
+	int all_del = 1;
+	for (size_t i = 0; i < ev.n; i++)
+		all_del &= ev.events[i].type == GR_EV_DELETE;
+	ok(all_del, "all are DELETE");
+	ok(ev.n == 3 && ev.events[0].kv.mod_revision == rev0 + 1 &&
+	   ev.events[1].kv.mod_revision == rev0 + 2 && ev.events[2].kv.mod_revision == rev0 + 2,
+	   "h2's lease at rev0+1, h1's two keys together at rev0+2");
+	gr_store_events_clear(&ev);
+
+	/* Revoke. */
+	int64_t id4 = 0;
+	gr_store_lease_grant(s, 60, &id4, &err);
+	gr_store_put(s, "/gureum/leases/leader", "host1", 5, id4, NULL, &err);
+	is_int(gr_store_lease_revoke(s, id4, &err), 0, "revoke");
+	is_int(gr_store_get(s, "/gureum/leases/leader", &kv, &err), 0, "revoke deleted its key");
+	is_int(gr_store_lease_revoke(s, id4, &err), -1, "revoke twice fails");
+	is_int(err.code, ENOENT, "ENOENT");
+
+	/* Moving a key to another lease, and off leases. */
+	int64_t a = 0, b = 0;
+	gr_store_lease_grant(s, 30, &a, &err);
+	gr_store_lease_grant(s, 30, &b, &err);
+	gr_store_put(s, "/m", "1", 1, a, NULL, &err);
+	gr_store_put(s, "/m", "2", 1, 0, NULL, &err);
+	is_int(gr_store_lease_revoke(s, a, &err), 0, "revoke old lease");
+	is_int(gr_store_get(s, "/m", &kv, &err), 1, "re-put without lease detached the key");
+	gr_kv_clear(&kv);
+
+	/* Refresh on reopen: a lease with 1 s left gets its full TTL back. */
+	clk.now += 29000;
+	gr_store_put(s, "/held", "1", 1, b, NULL, &err);
+	gr_store_close(s);
+	clk.now += 500;
+	is_int(gr_store_open(st_url("lease", NULL), &o, &s, &err), 0, "reopen");
+	is_int(gr_store_lease_info(s, b, &li, &err), 0, "lease survives reopen");
+	is_int(li.remaining_ms, 30000, "refreshed to the full TTL on open");
+	clk.now += 30000;
+	is_int(gr_store_tick(s, &err), 1, "then expires normally");
+	is_int(gr_store_get(s, "/held", &kv, &err), 0, "its key is gone");
+	gr_store_close(s);
+	return tap_done();
+}
