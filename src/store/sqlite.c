@@ -127,8 +127,13 @@ int gr__sq_error(struct gr__sq *q, int rc, gr_error_t *err, const char *fmt, ...
 	const char *msg = q && q->db && (sqlite3_extended_errcode(q->db) & 0xff) == (rc & 0xff)
 				  ? sqlite3_errmsg(q->db) : sqlite3_errstr(rc);
 	const char *hint = "";
+	char busy[96];
 	switch (rc & 0xff) {
-	case SQLITE_BUSY: case SQLITE_LOCKED: hint = " (another connection holds the lock; retry later)"; break;
+	case SQLITE_BUSY: case SQLITE_LOCKED:
+		snprintf(busy, sizeof busy, " (another connection held the lock for over %d ms; retry later)",
+			 q ? q->busy_timeout_ms : 0);
+		hint = busy;
+		break;
 	case SQLITE_NOTADB: case SQLITE_CORRUPT: hint = " (corrupt, or not a gureum store)"; break;
 	case SQLITE_READONLY: hint = " (store is read-only)"; break;
 	}

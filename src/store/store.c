@@ -308,6 +308,14 @@ int gr_store_txn(struct gr_store *s, const struct gr_store_txn *txn,
 	return LOCKED(s, s->ops->txn(s->be, txn, res, err));
 }
 
+/* Name the key in an error, unless the back-end already did. */
+static int key_context(gr_error_t *err, const char *verb, const char *key)
+{
+	if (err && key && strstr(err->msg, key))
+		return -1;
+	return gr_error_prefix(err, "%s %s", verb, key ? key : "(null)");
+}
+
 /* One put, optionally guarded by a compare on key. */
 static int put_guarded(struct gr_store *s, const char *key, const void *value, size_t len,
 		       int64_t lease, const struct gr_store_cmp *cmp, int64_t *rev, gr_error_t *err)
@@ -317,7 +325,7 @@ static int put_guarded(struct gr_store *s, const char *key, const void *value, s
 	struct gr_store_txn t = { .cmps = cmp, .n_cmps = cmp ? 1 : 0, .success = &op, .n_success = 1 };
 	struct gr_store_txn_result res;
 	if (gr_store_txn(s, &t, &res, err) < 0)
-		return -1;
+		return key_context(err, "put", key);
 	if (rev)
 		*rev = res.revision;
 	return res.succeeded ? 1 : 0;
@@ -354,7 +362,7 @@ static int delete_guarded(struct gr_store *s, const char *key, bool prefix,
 	struct gr_store_txn t = { .cmps = cmp, .n_cmps = cmp ? 1 : 0, .success = &op, .n_success = 1 };
 	struct gr_store_txn_result res;
 	if (gr_store_txn(s, &t, &res, err) < 0)
-		return -1;
+		return key_context(err, prefix ? "delete prefix" : "delete", key);
 	if (rev)
 		*rev = res.revision;
 	if (deleted)
