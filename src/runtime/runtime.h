@@ -68,6 +68,14 @@ int gr_rt_update(const struct gr_rt_opts *o, const char *id, const struct gr_oci
 /* The container's cgroup path relative to the hierarchy roots (for stats). */
 int gr_rt_cgroup_path(const struct gr_rt_opts *o, const char *id, char **out, gr_error_t *err);
 
+/* OOM kills: the number of processes the kernel's OOM killer killed in the
+ * container's memory cgroup (v1 memory.oom_control "oom_kill", v2
+ * memory.events "oom_kill").  Readable until delete, also after the container
+ * stopped.  gr_rt_state() adds it as the annotation GR_RT_OOM_ANNOTATION
+ * ("org.gureum.oom-kills": "<n>") when it is > 0.  Any thread. */
+#define GR_RT_OOM_ANNOTATION "org.gureum.oom-kills"
+int gr_rt_oom_kills(const struct gr_rt_opts *o, const char *id, long long *count, gr_error_t *err);
+
 const char *gr_rt_status_name(enum gr_rt_status s);
 
 #endif

@@ -1,0 +1,1 @@
+gureum-oci_MODULES := runtime util

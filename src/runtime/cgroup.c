@@ -1,0 +1,280 @@
+/*
+ * cgroup.c - the cgroup manager: finds the host's layout and picks a back-end
+ * per controller.
+ *
+ * The layout is read from /proc/self/mountinfo.  Each controller goes to the
+ * v1 hierarchy that carries it if there is one, else to the cgroup2 tree if its
+ * cgroup.controllers lists it.  So pure v1, pure v2 and the hybrid layout
+ * (v1 controllers plus a cgroup2 mount holding a few, e.g. only hugetlb) all
+ * work: on hybrid, memory/cpu/pids go to v1 and hugetlb to v2.  The cgroup2
+ * tree, when mounted, always gets a leaf too (process tracking), even if it
+ * carries no controller we use.  Named v1 hierarchies (name=systemd) are left
+ * alone.  Invariant: a struct gr_cgroup only ever removes leaves it created.
+ */
+#include "runtime/runtime-internal.h"
+#include "util/alloc.h"
+#include "util/fs.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const ctrl_names[GR_CG_NCTRL] = {
+	[GR_CG_CPU] = "cpu", [GR_CG_CPUACCT] = "cpuacct", [GR_CG_CPUSET] = "cpuset",
+	[GR_CG_MEMORY] = "memory", [GR_CG_DEVICES] = "devices", [GR_CG_FREEZER] = "freezer",
+	[GR_CG_BLKIO] = "blkio", [GR_CG_PIDS] = "pids", [GR_CG_HUGETLB] = "hugetlb",
+};
+
+const char *gr__cg_ctrl_name(enum gr_cg_ctrl c)
+{
+	return c < GR_CG_NCTRL ? ctrl_names[c] : "?";
+}
+
+static int ctrl_from_name(const char *s, size_t n)
+{
+	for (int i = 0; i < GR_CG_NCTRL; i++)
+		if (strlen(ctrl_names[i]) == n && !strncmp(ctrl_names[i], s, n))
+			return i;
+	/* the v2 names of v1 controllers */
+	if (n == 2 && !strncmp(s, "io", 2))
+		return GR_CG_BLKIO;
+	return -1;
+}
+
+/* Bits of the known controllers listed in a comma- or space-separated list. */
+static unsigned parse_ctrls(const char *list)
+{
+	unsigned mask = 0;
+	const char *p = list;
+	while (*p) {
+		size_t n = strcspn(p, ", \n");
+		int c = ctrl_from_name(p, n);
+		if (c >= 0)
+			mask |= 1u << c;
+		p += n;
+		if (*p)
+			p++;
+	}
+	return mask;
+}
+
+void gr__cg_dir(const struct gr_cgroup *cg, size_t i, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s", cg->hier[i].mount, cg->path);
+}
+
+int gr__cg_write(const char *dir, const char *file, const char *value, gr_error_t *err)
+{
+	char path[1024];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return gr_error_sys(err, "cgroup file %s", path);
+	ssize_t w;
+	size_t len = strlen(value);
+	do
+		w = write(fd, value, len);
+	while (w < 0 && errno == EINTR);
+	int saved = errno;
+	close(fd);
+	if (w < 0) {
+		errno = saved;
+		return gr_error_sys(err, "cannot write '%s' to %s", value, path);
+	}
+	return 0;
+}
+
+/* Unescape the octal escapes of mountinfo (\040 for space) in place. */
+static void unescape(char *s)
+{
+	char *o = s;
+	for (char *p = s; *p; p++) {
+		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '7' && p[2] && p[3]) {
+			*o++ = (char)(((p[1] - '0') << 6) | ((p[2] - '0') << 3) | (p[3] - '0'));
+			p += 3;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+}
+
+int gr__cgroup_init(struct gr_cgroup *cg, const char *path, gr_error_t *err)
+{
+	memset(cg, 0, sizeof *cg);
+	if (!path || path[0] != '/' || strstr(path, "/../") || strlen(path) >= sizeof cg->path ||
+	    !strcmp(path, "/"))
+		return gr_error_set(err, EINVAL, "linux.cgroupsPath: '%s' is not a usable cgroup path",
+				    path ? path : "");
+	snprintf(cg->path, sizeof cg->path, "%s", path);
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return gr_error_sys(err, "cannot read /proc/self/mountinfo");
+	char line[4096];
+	unsigned taken = 0;
+	int v2 = -1;
+	while (fgets(line, sizeof line, f)) {
+		/* id parent maj:min root mountpoint opts [optional...] - fstype source superopts */
+		char *sep = strstr(line, " - ");
+		if (!sep)
+			continue;
+		char fstype[32], source[256], super[1024] = "";
+		if (sscanf(sep + 3, "%31s %255s %1023s", fstype, source, super) < 2)
+			continue;
+		bool is2 = !strcmp(fstype, "cgroup2");
+		if (!is2 && strcmp(fstype, "cgroup"))
+			continue;
+		char root[1024], mnt[1024];
+		if (sscanf(line, "%*s %*s %*s %1023s %1023s", root, mnt) != 2)
+			continue;
+		unescape(mnt);
+		if (strcmp(root, "/") || strlen(mnt) >= sizeof cg->hier[0].mount)
+			continue; /* a bind of a sub-cgroup: not a hierarchy root */
+		if (cg->n_hier == GR_CG_MAX_HIER)
+			break;
+		struct gr_cg_hier *h = &cg->hier[cg->n_hier];
+		if (is2) {
+			if (v2 >= 0)
+				continue;
+			h->v2 = true;
+			snprintf(h->name, sizeof h->name, "unified");
+			snprintf(h->mount, sizeof h->mount, "%s", mnt);
+			v2 = (int)cg->n_hier++;
+			continue;
+		}
+		unsigned m = parse_ctrls(super) & ~taken;
+		if (!m)
+			continue;
+		taken |= m;
+		h->ctrls = m;
+		snprintf(h->mount, sizeof h->mount, "%s", mnt);
+		size_t o = 0;
+		for (int c = 0; c < GR_CG_NCTRL; c++)
+			if (m & (1u << c))
+				o += (size_t)snprintf(h->name + o, sizeof h->name - o, "%s%s", o ? "," : "",
+						      ctrl_names[c]);
+		cg->ops[cg->n_hier++] = &gr__cgroup_v1_ops;
+	}
+	if (v2 >= 0) {
+		char p[512];
+		_cleanup_free_ char *list = NULL;
+		snprintf(p, sizeof p, "%s/cgroup.controllers", cg->hier[v2].mount);
+		if (gr_read_file(p, 0, &list, NULL, NULL) == 0)
+			cg->hier[v2].ctrls = parse_ctrls(list) & ~taken;
+		cg->ops[v2] = &gr__cgroup_v2_ops;
+	}
+	if (cg->n_hier == 0)
+		return gr_error_set(err, ENOENT, "no cgroup hierarchy is mounted");
+	return 0;
+}
+
+int gr__cgroup_create(struct gr_cgroup *cg, const struct gr_oci_resources *r, gr_error_t *err)
+{
+	for (size_t i = 0; i < cg->n_hier; i++) {
+		if (cg->ops[i]->create(cg, &cg->hier[i], err) < 0)
+			goto fail;
+		cg->created_mask |= 1 << i;
+	}
+	if (r && gr__cgroup_apply(cg, r, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	gr__cgroup_destroy(cg, NULL);
+	return -1;
+}
+
+int gr__cgroup_apply(struct gr_cgroup *cg, const struct gr_oci_resources *r, gr_error_t *err)
+{
+	for (size_t i = 0; i < cg->n_hier; i++)
+		if (cg->ops[i]->apply(cg, &cg->hier[i], r, err) < 0)
+			return gr_error_prefix(err, "linux.resources");
+	return 0;
+}
+
+int gr__cgroup_enter(struct gr_cgroup *cg, pid_t pid, gr_error_t *err)
+{
+	for (size_t i = 0; i < cg->n_hier; i++)
+		if (cg->ops[i]->enter(cg, &cg->hier[i], pid, err) < 0)
+			return -1;
+	return 0;
+}
+
+/* Read the pids of cgroup.procs of the first hierarchy that has the cgroup. */
+static size_t read_procs(struct gr_cgroup *cg, pid_t *pids, size_t max)
+{
+	for (size_t i = 0; i < cg->n_hier; i++) {
+		char dir[1024], path[1100];
+		gr__cg_dir(cg, i, dir, sizeof dir);
+		snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue;
+		size_t n = 0;
+		long v;
+		while (n < max && fscanf(f, "%ld", &v) == 1)
+			pids[n++] = (pid_t)v;
+		fclose(f);
+		return n;
+	}
+	return 0;
+}
+
+int gr__cgroup_signal_all(struct gr_cgroup *cg, int sig, gr_error_t *err)
+{
+	pid_t pids[4096];
+	size_t n = read_procs(cg, pids, 4096);
+	for (size_t i = 0; i < n; i++)
+		if (kill(pids[i], sig) < 0 && errno != ESRCH)
+			return gr_error_sys(err, "cannot signal process %d", (int)pids[i]);
+	return 0;
+}
+
+int gr__cgroup_destroy(struct gr_cgroup *cg, gr_error_t *err)
+{
+	int rc = 0;
+	/* Kill what remains, then rmdir; a dying process leaves its cgroup a moment later. */
+	for (int attempt = 0; attempt < 2000; attempt++) {
+		pid_t pids[4096];
+		size_t n = read_procs(cg, pids, 4096);
+		if (n == 0)
+			break;
+		for (size_t i = 0; i < n; i++)
+			kill(pids[i], SIGKILL);
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	for (size_t i = 0; i < cg->n_hier; i++) {
+		if (!(cg->created_mask & (1 << i)))
+			continue;
+		int r = -1;
+		gr_error_t e = { 0 };
+		for (int attempt = 0; attempt < 1000; attempt++) {
+			r = cg->ops[i]->destroy(cg, &cg->hier[i], &e);
+			if (r == 0 || e.code != EBUSY)
+				break;
+			struct timespec ts = { 0, 1000000 };
+			nanosleep(&ts, NULL);
+		}
+		if (r < 0) {
+			if (err && rc == 0)
+				*err = e;
+			rc = -1;
+		} else
+			cg->created_mask &= ~(1 << i);
+	}
+	return rc;
+}
+
+long long gr__cgroup_oom_kills(struct gr_cgroup *cg)
+{
+	for (size_t i = 0; i < cg->n_hier; i++)
+		if (cg->hier[i].ctrls & (1u << GR_CG_MEMORY))
+			return cg->ops[i]->oom_kills(cg, &cg->hier[i]);
+	return -1;
+}

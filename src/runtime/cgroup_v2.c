@@ -1,0 +1,193 @@
+/*
+ * cgroup_v2.c - the cgroup v2 back-end (the unified tree).
+ *
+ * Invariant: the controllers this tree carries for us (h->ctrls, decided by
+ * cgroup.c) are enabled in cgroup.subtree_control of every level above the
+ * leaf; the leaf itself never enables any (it holds processes).  Device rules
+ * need an eBPF program on v2; that is not implemented (documented in
+ * docs/RUNTIME.md), so on a pure v2 host devices rules are ignored with no error
+ * only if they match the default (deny-all + allow list) shape.
+ */
+#include "runtime/runtime-internal.h"
+#include "util/alloc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static bool has(const struct gr_cg_hier *h, enum gr_cg_ctrl c)
+{
+	return h->ctrls & (1u << c);
+}
+
+static const char *v2_name(enum gr_cg_ctrl c)
+{
+	return c == GR_CG_BLKIO ? "io" : gr__cg_ctrl_name(c);
+}
+
+static int enable_ctrls(const char *dir, unsigned ctrls, gr_error_t *err)
+{
+	for (int c = 0; c < GR_CG_NCTRL; c++) {
+		if (!(ctrls & (1u << c)) || c == GR_CG_CPUACCT || c == GR_CG_DEVICES || c == GR_CG_FREEZER)
+			continue;
+		char b[32];
+		snprintf(b, sizeof b, "+%s", v2_name((enum gr_cg_ctrl)c));
+		if (gr__cg_write(dir, "cgroup.subtree_control", b, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int v2_create(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err)
+{
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s%s", h->mount, cg->path);
+	size_t base = strlen(h->mount);
+	for (char *p = dir + base + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		/* enable the controllers in the parent of this level */
+		char parent[1024];
+		snprintf(parent, sizeof parent, "%s", dir);
+		*strrchr(parent, '/') = '\0';
+		if (!parent[0] || strlen(parent) < base)
+			snprintf(parent, sizeof parent, "%s", h->mount);
+		if (enable_ctrls(parent, h->ctrls, err) < 0)
+			return -1;
+		bool made = mkdir(dir, 0755) == 0;
+		if (!made && errno != EEXIST)
+			return gr_error_sys(err, "cannot create cgroup %s", dir);
+		if (c == '\0') {
+			if (!made)
+				return gr_error_set(err, EEXIST, "cgroup %s already exists", dir);
+			break;
+		}
+		*p = c;
+	}
+	return 0;
+}
+
+static int wr_i64(const char *dir, const char *file, long long v, gr_error_t *err)
+{
+	char b[32];
+	snprintf(b, sizeof b, "%lld", v);
+	return gr__cg_write(dir, file, b, err);
+}
+
+static int v2_apply(struct gr_cgroup *cg, const struct gr_cg_hier *h, const struct gr_oci_resources *r,
+		    gr_error_t *err)
+{
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s%s", h->mount, cg->path);
+	if (has(h, GR_CG_MEMORY)) {
+		if (r->has_mem_limit &&
+		    (r->mem_limit < 0 ? gr__cg_write(dir, "memory.max", "max", err)
+				      : wr_i64(dir, "memory.max", r->mem_limit, err)) < 0)
+			return -1;
+		if (r->has_mem_reservation && wr_i64(dir, "memory.low", r->mem_reservation, err) < 0)
+			return -1;
+		if (r->has_mem_swap) {
+			/* OCI's swap is memory+swap; v2's memory.swap.max is swap alone */
+			long long sw = r->mem_swap < 0 ? -1 : r->mem_swap - (r->has_mem_limit ? r->mem_limit : 0);
+			if ((sw < 0 ? gr__cg_write(dir, "memory.swap.max", "max", err)
+				    : wr_i64(dir, "memory.swap.max", sw, err)) < 0)
+				return -1;
+		}
+		if (r->disable_oom_killer && gr__cg_write(dir, "memory.oom.group", "0", err) < 0)
+			return -1;
+	}
+	if (has(h, GR_CG_CPU)) {
+		if (r->has_cpu_shares) {
+			unsigned long long w = 1 + ((r->cpu_shares - 2) * 9999) / 262142;
+			if (wr_i64(dir, "cpu.weight", (long long)w, err) < 0)
+				return -1;
+		}
+		if (r->has_cpu_quota || r->has_cpu_period) {
+			char b[64];
+			unsigned long long period = r->has_cpu_period ? r->cpu_period : 100000;
+			if (r->has_cpu_quota && r->cpu_quota > 0)
+				snprintf(b, sizeof b, "%lld %llu", (long long)r->cpu_quota, period);
+			else
+				snprintf(b, sizeof b, "max %llu", period);
+			if (gr__cg_write(dir, "cpu.max", b, err) < 0)
+				return -1;
+		}
+	}
+	if (has(h, GR_CG_CPUSET)) {
+		if (r->cpu_cpus && r->cpu_cpus[0] && gr__cg_write(dir, "cpuset.cpus", r->cpu_cpus, err) < 0)
+			return -1;
+		if (r->cpu_mems && r->cpu_mems[0] && gr__cg_write(dir, "cpuset.mems", r->cpu_mems, err) < 0)
+			return -1;
+	}
+	if (has(h, GR_CG_PIDS) && r->has_pids_limit &&
+	    (r->pids_limit <= 0 ? gr__cg_write(dir, "pids.max", "max", err)
+				: wr_i64(dir, "pids.max", r->pids_limit, err)) < 0)
+		return -1;
+	if (has(h, GR_CG_BLKIO) && r->has_blkio_weight) {
+		char b[32];
+		snprintf(b, sizeof b, "default %u", 1 + ((unsigned)r->blkio_weight - 10) * 9999 / 990);
+		if (gr__cg_write(dir, "io.weight", b, err) < 0)
+			return -1;
+	}
+	if (has(h, GR_CG_HUGETLB)) {
+		for (size_t i = 0; i < r->n_hugepage_limits; i++) {
+			char f[128];
+			snprintf(f, sizeof f, "hugetlb.%s.max", r->hugepage_limits[i].page_size);
+			if (wr_i64(dir, f, (long long)r->hugepage_limits[i].limit, err) < 0)
+				return gr_error_prefix(err, "hugepageLimits[%zu]", i);
+		}
+	}
+	for (size_t i = 0; i < r->n_unified; i++) {
+		if (strchr(r->unified[i].key, '/') || r->unified[i].key[0] == '.')
+			return gr_error_set(err, EINVAL, "unified: bad key '%s'", r->unified[i].key);
+		if (gr__cg_write(dir, r->unified[i].key, r->unified[i].value, err) < 0)
+			return gr_error_prefix(err, "unified[%s]", r->unified[i].key);
+	}
+	return 0;
+}
+
+static int v2_enter(struct gr_cgroup *cg, const struct gr_cg_hier *h, pid_t pid, gr_error_t *err)
+{
+	char dir[1024], b[24];
+	snprintf(dir, sizeof dir, "%s%s", h->mount, cg->path);
+	snprintf(b, sizeof b, "%d", (int)pid);
+	return gr__cg_write(dir, "cgroup.procs", b, err);
+}
+
+static int v2_destroy(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err)
+{
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s%s", h->mount, cg->path);
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		return gr_error_sys(err, "cannot remove cgroup %s", dir);
+	return 0;
+}
+
+static long long v2_oom_kills(struct gr_cgroup *cg, const struct gr_cg_hier *h)
+{
+	char path[1100];
+	snprintf(path, sizeof path, "%s%s/memory.events", h->mount, cg->path);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	char line[128];
+	long long v = -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "oom_kill %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+const struct gr_cgroup_ops gr__cgroup_v2_ops = {
+	.name = "v2",
+	.create = v2_create,
+	.apply = v2_apply,
+	.enter = v2_enter,
+	.destroy = v2_destroy,
+	.oom_kills = v2_oom_kills,
+};

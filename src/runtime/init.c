@@ -1,0 +1,192 @@
+/*
+ * init.c - the child side of create: the container's init until it execs.
+ *
+ * Started by clone() with the new namespaces; talks to the parent over a
+ * SOCK_SEQPACKET pair (runtime-internal.h: GR__SYNC_*):
+ *   parent: cgroup, uid/gid maps, oom_score_adj -> 'g'[state JSON]
+ *   child:  setns joins, hostname, sysctl, mounts, /dev
+ *           [hooks: -> 'p', parent runs prestart+createRuntime -> 'g';
+ *            child runs createContainer]
+ *           pivot_root, masked/ro paths, terminal, finds the program -> 'r'
+ *   then it waits on the exec fifo for `start`, runs startContainer hooks and
+ *   execs the program (caps.c).  Any failure sends 'e'+struct gr__sync_err
+ *   and exits; the parent then removes everything.
+ *
+ * CVE-2019-5736: the first thing the child does is PR_SET_DUMPABLE 0, so no
+ * process in the container can open /proc/<init>/exe (the runtime binary)
+ * while init still runs runtime code; after execve the mapping is the user's
+ * program.  Nothing here allocates (the parent may be multi-threaded).
+ */
+#include "runtime/runtime-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+void gr__child_fail(int fd, int code, const char *fmt, ...)
+{
+	struct {
+		char type;
+		struct gr__sync_err e;
+	} msg;
+	memset(&msg, 0, sizeof msg);
+	msg.type = GR__SYNC_ERROR;
+	msg.e.code = code ? code : EIO;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg.e.msg, sizeof msg.e.msg, fmt, ap);
+	va_end(ap);
+	if (fd < 0 || send(fd, &msg, sizeof msg, MSG_NOSIGNAL) < 0) {
+		char line[1100];
+		int n = snprintf(line, sizeof line, "gureum-oci: %s\n", msg.e.msg);
+		if (write(2, line, (size_t)n) < 0)
+			_exit(127);
+	}
+	_exit(127);
+}
+
+static const int ns_clone_flag[GR_NS_COUNT] = {
+	[GR_NS_PID] = CLONE_NEWPID, [GR_NS_NET] = CLONE_NEWNET, [GR_NS_MNT] = CLONE_NEWNS,
+	[GR_NS_IPC] = CLONE_NEWIPC, [GR_NS_UTS] = CLONE_NEWUTS, [GR_NS_USER] = CLONE_NEWUSER,
+	[GR_NS_CGROUP] = CLONE_NEWCGROUP, [GR_NS_TIME] = 0x80 /* CLONE_NEWTIME */,
+};
+
+int gr__ns_flag(enum gr_ns_type t)
+{
+	return t < GR_NS_COUNT ? ns_clone_flag[t] : 0;
+}
+
+/* Wait for one message of `want` type; the payload (if any) lands in plan->hook_state. */
+static void wait_msg(struct gr__plan *plan, char want)
+{
+	char *buf = plan->hook_state;
+	ssize_t n;
+	do
+		n = recv(plan->sync_fd, buf, GR__HOOK_STATE_MAX, 0);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0)
+		_exit(127); /* the parent went away: it cleans up */
+	if (buf[0] != want)
+		gr__child_fail(plan->sync_fd, EPROTO, "sync: expected '%c', got '%c'", want, buf[0]);
+	memmove(buf, buf + 1, (size_t)n - 1);
+	buf[n - 1] = '\0';
+}
+
+static void send_msg(struct gr__plan *plan, char type)
+{
+	if (send(plan->sync_fd, &type, 1, MSG_NOSIGNAL) < 0)
+		_exit(127);
+}
+
+static void apply_sysctls(struct gr__plan *plan)
+{
+	const struct gr_oci_config *cfg = plan->cfg;
+	for (size_t i = 0; i < cfg->n_sysctl; i++) {
+		char path[512];
+		const char *k = cfg->sysctl[i].key;
+		if (strstr(k, ".."))
+			gr__child_fail(plan->sync_fd, EINVAL, "linux.sysctl: bad key '%s'", k);
+		int o = snprintf(path, sizeof path, "/proc/sys/");
+		for (const char *c = k; *c && o < (int)sizeof path - 1; c++)
+			path[o++] = *c == '.' ? '/' : *c;
+		path[o] = '\0';
+		gr_error_t err;
+		int fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, cfg->sysctl[i].value, strlen(cfg->sysctl[i].value)) < 0)
+			gr__child_fail(plan->sync_fd, errno, "linux.sysctl[%s]: cannot write %s: %s", k, path,
+				       strerror(errno));
+		close(fd);
+		(void)err;
+	}
+}
+
+static void wait_start(struct gr__plan *plan)
+{
+	for (;;) {
+		struct pollfd p = { plan->fifo_fd, POLLIN, 0 };
+		if (poll(&p, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			_exit(127);
+		}
+		char c;
+		ssize_t n = read(plan->fifo_fd, &c, 1);
+		if (n == 1)
+			return;
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			_exit(127);
+		if (n == 0 && (p.revents & POLLHUP)) {
+			/* a writer came and went without starting us: reopen to clear the hangup */
+			struct timespec ts = { 0, 1000000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+void gr__init_main(struct gr__plan *plan)
+{
+	const struct gr_oci_config *cfg = plan->cfg;
+	int fd = plan->sync_fd;
+	gr_error_t err = { 0 };
+
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	wait_msg(plan, GR__SYNC_GO);
+	if (plan->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+		gr__child_fail(fd, errno, "linux.uidMappings: container root is not mapped: %s",
+			       strerror(errno));
+	static const enum gr_ns_type order[] = { GR_NS_USER, GR_NS_IPC, GR_NS_UTS, GR_NS_NET,
+						 GR_NS_CGROUP, GR_NS_TIME, GR_NS_MNT };
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+		int nsfd = plan->join_fds[order[i]];
+		if (nsfd >= 0 && setns(nsfd, gr__ns_flag(order[i])) < 0)
+			gr__child_fail(fd, errno, "linux.namespaces: cannot join the %s namespace: %s",
+				       gr_ns_name(order[i]), strerror(errno));
+	}
+	if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) < 0)
+		gr__child_fail(fd, errno, "hostname: %s", strerror(errno));
+	if (cfg->domainname && setdomainname(cfg->domainname, strlen(cfg->domainname)) < 0)
+		gr__child_fail(fd, errno, "domainname: %s", strerror(errno));
+	apply_sysctls(plan);
+	if (gr__setup_mounts(plan, &err) < 0)
+		gr__child_fail(fd, err.code, "%s", err.msg);
+	if (plan->has_runtime_hooks) {
+		send_msg(plan, GR__SYNC_PREPIVOT);
+		wait_msg(plan, GR__SYNC_GO);
+	}
+	if (cfg->n_hooks[GR_HOOK_CREATE_CONTAINER] &&
+	    gr__run_hooks(cfg->hooks[GR_HOOK_CREATE_CONTAINER], cfg->n_hooks[GR_HOOK_CREATE_CONTAINER],
+			  plan->hook_state, "createContainer", &err) < 0)
+		gr__child_fail(fd, err.code, "%s", err.msg);
+	if (gr__pivot_root(plan, &err) < 0 || gr__finish_rootfs(plan, &err) < 0)
+		gr__child_fail(fd, err.code, "%s", err.msg);
+	if (cfg->process->terminal) {
+		if (gr__setup_terminal(plan->proc.console_fd, cfg->process, &err) < 0)
+			gr__child_fail(fd, err.code, "%s", err.msg);
+	} else if (cfg->process->cwd && chdir(cfg->process->cwd) < 0) {
+		gr__child_fail(fd, errno, "process.cwd: cannot enter %s: %s", cfg->process->cwd,
+			       strerror(errno));
+	}
+	if (gr__find_exe(plan->proc.env, cfg->process->args[0], plan->proc.exe, sizeof plan->proc.exe) < 0)
+		gr__child_fail(fd, ENOENT, "process.args[0]: '%s' not found in the container",
+			       cfg->process->args[0]);
+	send_msg(plan, GR__SYNC_READY);
+	close(fd);
+
+	wait_start(plan);
+	close(plan->fifo_fd);
+	if (cfg->n_hooks[GR_HOOK_START_CONTAINER] &&
+	    gr__run_hooks(cfg->hooks[GR_HOOK_START_CONTAINER], cfg->n_hooks[GR_HOOK_START_CONTAINER],
+			  plan->hook_state, "startContainer", &err) < 0)
+		gr__child_fail(-1, err.code, "%s", err.msg);
+	syscall(SYS_close_range, 3 + plan->preserve_fds, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */);
+	gr__exec_process(&plan->proc, -1);
+}

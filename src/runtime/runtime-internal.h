@@ -1,0 +1,195 @@
+/*
+ * runtime-internal.h - what the files of src/runtime/ share with each other.
+ *
+ * The container init is created by clone() from the calling process (the CLI
+ * or the daemon, which may be multi-threaded).  Everything the init needs is
+ * prepared by the parent in a struct gr__plan BEFORE the clone, so the child
+ * side (init.c, mounts.c, caps.c, seccomp.c's install) never allocates: it
+ * only runs system calls on strings and buffers the plan owns.
+ */
+#ifndef GR_RUNTIME_INTERNAL_H
+#define GR_RUNTIME_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/filter.h>
+#include "runtime/runtime.h"
+
+/* ---- cgroups (cgroup.c, cgroup_v1.c, cgroup_v2.c) ---- */
+
+enum gr_cg_ctrl { GR_CG_CPU, GR_CG_CPUACCT, GR_CG_CPUSET, GR_CG_MEMORY, GR_CG_DEVICES,
+		  GR_CG_FREEZER, GR_CG_BLKIO, GR_CG_PIDS, GR_CG_HUGETLB, GR_CG_NCTRL };
+
+#define GR_CG_MAX_HIER 16
+
+/* One mounted hierarchy: a v1 hierarchy (one or more controllers) or the cgroup2 tree. */
+struct gr_cg_hier {
+	char mount[256];     /* /sys/fs/cgroup/memory */
+	char name[64];       /* "memory", "cpu,cpuacct", "unified" */
+	unsigned ctrls;      /* bit (1<<gr_cg_ctrl) of the controllers this back-end handles here */
+	bool v2;
+};
+
+struct gr_cgroup;
+
+/* A cgroup back-end.  Each function works on the hierarchies of cg that belong to it. */
+struct gr_cgroup_ops {
+	const char *name;
+	/* mkdir the cgroup (and its parents) and prepare it to take processes. */
+	int (*create)(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err);
+	int (*apply)(struct gr_cgroup *cg, const struct gr_cg_hier *h,
+		     const struct gr_oci_resources *r, gr_error_t *err);
+	int (*enter)(struct gr_cgroup *cg, const struct gr_cg_hier *h, pid_t pid, gr_error_t *err);
+	/* rmdir the leaf; EBUSY while processes remain. */
+	int (*destroy)(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err);
+	/* Number of OOM kills seen by the memory controller; -1 when unknown. */
+	long long (*oom_kills)(struct gr_cgroup *cg, const struct gr_cg_hier *h);
+};
+
+extern const struct gr_cgroup_ops gr__cgroup_v1_ops;
+extern const struct gr_cgroup_ops gr__cgroup_v2_ops;
+
+struct gr_cgroup {
+	char path[512];      /* relative to each hierarchy root, starts with '/' */
+	size_t n_hier;
+	struct gr_cg_hier hier[GR_CG_MAX_HIER];
+	const struct gr_cgroup_ops *ops[GR_CG_MAX_HIER];
+	int created_mask;    /* bit i: hier[i]'s leaf was created by us */
+};
+
+const char *gr__cg_ctrl_name(enum gr_cg_ctrl c);
+/* Discover the host's layout (v1, v2 or hybrid) and pick a back-end per controller. */
+int gr__cgroup_init(struct gr_cgroup *cg, const char *path, gr_error_t *err);
+int gr__cgroup_create(struct gr_cgroup *cg, const struct gr_oci_resources *r, gr_error_t *err);
+int gr__cgroup_enter(struct gr_cgroup *cg, pid_t pid, gr_error_t *err);
+int gr__cgroup_apply(struct gr_cgroup *cg, const struct gr_oci_resources *r, gr_error_t *err);
+/* SIGKILL every process, wait for the cgroup to empty, rmdir everywhere. */
+int gr__cgroup_destroy(struct gr_cgroup *cg, gr_error_t *err);
+/* Signal every process in the cgroup. */
+int gr__cgroup_signal_all(struct gr_cgroup *cg, int sig, gr_error_t *err);
+long long gr__cgroup_oom_kills(struct gr_cgroup *cg);
+/* Full path of the cgroup directory in hierarchy i. */
+void gr__cg_dir(const struct gr_cgroup *cg, size_t i, char *buf, size_t len);
+/* Write value to <dir>/<file>; err names the file. */
+int gr__cg_write(const char *dir, const char *file, const char *value, gr_error_t *err);
+
+/* ---- seccomp (seccomp.c) ---- */
+struct gr__bpf {
+	struct sock_filter *insns;
+	unsigned short len;
+	unsigned flags;      /* SECCOMP_FILTER_FLAG_* */
+};
+/* Compile in the parent (allocates); install in the child (no allocation). */
+int gr__seccomp_compile(const struct gr_oci_seccomp *s, struct gr__bpf *out, gr_error_t *err);
+int gr__seccomp_install(const struct gr__bpf *bpf);
+void gr__bpf_free(struct gr__bpf *b);
+
+/* ---- the plan handed to the child ---- */
+
+struct gr__mount_plan {
+	const struct gr_oci_mount *m;
+	char target[4096];   /* rootfs-joined, symlinks resolved inside the rootfs */
+	char source[4096];   /* bind sources made absolute (relative = to the bundle) */
+	bool is_bind, src_is_dir;
+};
+
+struct gr__process_plan {
+	const struct gr_oci_process *p;
+	struct gr__bpf bpf;          /* len 0 = no filter */
+	bool has_bpf;
+	int console_fd;              /* connected console socket, -1 */
+	char **env;                  /* env to exec with */
+	char exe[4096];              /* resolved path of args[0] (via PATH in env); "" = not found yet */
+};
+
+struct gr__plan {
+	const struct gr_oci_config *cfg;
+	char rootfs[4096];
+	char bundle[4096];           /* absolute */
+	int preserve_fds;
+	int clone_flags;             /* CLONE_NEW* to create */
+	int join_fds[GR_NS_COUNT];   /* namespaces to join (-1) */
+	bool join_pid;
+	struct gr__mount_plan *mounts;
+	size_t n_mounts;
+	struct gr_cgroup *cg;        /* for the cgroup mount */
+	struct gr__process_plan proc;
+	int sync_fd;                 /* child end of the sync socketpair */
+	int fifo_fd;                 /* exec fifo opened O_RDONLY|O_NONBLOCK, child waits on it */
+	bool dev_is_tmpfs;           /* the config mounts a tmpfs on /dev: create default nodes */
+	bool userns;
+	/* state JSON for hooks run by the child (filled through the sync socket) */
+	char *hook_state;            /* preallocated GR__HOOK_STATE_MAX bytes */
+	bool has_container_hooks;    /* createContainer or startContainer hooks exist */
+	bool has_runtime_hooks;      /* prestart or createRuntime hooks exist */
+};
+
+#define GR__HOOK_STATE_MAX 65536
+
+/* Sync messages between parent and child (one byte, then optional payload). */
+enum { GR__SYNC_GO = 'g', GR__SYNC_PREPIVOT = 'p', GR__SYNC_READY = 'r', GR__SYNC_ERROR = 'e',
+       GR__SYNC_STATE = 's' };
+
+/* Error report from child: code (int) then message text (NUL-terminated, <= 1024). */
+struct gr__sync_err {
+	int code;
+	char msg[1024];
+};
+
+/* init.c: the child side of create.  Never returns. */
+__attribute__((noreturn)) void gr__init_main(struct gr__plan *plan);
+/* Report an error to the parent over fd and _exit. */
+__attribute__((noreturn)) void gr__child_fail(int fd, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The CLONE_NEW* flag of a namespace type. */
+int gr__ns_flag(enum gr_ns_type t);
+
+/* mounts.c */
+int gr__plan_mounts(struct gr__plan *plan, gr_error_t *err);
+/* Child side: everything up to (not including) pivot_root. */
+int gr__setup_mounts(struct gr__plan *plan, gr_error_t *err);
+int gr__pivot_root(struct gr__plan *plan, gr_error_t *err);
+/* After pivot: masked/readonly paths, readonly root, rootfs propagation. */
+int gr__finish_rootfs(struct gr__plan *plan, gr_error_t *err);
+/* Resolve `path` inside `root`, following symlinks without leaving root. */
+int gr__secure_join(const char *root, const char *path, char *out, size_t len);
+
+/* caps.c: process attributes, child side (no allocation). */
+int gr__apply_rlimits(const struct gr_oci_process *p, gr_error_t *err);
+int gr__apply_user_caps(const struct gr_oci_process *p, gr_error_t *err);
+int gr__find_exe(char *const *env, const char *arg0, char *out, size_t len);
+__attribute__((noreturn)) void gr__exec_process(struct gr__process_plan *pp, int errfd);
+
+/* terminal.c */
+/* Child side: open a pty in the current /dev/pts, send the master over sockfd, make
+ * the slave the controlling terminal and stdio. */
+int gr__setup_terminal(int sockfd, const struct gr_oci_process *p, gr_error_t *err);
+int gr__console_connect(const char *path, gr_error_t *err);
+
+/* hooks.c */
+int gr__run_hooks(const struct gr_oci_hook *h, size_t n, const char *state_json,
+		  const char *kind, gr_error_t *err);
+const char *gr__hook_kind_name(enum gr_hook_kind k);
+
+/* state.c: the container's folder <root>/<id>/ */
+struct gr__meta {                /* what state.json keeps beyond the spec's fields */
+	char cgroup[512];
+	unsigned long long starttime;  /* /proc/<pid>/stat field 22, to detect pid reuse */
+	bool userns;
+	unsigned hooks;                /* bit (1<<gr_hook_kind) when the config has such hooks */
+};
+const char *gr__root(const struct gr_rt_opts *o);
+int gr__check_id(const char *id, gr_error_t *err);
+char *gr__dir(const struct gr_rt_opts *o, const char *id);
+int gr__state_write(const struct gr_rt_opts *o, const struct gr_rt_state *st,
+		    const struct gr__meta *meta, gr_error_t *err);
+/* Read state.json and compute the live status. */
+int gr__state_read(const struct gr_rt_opts *o, const char *id, struct gr_rt_state *st,
+		   struct gr__meta *meta, gr_error_t *err);
+unsigned long long gr__proc_starttime(pid_t pid, char *state_char);
+ssize_t gr__read_full(int fd, void *buf, size_t len);
+
+#endif

@@ -1,0 +1,176 @@
+/*
+ * seccomp.c - linux.seccomp compiled to a classic BPF program with libseccomp.
+ *
+ * The compile runs in the parent (libseccomp allocates); the child only
+ * installs the finished program with seccomp(2), as the last step before
+ * execve, so the container's init never calls into libseccomp.  Syscall names
+ * unknown on this architecture are skipped (runc and crun do the same); a
+ * rule whose action equals the default action is redundant and skipped.
+ */
+#include "runtime/runtime-internal.h"
+#include "util/alloc.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static int action_of(enum gr_seccomp_action a, bool has_errno, unsigned errno_ret, uint32_t *out,
+		     gr_error_t *err, const char *where)
+{
+	switch (a) {
+	case GR_SCMP_KILL: case GR_SCMP_KILL_THREAD: *out = SCMP_ACT_KILL_THREAD; return 0;
+	case GR_SCMP_KILL_PROCESS: *out = SCMP_ACT_KILL_PROCESS; return 0;
+	case GR_SCMP_TRAP: *out = SCMP_ACT_TRAP; return 0;
+	case GR_SCMP_ERRNO: *out = SCMP_ACT_ERRNO(has_errno ? errno_ret : EPERM); return 0;
+	case GR_SCMP_TRACE: *out = SCMP_ACT_TRACE(has_errno ? errno_ret : EPERM); return 0;
+	case GR_SCMP_ALLOW: *out = SCMP_ACT_ALLOW; return 0;
+	case GR_SCMP_LOG: *out = SCMP_ACT_LOG; return 0;
+	case GR_SCMP_NOTIFY: break;
+	}
+	return gr_error_set(err, ENOTSUP, "%s: SCMP_ACT_NOTIFY is not supported (no listener socket)", where);
+}
+
+static const enum scmp_compare ops[] = {
+	[GR_SCMP_NE] = SCMP_CMP_NE, [GR_SCMP_LT] = SCMP_CMP_LT, [GR_SCMP_LE] = SCMP_CMP_LE,
+	[GR_SCMP_EQ] = SCMP_CMP_EQ, [GR_SCMP_GE] = SCMP_CMP_GE, [GR_SCMP_GT] = SCMP_CMP_GT,
+	[GR_SCMP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
+};
+
+static uint32_t arch_of(const char *name)
+{
+	char low[64];
+	const char *p = name;
+	if (!strncmp(p, "SCMP_ARCH_", 10))
+		p += 10;
+	size_t i = 0;
+	for (; p[i] && i < sizeof low - 1; i++)
+		low[i] = (char)tolower((unsigned char)p[i]);
+	low[i] = '\0';
+	return seccomp_arch_resolve_name(low);
+}
+
+static int build(scmp_filter_ctx ctx, const struct gr_oci_seccomp *s, uint32_t def, gr_error_t *err)
+{
+	for (size_t i = 0; s->architectures && s->architectures[i]; i++) {
+		uint32_t a = arch_of(s->architectures[i]);
+		if (!a)
+			return gr_error_set(err, EINVAL, "linux.seccomp.architectures[%zu]: unknown '%s'", i,
+					    s->architectures[i]);
+		int r = seccomp_arch_add(ctx, a);
+		if (r < 0 && r != -EEXIST)
+			return gr_error_set(err, -r, "linux.seccomp.architectures[%zu]: cannot add '%s'",
+					    i, s->architectures[i]);
+	}
+	for (size_t i = 0; s->flags && s->flags[i]; i++) {
+		const char *f = s->flags[i];
+		if (!strcmp(f, "SECCOMP_FILTER_FLAG_LOG"))
+			seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
+		else if (!strcmp(f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"))
+			seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1);
+		else if (strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC"))
+			return gr_error_set(err, EINVAL, "linux.seccomp.flags[%zu]: unknown '%s'", i, f);
+	}
+	for (size_t i = 0; i < s->n_syscalls; i++) {
+		const struct gr_oci_seccomp_rule *rule = &s->syscalls[i];
+		char where[64];
+		snprintf(where, sizeof where, "linux.seccomp.syscalls[%zu]", i);
+		uint32_t act;
+		if (action_of(rule->action, rule->has_errno_ret, rule->errno_ret, &act, err, where) < 0)
+			return -1;
+		if (act == def)
+			continue;
+		struct scmp_arg_cmp cmp[6];
+		if (rule->n_args > 6)
+			return gr_error_set(err, EINVAL, "%s.args: more than 6 conditions", where);
+		for (size_t a = 0; a < rule->n_args; a++) {
+			const struct gr_oci_seccomp_arg *g = &rule->args[a];
+			if (g->index > 5 || g->op < GR_SCMP_NE || g->op > GR_SCMP_MASKED_EQ)
+				return gr_error_set(err, EINVAL, "%s.args[%zu]: bad index or op", where, a);
+			cmp[a] = (struct scmp_arg_cmp){ .arg = g->index, .op = ops[g->op],
+							.datum_a = g->value, .datum_b = g->value_two };
+		}
+		for (size_t n = 0; rule->names && rule->names[n]; n++) {
+			int nr = seccomp_syscall_resolve_name(rule->names[n]);
+			if (nr == __NR_SCMP_ERROR)
+				continue; /* not a syscall on this architecture */
+			int r = seccomp_rule_add_array(ctx, act, nr, (unsigned)rule->n_args, cmp);
+			if (r < 0)
+				return gr_error_set(err, -r, "%s.names[%zu]: cannot add a rule for '%s': %s",
+						    where, n, rule->names[n], strerror(-r));
+		}
+	}
+	return 0;
+}
+
+int gr__seccomp_compile(const struct gr_oci_seccomp *s, struct gr__bpf *out, gr_error_t *err)
+{
+	memset(out, 0, sizeof *out);
+	uint32_t def;
+	if (action_of(s->default_action, s->has_default_errno, s->default_errno, &def, err,
+		      "linux.seccomp.defaultAction") < 0)
+		return -1;
+	scmp_filter_ctx ctx = seccomp_init(def);
+	if (!ctx)
+		return gr_error_set(err, EINVAL, "linux.seccomp: cannot initialise libseccomp");
+	/* the child sets no_new_privs itself when the process asks for it */
+	seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	int rc = build(ctx, s, def, err);
+	int fd = -1;
+	if (rc == 0) {
+		fd = memfd_create("gr-seccomp", MFD_CLOEXEC);
+		if (fd < 0)
+			rc = gr_error_sys(err, "memfd_create");
+	}
+	if (rc == 0) {
+		int r = seccomp_export_bpf(ctx, fd);
+		if (r < 0)
+			rc = gr_error_set(err, -r, "linux.seccomp: cannot compile the filter");
+	}
+	if (rc == 0) {
+		off_t len = lseek(fd, 0, SEEK_END);
+		if (len <= 0 || len % (off_t)sizeof(struct sock_filter) ||
+		    len / (off_t)sizeof(struct sock_filter) > 65535) {
+			rc = gr_error_set(err, EINVAL, "linux.seccomp: filter of %lld bytes", (long long)len);
+		} else {
+			out->insns = xmalloc((size_t)len);
+			if (pread(fd, out->insns, (size_t)len, 0) != len) {
+				rc = gr_error_sys(err, "reading the seccomp filter");
+				gr__bpf_free(out);
+			} else {
+				out->len = (unsigned short)(len / (off_t)sizeof(struct sock_filter));
+			}
+		}
+	}
+	for (size_t i = 0; rc == 0 && s->flags && s->flags[i]; i++) {
+		if (!strcmp(s->flags[i], "SECCOMP_FILTER_FLAG_TSYNC"))
+			out->flags |= SECCOMP_FILTER_FLAG_TSYNC;
+		else if (!strcmp(s->flags[i], "SECCOMP_FILTER_FLAG_LOG"))
+			out->flags |= SECCOMP_FILTER_FLAG_LOG;
+		else if (!strcmp(s->flags[i], "SECCOMP_FILTER_FLAG_SPEC_ALLOW"))
+			out->flags |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+	}
+	if (fd >= 0)
+		close(fd);
+	seccomp_release(ctx);
+	return rc;
+}
+
+int gr__seccomp_install(const struct gr__bpf *bpf)
+{
+	struct sock_fprog prog = { .len = bpf->len, .filter = bpf->insns };
+	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, bpf->flags, &prog);
+}
+
+void gr__bpf_free(struct gr__bpf *b)
+{
+	free(b->insns);
+	b->insns = NULL;
+	b->len = 0;
+}
