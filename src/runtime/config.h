@@ -173,6 +173,8 @@ struct gr_oci_seccomp {
 	char **flags;            /* "SECCOMP_FILTER_FLAG_*", NULL-terminated, may be empty */
 	struct gr_oci_seccomp_rule *syscalls;
 	size_t n_syscalls;
+	char *listener_path;     /* absolute unix socket for SCMP_ACT_NOTIFY, or NULL */
+	char *listener_metadata; /* opaque string passed to the listener, or NULL */
 };
 
 struct gr_oci_hook {
@@ -229,13 +231,21 @@ void gr_oci_process_free(struct gr_oci_process *p);
 /* Look up a namespace entry by type; NULL when the config does not list it. */
 const struct gr_oci_namespace *gr_oci_config_ns(const struct gr_oci_config *cfg, enum gr_ns_type t);
 
+/* "SCMP_ACT_ERRNO", ... for an action (NULL if out of range). */
+const char *gr_seccomp_action_name(enum gr_seccomp_action a);
+
 /* The hardened default config.json that `gureum-oci spec` writes (malloc'd,
  * owned by the caller).  rootless != 0 adds a user namespace mapping the caller. */
 char *gr_oci_spec_default(int rootless);
 
 /* Capability and namespace names, shared with the parser. */
-int gr_cap_from_name(const char *name);          /* "CAP_SYS_ADMIN" -> 21, -1 if unknown */
-const char *gr_cap_name(int cap);
+#define GR_CAP_LAST 40                           /* CAP_CHECKPOINT_RESTORE */
+int gr_cap_from_name(const char *name);          /* "CAP_SYS_ADMIN" -> 21, -1 if unknown;
+						    case-insensitive, the CAP_ prefix is required */
+const char *gr_cap_name(int cap);                /* NULL when cap is not 0..GR_CAP_LAST */
 const char *gr_ns_name(enum gr_ns_type t);       /* "pid", "network", ... (OCI names) */
+int gr_ns_from_name(const char *name);           /* OCI name -> enum gr_ns_type, -1 if unknown */
+const char *gr_ns_proc_name(enum gr_ns_type t);  /* "pid", "net", "mnt", ... (/proc/<pid>/ns/) */
+int gr_ns_clone_flag(enum gr_ns_type t);         /* CLONE_NEWPID, CLONE_NEWNET, ... */
 
 #endif

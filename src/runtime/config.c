@@ -1,0 +1,875 @@
+/*
+ * config.c - gr_oci_config_parse(): OCI runtime-spec 1.x config.json -> struct
+ * gr_oci_config.  Owns the shared parsing helpers (JSON path tracking, typed
+ * getters, the uint64 pre-pass), the top-level fields, mounts, hooks,
+ * annotations, and freeing.  process is in config_process.c, linux in
+ * config_linux.c, linux.seccomp in config_seccomp.c.
+ *
+ * Invariants: the first problem found is reported as "<json path>: <what>"
+ * with code EINVAL and nothing is returned; unknown members are ignored (the
+ * spec requires it); every array in the result is allocated zeroed with its
+ * count set before it is filled, so gr_oci_config_free() can release a
+ * half-built config on any error path.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include "runtime/config-internal.h"
+#include "util/alloc.h"
+#include "util/fs.h"
+
+#ifndef MS_NOSYMFOLLOW
+#define MS_NOSYMFOLLOW 256
+#endif
+#ifndef MS_LAZYTIME
+#define MS_LAZYTIME (1 << 25)
+#endif
+
+#define U64_MARKER "\0u64:"
+#define U64_MARKER_LEN 5
+#define CONFIG_MAX_BYTES (16u << 20)
+
+/* ---- path and error helpers ---- */
+
+static size_t path_append(struct gr__pctx *c, const char *s)
+{
+	size_t old = c->len, n = strlen(s);
+	if (c->len + n >= GR__PATH_MAX - 4) {   /* keep room for "..." */
+		if (c->len < GR__PATH_MAX - 4) {
+			memcpy(c->path + c->len, "...", 4);
+			c->len += 3;
+		}
+		return old;
+	}
+	memcpy(c->path + c->len, s, n + 1);
+	c->len += n;
+	return old;
+}
+
+size_t gr__path_key(struct gr__pctx *c, const char *key)
+{
+	size_t old = c->len;
+	bool plain = *key != '\0';
+	for (const char *p = key; *p; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && *p != '_')
+			plain = false;
+	if (plain) {
+		if (c->len)
+			path_append(c, ".");
+		path_append(c, key);
+		return old;
+	}
+	/* keys that are not identifiers ("net.ipv4.ip_forward", "") are quoted */
+	path_append(c, "[\"");
+	path_append(c, key);
+	path_append(c, "\"]");
+	return old;
+}
+
+size_t gr__path_idx(struct gr__pctx *c, size_t i)
+{
+	char b[32];
+	snprintf(b, sizeof(b), "[%zu]", i);
+	size_t old = c->len;
+	path_append(c, b);
+	return old;
+}
+
+static int vfail(struct gr__pctx *c, const char *fmt, va_list ap)
+{
+	char msg[GR_ERROR_MSG_MAX];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	return gr_error_set(c->err, EINVAL, "%s: %s", c->len ? c->path : "(root)", msg);
+}
+
+int gr__fail(struct gr__pctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(c, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int gr__fail_at(struct gr__pctx *c, const char *key, const char *fmt, ...)
+{
+	size_t old = gr__path_key(c, key);
+	va_list ap;
+	va_start(ap, fmt);
+	vfail(c, fmt, ap);
+	va_end(ap);
+	gr__path_pop(c, old);
+	return -1;
+}
+
+static bool is_u64_marker(const json_t *v)
+{
+	return json_is_string(v) && json_string_length(v) > U64_MARKER_LEN &&
+	       !memcmp(json_string_value(v), U64_MARKER, U64_MARKER_LEN);
+}
+
+const char *gr__json_kind(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: return "an object";
+	case JSON_ARRAY: return "an array";
+	case JSON_STRING: return is_u64_marker(v) ? "an integer" : "a string";
+	case JSON_INTEGER: return "an integer";
+	case JSON_REAL: return "a fractional number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
+	case JSON_NULL: return "null";
+	}
+	return "an unknown value";
+}
+
+json_t *gr__get(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	return json_is_null(v) ? NULL : v;
+}
+
+/* ---- value-level getters (value at the current path) ---- */
+
+int gr__val_str(struct gr__pctx *c, json_t *v, char **out)
+{
+	if (!json_is_string(v) || is_u64_marker(v))
+		return gr__fail(c, "expected a string, got %s", gr__json_kind(v));
+	const char *s = json_string_value(v);
+	if (strlen(s) != json_string_length(v))
+		return gr__fail(c, "string contains a NUL character");
+	*out = xstrdup(s);
+	return 0;
+}
+
+int gr__val_u64(struct gr__pctx *c, json_t *v, uint64_t max, uint64_t *out)
+{
+	uint64_t x;
+	if (json_is_integer(v)) {
+		json_int_t i = json_integer_value(v);
+		if (i < 0)
+			return gr__fail(c, "must not be negative, got %" JSON_INTEGER_FORMAT, i);
+		x = (uint64_t)i;
+	} else if (is_u64_marker(v)) {
+		const char *digits = json_string_value(v) + U64_MARKER_LEN;
+		char *end;
+		errno = 0;
+		x = strtoull(digits, &end, 10);
+		if (errno || *end || end == digits)
+			return gr__fail(c, "integer out of range");
+	} else {
+		return gr__fail(c, "expected a non-negative integer, got %s", gr__json_kind(v));
+	}
+	if (x > max)
+		return gr__fail(c, "%" PRIu64 " is out of range (at most %" PRIu64 ")", x, max);
+	*out = x;
+	return 0;
+}
+
+int gr__val_i64(struct gr__pctx *c, json_t *v, int64_t min, int64_t max, int64_t *out)
+{
+	if (is_u64_marker(v))
+		return gr__fail(c, "%s is out of range (at most %" PRId64 ")",
+				json_string_value(v) + U64_MARKER_LEN, max);
+	if (!json_is_integer(v))
+		return gr__fail(c, "expected an integer, got %s", gr__json_kind(v));
+	int64_t x = json_integer_value(v);
+	if (x < min && min == 0)
+		return gr__fail(c, "must not be negative, got %" PRId64, x);
+	if (x < min || x > max)
+		return gr__fail(c, "%" PRId64 " is out of range (%" PRId64 "..%" PRId64 ")", x, min,
+				max);
+	*out = x;
+	return 0;
+}
+
+int gr__check_path_abs(struct gr__pctx *c, const char *p)
+{
+	if (p[0] != '/')
+		return gr__fail(c, "\"%s\" is not an absolute path", p);
+	return 0;
+}
+
+/* ---- member getters ---- */
+
+static int member_type(struct gr__pctx *c, json_t *obj, const char *key, bool req,
+		       json_type want, const char *what, json_t **out)
+{
+	json_t *v = gr__get(obj, key);
+	if (!v) {
+		if (req)
+			return gr__fail_at(c, key, "required %s is missing", what);
+		return 0;
+	}
+	if (json_typeof(v) != want)
+		return gr__fail_at(c, key, "expected %s, got %s", what, gr__json_kind(v));
+	*out = v;
+	return 0;
+}
+
+int gr__req_obj(struct gr__pctx *c, json_t *obj, const char *key, json_t **out)
+{
+	return member_type(c, obj, key, true, JSON_OBJECT, "an object", out);
+}
+
+int gr__opt_obj(struct gr__pctx *c, json_t *obj, const char *key, json_t **out)
+{
+	return member_type(c, obj, key, false, JSON_OBJECT, "an object", out);
+}
+
+int gr__opt_array(struct gr__pctx *c, json_t *obj, const char *key, json_t **out)
+{
+	return member_type(c, obj, key, false, JSON_ARRAY, "an array", out);
+}
+
+int gr__req_array(struct gr__pctx *c, json_t *obj, const char *key, json_t **out)
+{
+	return member_type(c, obj, key, true, JSON_ARRAY, "an array", out);
+}
+
+static int member_str(struct gr__pctx *c, json_t *obj, const char *key, bool req, char **out)
+{
+	json_t *v = gr__get(obj, key);
+	if (!v)
+		return req ? gr__fail_at(c, key, "required string is missing") : 0;
+	char *s;
+	size_t old = gr__path_key(c, key);
+	int r = gr__val_str(c, v, &s);
+	gr__path_pop(c, old);
+	if (r < 0)
+		return r;
+	free(*out);
+	*out = s;
+	return 0;
+}
+
+int gr__req_str(struct gr__pctx *c, json_t *obj, const char *key, char **out)
+{
+	return member_str(c, obj, key, true, out);
+}
+
+int gr__opt_str(struct gr__pctx *c, json_t *obj, const char *key, char **out)
+{
+	return member_str(c, obj, key, false, out);
+}
+
+int gr__opt_bool(struct gr__pctx *c, json_t *obj, const char *key, bool *out, bool *has)
+{
+	json_t *v = gr__get(obj, key);
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return gr__fail_at(c, key, "expected a boolean, got %s", gr__json_kind(v));
+	*out = json_is_true(v);
+	if (has)
+		*has = true;
+	return 0;
+}
+
+static int member_u64(struct gr__pctx *c, json_t *obj, const char *key, bool req, uint64_t max,
+		      uint64_t *out, bool *has)
+{
+	json_t *v = gr__get(obj, key);
+	if (!v)
+		return req ? gr__fail_at(c, key, "required integer is missing") : 0;
+	size_t old = gr__path_key(c, key);
+	int r = gr__val_u64(c, v, max, out);
+	gr__path_pop(c, old);
+	if (r == 0 && has)
+		*has = true;
+	return r;
+}
+
+int gr__req_u64(struct gr__pctx *c, json_t *obj, const char *key, uint64_t max, uint64_t *out)
+{
+	return member_u64(c, obj, key, true, max, out, NULL);
+}
+
+int gr__opt_u64(struct gr__pctx *c, json_t *obj, const char *key, uint64_t max, uint64_t *out,
+		bool *has)
+{
+	return member_u64(c, obj, key, false, max, out, has);
+}
+
+static int member_i64(struct gr__pctx *c, json_t *obj, const char *key, bool req, int64_t min,
+		      int64_t max, int64_t *out, bool *has)
+{
+	json_t *v = gr__get(obj, key);
+	if (!v)
+		return req ? gr__fail_at(c, key, "required integer is missing") : 0;
+	size_t old = gr__path_key(c, key);
+	int r = gr__val_i64(c, v, min, max, out);
+	gr__path_pop(c, old);
+	if (r == 0 && has)
+		*has = true;
+	return r;
+}
+
+int gr__req_i64(struct gr__pctx *c, json_t *obj, const char *key, int64_t min, int64_t max,
+		int64_t *out)
+{
+	return member_i64(c, obj, key, true, min, max, out, NULL);
+}
+
+int gr__opt_i64(struct gr__pctx *c, json_t *obj, const char *key, int64_t min, int64_t max,
+		int64_t *out, bool *has)
+{
+	return member_i64(c, obj, key, false, min, max, out, has);
+}
+
+int gr__opt_strv(struct gr__pctx *c, json_t *obj, const char *key, bool abs_paths, char ***out)
+{
+	json_t *arr = NULL;
+	if (gr__opt_array(c, obj, key, &arr) < 0)
+		return -1;
+	if (!arr)
+		return 0;
+	size_t n = json_array_size(arr), old = gr__path_key(c, key);
+	char **v = xcalloc(n + 1, sizeof(*v));
+	for (size_t i = 0; i < n; i++) {
+		size_t o2 = gr__path_idx(c, i);
+		if (gr__val_str(c, json_array_get(arr, i), &v[i]) < 0 ||
+		    (abs_paths && gr__check_path_abs(c, v[i]) < 0)) {
+			gr_strv_free(v);
+			return -1;
+		}
+		gr__path_pop(c, o2);
+	}
+	gr__path_pop(c, old);
+	gr_strv_free(*out);
+	*out = v;
+	return 0;
+}
+
+void gr__kv_free(struct gr_oci_kv *kv, size_t n)
+{
+	for (size_t i = 0; kv && i < n; i++) {
+		free(kv[i].key);
+		free(kv[i].value);
+	}
+	free(kv);
+}
+
+int gr__opt_kv(struct gr__pctx *c, json_t *obj, const char *key, struct gr_oci_kv **out,
+	       size_t *n)
+{
+	json_t *o = NULL;
+	if (gr__opt_obj(c, obj, key, &o) < 0)
+		return -1;
+	if (!o)
+		return 0;
+	size_t cnt = json_object_size(o), i = 0, old = gr__path_key(c, key);
+	struct gr_oci_kv *kv = xcalloc(cnt ? cnt : 1, sizeof(*kv));
+	const char *k;
+	json_t *v;
+	json_object_foreach(o, k, v) {
+		size_t o2 = gr__path_key(c, k);
+		if (!*k) {
+			gr__fail(c, "empty key");
+			gr__kv_free(kv, i);
+			return -1;
+		}
+		if (!json_is_string(v) || is_u64_marker(v)) {
+			gr__fail(c, "expected a string, got %s", gr__json_kind(v));
+			gr__kv_free(kv, i);
+			return -1;
+		}
+		if (gr__val_str(c, v, &kv[i].value) < 0) {
+			gr__kv_free(kv, i);
+			return -1;
+		}
+		kv[i].key = xstrdup(k);
+		i++;
+		gr__path_pop(c, o2);
+	}
+	gr__path_pop(c, old);
+	gr__kv_free(*out, *n);
+	*out = kv;
+	*n = i;
+	return 0;
+}
+
+/* ---- uint64 pre-pass ----
+ * jansson stores integers as long long and rejects larger literals.  Integer
+ * literals in (INT64_MAX, UINT64_MAX] outside strings are rewritten into
+ * "\u0000u64:<digits>" strings; gr__val_u64() turns them back into numbers.
+ * Returns NULL when nothing needed rewriting. */
+static char *rewrite_big_ints(const char *in, size_t len, size_t *outlen)
+{
+	char *out = NULL;
+	size_t o = 0, cap = 0, copied = 0;
+	bool in_str = false;
+	for (size_t i = 0; i < len; i++) {
+		char ch = in[i];
+		if (in_str) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_str = false;
+			continue;
+		}
+		if (ch == '"') {
+			in_str = true;
+			continue;
+		}
+		if (!(ch >= '0' && ch <= '9') && ch != '-')
+			continue;
+		size_t s = i;
+		while (i < len && in[i] && strchr("0123456789.eE+-", in[i]))
+			i++;
+		size_t tl = i - s;
+		i--;   /* the loop's i++ moves past the token */
+		if (tl < 19 || tl > 20 || in[s] == '0')
+			continue;
+		bool digits = true;
+		for (size_t k = s; k < s + tl; k++)
+			digits = digits && in[k] >= '0' && in[k] <= '9';
+		if (!digits)
+			continue;
+		char buf[24];
+		memcpy(buf, in + s, tl);
+		buf[tl] = '\0';
+		errno = 0;
+		unsigned long long x = strtoull(buf, NULL, 10);
+		if (errno || x <= (unsigned long long)INT64_MAX)
+			continue;
+		size_t need = o + (s - copied) + tl + 16;
+		if (need > cap) {
+			cap = need * 2 + (len - s);
+			out = xrealloc(out, cap);
+		}
+		memcpy(out + o, in + copied, s - copied);
+		o += s - copied;
+		o += (size_t)sprintf(out + o, "\"\\u0000u64:%s\"", buf);
+		copied = s + tl;
+	}
+	if (!out)
+		return NULL;
+	out = xrealloc(out, o + (len - copied) + 1);
+	memcpy(out + o, in + copied, len - copied);
+	o += len - copied;
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+/* Parse text into a JSON value with the rules every config parser here uses. */
+static json_t *load_json(const char *json, size_t len, gr_error_t *err)
+{
+	size_t n = 0;
+	_cleanup_free_ char *rewritten = rewrite_big_ints(json, len, &n);
+	json_error_t jerr;
+	json_t *root = json_loadb(rewritten ? rewritten : json, rewritten ? n : len,
+				  JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+	if (!root)
+		gr_error_set(err, EINVAL, "(json) line %d, column %d: %s", jerr.line, jerr.column,
+			     jerr.text);
+	return root;
+}
+
+/* ---- mounts ---- */
+
+static const struct mount_opt {
+	const char *name;
+	unsigned long flag;
+	bool clear;
+} mount_opts[] = {
+	{ "ro", MS_RDONLY, false },         { "rw", MS_RDONLY, true },
+	{ "nosuid", MS_NOSUID, false },     { "suid", MS_NOSUID, true },
+	{ "nodev", MS_NODEV, false },       { "dev", MS_NODEV, true },
+	{ "noexec", MS_NOEXEC, false },     { "exec", MS_NOEXEC, true },
+	{ "sync", MS_SYNCHRONOUS, false },  { "async", MS_SYNCHRONOUS, true },
+	{ "dirsync", MS_DIRSYNC, false },   { "remount", MS_REMOUNT, false },
+	{ "mand", MS_MANDLOCK, false },     { "nomand", MS_MANDLOCK, true },
+	{ "noatime", MS_NOATIME, false },   { "atime", MS_NOATIME, true },
+	{ "nodiratime", MS_NODIRATIME, false }, { "diratime", MS_NODIRATIME, true },
+	{ "relatime", MS_RELATIME, false }, { "norelatime", MS_RELATIME, true },
+	{ "strictatime", MS_STRICTATIME, false }, { "nostrictatime", MS_STRICTATIME, true },
+	{ "lazytime", MS_LAZYTIME, false }, { "nolazytime", MS_LAZYTIME, true },
+	{ "silent", MS_SILENT, false },     { "loud", MS_SILENT, true },
+	{ "nosymfollow", MS_NOSYMFOLLOW, false }, { "symfollow", MS_NOSYMFOLLOW, true },
+	{ "bind", MS_BIND, false },         { "rbind", MS_BIND | MS_REC, false },
+};
+
+/* Options other runtimes accept that we do not implement: refuse them rather
+ * than pass them to mount(2) as file-system data. */
+static const char *const unsupported_opts[] = {
+	"rro", "rrw", "rnosuid", "rsuid", "rnodev", "rdev", "rnoexec", "rexec",
+	"rnosymfollow", "rsymfollow", "ratime", "rnoatime", "rdiratime", "rnodiratime",
+	"rrelatime", "rnorelatime", "rstrictatime", "idmap", "ridmap", "tmpcopyup",
+	"notmpcopyup", "copy-symlink",
+};
+
+unsigned long gr__propagation_flags(const char *w)
+{
+	static const struct { const char *name; unsigned long flags; } t[] = {
+		{ "private", MS_PRIVATE },       { "rprivate", MS_PRIVATE | MS_REC },
+		{ "shared", MS_SHARED },         { "rshared", MS_SHARED | MS_REC },
+		{ "slave", MS_SLAVE },           { "rslave", MS_SLAVE | MS_REC },
+		{ "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(t[i].name, w))
+			return t[i].flags;
+	return 0;
+}
+
+bool gr__has_dotdot(const char *p)
+{
+	for (const char *s = p; (s = strstr(s, "..")); s += 2)
+		if ((s == p || s[-1] == '/') && (s[2] == '/' || s[2] == '\0'))
+			return true;
+	return false;
+}
+
+static int mount_option(struct gr__pctx *c, struct gr_oci_mount *m, const char *o,
+			char **data, size_t *data_len)
+{
+	if (!*o)
+		return gr__fail(c, "empty mount option");
+	if (!strcmp(o, "defaults"))
+		return 0;
+	for (size_t i = 0; i < sizeof(mount_opts) / sizeof(mount_opts[0]); i++) {
+		if (strcmp(o, mount_opts[i].name))
+			continue;
+		unsigned long f = mount_opts[i].flag;
+		if (mount_opts[i].clear) {
+			m->clear_flags |= f;
+			m->flags &= ~f;
+		} else {
+			m->flags |= f;
+			m->clear_flags &= ~f;
+		}
+		return 0;
+	}
+	unsigned long prop = gr__propagation_flags(o);
+	if (prop) {
+		if (m->propagation && m->propagation != prop)
+			return gr__fail(c, "propagation \"%s\" conflicts with an earlier one", o);
+		m->propagation = prop;
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(unsupported_opts) / sizeof(unsupported_opts[0]); i++)
+		if (!strcmp(o, unsupported_opts[i]))
+			return gr__fail(c, "mount option \"%s\" is not supported", o);
+	size_t n = strlen(o);
+	*data = xrealloc(*data, *data_len + n + 2);
+	if (*data_len)
+		(*data)[(*data_len)++] = ',';
+	memcpy(*data + *data_len, o, n + 1);
+	*data_len += n;
+	return 0;
+}
+
+static int parse_mount(struct gr__pctx *c, json_t *v, struct gr_oci_mount *m)
+{
+	if (!json_is_object(v))
+		return gr__fail(c, "expected an object, got %s", gr__json_kind(v));
+	if (gr__req_str(c, v, "destination", &m->destination) < 0 ||
+	    gr__opt_str(c, v, "source", &m->source) < 0 || gr__opt_str(c, v, "type", &m->type) < 0 ||
+	    gr__opt_strv(c, v, "options", false, &m->options) < 0)
+		return -1;
+	if (m->destination[0] != '/')
+		return gr__fail_at(c, "destination", "\"%s\" is not an absolute path", m->destination);
+	if (gr__has_dotdot(m->destination))
+		return gr__fail_at(c, "destination", "\"%s\" contains a \"..\" component",
+				   m->destination);
+	if (m->type) {
+		if (!*m->type)
+			return gr__fail_at(c, "type", "empty mount type");
+		for (const char *p = m->type; *p; p++)
+			if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+			    !(*p >= '0' && *p <= '9') && !strchr("._-", *p))
+				return gr__fail_at(c, "type", "invalid mount type \"%s\"", m->type);
+	}
+	size_t data_len = 0;
+	size_t old = gr__path_key(c, "options");
+	for (size_t i = 0; m->options && m->options[i]; i++) {
+		size_t o2 = gr__path_idx(c, i);
+		if (mount_option(c, m, m->options[i], &m->data, &data_len) < 0)
+			return -1;
+		gr__path_pop(c, o2);
+	}
+	gr__path_pop(c, old);
+	if (m->type && !strcmp(m->type, "bind"))
+		m->flags |= MS_BIND;
+	if (m->flags & MS_BIND) {
+		if (!m->source || !*m->source)
+			return gr__fail_at(c, "source", "a bind mount needs a source");
+	} else if (!m->type) {
+		return gr__fail_at(c, "type", "required for a mount that is not a bind mount");
+	}
+	if (m->type && !strcmp(m->type, "overlay") &&
+	    (!m->data || (strncmp(m->data, "lowerdir=", 9) && !strstr(m->data, ",lowerdir="))))
+		return gr__fail_at(c, "options", "an overlay mount needs a lowerdir= option");
+	return 0;
+}
+
+static void mount_clear(struct gr_oci_mount *m)
+{
+	free(m->destination);
+	free(m->source);
+	free(m->type);
+	gr_strv_free(m->options);
+	free(m->data);
+}
+
+static int parse_mounts(struct gr__pctx *c, json_t *root, struct gr_oci_config *cfg)
+{
+	json_t *arr = NULL;
+	if (gr__opt_array(c, root, "mounts", &arr) < 0)
+		return -1;
+	if (!arr)
+		return 0;
+	size_t n = json_array_size(arr), old = gr__path_key(c, "mounts");
+	cfg->mounts = xcalloc(n ? n : 1, sizeof(*cfg->mounts));
+	cfg->n_mounts = n;
+	for (size_t i = 0; i < n; i++) {
+		size_t o2 = gr__path_idx(c, i);
+		if (parse_mount(c, json_array_get(arr, i), &cfg->mounts[i]) < 0)
+			return -1;
+		gr__path_pop(c, o2);
+	}
+	gr__path_pop(c, old);
+	return 0;
+}
+
+/* ---- hooks ---- */
+
+static const char *const hook_names[GR_HOOK_NKINDS] = {
+	[GR_HOOK_PRESTART] = "prestart",
+	[GR_HOOK_CREATE_RUNTIME] = "createRuntime",
+	[GR_HOOK_CREATE_CONTAINER] = "createContainer",
+	[GR_HOOK_START_CONTAINER] = "startContainer",
+	[GR_HOOK_POSTSTART] = "poststart",
+	[GR_HOOK_POSTSTOP] = "poststop",
+};
+
+static int parse_hook(struct gr__pctx *c, json_t *v, struct gr_oci_hook *h)
+{
+	if (!json_is_object(v))
+		return gr__fail(c, "expected an object, got %s", gr__json_kind(v));
+	int64_t timeout = 0;
+	bool has_timeout = false;
+	if (gr__req_str(c, v, "path", &h->path) < 0 ||
+	    gr__opt_strv(c, v, "args", false, &h->args) < 0 ||
+	    gr__opt_strv(c, v, "env", false, &h->env) < 0 ||
+	    gr__opt_i64(c, v, "timeout", INT64_MIN, INT_MAX, &timeout, &has_timeout) < 0)
+		return -1;
+	if (h->path[0] != '/')
+		return gr__fail_at(c, "path", "\"%s\" is not an absolute path", h->path);
+	if (has_timeout && timeout <= 0)
+		return gr__fail_at(c, "timeout", "must be greater than 0, got %" PRId64, timeout);
+	h->timeout = (int)timeout;
+	return 0;
+}
+
+static void hook_clear(struct gr_oci_hook *h)
+{
+	free(h->path);
+	gr_strv_free(h->args);
+	gr_strv_free(h->env);
+}
+
+static int parse_hooks(struct gr__pctx *c, json_t *root, struct gr_oci_config *cfg)
+{
+	json_t *hooks = NULL;
+	if (gr__opt_obj(c, root, "hooks", &hooks) < 0)
+		return -1;
+	if (!hooks)
+		return 0;
+	size_t old = gr__path_key(c, "hooks");
+	for (int k = 0; k < GR_HOOK_NKINDS; k++) {
+		json_t *arr = NULL;
+		if (gr__opt_array(c, hooks, hook_names[k], &arr) < 0)
+			return -1;
+		if (!arr)
+			continue;
+		size_t n = json_array_size(arr), o2 = gr__path_key(c, hook_names[k]);
+		cfg->hooks[k] = xcalloc(n ? n : 1, sizeof(*cfg->hooks[k]));
+		cfg->n_hooks[k] = n;
+		for (size_t i = 0; i < n; i++) {
+			size_t o3 = gr__path_idx(c, i);
+			if (parse_hook(c, json_array_get(arr, i), &cfg->hooks[k][i]) < 0)
+				return -1;
+			gr__path_pop(c, o3);
+		}
+		gr__path_pop(c, o2);
+	}
+	gr__path_pop(c, old);
+	return 0;
+}
+
+/* ---- top level ---- */
+
+static int check_version(struct gr__pctx *c, const char *v)
+{
+	/* 1.<minor>[.<patch>][-suffix] */
+	const char *p = v;
+	if (strncmp(p, "1.", 2) || !(p[2] >= '0' && p[2] <= '9'))
+		return gr__fail_at(c, "ociVersion", "unsupported version \"%s\" (need 1.x)", v);
+	return 0;
+}
+
+static bool ns_created(const struct gr_oci_config *cfg, enum gr_ns_type t)
+{
+	return gr_oci_config_ns(cfg, t) != NULL;
+}
+
+static int parse_config(struct gr__pctx *c, json_t *root, struct gr_oci_config *cfg)
+{
+	json_t *obj = NULL;
+	if (!json_is_object(root))
+		return gr__fail(c, "expected an object, got %s", gr__json_kind(root));
+	if (gr__req_str(c, root, "ociVersion", &cfg->oci_version) < 0 ||
+	    check_version(c, cfg->oci_version) < 0)
+		return -1;
+	if (gr__req_obj(c, root, "root", &obj) < 0)
+		return -1;
+	size_t old = gr__path_key(c, "root");
+	if (gr__req_str(c, obj, "path", &cfg->root_path) < 0 ||
+	    gr__opt_bool(c, obj, "readonly", &cfg->root_readonly, NULL) < 0)
+		return -1;
+	if (!*cfg->root_path)
+		return gr__fail_at(c, "path", "must not be empty");
+	gr__path_pop(c, old);
+
+	obj = NULL;
+	if (gr__opt_obj(c, root, "process", &obj) < 0)
+		return -1;
+	if (obj) {
+		old = gr__path_key(c, "process");
+		if (gr__parse_process(c, obj, &cfg->process) < 0)
+			return -1;
+		gr__path_pop(c, old);
+	}
+	if (gr__opt_str(c, root, "hostname", &cfg->hostname) < 0 ||
+	    gr__opt_str(c, root, "domainname", &cfg->domainname) < 0)
+		return -1;
+	if (cfg->hostname && strlen(cfg->hostname) > 64)
+		return gr__fail_at(c, "hostname", "longer than 64 bytes");
+	if (cfg->domainname && strlen(cfg->domainname) > 64)
+		return gr__fail_at(c, "domainname", "longer than 64 bytes");
+	if (parse_mounts(c, root, cfg) < 0 || parse_hooks(c, root, cfg) < 0 ||
+	    gr__opt_kv(c, root, "annotations", &cfg->annotations, &cfg->n_annotations) < 0)
+		return -1;
+
+	obj = NULL;
+	if (gr__opt_obj(c, root, "linux", &obj) < 0)
+		return -1;
+	if (obj) {
+		old = gr__path_key(c, "linux");
+		if (gr__parse_linux(c, obj, cfg) < 0)
+			return -1;
+		gr__path_pop(c, old);
+	}
+	/* Setting the host or domain name needs a UTS namespace of the container's own. */
+	if (cfg->hostname && *cfg->hostname && !ns_created(cfg, GR_NS_UTS))
+		return gr__fail_at(c, "hostname", "set, but linux.namespaces has no uts namespace");
+	if (cfg->domainname && *cfg->domainname && !ns_created(cfg, GR_NS_UTS))
+		return gr__fail_at(c, "domainname", "set, but linux.namespaces has no uts namespace");
+	return 0;
+}
+
+int gr_oci_config_parse(const char *json, size_t len, struct gr_oci_config **out, gr_error_t *err)
+{
+	gr_error_t local;
+	if (!err)
+		err = &local;
+	gr_error_clear(err);
+	json_t *root = load_json(json, len, err);
+	if (!root)
+		return -1;
+	struct gr__pctx c = { .err = err };
+	struct gr_oci_config *cfg = xcalloc(1, sizeof(*cfg));
+	int r = parse_config(&c, root, cfg);
+	json_decref(root);
+	if (r < 0) {
+		gr_oci_config_free(cfg);
+		return -1;
+	}
+	*out = cfg;
+	return 0;
+}
+
+int gr_oci_config_load(const char *bundle, struct gr_oci_config **out, gr_error_t *err)
+{
+	_cleanup_free_ char *path = xasprintf("%s/config.json", bundle);
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	if (gr_read_file(path, CONFIG_MAX_BYTES, &text, &len, err) < 0)
+		return -1;
+	if (gr_oci_config_parse(text, len, out, err) < 0)
+		return gr_error_prefix(err, "%s", path);
+	return 0;
+}
+
+int gr_oci_process_parse(const char *json, size_t len, struct gr_oci_process **out, gr_error_t *err)
+{
+	gr_error_t local;
+	if (!err)
+		err = &local;
+	gr_error_clear(err);
+	json_t *root = load_json(json, len, err);
+	if (!root)
+		return -1;
+	struct gr__pctx c = { .err = err };
+	int r;
+	if (!json_is_object(root))
+		r = gr__fail(&c, "expected an object, got %s", gr__json_kind(root));
+	else
+		r = gr__parse_process(&c, root, out);
+	json_decref(root);
+	return r;
+}
+
+const struct gr_oci_namespace *gr_oci_config_ns(const struct gr_oci_config *cfg, enum gr_ns_type t)
+{
+	for (size_t i = 0; cfg && i < cfg->n_namespaces; i++)
+		if (cfg->namespaces[i].type == t)
+			return &cfg->namespaces[i];
+	return NULL;
+}
+
+void gr_oci_config_free(struct gr_oci_config *cfg)
+{
+	if (!cfg)
+		return;
+	free(cfg->oci_version);
+	gr_oci_process_free(cfg->process);
+	free(cfg->root_path);
+	free(cfg->hostname);
+	free(cfg->domainname);
+	for (size_t i = 0; cfg->mounts && i < cfg->n_mounts; i++)
+		mount_clear(&cfg->mounts[i]);
+	free(cfg->mounts);
+	for (int k = 0; k < GR_HOOK_NKINDS; k++) {
+		for (size_t i = 0; cfg->hooks[k] && i < cfg->n_hooks[k]; i++)
+			hook_clear(&cfg->hooks[k][i]);
+		free(cfg->hooks[k]);
+	}
+	gr__kv_free(cfg->annotations, cfg->n_annotations);
+	for (size_t i = 0; cfg->namespaces && i < cfg->n_namespaces; i++)
+		free(cfg->namespaces[i].path);
+	free(cfg->namespaces);
+	free(cfg->uid_mappings);
+	free(cfg->gid_mappings);
+	for (size_t i = 0; cfg->devices && i < cfg->n_devices; i++)
+		free(cfg->devices[i].path);
+	free(cfg->devices);
+	free(cfg->cgroups_path);
+	gr__resources_clear(&cfg->resources);
+	gr__seccomp_free(cfg->seccomp);
+	gr__kv_free(cfg->sysctl, cfg->n_sysctl);
+	gr_strv_free(cfg->masked_paths);
+	gr_strv_free(cfg->readonly_paths);
+	free(cfg->mount_label);
+	free(cfg);
+}
