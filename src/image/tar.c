@@ -71,6 +71,10 @@ int gr__tar_extract(const char *src, const char *dst_in, struct gr__progress *pr
 	archive_read_support_format_tar(in);
 	archive_read_support_format_gnutar(in);
 	if (archive_read_open_filename(in, src, 1 << 16) != ARCHIVE_OK) {
+		if (archive_errno(in) == EILSEQ /* libarchive: unrecognised format */) {
+			archive_read_free(in);
+			return 1; /* no filter or format recognised it */
+		}
 		gr_error_set(err, archive_errno(in) > 0 ? archive_errno(in) : EINVAL, "%s: %s", src,
 			     archive_error_string(in));
 		archive_read_free(in);
