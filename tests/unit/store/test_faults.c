@@ -228,7 +228,7 @@ static void test_fsize(void)
 
 	gr_error_t err = {0};
 	struct gr_store *s = NULL;
-	if (!ok(gr_store_open(st_url("fsize", NULL), NULL, &s, &err) == 0, "reopen after the I/O error: %s", err.msg))
+	if (!ok(gr_store_open(st_url("fsize", NULL), NULL, &s, &err) == 0, "reopen after the I/O error %s", err.msg))
 		return;
 	int64_t rev = 0;
 	gr_store_revision(s, &rev, &err);
@@ -250,6 +250,7 @@ static void test_fsize(void)
 
 int main(void)
 {
+	st_dir(); /* before any fork: children must share the folder */
 	test_busy();
 	test_nomem();
 	test_fsize();
