@@ -1,0 +1,2 @@
+vm_DEPS := image util
+vm_LIBS := -ljansson
