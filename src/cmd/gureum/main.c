@@ -1,37 +1,106 @@
 /*
- * main.c - the `gureum` command: a dispatch table over cmd_*.c.
+ * main.c - the `gureum` command: global options (where the daemon is), then
+ * a dispatch table over cmd_*.c.
  */
 #include "commands.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include "util/alloc.h"
 
 static const struct gr_cli_command commands[] = {
-	{ "sim", gr_cmd_sim, "replay CPU traces against placement and consolidation policies" },
+	{ "launch", gr_cmd_launch, "create and start an instance from an image" },
+	{ "create", gr_cmd_create, "create an instance without starting it" },
+	{ "start", gr_cmd_start, "start an instance" },
+	{ "stop", gr_cmd_stop, "stop an instance" },
+	{ "restart", gr_cmd_restart, "stop and start an instance" },
+	{ "delete", gr_cmd_delete, "delete an instance and its layers" },
+	{ "list", gr_cmd_list, "list instances" },
+	{ "show", gr_cmd_show, "show one instance" },
+	{ "exec", gr_cmd_exec, "run a command inside an instance" },
+	{ "console", gr_cmd_console, "follow an instance's console output" },
+	{ "logs", gr_cmd_logs, "print an instance's output" },
+	{ "config", gr_cmd_config, "change an instance's settings (live when running)" },
+	{ "image", gr_cmd_image, "import, build, list, show and delete master images" },
+	{ "operation", gr_cmd_operation, "list and show long-running operations" },
+	{ "events", gr_cmd_events, "stream state changes" },
+	{ "sim", NULL, "replay CPU traces against placement and consolidation policies" },
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: gureum COMMAND [ARGS...]\n\ncommands:\n");
+	fprintf(f, "usage: gureum [--socket PATH | --url URL [--token T] [--cacert F]] COMMAND [ARGS...]\n"
+		   "\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\n'gureum COMMAND --help' describes a command.\n");
+	fprintf(f, "\nThe daemon is reached on GUREUM_SOCKET (default /run/gureum/gureum.sock), or on\n"
+		   "GUREUM_URL (https://host:port) with GUREUM_TOKEN and GUREUM_CACERT.\n"
+		   "'gureum COMMAND --help' describes a command.  Exit codes: 0 ok, 1 failed, 2 usage.\n");
+}
+
+static int set_opt(char **dst, int *i, int argc, char **argv)
+{
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "gureum: %s needs a value\n", argv[*i]);
+		return -1;
+	}
+	free(*dst);
+	*dst = xstrdup(argv[++*i]);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
+	gr_client_init(&gr_cli);
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		}
+		int r = 0;
+		if (!strcmp(argv[i], "--socket"))
+			r = set_opt(&gr_cli.unix_path, &i, argc, argv);
+		else if (!strcmp(argv[i], "--url"))
+			r = set_opt(&gr_cli.url, &i, argc, argv);
+		else if (!strcmp(argv[i], "--token"))
+			r = set_opt(&gr_cli.token, &i, argc, argv);
+		else if (!strcmp(argv[i], "--cacert"))
+			r = set_opt(&gr_cli.cacert, &i, argc, argv);
+		else if (!strcmp(argv[i], "--insecure"))
+			gr_cli.insecure = true;
+		else {
+			fprintf(stderr, "gureum: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return 2;
+		}
+		if (r < 0)
+			return 2;
+	}
+	if (i >= argc) {
 		usage(stderr);
 		return 2;
 	}
-	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+	if (!strcmp(argv[i], "help")) {
 		usage(stdout);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "gureum: unknown command '%s'\n", argv[1]);
+	for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
+		if (strcmp(argv[i], commands[k].name))
+			continue;
+		int (*run)(int, char **) = commands[k].run;
+		if (!strcmp(commands[k].name, "sim"))
+			run = gr_cmd_sim;
+		if (!run) {
+			fprintf(stderr, "gureum: '%s' is not part of this build\n", argv[i]);
+			return 1;
+		}
+		int rc = run(argc - i, argv + i);
+		gr_client_clear(&gr_cli);
+		return rc;
+	}
+	fprintf(stderr, "gureum: unknown command '%s'\n", argv[i]);
 	usage(stderr);
 	return 2;
 }

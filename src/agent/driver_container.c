@@ -1,0 +1,465 @@
+/*
+ * driver_container.c - the container driver: instances on our OCI runtime
+ * (src/runtime) with overlayfs layers from the image module.
+ *
+ * An instance's folder <dir> holds config.json (generated here from the
+ * runtime's hardened default spec), rootfs/ (the overlay mount of the user
+ * layer, plus a run layer when ephemeral) and console.log (stdout+stderr of
+ * the main process, O_APPEND, so it survives daemon restarts without a
+ * holder).  The runtime's container id is the instance name, its state root
+ * the agent's rt_root, its cgroup <cgroup_prefix>/<name>.
+ *
+ * gr_rt_create() clones the container init from the calling process and the
+ * init inherits the caller's stdio, so create and exec run in a short-lived
+ * forked child that first points fds 0-2 at the right files; the daemon
+ * (a child subreaper) inherits the init when that child exits.  The child
+ * reports its error through a pipe.
+ */
+#include "agent/driver.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "image/image.h"
+#include "runtime/runtime.h"
+#include "util/alloc.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+/* Default main process: idles until told to stop. */
+static const char *const default_cmd[] = {
+	"/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 1000 & wait $!; done", NULL
+};
+
+char *gr_inst_log_path(const struct gr_inst_spec *s)
+{
+	return xasprintf("%s/console.log", s->dir);
+}
+
+const struct gr_driver_ops *gr_driver_lookup(const char *type)
+{
+	if (!type || !strcmp(type, "container"))
+		return &gr_driver_container;
+	if (!strcmp(type, "vm") && &gr_driver_vm)
+		return &gr_driver_vm;
+	return NULL;
+}
+
+static const struct gr_image_ctx *img(const struct gr_agent *a)
+{
+	return a->image;
+}
+
+static struct gr_rt_opts rt_opts(const struct gr_agent *a)
+{
+	return (struct gr_rt_opts){ .root = a->rt_root };
+}
+
+static json_t *resources_json(const struct gr_inst_spec *s)
+{
+	json_t *r = json_object();
+	if (s->memory)
+		json_object_set_new(r, "memory", json_pack("{s:I}", "limit", (json_int_t)s->memory));
+	if (s->cpu > 0)
+		json_object_set_new(r, "cpu", json_pack("{s:I,s:I}", "quota",
+							(json_int_t)(s->cpu * 100000), "period",
+							(json_int_t)100000));
+	if (s->pids > 0)
+		json_object_set_new(r, "pids", json_pack("{s:I}", "limit", (json_int_t)s->pids));
+	return r;
+}
+
+static int write_config(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err)
+{
+	_cleanup_free_ char *def = gr_oci_spec_default(0);
+	json_error_t je;
+	json_t *cfg = json_loads(def, 0, &je);
+	if (!cfg)
+		return gr_error_set(err, EIO, "runtime default spec: %s", je.text);
+	_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", s->dir);
+	json_object_set_new(cfg, "root", json_pack("{s:s,s:b}", "path", rootfs, "readonly", 0));
+	json_object_set_new(cfg, "hostname", json_string(s->name));
+	json_t *proc = json_object_get(cfg, "process");
+	json_object_set_new(proc, "terminal", json_false());
+	json_t *args = json_array();
+	for (size_t i = 0; s->cmd ? s->cmd[i] != NULL : default_cmd[i] != NULL; i++)
+		json_array_append_new(args, json_string(s->cmd ? s->cmd[i] : default_cmd[i]));
+	json_object_set_new(proc, "args", args);
+	json_object_set_new(proc, "cwd", json_string("/"));
+	json_t *env = json_object_get(proc, "env");
+	if (!json_is_array(env)) {
+		env = json_array();
+		json_object_set_new(proc, "env", env);
+	}
+	for (size_t i = 0; s->env && s->env[i]; i++)
+		json_array_append_new(env, json_string(s->env[i]));
+	json_t *lin = json_object_get(cfg, "linux");
+	if (!lin) {
+		lin = json_object();
+		json_object_set_new(cfg, "linux", lin);
+	}
+	_cleanup_free_ char *cg = xasprintf("/%s/%s", a->cgroup_prefix, s->name);
+	json_object_set_new(lin, "cgroupsPath", json_string(cg));
+	json_t *res = json_object_get(lin, "resources");
+	if (!json_is_object(res)) {
+		res = json_object();
+		json_object_set_new(lin, "resources", res);
+	}
+	json_object_update(res, resources_json(s));
+	char *text = json_dumps(cfg, JSON_INDENT(2));
+	json_decref(cfg);
+	_cleanup_free_ char *path = xasprintf("%s/config.json", s->dir);
+	int r = gr_write_file_atomic(path, text, strlen(text), 0600, err);
+	free(text);
+	return r;
+}
+
+/* Run fn in a forked child with stdio on (in, out, errfd); the child's error
+ * comes back through a pipe.  *status gets what fn put there. */
+typedef int (*child_fn)(const struct gr_agent *a, const struct gr_inst_spec *s, const void *arg,
+			int *status, gr_error_t *err);
+
+struct child_reply {
+	int rc, status;
+	gr_error_t err;
+};
+
+static int run_in_child(const struct gr_agent *a, const struct gr_inst_spec *s, child_fn fn,
+			const void *arg, int in, int out, int errfd, int *status, gr_error_t *err)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return gr_error_sys(err, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return gr_error_sys(err, "fork");
+	}
+	if (pid == 0) {
+		close(p[0]);
+		int nul = open("/dev/null", O_RDWR);
+		int fds[3] = { in >= 0 ? in : nul, out >= 0 ? out : nul, errfd >= 0 ? errfd : nul };
+		for (int i = 0; i < 3; i++) {
+			/* dup first, so a source fd below 3 is not clobbered */
+			fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10);
+		}
+		for (int i = 0; i < 3; i++)
+			dup2(fds[i], i);
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		struct child_reply rep = { 0 };
+		rep.status = -1;
+		rep.rc = fn(a, s, arg, &rep.status, &rep.err);
+		gr_write_all(p[1], &rep, sizeof rep);
+		_exit(rep.rc < 0 ? 1 : 0);
+	}
+	close(p[1]);
+	struct child_reply rep;
+	ssize_t n = gr_read_all(p[0], &rep, sizeof rep);
+	close(p[0]);
+	int ws;
+	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof rep)
+		return gr_error_set(err, EIO, "%s: helper process died (wait status %d)", s->name, ws);
+	if (status)
+		*status = rep.status;
+	if (rep.rc < 0 && err)
+		*err = rep.err;
+	return rep.rc < 0 ? -1 : 0;
+}
+
+static int child_create(const struct gr_agent *a, const struct gr_inst_spec *s, const void *arg,
+			int *status, gr_error_t *err)
+{
+	struct gr_rt_opts o = rt_opts(a);
+	return gr_rt_create(&o, s->name, s->dir, NULL, err);
+}
+
+static int c_define(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err)
+{
+	if (gr_layer_create_user(img(a), s->image, s->name, err) < 0)
+		return gr_error_prefix(err, "user layer of %s", s->name);
+	return 0;
+}
+
+static int wait_stopped(const struct gr_agent *a, const char *id, int ms)
+{
+	struct gr_rt_opts o = rt_opts(a);
+	for (int waited = 0;; waited += 20) {
+		struct gr_rt_state st = { 0 };
+		if (gr_rt_state(&o, id, &st, NULL) < 0)
+			return 0;
+		bool stopped = st.status == GR_RT_STOPPED;
+		gr_rt_state_clear(&st);
+		if (stopped)
+			return 0;
+		if (waited >= ms)
+			return -1;
+		usleep(20 * 1000);
+	}
+}
+
+static int c_cleanup(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err)
+{
+	struct gr_rt_opts o = rt_opts(a);
+	struct gr_rt_state st = { 0 };
+	if (gr_rt_state(&o, s->name, &st, NULL) == 0) {
+		gr_rt_state_clear(&st);
+		if (gr_rt_delete(&o, s->name, true, err) < 0)
+			return gr_error_prefix(err, "removing container %s", s->name);
+	}
+	struct gr_layer_info li = { 0 };
+	if (gr_layer_get(img(a), s->name, &li, NULL) == 0) {
+		bool mounted = li.mounted_at != NULL;
+		gr_layer_info_clear(&li);
+		if (mounted && gr_layer_umount_root(img(a), s->name, NULL, s->ephemeral, err) < 0)
+			return gr_error_prefix(err, "unmounting the root of %s", s->name);
+	}
+	return 0;
+}
+
+static int c_start(const struct gr_agent *a, const struct gr_inst_spec *s, pid_t *pid,
+		   gr_error_t *err)
+{
+	struct gr_rt_opts o = rt_opts(a);
+	_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", s->dir);
+	_cleanup_free_ char *logp = gr_inst_log_path(s);
+	if (gr_mkdir_p(rootfs, 0755, err) < 0 || write_config(a, s, err) < 0)
+		return -1;
+	if (gr_layer_mount_root(img(a), s->image, s->name, s->ephemeral, rootfs, err) < 0)
+		return gr_error_prefix(err, "mounting the root of %s", s->name);
+	_cleanup_close_ int logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (logfd < 0) {
+		gr_error_sys(err, "%s", logp);
+		goto fail;
+	}
+	if (run_in_child(a, s, child_create, NULL, -1, logfd, logfd, NULL, err) < 0) {
+		gr_error_prefix(err, "creating container %s", s->name);
+		goto fail;
+	}
+	if (gr_rt_start(&o, s->name, err) < 0) {
+		gr_error_prefix(err, "starting container %s", s->name);
+		goto fail;
+	}
+	struct gr_rt_state st = { 0 };
+	if (gr_rt_state(&o, s->name, &st, err) < 0)
+		goto fail;
+	*pid = st.pid;
+	bool ok = st.status == GR_RT_RUNNING && st.pid > 0;
+	gr_rt_state_clear(&st);
+	if (!ok) {
+		gr_error_set(err, EIO, "container %s exited at once (see 'gureum logs %s')", s->name,
+			     s->name);
+		goto fail;
+	}
+	return 0;
+fail:;
+	gr_error_t e2;
+	c_cleanup(a, s, &e2);
+	return -1;
+}
+
+static int c_stop(const struct gr_agent *a, const struct gr_inst_spec *s, int timeout_s, bool force,
+		  gr_error_t *err)
+{
+	struct gr_rt_opts o = rt_opts(a);
+	struct gr_rt_state st = { 0 };
+	if (gr_rt_state(&o, s->name, &st, NULL) == 0) {
+		bool running = st.status == GR_RT_RUNNING || st.status == GR_RT_CREATED;
+		gr_rt_state_clear(&st);
+		if (running && !force) {
+			gr_rt_kill(&o, s->name, SIGTERM, false, NULL);
+			if (wait_stopped(a, s->name, timeout_s * 1000) == 0)
+				running = false;
+		}
+		if (running) {
+			gr_rt_kill(&o, s->name, SIGKILL, true, NULL);
+			wait_stopped(a, s->name, 5000);
+		}
+	}
+	return c_cleanup(a, s, err);
+}
+
+static int c_kill(const struct gr_agent *a, const struct gr_inst_spec *s, int sig, gr_error_t *err)
+{
+	struct gr_rt_opts o = rt_opts(a);
+	return gr_rt_kill(&o, s->name, sig, false, err);
+}
+
+static int c_delete(const struct gr_agent *a, const struct gr_inst_spec *s, bool force,
+		    gr_error_t *err)
+{
+	if (c_stop(a, s, 0, true, err) < 0)
+		return -1;
+	if (gr_layer_delete(img(a), s->name, err) < 0)
+		return gr_error_prefix(err, "removing the layers of %s", s->name);
+	return 0;
+}
+
+static int c_state(const struct gr_agent *a, const struct gr_inst_spec *s, struct gr_drv_state *out,
+		   gr_error_t *err)
+{
+	struct gr_rt_opts o = rt_opts(a);
+	struct gr_rt_state st = { 0 };
+	gr_error_t e;
+	*out = (struct gr_drv_state){ GR_DRV_ABSENT, 0 };
+	if (gr_rt_state(&o, s->name, &st, &e) < 0) {
+		if (e.code == ENOENT)
+			return 0;
+		if (err)
+			*err = e;
+		return -1;
+	}
+	out->status = st.status == GR_RT_RUNNING ? GR_DRV_RUNNING
+		      : st.status == GR_RT_STOPPED ? GR_DRV_STOPPED : GR_DRV_CREATED;
+	out->pid = out->status == GR_DRV_RUNNING ? st.pid : 0;
+	gr_rt_state_clear(&st);
+	return 0;
+}
+
+struct exec_arg {
+	const struct gr_exec_req *req;
+};
+
+static int child_exec(const struct gr_agent *a, const struct gr_inst_spec *s, const void *arg,
+		      int *status, gr_error_t *err)
+{
+	const struct gr_exec_req *req = ((const struct exec_arg *)arg)->req;
+	struct gr_rt_opts o = rt_opts(a);
+	size_t ne = gr_strv_len(req->env);
+	char **env = xcalloc(ne + 3, sizeof *env);
+	env[0] = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	env[1] = req->tty ? "TERM=xterm" : "TERM=dumb";
+	for (size_t i = 0; i < ne; i++)
+		env[i + 2] = req->env[i];
+	/* same hardening as the container's own process */
+	_cleanup_free_ char *def = gr_oci_spec_default(0);
+	struct gr_oci_config *cfg = NULL;
+	if (gr_oci_config_parse(def, strlen(def), &cfg, err) < 0)
+		return -1;
+	struct gr_oci_process *p = cfg->process;
+	p->terminal = false;
+	char **old_args = p->args, **old_env = p->env, *old_cwd = p->cwd;
+	p->args = req->cmd;
+	p->env = env;
+	p->cwd = (char *)(req->cwd ? req->cwd : "/");
+	int r = gr_rt_exec(&o, s->name, p, false, NULL, status, err);
+	p->args = old_args;
+	p->env = old_env;
+	p->cwd = old_cwd;
+	gr_oci_config_free(cfg);
+	free(env);
+	return r;
+}
+
+static int c_exec(const struct gr_agent *a, const struct gr_inst_spec *s, const struct gr_exec_req *req,
+		  int *exit_status, gr_error_t *err)
+{
+	if (req->tty)
+		return gr_error_set(err, EOPNOTSUPP, "tty: interactive exec is not supported yet");
+	struct exec_arg ea = { req };
+	return run_in_child(a, s, child_exec, &ea, req->fd_in, req->fd_out, req->fd_err, exit_status,
+			    err);
+}
+
+static int c_console(const struct gr_agent *a, const struct gr_inst_spec *s, char **out_path,
+		     char **in_path, gr_error_t *err)
+{
+	*out_path = gr_inst_log_path(s);
+	*in_path = NULL;
+	return 0;
+}
+
+static int c_update(const struct gr_agent *a, const struct gr_inst_spec *old,
+		    const struct gr_inst_spec *s, gr_error_t *err)
+{
+	struct gr_oci_resources res = { 0 };
+	if (s->memory != old->memory) {
+		res.has_mem_limit = true;
+		res.mem_limit = s->memory ? (int64_t)s->memory : -1;
+	}
+	if (s->cpu != old->cpu) {
+		res.has_cpu_quota = res.has_cpu_period = true;
+		res.cpu_period = 100000;
+		res.cpu_quota = s->cpu > 0 ? (int64_t)(s->cpu * 100000) : -1;
+	}
+	if (s->pids != old->pids) {
+		res.has_pids_limit = true;
+		res.pids_limit = s->pids > 0 ? s->pids : -1;
+	}
+	struct gr_rt_opts o = rt_opts(a);
+	if (gr_rt_update(&o, s->name, &res, err) < 0)
+		return gr_error_prefix(err, "updating %s", s->name);
+	/* keep config.json in step, so the next start uses the new limits */
+	return write_config(a, s, err);
+}
+
+static uint64_t read_u64(const char *path)
+{
+	_cleanup_free_ char *t = NULL;
+	if (gr_read_file(path, 4096, &t, NULL, NULL) < 0)
+		return 0;
+	return strtoull(t, NULL, 10);
+}
+
+static int c_stats(const struct gr_agent *a, const struct gr_inst_spec *s, struct gr_drv_stats *out,
+		   gr_error_t *err)
+{
+	struct gr_rt_opts o = rt_opts(a);
+	_cleanup_free_ char *cg = NULL;
+	if (gr_rt_cgroup_path(&o, s->name, &cg, err) < 0)
+		return -1;
+	memset(out, 0, sizeof *out);
+	_cleanup_free_ char *p1 = xasprintf("/sys/fs/cgroup/cpuacct%s/cpuacct.usage", cg);
+	_cleanup_free_ char *p2 = xasprintf("/sys/fs/cgroup/memory%s/memory.usage_in_bytes", cg);
+	_cleanup_free_ char *p3 = xasprintf("/sys/fs/cgroup/memory%s/memory.limit_in_bytes", cg);
+	_cleanup_free_ char *p4 = xasprintf("/sys/fs/cgroup/pids%s/pids.current", cg);
+	if (access(p1, R_OK) == 0) {
+		out->cpu_ns = read_u64(p1);
+		out->memory_bytes = read_u64(p2);
+		out->memory_limit = read_u64(p3);
+		out->pids = read_u64(p4);
+	} else { /* cgroup v2 */
+		_cleanup_free_ char *q1 = xasprintf("/sys/fs/cgroup%s/cpu.stat", cg);
+		_cleanup_free_ char *t = NULL;
+		if (gr_read_file(q1, 65536, &t, NULL, NULL) == 0) {
+			char *u = strstr(t, "usage_usec ");
+			if (u)
+				out->cpu_ns = strtoull(u + 11, NULL, 10) * 1000;
+		}
+		_cleanup_free_ char *q2 = xasprintf("/sys/fs/cgroup%s/memory.current", cg);
+		_cleanup_free_ char *q4 = xasprintf("/sys/fs/cgroup%s/pids.current", cg);
+		out->memory_bytes = read_u64(q2);
+		out->pids = read_u64(q4);
+	}
+	if (out->memory_limit >= (1ULL << 62))
+		out->memory_limit = 0;
+	return 0;
+}
+
+const struct gr_driver_ops gr_driver_container = {
+	.name = "container",
+	.define = c_define,
+	.start = c_start,
+	.stop = c_stop,
+	.kill = c_kill,
+	.cleanup = c_cleanup,
+	.delete = c_delete,
+	.state = c_state,
+	.exec = c_exec,
+	.console = c_console,
+	.update = c_update,
+	.stats = c_stats,
+};

@@ -1,0 +1,38 @@
+/*
+ * api-internal.h - shared between the API server's files (server.c, routes.c,
+ * tokens.c).  Not for other modules.
+ */
+#ifndef GR_API_INTERNAL_H
+#define GR_API_INTERNAL_H
+
+#include <microhttpd.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "api/api.h"
+
+#define GR_API_LAT_BUCKETS 8
+
+struct gr_api {
+	struct gr_control *control;
+	struct MHD_Daemon *unix_mhd, *tcp_mhd;
+	char *unix_path;
+	struct gr_tokens *tokens;
+	char *cert, *key;
+	atomic_bool stopping;
+	atomic_ullong lat_bucket[GR_API_LAT_BUCKETS];
+	atomic_ullong lat_count, lat_sum_us;
+};
+
+enum MHD_Result gr__api_route(struct gr_api *a, struct MHD_Connection *conn, const char *method,
+			      const char *url, const char *body, size_t len);
+enum MHD_Result gr__api_reply(struct MHD_Connection *conn, unsigned status, const char *ctype,
+			      char *body, size_t len);
+/* Steals j. */
+enum MHD_Result gr__api_reply_json(struct MHD_Connection *conn, unsigned status, json_t *j);
+enum MHD_Result gr__api_reply_error(struct MHD_Connection *conn, const gr_error_t *err);
+enum MHD_Result gr__api_fail(struct MHD_Connection *conn, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+char *gr__api_latency_metrics(struct gr_api *a);
+
+#endif

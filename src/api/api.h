@@ -1,0 +1,77 @@
+/*
+ * api.h - gureum's REST API: the server (in gureumd) and the client (in the
+ * `gureum` CLI).
+ *
+ * Server: libmicrohttpd, one thread per connection (handlers may block on
+ * host work; the daemon's own loop stays free), on a root-only unix socket
+ * and optionally on TCP with TLS (GnuTLS via libmicrohttpd) where every
+ * request needs "Authorization: Bearer <token>" from the token file.  Routes
+ * are under /v1/ plus /metrics; see docs/API.md.  Errors are
+ * {"error":{"code":"EINVAL","message":"..."}} with gr_error_http_status().
+ *
+ * Client: libcurl (CURLOPT_UNIX_SOCKET_PATH for the local socket).
+ */
+#ifndef GR_API_API_H
+#define GR_API_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "util/error.h"
+
+struct gr_control;
+
+#define GR_API_MAX_BODY (1u << 20)   /* request bodies above this get 413 */
+
+struct gr_api_opts {
+	const char *unix_path;      /* e.g. /run/gureum/gureum.sock (mode 0600); NULL = none */
+	const char *tcp_addr;       /* "127.0.0.1:8443"; NULL = no TCP */
+	const char *tls_cert;       /* PEM files; both required with tcp_addr unless tls_off */
+	const char *tls_key;
+	bool tls_off;               /* plain HTTP on TCP (benchmarks only); tokens still required */
+	const char *tokens_file;    /* lines "<token> <role>", role admin|viewer */
+};
+
+struct gr_api;
+
+int gr_api_start(const struct gr_api_opts *o, struct gr_control *c, struct gr_api **out,
+		 gr_error_t *err);
+void gr_api_stop(struct gr_api *a);
+
+/* Token store: parse "<token> <role>" lines ('#' comments).  role of a token
+ * or NULL.  Exposed for unit tests. */
+struct gr_tokens;
+int gr_tokens_load(const char *path, struct gr_tokens **out, gr_error_t *err);
+const char *gr_tokens_role(const struct gr_tokens *t, const char *token);
+void gr_tokens_free(struct gr_tokens *t);
+/* May role do method on path?  viewer: GET/HEAD only; admin: all. */
+bool gr_api_role_allows(const char *role, const char *method);
+
+/* Route matching, exposed for unit tests: split "/v1/instances/web1/state"
+ * into at most max segments (pointers into buf).  Returns count or -1. */
+int gr_api_split_path(char *buf, char **seg, int max);
+
+/* ---- client ---- */
+struct gr_client {
+	char *unix_path;            /* used when url is NULL */
+	char *url;                  /* https://host:port */
+	char *token;
+	char *cacert;               /* CA file for TLS */
+	bool insecure;              /* skip TLS verification */
+};
+
+/* Fill from environment: GUREUM_SOCKET, GUREUM_URL, GUREUM_TOKEN, GUREUM_CACERT. */
+void gr_client_init(struct gr_client *c);
+void gr_client_clear(struct gr_client *c);
+/* One request.  body may be NULL.  *resp gets the parsed JSON answer (or
+ * NULL when the answer was not JSON); *status the HTTP status.  Fails only
+ * when no answer came (daemon not reachable). */
+int gr_client_request(const struct gr_client *c, const char *method, const char *path,
+		      json_t *body, long *status, json_t **resp, gr_error_t *err);
+/* Stream the answer body to fd as it arrives (logs, events). */
+int gr_client_stream(const struct gr_client *c, const char *method, const char *path,
+		     json_t *body, int fd, long *status, gr_error_t *err);
+/* "message" of an error answer, or a generic text for the status. */
+const char *gr_client_error_message(json_t *resp, long status);
+
+#endif

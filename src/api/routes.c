@@ -1,0 +1,442 @@
+/*
+ * routes.c - maps /v1/... requests onto the control layer (docs/API.md).
+ *
+ * Every handler parses its body with jansson (a body that is not a JSON
+ * object is 400), lets the control layer validate fields (unknown fields and
+ * wrong types are 400 naming the field) and answers JSON.  Streams (logs
+ * with follow, events) are chunked responses whose reader callbacks may
+ * block: each connection has its own thread.
+ */
+#include "api/api-internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include "control/control.h"
+#include "util/alloc.h"
+
+int gr_api_split_path(char *buf, char **seg, int max)
+{
+	int n = 0;
+	char *save = NULL;
+	for (char *p = strtok_r(buf, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
+		if (n == max)
+			return -1;
+		seg[n++] = p;
+	}
+	return n;
+}
+
+static json_t *parse_body(struct MHD_Connection *conn, const char *body, size_t len, bool required,
+			  gr_error_t *err)
+{
+	if (len == 0) {
+		if (required) {
+			gr_error_set(err, EINVAL, "body: expected a JSON object");
+			return NULL;
+		}
+		return json_object();
+	}
+	json_error_t je;
+	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (!j) {
+		gr_error_set(err, EINVAL, "body: invalid JSON at line %d column %d: %s", je.line,
+			     je.column, je.text);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		gr_error_set(err, EINVAL, "body: expected a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+static const char *query(struct MHD_Connection *conn, const char *key)
+{
+	return MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, key);
+}
+
+static bool query_true(struct MHD_Connection *conn, const char *key)
+{
+	const char *v = query(conn, key);
+	return v && (!strcmp(v, "1") || !strcmp(v, "true") || !*v);
+}
+
+/* ---- streams ---- */
+
+struct log_stream {
+	struct gr_api *api;
+	char *name;
+	int fd;
+	bool follow;
+};
+
+static ssize_t log_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct log_stream *ls = cls;
+	for (;;) {
+		ssize_t n = read(ls->fd, buf, max);
+		if (n > 0)
+			return n;
+		if (n < 0 && errno != EINTR)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		if (n < 0)
+			continue;
+		if (!ls->follow || atomic_load(&ls->api->stopping))
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		/* at EOF: end when the instance is no longer running */
+		json_t *inst = NULL;
+		gr_error_t err;
+		if (gr_control_instance_get(ls->api->control, ls->name, &inst, &err) < 0)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		const char *st = json_string_value(json_object_get(inst, "state"));
+		bool live = st && (!strcmp(st, "running") || !strcmp(st, "starting"));
+		json_decref(inst);
+		if (!live) {
+			n = read(ls->fd, buf, max);
+			return n > 0 ? n : MHD_CONTENT_READER_END_OF_STREAM;
+		}
+		usleep(100 * 1000);
+	}
+}
+
+static void log_free(void *cls)
+{
+	struct log_stream *ls = cls;
+	close(ls->fd);
+	free(ls->name);
+	free(ls);
+}
+
+static enum MHD_Result serve_logs(struct gr_api *a, struct MHD_Connection *conn, const char *name,
+				  bool follow)
+{
+	gr_error_t err;
+	_cleanup_free_ char *path = NULL;
+	if (gr_control_instance_log_path(a->control, name, &path, &err) < 0)
+		return gr__api_reply_error(conn, &err);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	struct log_stream *ls = xcalloc(1, sizeof *ls);
+	ls->api = a;
+	ls->name = xstrdup(name);
+	ls->fd = fd;
+	ls->follow = follow;
+	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, log_read,
+								   ls, log_free);
+	MHD_add_response_header(r, "Content-Type", "text/plain");
+	enum MHD_Result ret = MHD_queue_response(conn, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+struct ev_stream {
+	struct gr_api *api;
+	uint64_t after;
+	char *pending;
+	size_t len, off;
+};
+
+static ssize_t ev_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct ev_stream *es = cls;
+	while (es->off == es->len) {
+		free(es->pending);
+		es->pending = NULL;
+		es->len = es->off = 0;
+		if (atomic_load(&es->api->stopping))
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		json_t *evs = gr_control_events(es->api->control, es->after, 2000);
+		size_t i;
+		json_t *ev;
+		if (json_array_size(evs) == 0) {
+			json_decref(evs);
+			buf[0] = '\n'; /* keep-alive: also notices a client that left */
+			return 1;
+		}
+		json_array_foreach(evs, i, ev) {
+			char *line = json_dumps(ev, JSON_COMPACT);
+			size_t n = strlen(line);
+			es->pending = xrealloc(es->pending, es->len + n + 1);
+			memcpy(es->pending + es->len, line, n);
+			es->pending[es->len + n] = '\n';
+			es->len += n + 1;
+			free(line);
+			es->after = (uint64_t)json_integer_value(json_object_get(ev, "seq"));
+		}
+		json_decref(evs);
+	}
+	size_t n = es->len - es->off < max ? es->len - es->off : max;
+	memcpy(buf, es->pending + es->off, n);
+	es->off += n;
+	return (ssize_t)n;
+}
+
+static void ev_free(void *cls)
+{
+	struct ev_stream *es = cls;
+	free(es->pending);
+	free(es);
+}
+
+static enum MHD_Result serve_events(struct gr_api *a, struct MHD_Connection *conn)
+{
+	const char *after = query(conn, "after");
+	uint64_t from = after ? strtoull(after, NULL, 10) : 0;
+	if (query(conn, "follow") && !query_true(conn, "follow"))
+		return gr__api_reply_json(conn, 200, gr_control_events(a->control, from, 0));
+	struct ev_stream *es = xcalloc(1, sizeof *es);
+	es->api = a;
+	es->after = from;
+	struct MHD_Response *r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16384, ev_read,
+								   es, ev_free);
+	MHD_add_response_header(r, "Content-Type", "application/x-ndjson");
+	enum MHD_Result ret = MHD_queue_response(conn, 200, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* ---- exec ---- */
+
+static json_t *text_json(int fd)
+{
+	off_t size = lseek(fd, 0, SEEK_END);
+	if (size < 0)
+		size = 0;
+	size_t cap = (size_t)size > (16u << 20) ? (16u << 20) : (size_t)size;
+	char *buf = xmalloc(cap + 1);
+	ssize_t n = pread(fd, buf, cap, 0);
+	if (n < 0)
+		n = 0;
+	buf[n] = 0;
+	json_t *j = json_stringn(buf, (size_t)n);
+	if (!j) { /* not UTF-8: keep ASCII, mark the rest */
+		for (ssize_t i = 0; i < n; i++)
+			if ((unsigned char)buf[i] >= 0x80 || buf[i] == 0)
+				buf[i] = '?';
+		j = json_stringn(buf, (size_t)n);
+	}
+	free(buf);
+	return j;
+}
+
+static enum MHD_Result serve_exec(struct gr_api *a, struct MHD_Connection *conn, const char *name,
+				  json_t *req)
+{
+	gr_error_t err;
+	json_t *in = json_object_get(req, "stdin");
+	if (in && !json_is_string(in)) {
+		json_decref(req);
+		return gr__api_fail(conn, EINVAL, "stdin: expected a string");
+	}
+	_cleanup_close_ int fin = memfd_create("exec-stdin", MFD_CLOEXEC);
+	_cleanup_close_ int fout = memfd_create("exec-stdout", MFD_CLOEXEC);
+	_cleanup_close_ int ferr = memfd_create("exec-stderr", MFD_CLOEXEC);
+	if (fin < 0 || fout < 0 || ferr < 0) {
+		json_decref(req);
+		return gr__api_fail(conn, EIO, "memfd_create: %s", strerror(errno));
+	}
+	if (in) {
+		const char *s = json_string_value(in);
+		size_t n = json_string_length(in);
+		if (write(fin, s, n) != (ssize_t)n) {
+			json_decref(req);
+			return gr__api_fail(conn, EIO, "stdin: %s", strerror(errno));
+		}
+		lseek(fin, 0, SEEK_SET);
+		json_object_del(req, "stdin");
+	}
+	int status = -1;
+	int r = gr_control_instance_exec(a->control, name, req, fin, fout, ferr, &status, &err);
+	json_decref(req);
+	if (r < 0)
+		return gr__api_reply_error(conn, &err);
+	json_t *out = json_object();
+	json_object_set_new(out, "exit_code", json_integer(status));
+	json_object_set_new(out, "stdout", text_json(fout));
+	json_object_set_new(out, "stderr", text_json(ferr));
+	return gr__api_reply_json(conn, 200, out);
+}
+
+/* ---- dispatch ---- */
+
+
+static enum MHD_Result instances(struct gr_api *a, struct MHD_Connection *conn, const char *m,
+				 char **seg, int n, const char *body, size_t len)
+{
+	struct gr_control *c = a->control;
+	gr_error_t err;
+	json_t *out = NULL;
+	if (n == 2) {
+		if (!strcmp(m, "GET")) {
+			if (gr_control_instance_list(c, &out, &err) < 0)
+				return gr__api_reply_error(conn, &err);
+			return gr__api_reply_json(conn, 200, out);
+		}
+		if (!strcmp(m, "POST")) {
+			json_t *req = parse_body(conn, body, len, true, &err);
+			if (!req)
+				return gr__api_reply_error(conn, &err);
+			json_t *st = json_object_get(req, "start");
+			if (st && !json_is_boolean(st)) {
+				json_decref(req);
+				return gr__api_fail(conn, EINVAL, "start: expected true or false");
+			}
+			bool start = st && json_is_true(st);
+			json_object_del(req, "start");
+			int r = gr_control_instance_create(c, req, start, &out, &err);
+			json_decref(req);
+			if (r < 0)
+				return gr__api_reply_error(conn, &err);
+			return gr__api_reply_json(conn, 201, out);
+		}
+		return gr__api_fail(conn, EINVAL, "%s /v1/instances: method not allowed", m);
+	}
+	const char *name = seg[2];
+	if (n == 3) {
+		if (!strcmp(m, "GET")) {
+			if (gr_control_instance_get(c, name, &out, &err) < 0)
+				return gr__api_reply_error(conn, &err);
+			return gr__api_reply_json(conn, 200, out);
+		}
+		if (!strcmp(m, "DELETE")) {
+			if (gr_control_instance_delete(c, name, query_true(conn, "force"), &err) < 0)
+				return gr__api_reply_error(conn, &err);
+			return gr__api_reply_json(conn, 200, json_pack("{s:s}", "deleted", name));
+		}
+		return gr__api_fail(conn, EINVAL, "%s /v1/instances/NAME: method not allowed", m);
+	}
+	if (n != 4)
+		return gr__api_fail(conn, ENOENT, "no such resource");
+	const char *sub = seg[3];
+	if (!strcmp(sub, "state") && (!strcmp(m, "PUT") || !strcmp(m, "POST"))) {
+		json_t *req = parse_body(conn, body, len, true, &err);
+		if (!req)
+			return gr__api_reply_error(conn, &err);
+		json_t *act = json_object_get(req, "action");
+		if (!json_is_string(act)) {
+			json_decref(req);
+			return gr__api_fail(conn, EINVAL, "action: expected one of start, stop, restart, kill");
+		}
+		_cleanup_free_ char *action = xstrdup(json_string_value(act));
+		json_object_del(req, "action");
+		int r = gr_control_instance_action(c, name, action, req, &out, &err);
+		json_decref(req);
+		if (r < 0)
+			return gr__api_reply_error(conn, &err);
+		return gr__api_reply_json(conn, 200, out);
+	}
+	if (!strcmp(sub, "config") && (!strcmp(m, "PATCH") || !strcmp(m, "POST"))) {
+		json_t *req = parse_body(conn, body, len, true, &err);
+		if (!req)
+			return gr__api_reply_error(conn, &err);
+		int r = gr_control_instance_config(c, name, req, &out, &err);
+		json_decref(req);
+		if (r < 0)
+			return gr__api_reply_error(conn, &err);
+		return gr__api_reply_json(conn, 200, out);
+	}
+	if (!strcmp(sub, "exec") && !strcmp(m, "POST")) {
+		json_t *req = parse_body(conn, body, len, true, &err);
+		if (!req)
+			return gr__api_reply_error(conn, &err);
+		return serve_exec(a, conn, name, req);
+	}
+	if ((!strcmp(sub, "logs") || !strcmp(sub, "console")) && !strcmp(m, "GET"))
+		return serve_logs(a, conn, name, !strcmp(sub, "console") || query_true(conn, "follow"));
+	return gr__api_fail(conn, ENOENT, "no such resource: %s %s", m, sub);
+}
+
+static enum MHD_Result images(struct gr_api *a, struct MHD_Connection *conn, const char *m,
+			      char **seg, int n, const char *body, size_t len)
+{
+	struct gr_control *c = a->control;
+	gr_error_t err;
+	json_t *out = NULL;
+	if (n == 2 && !strcmp(m, "GET")) {
+		if (gr_control_image_list(c, &out, &err) < 0)
+			return gr__api_reply_error(conn, &err);
+		return gr__api_reply_json(conn, 200, out);
+	}
+	if (n == 2 && !strcmp(m, "POST")) {
+		json_t *req = parse_body(conn, body, len, true, &err);
+		if (!req)
+			return gr__api_reply_error(conn, &err);
+		int r = json_object_get(req, "recipe") ? gr_control_image_build(c, req, &out, &err)
+						       : gr_control_image_import(c, req, &out, &err);
+		json_decref(req);
+		if (r < 0)
+			return gr__api_reply_error(conn, &err);
+		return gr__api_reply_json(conn, 202, out);
+	}
+	if (n == 3 && !strcmp(m, "GET")) {
+		if (gr_control_image_get(c, seg[2], &out, &err) < 0)
+			return gr__api_reply_error(conn, &err);
+		return gr__api_reply_json(conn, 200, out);
+	}
+	if (n == 3 && !strcmp(m, "DELETE")) {
+		if (gr_control_image_delete(c, seg[2], &err) < 0)
+			return gr__api_reply_error(conn, &err);
+		return gr__api_reply_json(conn, 200, json_pack("{s:s}", "deleted", seg[2]));
+	}
+	return gr__api_fail(conn, ENOENT, "no such resource: %s /v1/images/...", m);
+}
+
+static enum MHD_Result operations(struct gr_api *a, struct MHD_Connection *conn, const char *m,
+				  char **seg, int n)
+{
+	gr_error_t err;
+	json_t *out = NULL;
+	if (strcmp(m, "GET"))
+		return gr__api_fail(conn, EINVAL, "%s /v1/operations: method not allowed", m);
+	if (n == 2) {
+		if (gr_control_op_list(a->control, &out, &err) < 0)
+			return gr__api_reply_error(conn, &err);
+		return gr__api_reply_json(conn, 200, out);
+	}
+	if (n == 3) {
+		const char *w = query(conn, "wait");
+		int wait_ms = w ? atoi(w) : 0;
+		if (wait_ms < 0 || wait_ms > 3600 * 1000)
+			return gr__api_fail(conn, EINVAL, "wait: expected 0..3600000 (milliseconds)");
+		if (gr_control_op_get(a->control, seg[2], wait_ms, &out, &err) < 0)
+			return gr__api_reply_error(conn, &err);
+		return gr__api_reply_json(conn, 200, out);
+	}
+	return gr__api_fail(conn, ENOENT, "no such resource");
+}
+
+enum MHD_Result gr__api_route(struct gr_api *a, struct MHD_Connection *conn, const char *method,
+			      const char *url, const char *body, size_t len)
+{
+	if (strlen(url) > 1024)
+		return gr__api_fail(conn, EINVAL, "URL too long");
+	char buf[1025];
+	strcpy(buf, url);
+	char *seg[8];
+	int n = gr_api_split_path(buf, seg, 8);
+	if (n == 1 && !strcmp(seg[0], "metrics") && !strcmp(method, "GET")) {
+		char *c = gr_control_metrics(a->control);
+		char *l = gr__api_latency_metrics(a);
+		char *all = xasprintf("%s%s", c, l);
+		free(c);
+		free(l);
+		return gr__api_reply(conn, 200, "text/plain; version=0.0.4", all, strlen(all));
+	}
+	if (n < 2 || strcmp(seg[0], "v1"))
+		return gr__api_fail(conn, ENOENT, "no such resource: %s (the API lives under /v1/)", url);
+	if (!strcmp(seg[1], "instances"))
+		return instances(a, conn, method, seg, n, body, len);
+	if (!strcmp(seg[1], "images"))
+		return images(a, conn, method, seg, n, body, len);
+	if (!strcmp(seg[1], "operations"))
+		return operations(a, conn, method, seg, n);
+	if (!strcmp(seg[1], "events") && n == 2 && !strcmp(method, "GET"))
+		return serve_events(a, conn);
+	return gr__api_fail(conn, ENOENT, "no such resource: %s", url);
+}

@@ -1,0 +1,1 @@
+gureum_MODULES := api sched util

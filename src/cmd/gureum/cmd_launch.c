@@ -1,0 +1,139 @@
+/*
+ * cmd_launch.c - `gureum launch` and `gureum create`: define an instance from
+ * an image (launch also starts it).  Flags become the POST /v1/instances body.
+ */
+#include "commands.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "util/alloc.h"
+
+static const char *usage_launch =
+	"usage: gureum launch|create IMAGE NAME [OPTIONS] [-- CMD [ARG...]]\n"
+	"\n"
+	"  --cpu N              CPUs (fractions allowed, e.g. 0.5; default no limit)\n"
+	"  --memory SIZE        memory limit, e.g. 256M, 2G (default no limit)\n"
+	"  --pids N             process limit\n"
+	"  --env K=V            environment variable (repeatable)\n"
+	"  --ephemeral          throw the instance's writes away when it stops\n"
+	"  --restart POLICY     always | on-failure | no (default no)\n"
+	"  --vm                 a QEMU virtual machine instead of a container\n"
+	"  -- CMD...            main process (default: an idle shell)\n"
+	"launch creates and starts; create only defines it ('gureum start NAME' later).\n";
+
+static int run(int argc, char **argv, bool start)
+{
+	if (gr_cli_wants_help(argc, argv, usage_launch))
+		return 0;
+	static const struct option opts[] = {
+		{ "cpu", required_argument, 0, 'c' }, { "memory", required_argument, 0, 'm' },
+		{ "pids", required_argument, 0, 'p' }, { "env", required_argument, 0, 'e' },
+		{ "ephemeral", no_argument, 0, 'E' }, { "restart", required_argument, 0, 'r' },
+		{ "vm", no_argument, 0, 'V' }, { 0, 0, 0, 0 }
+	};
+	json_t *body = json_object();
+	json_t *env = json_array();
+	int ch, rc = 2;
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+:", opts, NULL)) != -1 || optind < argc) {
+		if (ch == -1) { /* a positional argument: collect it, continue */
+			if (!strcmp(argv[optind - 1], "--"))
+				break;
+			json_t *pos = json_object_get(body, "_pos");
+			if (!pos) {
+				pos = json_array();
+				json_object_set_new(body, "_pos", pos);
+			}
+			json_array_append_new(pos, json_string(argv[optind++]));
+			continue;
+		}
+		char *end;
+		switch (ch) {
+		case 'c': {
+			double v = strtod(optarg, &end);
+			if (*end || v < 0) {
+				rc = gr_cli_usage(usage_launch, "--cpu: '%s' is not a number of CPUs", optarg);
+				goto out;
+			}
+			json_object_set_new(body, "cpu", json_real(v));
+			break;
+		}
+		case 'm':
+			json_object_set_new(body, "memory", json_string(optarg));
+			break;
+		case 'p': {
+			long long v = strtoll(optarg, &end, 10);
+			if (*end || v < 0) {
+				rc = gr_cli_usage(usage_launch, "--pids: '%s' is not a count", optarg);
+				goto out;
+			}
+			json_object_set_new(body, "pids", json_integer(v));
+			break;
+		}
+		case 'e':
+			if (!strchr(optarg, '=') || optarg[0] == '=') {
+				rc = gr_cli_usage(usage_launch, "--env: '%s' is not KEY=VALUE", optarg);
+				goto out;
+			}
+			json_array_append_new(env, json_string(optarg));
+			break;
+		case 'E':
+			json_object_set_new(body, "ephemeral", json_true());
+			break;
+		case 'r':
+			json_object_set_new(body, "restart", json_string(optarg));
+			break;
+		case 'V':
+			json_object_set_new(body, "type", json_string("vm"));
+			break;
+		case ':':
+			rc = gr_cli_usage(usage_launch, "%s needs a value", argv[optind - 1]);
+			goto out;
+		default:
+			rc = gr_cli_usage(usage_launch, "unknown option '%s'", argv[optind - 1]);
+			goto out;
+		}
+	}
+	json_t *pos = json_object_get(body, "_pos");
+	if (json_array_size(pos) != 2) {
+		rc = gr_cli_usage(usage_launch, "expected IMAGE and NAME");
+		goto out;
+	}
+	const char *image = json_string_value(json_array_get(pos, 0));
+	const char *name = json_string_value(json_array_get(pos, 1));
+	json_object_set_new(body, "image", json_string(image));
+	json_object_set_new(body, "name", json_string(name));
+	json_object_del(body, "_pos");
+	if (json_array_size(env))
+		json_object_set(body, "env", env);
+	if (optind < argc) {
+		json_t *cmd = json_array();
+		for (int i = optind; i < argc; i++)
+			json_array_append_new(cmd, json_string(argv[i]));
+		json_object_set_new(body, "cmd", cmd);
+	}
+	json_object_set_new(body, "start", json_boolean(start));
+	json_t *resp = NULL;
+	rc = gr_cli_call("POST", "/v1/instances", body, &resp);
+	if (rc == 0)
+		printf("%s %s\n", json_string_value(json_object_get(resp, "name")),
+		       json_string_value(json_object_get(resp, "state")));
+	json_decref(resp);
+out:
+	json_decref(env);
+	json_decref(body);
+	return rc;
+}
+
+int gr_cmd_launch(int argc, char **argv)
+{
+	return run(argc, argv, true);
+}
+
+int gr_cmd_create(int argc, char **argv)
+{
+	return run(argc, argv, false);
+}

@@ -1,0 +1,1 @@
+gureumd_MODULES := api control agent image store runtime util

@@ -1,0 +1,193 @@
+/*
+ * main.c - gureumd, the per-host daemon: flags, then one event loop.
+ *
+ * The loop (epoll on this thread) waits on a signalfd (TERM/INT end the
+ * daemon; instances keep running), a 1 s timerfd (store lease expiry and
+ * change notifications) and the control layer's watch fd (an instance's main
+ * process ended).  HTTP is served by libmicrohttpd threads (src/api) and
+ * blocking follow-up work runs on control's worker threads, so the loop
+ * never blocks.  The daemon is a child subreaper: container inits whose
+ * short-lived creator exits are re-parented to it and reaped via pidfds.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+#include "api/api.h"
+#include "control/control.h"
+#include "util/alloc.h"
+#include "util/fs.h"
+#include "util/log.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: gureumd [OPTIONS]\n"
+		"\n"
+		"The gureum daemon: serves the REST API and runs this host's instances.\n"
+		"Stopping it (SIGTERM/SIGINT) leaves instances running; the next start finds them.\n"
+		"\n"
+		"  --state-dir DIR      store, images, layers, instance folders (GUREUM_STATE_DIR,\n"
+		"                       default /var/lib/gureum)\n"
+		"  --run-dir DIR        runtime state and the socket (GUREUM_RUN_DIR, default /run/gureum)\n"
+		"  --socket PATH        API unix socket, root only (default RUN_DIR/gureum.sock)\n"
+		"  --cgroup-prefix NAME cgroup parent of the instances (default gureum)\n"
+		"  --listen HOST:PORT   also serve HTTPS on TCP (needs --tls-cert, --tls-key, --tokens)\n"
+		"  --tls-cert FILE      PEM certificate for --listen\n"
+		"  --tls-key FILE       PEM private key for --listen\n"
+		"  --tokens FILE        bearer tokens: lines '<token> admin|viewer'\n"
+		"  --no-tls             plain HTTP on --listen (benchmarks on loopback only)\n"
+		"  --pid-file FILE      write the daemon's pid here\n"
+		"  --log FILE           log here instead of stderr;  --log-json  JSON lines\n"
+		"  --debug              verbose log\n"
+		"  -h, --help           this text\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *state_dir = getenv("GUREUM_STATE_DIR"), *run_dir = getenv("GUREUM_RUN_DIR");
+	const char *sock = NULL, *prefix = NULL, *listen_addr = NULL, *cert = NULL, *key = NULL;
+	const char *tokens = NULL, *log_path = NULL, *pid_file = NULL;
+	int log_json = 0, debug = 0, no_tls = 0;
+	enum { O_STATE = 256, O_RUN, O_SOCK, O_CG, O_LISTEN, O_CERT, O_KEY, O_TOKENS, O_LOG,
+	       O_LOGJSON, O_DEBUG, O_NOTLS, O_PID };
+	static const struct option opts[] = {
+		{ "state-dir", required_argument, 0, O_STATE }, { "run-dir", required_argument, 0, O_RUN },
+		{ "socket", required_argument, 0, O_SOCK }, { "cgroup-prefix", required_argument, 0, O_CG },
+		{ "listen", required_argument, 0, O_LISTEN }, { "tls-cert", required_argument, 0, O_CERT },
+		{ "tls-key", required_argument, 0, O_KEY }, { "tokens", required_argument, 0, O_TOKENS },
+		{ "log", required_argument, 0, O_LOG }, { "log-json", no_argument, 0, O_LOGJSON },
+		{ "debug", no_argument, 0, O_DEBUG }, { "no-tls", no_argument, 0, O_NOTLS },
+		{ "pid-file", required_argument, 0, O_PID }, { "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	int ch;
+	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (ch) {
+		case O_STATE: state_dir = optarg; break;
+		case O_RUN: run_dir = optarg; break;
+		case O_SOCK: sock = optarg; break;
+		case O_CG: prefix = optarg; break;
+		case O_LISTEN: listen_addr = optarg; break;
+		case O_CERT: cert = optarg; break;
+		case O_KEY: key = optarg; break;
+		case O_TOKENS: tokens = optarg; break;
+		case O_LOG: log_path = optarg; break;
+		case O_LOGJSON: log_json = 1; break;
+		case O_DEBUG: debug = 1; break;
+		case O_NOTLS: no_tls = 1; break;
+		case O_PID: pid_file = optarg; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "gureumd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (prefix && (!*prefix || strstr(prefix, "..") || prefix[0] == '/')) {
+		fprintf(stderr, "gureumd: --cgroup-prefix: '%s' must be a relative cgroup path\n", prefix);
+		return 2;
+	}
+	if (gr_log_open(log_path, log_json, debug ? GR_LOG_DEBUG : GR_LOG_INFO) < 0) {
+		fprintf(stderr, "gureumd: cannot open log %s\n", log_path);
+		return 1;
+	}
+	if (!run_dir)
+		run_dir = "/run/gureum";
+	_cleanup_free_ char *sock_def = xasprintf("%s/gureum.sock", run_dir);
+	if (!sock)
+		sock = sock_def;
+
+	/* signals go to the signalfd; threads started below inherit the mask */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		gr_log_warn("cannot become a child subreaper: %s", strerror(errno));
+
+	gr_error_t err;
+	struct gr_control_opts co = { .state_dir = state_dir, .run_dir = run_dir, .cgroup_prefix = prefix };
+	struct gr_control *c = NULL;
+	if (gr_control_open(&co, &c, &err) < 0) {
+		gr_log_error("%s", err.msg);
+		fprintf(stderr, "gureumd: %s\n", err.msg);
+		return 1;
+	}
+	struct gr_api_opts ao = { .unix_path = sock, .tcp_addr = listen_addr, .tls_cert = cert,
+				  .tls_key = key, .tls_off = no_tls, .tokens_file = tokens };
+	struct gr_api *api = NULL;
+	if (gr_api_start(&ao, c, &api, &err) < 0) {
+		gr_log_error("%s", err.msg);
+		fprintf(stderr, "gureumd: %s\n", err.msg);
+		gr_control_close(c);
+		return 1;
+	}
+	if (pid_file) {
+		_cleanup_free_ char *pid = xasprintf("%d\n", (int)getpid());
+		if (gr_write_file_atomic(pid_file, pid, strlen(pid), 0644, &err) < 0)
+			gr_log_warn("%s", err.msg);
+	}
+	gr_log_info("gureumd ready: socket %s%s%s", sock, listen_addr ? ", tcp " : "",
+		    listen_addr ? listen_addr : "");
+
+	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	struct itimerspec its = { { 1, 0 }, { 1, 0 } };
+	timerfd_settime(tfd, 0, &its, NULL);
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = { .events = EPOLLIN };
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = tfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	int wfd = gr_control_watch_fd(c);
+	ev.data.fd = wfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, wfd, &ev);
+
+	bool running = true;
+	while (running) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(ep, evs, 8, -1);
+		if (n < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+				while (read(sfd, &si, sizeof si) == sizeof si)
+					if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
+						gr_log_info("signal %d: stopping (instances keep running)",
+							    (int)si.ssi_signo);
+						running = false;
+					}
+			} else if (fd == tfd) {
+				uint64_t ticks;
+				if (read(tfd, &ticks, sizeof ticks) > 0)
+					gr_control_tick(c);
+			} else if (fd == wfd) {
+				gr_control_dispatch(c);
+			}
+		}
+	}
+	gr_api_stop(api);
+	gr_control_close(c);
+	if (pid_file)
+		unlink(pid_file);
+	close(ep);
+	close(tfd);
+	close(sfd);
+	return 0;
+}

@@ -1,0 +1,103 @@
+/*
+ * control.h - lifecycle orchestration of one host's instances and images.
+ *
+ * The control layer owns the instance records in the store and the state
+ * machine every lifecycle step walks through:
+ *
+ *   defining -> defined -> starting -> running -> stopping -> stopped
+ *                  ^                                            |
+ *                  +--------------------------------------------+   deleting -> (gone)
+ *
+ * Each transition is written to the store (instances/<name>, with the
+ * operation doing it in "op") before the host work it announces, so a daemon
+ * that dies at any point finds on restart what was half done and resumes or
+ * rolls it back (gr_control_open() -> recovery).  Host work goes through the
+ * driver table (src/agent/driver.h).  Requests and answers are JSON (jansson)
+ * in the shapes documented in docs/API.md; bad input fails with EINVAL and a
+ * message naming the field, before anything is stored.
+ *
+ * Threads: every function may be called from any thread; one instance is
+ * worked on by one thread at a time (per-name lock), different instances in
+ * parallel.  json_t results are new references owned by the caller.
+ */
+#ifndef GR_CONTROL_CONTROL_H
+#define GR_CONTROL_CONTROL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "util/error.h"
+
+struct gr_control_opts {
+	const char *state_dir;      /* default /var/lib/gureum */
+	const char *run_dir;        /* default /run/gureum */
+	const char *cgroup_prefix;  /* default "gureum" */
+	bool no_recover;            /* skip recovery (tests) */
+};
+
+struct gr_control;
+
+/* Open the store and image module under state_dir, recover every instance
+ * (reattach running ones, finish or roll back half-done operations, apply
+ * restart policies).  Must be called before the API serves requests. */
+int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr_error_t *err);
+/* Stop background work and close; instances keep running. */
+void gr_control_close(struct gr_control *c);
+
+/* An fd that becomes readable when a watched instance process exited; the
+ * daemon's loop then calls gr_control_dispatch() (non-blocking, on the loop;
+ * it hands the follow-up work to a worker thread). */
+int gr_control_watch_fd(struct gr_control *c);
+void gr_control_dispatch(struct gr_control *c);
+/* Once a second from the loop: store lease expiry and change notices. */
+void gr_control_tick(struct gr_control *c);
+
+/* Instances.  req: {"name","image","type","cpu","memory","pids","env","cmd",
+ * "ephemeral","restart"}; start: also start it (launch). */
+int gr_control_instance_create(struct gr_control *c, json_t *req, bool start, json_t **out,
+			       gr_error_t *err);
+int gr_control_instance_list(struct gr_control *c, json_t **out, gr_error_t *err);
+int gr_control_instance_get(struct gr_control *c, const char *name, json_t **out, gr_error_t *err);
+/* action: "start", "stop", "restart", "kill"; opts: {"force","timeout","signal"} or NULL. */
+int gr_control_instance_action(struct gr_control *c, const char *name, const char *action,
+			       json_t *opts, json_t **out, gr_error_t *err);
+int gr_control_instance_delete(struct gr_control *c, const char *name, bool force, gr_error_t *err);
+/* changes: {"memory","cpu","pids","restart","ephemeral","env"}; applied live when running. */
+int gr_control_instance_config(struct gr_control *c, const char *name, json_t *changes,
+			       json_t **out, gr_error_t *err);
+/* req: {"cmd":[..],"env":[..],"cwd","tty"}; runs with the given fds, waits. */
+int gr_control_instance_exec(struct gr_control *c, const char *name, json_t *req, int fd_in,
+			     int fd_out, int fd_err, int *exit_status, gr_error_t *err);
+/* Path of the instance's output log (malloc'd). */
+int gr_control_instance_log_path(struct gr_control *c, const char *name, char **out,
+				 gr_error_t *err);
+
+/* Images (the image module, in the daemon).  import/build return an operation
+ * ({"id",...}) at once and do the work on a worker thread. */
+int gr_control_image_list(struct gr_control *c, json_t **out, gr_error_t *err);
+int gr_control_image_get(struct gr_control *c, const char *name, json_t **out, gr_error_t *err);
+int gr_control_image_delete(struct gr_control *c, const char *name, gr_error_t *err);
+int gr_control_image_import(struct gr_control *c, json_t *req, json_t **op, gr_error_t *err);
+int gr_control_image_build(struct gr_control *c, json_t *req, json_t **op, gr_error_t *err);
+
+/* Operations: long work with progress.  wait_ms > 0 blocks until the
+ * operation ends or the time passes. */
+int gr_control_op_get(struct gr_control *c, const char *id, int wait_ms, json_t **out,
+		      gr_error_t *err);
+int gr_control_op_list(struct gr_control *c, json_t **out, gr_error_t *err);
+
+/* Events: state changes, numbered from 1.  Returns the events with seq >
+ * after (a JSON array, possibly empty after waiting up to wait_ms). */
+json_t *gr_control_events(struct gr_control *c, uint64_t after, int wait_ms);
+
+/* Prometheus text for instances by state, per-instance CPU and memory
+ * (malloc'd, appended to by the API with its own latency figures). */
+char *gr_control_metrics(struct gr_control *c);
+
+/* Name rule shared with the CLI: [a-z0-9][a-z0-9-]{0,62}, no trailing '-'. */
+int gr_name_valid(const char *field, const char *name, gr_error_t *err);
+/* "512M", "2G", "1048576" -> bytes; EINVAL naming field otherwise. */
+int gr_parse_size(const char *field, const char *s, uint64_t *out, gr_error_t *err);
+
+#endif

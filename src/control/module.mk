@@ -1,0 +1,2 @@
+control_DEPS := agent image store runtime util
+control_LIBS := -ljansson
