@@ -26,6 +26,7 @@ struct gr__sq {
 	char *path;
 	bool readonly;
 	int busy_timeout_ms;
+	int64_t history;          /* change-feed revisions kept by tick; 0 = all */
 	sqlite3_stmt *stmts[SQ__COUNT];
 	gr_store_clock_fn clock;
 	void *clock_ctx;

@@ -7,7 +7,9 @@
  * Schema (PRAGMA user_version = SQ_SCHEMA_VERSION; migrations[] upgrades older
  * files one version at a time, all in one IMMEDIATE transaction):
  *   meta(name, value)     'revision' (global counter), 'lease_next',
- *                         'compact_revision' (oldest revision still in event)
+ *                         'compact_revision' (oldest revision still in event),
+ *                         'boot_id' (the boot whose CLOCK_BOOTTIME the lease
+ *                         deadlines are in; see lease_clock())
  *   kv(key, value, create_rev, mod_rev, version, lease)      the live keys
  *   lease(id, ttl, expires_ms)                                live leases
  *   event(rev, sub, type, key, value, create_rev, mod_rev, version, lease)
@@ -44,6 +46,7 @@
 
 #define SQ_SCHEMA_VERSION 3
 #define SQ_DEFAULT_BUSY_MS 5000
+#define SQ_DEFAULT_HISTORY 100000
 
 /* migrations[v] upgrades a version-v file to v+1. */
 static const char *const migrations[SQ_SCHEMA_VERSION] = {
@@ -140,11 +143,28 @@ int gr__sq_error(struct gr__sq *q, int rc, gr_error_t *err, const char *fmt, ...
 	return gr_error_set(err, errno_of(q, rc), "%s: %s%s", ctx, msg, hint);
 }
 
-static int64_t realtime_ms(void *ctx)
+static int64_t boottime_ms(void *ctx)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* This boot's id as a positive int64 (FNV-1a of boot_id), 0 if unknown. */
+static int64_t boot_id(void)
+{
+	char buf[64] = "";
+	int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	uint64_t h = 14695981039346656037ull;
+	for (ssize_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)buf[i]) * 1099511628211ull;
+	return (int64_t)(h >> 1) | 1;
 }
 
 int64_t gr__sq_now(struct gr__sq *q)
@@ -313,6 +333,7 @@ fail:
 /* ---- open, schema, close ------------------------------------------------------- */
 
 struct sq_opts {
+	int64_t history;
 	int mode; /* 0 rwc, 1 rw, 2 ro */
 	int busy_ms;
 	bool sync_full;
@@ -323,6 +344,7 @@ static int parse_location(const char *loc, char **path, struct sq_opts *o, gr_er
 	o->mode = 0;
 	o->busy_ms = SQ_DEFAULT_BUSY_MS;
 	o->sync_full = true;
+	o->history = SQ_DEFAULT_HISTORY;
 	const char *q = strchr(loc, '?');
 	_cleanup_free_ char *p = q ? xstrndup(loc, (size_t)(q - loc)) : xstrdup(loc);
 	if (p[0] != '/')
@@ -344,6 +366,12 @@ static int parse_location(const char *loc, char **path, struct sq_opts *o, gr_er
 			if (!*v || *end || ms < 0 || ms > 3600000)
 				return gr_error_set(err, EINVAL, "sqlite URL: busy_timeout '%s' is not 0..3600000 ms", v);
 			o->busy_ms = (int)ms;
+		} else if (!strcmp(kv, "history")) {
+			char *end;
+			long long h = strtoll(v, &end, 10);
+			if (!*v || *end || h < 0)
+				return gr_error_set(err, EINVAL, "sqlite URL: history '%s' is not a revision count >= 0", v);
+			o->history = h;
 		} else if (!strcmp(kv, "synchronous")) {
 			if (!strcmp(v, "full"))
 				o->sync_full = true;
@@ -362,7 +390,7 @@ static int parse_location(const char *loc, char **path, struct sq_opts *o, gr_er
 				return gr_error_set(err, EINVAL, "sqlite URL: mode '%s' is not rwc, rw or ro", v);
 		} else {
 			return gr_error_set(err, EINVAL, "sqlite URL: unknown option '%s' "
-					    "(known: busy_timeout, synchronous, mode)", kv);
+					    "(known: busy_timeout, synchronous, mode, history)", kv);
 		}
 	}
 	*path = TAKE_PTR(p);
@@ -434,13 +462,46 @@ fail:
 	return -1;
 }
 
-/* Live leases get their full TTL again (etcd does so on leader change). */
-static int refresh_leases(struct gr__sq *q, gr_error_t *err)
+/* Lease deadlines are in this boot's clock.  A new boot (or a store that
+ * never recorded one) restarts every lease with its full TTL; `refresh` (the
+ * daemon starting) does so for live leases too, as etcd on leader election. */
+static int lease_clock(struct gr__sq *q, bool refresh, gr_error_t *err)
 {
-	char sql[160];
-	snprintf(sql, sizeof sql, "UPDATE lease SET expires_ms = max(expires_ms, %lld + ttl * 1000)"
-		 " WHERE expires_ms > %lld", (long long)gr__sq_now(q), (long long)gr__sq_now(q));
-	return exec_sql(q, sql, err, "refreshing leases");
+	struct gr__sq_write w;
+	int64_t now = gr__sq_now(q), boot = boot_id(), stored = 0;
+	if (read_int(q, "SELECT value FROM meta WHERE name = 'boot_id'", &stored, err) < 0)
+		return -1;
+	if (!refresh && (!boot || stored == boot))
+		return 0; /* the usual case: no write at open */
+	if (gr__sq_write_begin(q, &w, err) < 0)
+		return gr_error_prefix(err, "lease clock");
+	if (read_int(q, "SELECT value FROM meta WHERE name = 'boot_id'", &stored, err) < 0)
+		goto fail;
+	const char *sql = NULL;
+	if (boot && stored != boot) {
+		sql = "UPDATE lease SET expires_ms = ?1 + ttl * 1000";
+		if (gr__sq_meta_set(q, "boot_id", boot, err) < 0)
+			goto fail;
+	} else if (refresh) {
+		sql = "UPDATE lease SET expires_ms = max(expires_ms, ?1 + ttl * 1000) WHERE expires_ms > ?1";
+	}
+	if (sql) {
+		sqlite3_stmt *st = NULL;
+		int rc = sqlite3_prepare_v2(q->db, sql, -1, &st, NULL);
+		if (rc == SQLITE_OK) {
+			sqlite3_bind_int64(st, 1, now);
+			rc = sqlite3_step(st);
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			gr__sq_error(q, rc, err, "restarting lease deadlines");
+			goto fail;
+		}
+	}
+	return gr__sq_write_end(q, &w, err);
+fail:
+	gr__sq_write_abort(q);
+	return -1;
 }
 
 static void sq_close(void *be)
@@ -455,7 +516,7 @@ static void sq_close(void *be)
 	free(q);
 }
 
-static int sq_open(const char *location, gr_store_clock_fn clock, void *clock_ctx, void **be,
+static int sq_open(const char *location, const struct gr_store_options *opts, void **be,
 		   gr_error_t *err)
 {
 	struct sq_opts o;
@@ -466,8 +527,9 @@ static int sq_open(const char *location, gr_store_clock_fn clock, void *clock_ct
 	q->path = path;
 	q->readonly = o.mode == 2;
 	q->busy_timeout_ms = o.busy_ms;
-	q->clock = clock ? clock : realtime_ms;
-	q->clock_ctx = clock_ctx;
+	q->clock = opts->clock ? opts->clock : boottime_ms;
+	q->clock_ctx = opts->clock_ctx;
+	q->history = o.history;
 	if (o.mode == 0) {
 		/* Create it 0600 ourselves: SQLite would use 0644. */
 		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -493,7 +555,7 @@ static int sq_open(const char *location, gr_store_clock_fn clock, void *clock_ct
 		     "setting synchronous") < 0 ||
 	    migrate(q, err) < 0)
 		goto fail;
-	if (!q->readonly && refresh_leases(q, err) < 0)
+	if (!q->readonly && lease_clock(q, opts->refresh_leases, err) < 0)
 		goto fail;
 	if (read_int(q, "PRAGMA data_version", &q->data_version, err) < 0)
 		goto fail;
@@ -529,6 +591,16 @@ static int sq_tick(void *be, bool *external, gr_error_t *err)
 		return gr__sq_error(q, rc, err, "reading data_version");
 	*external = dv != q->data_version;
 	q->data_version = dv;
+	if (q->history > 0 && !q->readonly) {
+		/* Automatic compaction, in batches of a hundredth of the history. */
+		int64_t rev = 0, compact = 0;
+		if (gr__sq_meta_get(q, "revision", &rev, err) < 0 ||
+		    gr__sq_meta_get(q, "compact_revision", &compact, err) < 0)
+			return -1;
+		int64_t target = rev - q->history + 1, batch = q->history / 100 ? q->history / 100 : 1;
+		if (target - compact >= batch && gr__sq_compact(q, target, err) < 0)
+			return gr_error_prefix(err, "automatic compaction");
+	}
 	return n;
 }
 

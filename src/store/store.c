@@ -85,7 +85,8 @@ int gr_store_open(const char *url, const struct gr_store_options *opts, struct g
 		return gr_error_set(err, EINVAL, "store URL '%s': unknown scheme '%.*s' (known: sqlite, etcd)",
 				    url, (int)slen, url);
 	void *be = NULL;
-	if (ops->open(location, opts ? opts->clock : NULL, opts ? opts->clock_ctx : NULL, &be, err) < 0)
+	struct gr_store_options none = {0};
+	if (ops->open(location, opts ? opts : &none, &be, err) < 0)
 		return gr_error_prefix(err, "opening store %s", url);
 	struct gr_store *s = xcalloc(1, sizeof *s);
 	s->ops = ops;

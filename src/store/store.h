@@ -143,26 +143,34 @@ struct gr_store_lease_info {
 
 /* ---- opening -------------------------------------------------------------- */
 
-/* Clock in milliseconds (wall clock by default; lease expiry is stored as an
- * absolute time so it survives restarts).  Tests may inject their own. */
+/* Clock in milliseconds.  The default is CLOCK_BOOTTIME: system-wide (every
+ * process on the host agrees), never stepped by NTP or `date`, so a clock
+ * correction cannot expire every lease at once.  Lease deadlines are stored
+ * in it with the boot's id; after a reboot the old deadlines mean nothing and
+ * every lease is restarted with its full TTL.  Tests may inject their own. */
 typedef int64_t (*gr_store_clock_fn)(void *ctx);
 
 struct gr_store_options {
-	gr_store_clock_fn clock;  /* NULL = CLOCK_REALTIME in ms */
+	gr_store_clock_fn clock;  /* NULL = CLOCK_BOOTTIME in ms */
 	void *clock_ctx;
+	/* The store's owner (the daemon, at start-up) sets this: live leases get
+	 * their full TTL again, as etcd does on leader election, so a daemon that
+	 * was down for a while does not come back to find every lease expired.
+	 * Other openers (CLI, tools) leave it false and see the true deadlines. */
+	bool refresh_leases;
 };
 
 /*
  * Open a store by URL.
- *   sqlite:///var/lib/gureum/state.db?busy_timeout=5000&synchronous=full&mode=rwc
+ *   sqlite:///var/lib/gureum/state.db?busy_timeout=5000&synchronous=full&mode=rwc&history=100000
  *     busy_timeout  ms to wait for another connection's lock (default 5000)
  *     synchronous   full (default: a reported commit survives power loss) | normal
  *     mode          rwc (default, create if missing) | rw (must exist) | ro (read-only)
  *   etcd://host:port[,host:port...]  -> -1, ENOTSUP (not built yet)
+ *     history       revisions of change feed kept by gr_store_tick's automatic
+ *                   compaction (default 100000; 0 = never compact automatically)
  * opts may be NULL.  The file is created (0600) with the current schema, or an
- * older schema is migrated in one transaction.  On open, live leases are
- * refreshed to their full TTL (as etcd does on leader change), so a daemon that
- * was down does not find every lease expired.  *out is owned by the caller.
+ * older schema is migrated in one transaction.  *out is owned by the caller.
  */
 int gr_store_open(const char *url, const struct gr_store_options *opts, struct gr_store **out,
 		  gr_error_t *err);
@@ -233,9 +241,10 @@ int gr_store_lease_revoke(struct gr_store *s, int64_t id, gr_error_t *err);
 /* TTL left.  ENOENT if unknown or expired. */
 int gr_store_lease_info(struct gr_store *s, int64_t id, struct gr_store_lease_info *info,
 			gr_error_t *err);
-/* Expire every lease whose time has come (deleting its keys) and notify
- * subscribers of commits made by other connections.  The daemon calls it from
- * a timer (about once a second); every other call also expires lazily first.
+/* Expire every lease whose time has come (deleting its keys), compact the
+ * change feed beyond the `history` option, and notify subscribers of commits
+ * made by other connections.  The daemon calls it from a timer (about once a
+ * second); every other call also expires leases lazily first.
  * Returns the number of leases expired, or -1. */
 int gr_store_tick(struct gr_store *s, gr_error_t *err);
 
@@ -267,7 +276,7 @@ void gr_store_unsubscribe(struct gr_store *s, int fd);
 struct gr_store_ops {
 	const char *scheme;  /* "sqlite" */
 	/* location: the URL after "scheme://" (e.g. "/var/lib/gureum/state.db?mode=ro") */
-	int (*open)(const char *location, gr_store_clock_fn clock, void *clock_ctx, void **be,
+	int (*open)(const char *location, const struct gr_store_options *opts, void **be,
 		    gr_error_t *err);
 	void (*close)(void *be);
 	int (*revision)(void *be, int64_t *rev, gr_error_t *err);

@@ -5,6 +5,7 @@
 #include "store_test.h"
 
 #include <errno.h>
+#include <sqlite3.h>
 
 int main(void)
 {
@@ -96,17 +97,39 @@ int main(void)
 	is_int(gr_store_get(s, "/m", &kv, &err), 1, "re-put without lease detached the key");
 	gr_kv_clear(&kv);
 
-	/* Refresh on reopen: a lease with 1 s left gets its full TTL back. */
+	/* Reopen by a tool: true deadlines.  Reopen by the owner: full TTL again. */
 	clk.now += 29000;
 	gr_store_put(s, "/held", "1", 1, b, NULL, &err);
 	gr_store_close(s);
 	clk.now += 500;
-	is_int(gr_store_open(st_url("lease", NULL), &o, &s, &err), 0, "reopen");
+	is_int(gr_store_open(st_url("lease", NULL), &o, &s, &err), 0, "reopen without refresh");
 	is_int(gr_store_lease_info(s, b, &li, &err), 0, "lease survives reopen");
-	is_int(li.remaining_ms, 30000, "refreshed to the full TTL on open");
+	is_int(li.remaining_ms, 500, "deadline kept (500 ms left)");
+	gr_store_close(s);
+	o.refresh_leases = true;
+	is_int(gr_store_open(st_url("lease", NULL), &o, &s, &err), 0, "reopen as the owner (refresh_leases)");
+	gr_store_lease_info(s, b, &li, &err);
+	is_int(li.remaining_ms, 30000, "refreshed to the full TTL");
 	clk.now += 30000;
 	is_int(gr_store_tick(s, &err), 1, "then expires normally");
 	is_int(gr_store_get(s, "/held", &kv, &err), 0, "its key is gone");
+
+	/* A reboot (different boot id in the file): deadlines of the old boot's
+	 * clock are void, every lease restarts with its full TTL, refresh or not. */
+	int64_t c = 0;
+	gr_store_lease_grant(s, 20, &c, &err);
+	gr_store_close(s);
+	sqlite3 *db = NULL;
+	sqlite3_open(st_path("lease"), &db);
+	is_int(sqlite3_exec(db, "UPDATE meta SET value = 12345 WHERE name = 'boot_id';"
+			    "UPDATE lease SET expires_ms = 1", NULL, NULL, NULL), SQLITE_OK,
+	       "file says: another boot, deadline long past in that boot's clock");
+	sqlite3_close(db);
+	o.refresh_leases = false;
+	clk.now += 1;
+	is_int(gr_store_open(st_url("lease", NULL), &o, &s, &err), 0, "reopen after the 'reboot'");
+	is_int(gr_store_lease_info(s, c, &li, &err), 0, "lease still there");
+	is_int(li.remaining_ms, 20000, "restarted with its full TTL");
 	gr_store_close(s);
 	return tap_done();
 }

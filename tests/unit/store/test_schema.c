@@ -91,15 +91,22 @@ static void test_migrate_v2(void)
 		 "INSERT INTO lease VALUES(9, 30, 0);"
 		 "UPDATE kv SET lease = 9 WHERE key = '/gureum/images/base';"
 		 "PRAGMA user_version = 2;", v1_schema);
-	is_int(sql(path, text), SQLITE_OK, "hand-made version 2 file with an expired lease");
+	is_int(sql(path, text), SQLITE_OK, "hand-made version 2 file with a leased key");
 	struct gr_store *s = NULL;
 	if (!ok(gr_store_open(st_url("v2", NULL), NULL, &s, &err) == 0, "open migrates v2: %s", err.msg))
 		return;
 	struct gr_kv kv;
-	is_int(gr_store_get(s, "/gureum/images/base", &kv, &err), 0, "long-expired lease collected on first access");
+	is_int(gr_store_get(s, "/gureum/images/base", &kv, &err), 1, "leased key kept");
+	is_int(kv.lease, 9, "with its lease");
+	gr_kv_clear(&kv);
+	struct gr_store_lease_info li;
+	is_int(gr_store_lease_info(s, 9, &li, &err), 0, "lease kept");
+	ok(li.remaining_ms > 25000 && li.remaining_ms <= 30000,
+	   "no boot recorded: deadline restarted with the full TTL (%lld ms)", (long long)li.remaining_ms);
+	is_int(gr_store_lease_revoke(s, 9, &err), 0, "revoke the migrated lease");
 	struct gr_store_events ev;
 	gr_store_changes_since(s, 0, "", 0, &ev, &err);
-	ok(ev.n == 1 && ev.events[0].type == GR_EV_DELETE, "its deletion is in the feed");
+	ok(ev.n == 1 && ev.events[0].type == GR_EV_DELETE, "its key's deletion is in the feed");
 	gr_store_events_clear(&ev);
 	int64_t id = 0;
 	gr_store_lease_grant(s, 5, &id, &err);

@@ -117,6 +117,21 @@ int main(void)
 	gr_store_events_clear(&ev);
 	gr_store_close(s2);
 
+	/* Automatic compaction by tick keeps `history` revisions. */
+	struct gr_store *h = NULL;
+	is_int(gr_store_open(st_url("history", "?history=10&synchronous=normal"), NULL, &h, &err), 0,
+	       "open with history=10");
+	int64_t last = 0;
+	for (int i = 0; i < 25; i++)
+		gr_store_put(h, "/h", "v", 1, 0, &last, &err);
+	gr_store_tick(h, &err);
+	is_int(gr_store_changes_since(h, 0, "", 0, &ev, &err), 0, "feed after automatic compaction");
+	ok(ev.compact_revision == last - 9 && ev.n == 10, "tick kept the last 10 revisions (compact %lld, %zu events)",
+	   (long long)ev.compact_revision, ev.n);
+	gr_store_events_clear(&ev);
+	gr_store_close(h);
+	is_int(gr_store_open(st_url("history", "?history=-1"), NULL, &h, &err), -1, "negative history refused");
+
 	int fd2 = gr_store_subscribe(s, &err);
 	gr_store_unsubscribe(s, fd);
 	gr_store_put(s, "/k", "v", 1, 0, NULL, &err);
