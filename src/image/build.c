@@ -261,10 +261,9 @@ static const struct gr_image_recipe recipes[] = {
 	 build_busybox},
 	{"debian-base", GR_IMAGE_KIND_ROOTFS, "Debian minbase via debootstrap from the apt mirror",
 	 build_debian_base},
-	/* ---- VM recipes (src/image/build_vm.c, owned by the VM module) ----
-	 * Uncomment once build_vm.c exists:
-	 * {"debian-vm", GR_IMAGE_KIND_QCOW2, "bootable Debian VM disk", gr_image_build_debian_vm},
-	 */
+	/* ---- VM recipes (src/image/build_vm.c, owned by the VM module) ---- */
+	{"debian-vm", GR_IMAGE_KIND_QCOW2, "bootable Debian VM disk with kernel and initrd (VM module)",
+	 gr_image_build_debian_vm},
 	{NULL, NULL, NULL, NULL},
 };
 
