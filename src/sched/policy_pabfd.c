@@ -8,6 +8,25 @@
  */
 #include "sched/sched-internal.h"
 
+/* Watts added by raising utilisation from x0 to x1 tenths (0 <= x0 <= x1)
+ * on curve w: one segment's slope when both fall in the same 10 % step (the
+ * common case for one instance), else the difference of two interpolations. */
+static inline double power_delta(const double *w, double x0, double x1)
+{
+	if (x0 >= 10)
+		return 0; /* already at the 100 % figure */
+	if (x1 > 10)
+		x1 = 10;
+	int i0 = (int)x0, i1 = (int)x1;
+	if (i1 > 9)
+		i1 = 9;
+	if (i0 == i1)
+		return (w[i0 + 1] - w[i0]) * (x1 - x0);
+	double p0 = w[i0] + (w[i0 + 1] - w[i0]) * (x0 - i0);
+	double p1 = w[i1] + (w[i1 + 1] - w[i1]) * (x1 - i1);
+	return p1 - p0;
+}
+
 static int pabfd_place(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
 		       struct gr_sched_decision *d, gr_error_t *err)
 {
@@ -17,6 +36,20 @@ static int pabfd_place(const struct gr_sched_snapshot *s, const struct gr_sched_
 	double best_delta = 0;
 	for (size_t h = 0; h < s->n_hosts; h++) {
 		const struct gr_sched_host *hs = &s->hosts[h];
+		double delta = 0;
+		if (hs->power) {
+			/* within the current 10 % step the increase is the cached
+			 * slope times the added use; crossing a step is exact */
+			if (hs->cpu_used + f.cpu_use <= hs->pw_segment_end) {
+				delta = hs->pw_watts_per_mips * f.cpu_use;
+			} else {
+				double x0 = hs->cpu_used * hs->inv_phys * 10;
+				delta = power_delta(hs->power->watts, x0 > 0 ? x0 : 0,
+						    x0 + f.cpu_use * hs->inv_phys * 10);
+			}
+			if (best >= 0 && delta >= best_delta)
+				continue; /* cannot win: skip the filters */
+		}
 		int why = gr__fit_host(s, &f, (int)h);
 		if (why < 0 && !hs->power)
 			why = GR_SCHED_REJ_POWER;
@@ -24,13 +57,8 @@ static int pabfd_place(const struct gr_sched_snapshot *s, const struct gr_sched_
 			d->rejected[why]++;
 			continue;
 		}
-		double before = hs->cpu_used / hs->cpu_phys;
-		double after = (hs->cpu_used + f.cpu_use) / hs->cpu_phys;
-		double delta = gr_power_at(hs->power, after) - gr_power_at(hs->power, before);
-		if (best < 0 || delta < best_delta) {
-			best = (int)h;
-			best_delta = delta;
-		}
+		best = (int)h;
+		best_delta = delta;
 	}
 	d->considered = (uint32_t)s->n_hosts;
 	if (best < 0) {

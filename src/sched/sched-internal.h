@@ -48,6 +48,8 @@ struct gr_sched_scratch {
 	size_t work_cap;
 	int *where;             /* rebalance: working host of each instance */
 	size_t where_cap;
+	struct gr_power_model **curves; /* distinct power curves, shared by hosts */
+	size_t n_curves;
 };
 
 /* A request (or a placed instance) turned into what the filters need. */

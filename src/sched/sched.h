@@ -86,6 +86,9 @@ struct gr_sched_host {
 	double cpu_used;       /* sum of requested MIPS x current utilisation */
 	double mips_per_core;  /* (c) */
 	double cpu_phys;       /* cores*mips */
+	double inv_phys;       /* 1 / cpu_phys */
+	double pw_watts_per_mips; /* power curve slope at cpu_used, W per MIPS of use */
+	double pw_segment_end;    /* cpu_used where that slope's 10 % step ends */
 	uint64_t mem_mib;      /* (c) */
 	double cpu_overcommit; /* (c) 0 = snapshot default */
 	double mem_overcommit; /* (c) 0 = snapshot default */

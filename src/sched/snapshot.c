@@ -103,6 +103,8 @@ void gr__map_free(struct gr__map *m)
 
 /* ---- snapshot ----------------------------------------------------------- */
 
+static void host_power_refresh(struct gr_sched_host *h);
+
 struct gr_sched_snapshot *gr_sched_snapshot_new(uint64_t seed)
 {
 	struct gr_sched_snapshot *s = xcalloc(1, sizeof(*s));
@@ -143,7 +145,6 @@ void gr_sched_snapshot_free(struct gr_sched_snapshot *s)
 		struct gr_sched_host *h = &s->hosts[i];
 		free((char *)h->name);
 		free((void *)h->labels);
-		free((void *)h->power);
 		free((void *)h->neighbours);
 		free(h->members);
 	}
@@ -170,6 +171,9 @@ void gr_sched_snapshot_free(struct gr_sched_snapshot *s)
 	free(w->mem_alloc);
 	free(w->n_inst);
 	free(w->where);
+	for (size_t i = 0; i < w->n_curves; i++)
+		free(w->curves[i]);
+	free(w->curves);
 	free(w);
 	free(s);
 }
@@ -184,6 +188,22 @@ static int label_intern(struct gr_sched_snapshot *s, const char *label, gr_error
 				    label, GR_SCHED_MAX_LABELS);
 	s->labels[s->n_labels] = xstrdup(label);
 	return (int)s->n_labels++;
+}
+
+/* Hosts with the same curve share one copy, so scoring by power stays in cache. */
+static const struct gr_power_model *curve_intern(struct gr_sched_snapshot *s,
+						 const struct gr_power_model *m)
+{
+	struct gr_sched_scratch *w = s->scratch;
+	for (size_t i = 0; i < w->n_curves; i++)
+		if (!memcmp(w->curves[i]->watts, m->watts, sizeof(m->watts)) &&
+		    w->curves[i]->name == m->name)
+			return w->curves[i];
+	w->curves = xrealloc(w->curves, (w->n_curves + 1) * sizeof(*w->curves));
+	struct gr_power_model *copy = xmalloc(sizeof(*copy));
+	*copy = *m;
+	w->curves[w->n_curves++] = copy;
+	return copy;
 }
 
 static bool valid_ratio(double r)
@@ -240,11 +260,8 @@ int gr_sched_add_host(struct gr_sched_snapshot *s, const struct gr_sched_host *i
 	h->name = xstrdup(in->name);
 	h->labels = TAKE_PTR(labels);
 	h->label_bits = bits;
-	if (in->power) {
-		struct gr_power_model *pm = xmalloc(sizeof(*pm));
-		*pm = *in->power;
-		h->power = pm;
-	}
+	if (in->power)
+		h->power = curve_intern(s, in->power);
 	if (in->n_neighbours) {
 		int *nb = xmalloc(in->n_neighbours * sizeof(int));
 		memcpy(nb, in->neighbours, in->n_neighbours * sizeof(int));
@@ -255,9 +272,11 @@ int gr_sched_add_host(struct gr_sched_snapshot *s, const struct gr_sched_host *i
 	h->cpu_overcommit = in->cpu_overcommit ? in->cpu_overcommit : s->params.cpu_overcommit;
 	h->mem_overcommit = in->mem_overcommit ? in->mem_overcommit : s->params.mem_overcommit;
 	h->cpu_phys = (double)in->cores * in->mips_per_core;
+	h->inv_phys = 1 / h->cpu_phys;
 	h->cpu_cap = h->cpu_phys * h->cpu_overcommit;
 	h->mem_cap = (double)in->mem_mib * h->mem_overcommit;
 	h->cpu_alloc = h->mem_alloc = h->cpu_used = 0;
+	host_power_refresh(h);
 	h->n_instances = 0;
 	h->members = NULL;
 	h->members_cap = 0;
@@ -318,6 +337,27 @@ int gr_sched_host_state_parse(const char *str)
 
 /* ---- membership ---------------------------------------------------------- */
 
+/* Refresh the cached power-curve step of a host after cpu_used changed. */
+static void host_power_refresh(struct gr_sched_host *h)
+{
+	if (!h->power) {
+		h->pw_watts_per_mips = 0;
+		h->pw_segment_end = INFINITY;
+		return;
+	}
+	double x = h->cpu_used * h->inv_phys * 10;
+	if (!(x < 10)) {
+		h->pw_watts_per_mips = 0; /* at the 100 % figure: no increase */
+		h->pw_segment_end = INFINITY;
+		return;
+	}
+	int i = x > 0 ? (int)x : 0;
+	if (i > 9)
+		i = 9;
+	h->pw_watts_per_mips = (h->power->watts[i + 1] - h->power->watts[i]) * 10 * h->inv_phys;
+	h->pw_segment_end = (double)(i + 1) / 10 * h->cpu_phys;
+}
+
 static void host_attach(struct gr_sched_snapshot *s, int inst, int hi)
 {
 	struct gr_sched_instance *in = &s->instances[inst];
@@ -332,6 +372,7 @@ static void host_attach(struct gr_sched_snapshot *s, int inst, int hi)
 	h->cpu_alloc += in->cpu;
 	h->mem_alloc += (double)in->mem_mib;
 	h->cpu_used += in->cpu * in->util_now;
+	host_power_refresh(h);
 }
 
 static void host_detach(struct gr_sched_snapshot *s, int inst)
@@ -348,6 +389,7 @@ static void host_detach(struct gr_sched_snapshot *s, int inst)
 	h->cpu_used -= in->cpu * in->util_now;
 	if (h->n_instances == 0) /* shed rounding drift */
 		h->cpu_alloc = h->mem_alloc = h->cpu_used = 0;
+	host_power_refresh(h);
 	in->host = -1;
 }
 
@@ -425,6 +467,7 @@ void gr_sched_util_push(struct gr_sched_snapshot *s, int inst, double u)
 		h->cpu_used += in->cpu * (in->util_now - before);
 		if (h->cpu_used < 0)
 			h->cpu_used = 0;
+		host_power_refresh(h);
 	}
 }
 

@@ -1,0 +1,16 @@
+#!/bin/sh
+# bench/place: placement decisions per second of every scheduler policy on a
+# 1,000-host, 10,000-instance snapshot (place + apply + remove per decision).
+# Goal: >= 100,000 for each policy.  Last line: placements_per_s_min=<n>.
+# Env: GR_BUILD (build folder, default build), GR_SRC (tree, default .),
+#      PLACE_STEPS (decisions per policy, default 200000).
+set -eu
+SRC=${GR_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+BUILD=${GR_BUILD:-build}
+case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
+make -s -C "$SRC" BUILD="$BUILD" module-sched module-util >&2
+OUT=$BUILD/bench/place_bench
+mkdir -p "$(dirname "$OUT")"
+${CC:-cc} -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -I"$SRC/src" \
+	-o "$OUT" "$SRC/bench/place/place_bench.c" "$BUILD/lib/libgr_sched.a" "$BUILD/lib/libgr_util.a" -lm
+"$OUT" "${PLACE_STEPS:-200000}" 42
