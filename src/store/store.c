@@ -219,6 +219,10 @@ static int check_txn(const struct gr_store_txn *t, gr_error_t *err)
 {
 	if ((t->n_cmps && !t->cmps) || (t->n_success && !t->success) || (t->n_failure && !t->failure))
 		return gr_error_set(err, EINVAL, "txn: NULL array with a non-zero count");
+	if (t->n_cmps > GR_STORE_TXN_MAX_OPS || t->n_success > GR_STORE_TXN_MAX_OPS ||
+	    t->n_failure > GR_STORE_TXN_MAX_OPS)
+		return gr_error_set(err, E2BIG, "txn: more than %d compares or operations in one list",
+				    GR_STORE_TXN_MAX_OPS);
 	char what[64];
 	for (size_t i = 0; i < t->n_cmps; i++) {
 		const struct gr_store_cmp *c = &t->cmps[i];

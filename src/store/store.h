@@ -43,6 +43,7 @@
 
 #define GR_STORE_KEY_MAX 1024             /* bytes, without the NUL */
 #define GR_STORE_VALUE_MAX (1024 * 1024)  /* bytes (etcd's default limit is 1.5 MiB) */
+#define GR_STORE_TXN_MAX_OPS 128          /* per list in a txn: etcd's --max-txn-ops default */
 
 struct gr_store; /* opaque */
 

@@ -274,6 +274,23 @@ static void test_args(struct gr_store *s)
 	struct gr_store_txn t = { .success = &op, .n_success = 1 };
 	is_int(gr_store_txn(s, &t, NULL, &err), -1, "unknown op type refused");
 	is_int(gr_store_put(s, "/k", "v", 1, -5, NULL, &err), -1, "negative lease refused");
+	static struct gr_store_op many[GR_STORE_TXN_MAX_OPS + 1];
+	static char keys[GR_STORE_TXN_MAX_OPS + 1][16];
+	for (int i = 0; i <= GR_STORE_TXN_MAX_OPS; i++) {
+		snprintf(keys[i], sizeof keys[i], "/many/%03d", i);
+		many[i] = (struct gr_store_op){ .type = GR_OP_PUT, .key = keys[i], .value = "v", .value_len = 1 };
+	}
+	struct gr_store_txn tm = { .success = many, .n_success = GR_STORE_TXN_MAX_OPS + 1 };
+	is_int(gr_store_txn(s, &tm, NULL, &err), -1, "too many ops in a txn refused (etcd parity)");
+	is_int(err.code, E2BIG, "E2BIG");
+	tm.n_success = GR_STORE_TXN_MAX_OPS;
+	struct gr_store_txn_result res;
+	is_int(gr_store_txn(s, &tm, &res, &err), 0, "the maximum is accepted");
+	struct gr_kv_list l;
+	gr_store_list(s, "/many/", 0, &l, &err);
+	is_int(l.n, GR_STORE_TXN_MAX_OPS, "all of them written");
+	gr_kv_list_clear(&l);
+	gr_store_delete_prefix(s, "/many/", NULL, NULL, &err);
 }
 
 int main(void)
