@@ -355,8 +355,48 @@ static void test_load(void)
 	rmdir(dir);
 }
 
+static void test_edges(void)
+{
+	gr_error_t err = {0};
+	struct gr_oci_config *cfg = parse_ok(MIN_HEAD ",'annotations':{'18446744073709551615':"
+					     "'9223372036854775808 [1,2] \\' 18446744073709551615'}}",
+					     "big digits inside strings stay strings");
+	if (cfg) {
+		is_str(cfg->annotations[0].key, "18446744073709551615", "digit key untouched");
+		is_str(cfg->annotations[0].value, "9223372036854775808 [1,2] \" 18446744073709551615",
+		       "digit value with escaped quote untouched");
+		gr_oci_config_free(cfg);
+	}
+	const char *t = J(MIN_HEAD ",'annotations':{'a':18446744073709551615}}");
+	cfg = NULL;
+	ok(gr_oci_config_parse(t, strlen(t), &cfg, &err) < 0 &&
+	   !strcmp(err.msg, "annotations.a: expected a string, got an integer"),
+	   "big integer where a string belongs (%s)", err.msg);
+	t = J(MIN_HEAD ",'hostname':'a\\u0000u64:5'}");
+	ok(gr_oci_config_parse(t, strlen(t), &cfg, &err) < 0 &&
+	   strstr(err.msg, "hostname: string contains a NUL") == err.msg, "NUL in a string (%s)", err.msg);
+	t = J(MIN_HEAD ",'linux':{'namespaces':[{'type':'user'}],'uidMappings':[{'containerID':0,"
+	      "'hostID':0,'size':-18446744073709551615}]}}");
+	ok(gr_oci_config_parse(t, strlen(t), &cfg, &err) < 0 && !strncmp(err.msg, "(json) line 1", 13),
+	   "huge negative integer is a JSON error (%s)", err.msg);
+	size_t n = 200000;
+	char *deep = xmalloc(n + 1);
+	memset(deep, '[', n);
+	deep[n] = '\0';
+	ok(gr_oci_config_parse(deep, n, &cfg, &err) < 0 && !strncmp(err.msg, "(json)", 6),
+	   "deep nesting is refused, not a stack overflow");
+	free(deep);
+	const char nul_doc[] = "{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"r\"}}\0junk";
+	ok(gr_oci_config_parse(nul_doc, sizeof(nul_doc) - 1, &cfg, &err) < 0,
+	   "raw NUL byte after the document is refused");
+	ok(gr_oci_config_parse(nul_doc, strlen(nul_doc), &cfg, &err) == 0, "same document without it parses");
+	gr_oci_config_free(cfg);
+	ok(gr_oci_config_parse(NULL, 0, &cfg, NULL) < 0, "NULL err is allowed");
+}
+
 int main(void)
 {
+	test_edges();
 	test_full();
 	test_minimal();
 	test_process_only();
