@@ -228,3 +228,63 @@ int gr__sha256_tree(const char *root, struct gr__progress *pr, char **out, uint6
 		*files = t.files;
 	return 0;
 }
+
+/* A disk image folder: disk.qcow2 alone hashes as the file; with companion files (a VM
+ * image's kernel, initrd, vm.json) one SHA-256 over "<name> <size> <sha256>\0" records of
+ * every regular file but the manifest, in name order. */
+int gr__sha256_disk_dir(const char *dir, struct gr__progress *pr, char **out, uint64_t *bytes, uint64_t *files,
+			gr_error_t *err)
+{
+	struct dirent **list = NULL;
+	int n = scandir(dir, &list, not_dots, cmp_names);
+	if (n < 0)
+		return gr_error_sys(err, "cannot list %s", dir);
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (!md)
+		abort();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, "gureum-disk-v1", 15);
+	int rc = 0, count = 0, only_disk = 1;
+	uint64_t total = 0;
+	char first[2 * EVP_MAX_MD_SIZE + 1] = "";
+	for (int i = 0; i < n; i++) {
+		const char *name = list[i]->d_name;
+		if (rc == 0 && strcmp(name, GR__MANIFEST) && name[0] != '.') {
+			_cleanup_free_ char *p = xasprintf("%s/%s", dir, name);
+			struct stat st;
+			_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+			char h[2 * EVP_MAX_MD_SIZE + 1];
+			if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+				rc = fd < 0 ? gr_error_sys(err, "cannot open %s", p)
+					    : gr_error_set(err, EINVAL, "%s is not a regular file", p);
+			} else if ((rc = hash_fd(fd, p, pr, h, err)) == 0) {
+				_cleanup_free_ char *rec = xasprintf("%s %" PRIu64 " %s", name, (uint64_t)st.st_size, h);
+				EVP_DigestUpdate(md, rec, strlen(rec) + 1);
+				total += (uint64_t)st.st_size;
+				count++;
+				if (strcmp(name, GR__DISK))
+					only_disk = 0;
+				else
+					memcpy(first, h, sizeof h);
+			}
+		}
+		free(list[i]);
+	}
+	free(list);
+	unsigned char dig[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	EVP_DigestFinal_ex(md, dig, &len);
+	EVP_MD_CTX_free(md);
+	if (rc < 0)
+		return -1;
+	if (!first[0])
+		return gr_error_set(err, ENOENT, "%s/" GR__DISK " is missing", dir);
+	char h[2 * EVP_MAX_MD_SIZE + 1];
+	hex(dig, len, h);
+	*out = xasprintf("sha256:%s", only_disk ? first : h);
+	if (bytes)
+		*bytes = total;
+	if (files)
+		*files = (uint64_t)count;
+	return 0;
+}

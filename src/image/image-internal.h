@@ -31,6 +31,11 @@ int gr__sha256_file(const char *path, struct gr__progress *pr, char **out, gr_er
 int gr__sha256_tree(const char *root, struct gr__progress *pr, char **out, uint64_t *bytes,
 		    uint64_t *files, gr_error_t *err);
 
+/* A qcow2 image folder: the disk's file hash, or with companion files (kernel, initrd...)
+ * a hash over all regular files but the manifest. */
+int gr__sha256_disk_dir(const char *dir, struct gr__progress *pr, char **out, uint64_t *bytes, uint64_t *files,
+			gr_error_t *err);
+
 /* copy.c: copy a tree preserving owners, modes, times, xattrs, hardlinks, devices;
  * dst must not exist.  Regular files are reflinked when the file system can. */
 int gr__copy_tree(const char *src, const char *dst, struct gr__progress *pr, gr_error_t *err);

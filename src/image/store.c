@@ -82,6 +82,19 @@ int gr__image_stage(const struct gr_image_ctx *ctx, const char *name, char **sta
 	return 0;
 }
 
+/* Companion files of a disk image (disk, kernel, initrd...) become 0444. */
+static void make_files_read_only(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (de->d_type == DT_REG)
+			fchmodat(dirfd(d), de->d_name, 0444, 0);
+	closedir(d);
+}
+
 int gr__image_publish(const struct gr_image_ctx *ctx, const char *name, const char *stage,
 		      const char *kind, const char *source, struct gr__progress *pr,
 		      struct gr_image_info *out, gr_error_t *err)
@@ -100,20 +113,13 @@ int gr__image_publish(const struct gr_image_ctx *ctx, const char *name, const ch
 		pr->p.phase = "checksum";
 		pr->p.bytes_done = pr->p.files_done = 0;
 		pr->p.message = NULL;
-		if (qcow) {
-			pr->p.bytes_total = (uint64_t)st.st_size;
-			pr->p.files_total = 1;
-		} else {
-			gr__tree_count(content, &pr->p.bytes_total, &pr->p.files_total);
-		}
+		gr__tree_count(qcow ? stage : content, &pr->p.bytes_total, &pr->p.files_total);
 		gr__progress_emit(pr, 1);
 	}
 	if (qcow) {
-		if (gr__sha256_file(content, pr, &info.checksum, err) < 0)
+		if (gr__sha256_disk_dir(stage, pr, &info.checksum, &info.size_bytes, &info.files, err) < 0)
 			goto fail;
-		info.size_bytes = (uint64_t)st.st_size;
-		info.files = 1;
-		chmod(content, 0444);
+		make_files_read_only(stage);
 	} else if (gr__sha256_tree(content, pr, &info.checksum, &info.size_bytes, &info.files, err) < 0) {
 		goto fail;
 	}
@@ -247,7 +253,8 @@ int gr_image_verify(const struct gr_image_ctx *ctx, const char *name, gr_image_p
 	pr.p.files_total = info.files;
 	gr__progress_emit(&pr, 1);
 	_cleanup_free_ char *sum = NULL;
-	int rc = qcow ? gr__sha256_file(info.path, &pr, &sum, err)
+	_cleanup_free_ char *dir = gr__image_dir(ctx, name);
+	int rc = qcow ? gr__sha256_disk_dir(dir, &pr, &sum, NULL, NULL, err)
 		      : gr__sha256_tree(info.path, &pr, &sum, NULL, NULL, err);
 	if (rc == 0 && strcmp(sum, info.checksum))
 		rc = gr_error_set(err, EIO, "image '%s' was tampered with: content is %s, manifest says %s", name,
