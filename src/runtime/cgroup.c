@@ -107,15 +107,20 @@ static void unescape(char *s)
 
 int gr__cgroup_init(struct gr_cgroup *cg, const char *path, gr_error_t *err)
 {
+	return gr__cgroup_init_from(cg, path, "/proc/self/mountinfo", err);
+}
+
+int gr__cgroup_init_from(struct gr_cgroup *cg, const char *path, const char *mountinfo, gr_error_t *err)
+{
 	memset(cg, 0, sizeof *cg);
 	if (!path || path[0] != '/' || strstr(path, "/../") || strlen(path) >= sizeof cg->path ||
 	    !strcmp(path, "/"))
 		return gr_error_set(err, EINVAL, "linux.cgroupsPath: '%s' is not a usable cgroup path",
 				    path ? path : "");
 	snprintf(cg->path, sizeof cg->path, "%s", path);
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_fclose_ FILE *f = fopen(mountinfo, "re");
 	if (!f)
-		return gr_error_sys(err, "cannot read /proc/self/mountinfo");
+		return gr_error_sys(err, "cannot read %s", mountinfo);
 	char line[4096];
 	unsigned taken = 0;
 	int v2 = -1;
@@ -174,8 +179,37 @@ int gr__cgroup_init(struct gr_cgroup *cg, const char *path, gr_error_t *err)
 	return 0;
 }
 
+static unsigned wanted(const struct gr_oci_resources *r)
+{
+	unsigned w = 0;
+	if (!r)
+		return 0;
+	if (r->has_mem_limit || r->has_mem_reservation || r->has_mem_swap || r->disable_oom_killer)
+		w |= 1u << GR_CG_MEMORY;
+	if (r->has_cpu_shares || r->has_cpu_quota || r->has_cpu_period)
+		w |= 1u << GR_CG_CPU;
+	if ((r->cpu_cpus && *r->cpu_cpus) || (r->cpu_mems && *r->cpu_mems))
+		w |= 1u << GR_CG_CPUSET;
+	if (r->has_pids_limit)
+		w |= 1u << GR_CG_PIDS;
+	if (r->has_blkio_weight || r->n_throttle_read_bps || r->n_throttle_write_bps ||
+	    r->n_throttle_read_iops || r->n_throttle_write_iops)
+		w |= 1u << GR_CG_BLKIO;
+	if (r->n_hugepage_limits)
+		w |= 1u << GR_CG_HUGETLB;
+	for (size_t i = 0; i < r->n_unified; i++) {
+		size_t n = strcspn(r->unified[i].key, ".");
+		int c = ctrl_from_name(r->unified[i].key, n);
+		if (c >= 0)
+			w |= 1u << c;
+	}
+	return w;
+}
+
 int gr__cgroup_create(struct gr_cgroup *cg, const struct gr_oci_resources *r, gr_error_t *err)
 {
+	/* memory is always wanted on v2: OOM kills are reported from memory.events */
+	cg->want = wanted(r) | (1u << GR_CG_MEMORY) | (1u << GR_CG_PIDS);
 	for (size_t i = 0; i < cg->n_hier; i++) {
 		if (cg->ops[i]->create(cg, &cg->hier[i], err) < 0)
 			goto fail;

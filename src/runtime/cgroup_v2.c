@@ -2,8 +2,8 @@
  * cgroup_v2.c - the cgroup v2 back-end (the unified tree).
  *
  * Invariant: the controllers this tree carries for us (h->ctrls, decided by
- * cgroup.c) are enabled in cgroup.subtree_control of every level above the
- * leaf; the leaf itself never enables any (it holds processes).  Device rules
+ * cgroup.c) AND that the resources use (cg->want) are enabled in
+ * cgroup.subtree_control of every level above the leaf; the leaf itself never enables any (it holds processes).  Device rules
  * need an eBPF program on v2; that is not implemented (documented in
  * docs/RUNTIME.md), so on a pure v2 host devices rules are ignored with no error
  * only if they match the default (deny-all + allow list) shape.
@@ -56,7 +56,7 @@ static int v2_create(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_
 		*strrchr(parent, '/') = '\0';
 		if (!parent[0] || strlen(parent) < base)
 			snprintf(parent, sizeof parent, "%s", h->mount);
-		if (enable_ctrls(parent, h->ctrls, err) < 0)
+		if (enable_ctrls(parent, h->ctrls & cg->want, err) < 0)
 			return -1;
 		bool made = mkdir(dir, 0755) == 0;
 		if (!made && errno != EEXIST)
@@ -78,9 +78,14 @@ static int wr_i64(const char *dir, const char *file, long long v, gr_error_t *er
 	return gr__cg_write(dir, file, b, err);
 }
 
-static int v2_apply(struct gr_cgroup *cg, const struct gr_cg_hier *h, const struct gr_oci_resources *r,
+static int v2_apply(struct gr_cgroup *cg, const struct gr_cg_hier *h_in, const struct gr_oci_resources *r,
 		    gr_error_t *err)
 {
+	/* only the controllers enabled at create (a live update may not add one) */
+	struct gr_cg_hier hc = *h_in;
+	if (cg->want)
+		hc.ctrls &= cg->want;
+	const struct gr_cg_hier *h = &hc;
 	char dir[1024];
 	snprintf(dir, sizeof dir, "%s%s", h->mount, cg->path);
 	if (has(h, GR_CG_MEMORY)) {

@@ -122,7 +122,8 @@ static int make_plan(struct gr__plan *plan, const struct gr_rt_opts *o, const ch
 	plan->proc.p = cfg->process;
 	plan->proc.env = cfg->process->env ? cfg->process->env : default_env;
 	if (cfg->seccomp) {
-		if (gr__seccomp_compile(cfg->seccomp, &plan->proc.bpf, err) < 0)
+		_cleanup_free_ char *cache = xasprintf("%s/.cache", gr__root(o));
+		if (gr__seccomp_compile_cached(cfg->seccomp, cache, &plan->proc.bpf, err) < 0)
 			return -1;
 		plan->proc.has_bpf = true;
 	}

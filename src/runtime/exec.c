@@ -84,7 +84,8 @@ int gr_rt_exec(const struct gr_rt_opts *o, const char *id, const struct gr_oci_p
 	pp.p = proc;
 	pp.env = proc->env ? proc->env : default_env;
 	if (cfg->seccomp) {
-		if (gr__seccomp_compile(cfg->seccomp, &pp.bpf, err) < 0)
+		_cleanup_free_ char *cache = xasprintf("%s/.cache", gr__root(o));
+		if (gr__seccomp_compile_cached(cfg->seccomp, cache, &pp.bpf, err) < 0)
 			goto out;
 		pp.has_bpf = true;
 	}

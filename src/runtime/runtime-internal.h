@@ -57,11 +57,15 @@ struct gr_cgroup {
 	struct gr_cg_hier hier[GR_CG_MAX_HIER];
 	const struct gr_cgroup_ops *ops[GR_CG_MAX_HIER];
 	int created_mask;    /* bit i: hier[i]'s leaf was created by us */
+	unsigned want;       /* controllers the resources use: v2 enables only these, so an
+			      * unused controller stays free for a v1 mount (crun's hybrid fix) */
 };
 
 const char *gr__cg_ctrl_name(enum gr_cg_ctrl c);
 /* Discover the host's layout (v1, v2 or hybrid) and pick a back-end per controller. */
 int gr__cgroup_init(struct gr_cgroup *cg, const char *path, gr_error_t *err);
+/* Same from another mountinfo file (unit tests feed v1, v2 and hybrid layouts). */
+int gr__cgroup_init_from(struct gr_cgroup *cg, const char *path, const char *mountinfo, gr_error_t *err);
 int gr__cgroup_create(struct gr_cgroup *cg, const struct gr_oci_resources *r, gr_error_t *err);
 int gr__cgroup_enter(struct gr_cgroup *cg, pid_t pid, gr_error_t *err);
 int gr__cgroup_apply(struct gr_cgroup *cg, const struct gr_oci_resources *r, gr_error_t *err);
@@ -83,6 +87,9 @@ struct gr__bpf {
 };
 /* Compile in the parent (allocates); install in the child (no allocation). */
 int gr__seccomp_compile(const struct gr_oci_seccomp *s, struct gr__bpf *out, gr_error_t *err);
+/* Same, through the cache folder cache_dir (NULL = no cache). */
+int gr__seccomp_compile_cached(const struct gr_oci_seccomp *s, const char *cache_dir,
+			       struct gr__bpf *out, gr_error_t *err);
 int gr__seccomp_install(const struct gr__bpf *bpf);
 void gr__bpf_free(struct gr__bpf *b);
 

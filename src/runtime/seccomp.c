@@ -6,17 +6,25 @@
  * execve, so the container's init never calls into libseccomp.  Syscall names
  * unknown on this architecture are skipped (runc and crun do the same); a
  * rule whose action equals the default action is redundant and skipped.
+ *
+ * Compiling a 300-syscall allowlist costs libseccomp ~10-25 ms, more than the
+ * rest of a container start, so finished programs are cached in
+ * <root>/.cache/seccomp-<hash>: the file holds the full serialized filter
+ * description (the key) and the program; a hit needs an exact key match, so a
+ * hash collision can only cost a recompile.  A broken cache file is ignored.
  */
 #include "runtime/runtime-internal.h"
 #include "util/alloc.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -173,4 +181,149 @@ void gr__bpf_free(struct gr__bpf *b)
 	free(b->insns);
 	b->insns = NULL;
 	b->len = 0;
+}
+
+/* ---- the compiled-filter cache ---- */
+
+struct keybuf {
+	char *p;
+	size_t len, cap;
+};
+
+static void kb_add(struct keybuf *k, const void *data, size_t n)
+{
+	if (k->len + n > k->cap) {
+		k->cap = (k->len + n) * 2 + 256;
+		k->p = xrealloc(k->p, k->cap);
+	}
+	memcpy(k->p + k->len, data, n);
+	k->len += n;
+}
+
+static void kb_str(struct keybuf *k, const char *s)
+{
+	kb_add(k, s ? s : "", s ? strlen(s) + 1 : 1);
+}
+
+static void kb_u64(struct keybuf *k, uint64_t v)
+{
+	kb_add(k, &v, sizeof v);
+}
+
+static void serialize(const struct gr_oci_seccomp *s, struct keybuf *k)
+{
+	const struct scmp_version *v = seccomp_version();
+	kb_str(k, "gureum-seccomp-1");
+	kb_u64(k, v ? ((uint64_t)v->major << 32 | v->minor << 16 | v->micro) : 0);
+	kb_u64(k, seccomp_arch_native());
+	kb_u64(k, s->default_action);
+	kb_u64(k, s->has_default_errno ? s->default_errno + 1u : 0);
+	for (size_t i = 0; s->architectures && s->architectures[i]; i++)
+		kb_str(k, s->architectures[i]);
+	kb_str(k, "|");
+	for (size_t i = 0; s->flags && s->flags[i]; i++)
+		kb_str(k, s->flags[i]);
+	kb_str(k, "|");
+	for (size_t i = 0; i < s->n_syscalls; i++) {
+		const struct gr_oci_seccomp_rule *r = &s->syscalls[i];
+		kb_u64(k, r->action);
+		kb_u64(k, r->has_errno_ret ? r->errno_ret + 1u : 0);
+		for (size_t n = 0; r->names && r->names[n]; n++)
+			kb_str(k, r->names[n]);
+		kb_str(k, "|");
+		kb_u64(k, r->n_args);
+		for (size_t a = 0; a < r->n_args; a++) {
+			kb_u64(k, r->args[a].index);
+			kb_u64(k, r->args[a].value);
+			kb_u64(k, r->args[a].value_two);
+			kb_u64(k, r->args[a].op);
+		}
+	}
+}
+
+static uint64_t fnv1a(const char *p, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+struct cache_hdr {
+	char magic[8];
+	uint64_t keylen;
+	uint32_t flags;
+	uint32_t ninsns;
+};
+
+static int cache_load(const char *path, const struct keybuf *k, struct gr__bpf *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct cache_hdr h;
+	int rc = -1;
+	char *key = NULL;
+	if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h || memcmp(h.magic, "GRBPF01", 8) ||
+	    h.keylen != k->len || h.ninsns == 0 || h.ninsns > 65535)
+		goto out;
+	key = xmalloc(k->len);
+	if (pread(fd, key, k->len, sizeof h) != (ssize_t)k->len || memcmp(key, k->p, k->len))
+		goto out;
+	size_t bytes = h.ninsns * sizeof(struct sock_filter);
+	out->insns = xmalloc(bytes);
+	if (pread(fd, out->insns, bytes, (off_t)(sizeof h + k->len)) != (ssize_t)bytes) {
+		gr__bpf_free(out);
+		goto out;
+	}
+	out->len = (unsigned short)h.ninsns;
+	out->flags = h.flags;
+	rc = 0;
+out:
+	free(key);
+	close(fd);
+	return rc;
+}
+
+static void cache_store(const char *dir, const char *path, const struct keybuf *k,
+			const struct gr__bpf *b)
+{
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return;
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	struct cache_hdr h = { "GRBPF01", k->len, b->flags, b->len };
+	size_t bytes = b->len * sizeof(struct sock_filter);
+	bool ok = write(fd, &h, sizeof h) == (ssize_t)sizeof h &&
+		  write(fd, k->p, k->len) == (ssize_t)k->len &&
+		  write(fd, b->insns, bytes) == (ssize_t)bytes;
+	close(fd);
+	if (!ok || rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
+int gr__seccomp_compile_cached(const struct gr_oci_seccomp *s, const char *cache_dir,
+			       struct gr__bpf *out, gr_error_t *err)
+{
+	if (!cache_dir)
+		return gr__seccomp_compile(s, out, err);
+	struct keybuf k = { 0 };
+	serialize(s, &k);
+	char path[4200];
+	snprintf(path, sizeof path, "%s/seccomp-%016llx", cache_dir,
+		 (unsigned long long)fnv1a(k.p, k.len));
+	memset(out, 0, sizeof *out);
+	int rc = 0;
+	if (cache_load(path, &k, out) < 0) {
+		rc = gr__seccomp_compile(s, out, err);
+		if (rc == 0)
+			cache_store(cache_dir, path, &k, out);
+	}
+	free(k.p);
+	return rc;
 }

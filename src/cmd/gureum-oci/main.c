@@ -13,6 +13,7 @@
 #include <string.h>
 
 struct gr_oci_cli gr_cli;
+static int log_to_file;
 
 static const struct gr_oci_command commands[] = {
 	{ "create", gr_cmd_create, "create a container (its process waits for start)" },
@@ -42,7 +43,8 @@ static void usage(FILE *f)
 int gr_cli_fail(const gr_error_t *err)
 {
 	fprintf(stderr, "gureum-oci: %s\n", err->msg);
-	gr_log_error("%s", err->msg);
+	if (log_to_file) /* containerd and friends read the error from --log */
+		gr_log_error("%s", err->msg);
 	return 1;
 }
 
@@ -127,6 +129,7 @@ int main(int argc, char **argv)
 			json = !strcmp(val, "json");
 		}
 	}
+	log_to_file = log_path != NULL;
 	if (gr_log_open(log_path, json, debug ? GR_LOG_DEBUG : GR_LOG_INFO) < 0) {
 		fprintf(stderr, "gureum-oci: --log: cannot open %s\n", log_path);
 		return 1;

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# bench/container-start: create+start+wait+delete of /bin/true in a busybox
+# rootfs, gureum-oci vs crun vs runc vs `unshare -pfmuin true`, alternating
+# runs in one driver process (driver.c).  Last line: ratio_vs_crun_median=<x>.
+#
+# crun refuses this machine's hybrid layout while cgroup2 holds a controller
+# (hugetlb).  hugetlb can be moved to a v1 hierarchy when no v2 cgroup has it
+# enabled (gureum only enables the v2 controllers its containers use), so we
+# mount it at /sys/fs/cgroup/hugetlb.  This is one-way until reboot: after an
+# umount the v1 hierarchy lingers (every css_set still references it) and
+# hugetlb does not return to cgroup2, so we leave it mounted (usable by all
+# runtimes; gureum picks v1 for it).  If the mount fails, crun is reported as
+# not runnable and the ratio is against runc.
+# Env: ROUNDS (default 50), GR_BUILD (default build), GR_SRC.
+set -u
+src=${GR_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+build=${GR_BUILD:-$src/build}
+rounds=${ROUNDS:-50}
+work=$(mktemp -d /tmp/gr-bench-cs.XXXXXX)
+cleanup() {
+	for r in /run/gr-bench-cs /run/gr-bench-cs-crun /run/gr-bench-cs-runc; do
+		for id in $(ls "$r" 2>/dev/null); do
+			case $r in
+			*crun) crun --root "$r" delete -f "$id" >/dev/null 2>&1 ;;
+			*runc) runc --root "$r" delete -f "$id" >/dev/null 2>&1 ;;
+			*) "$build/bin/gureum-oci" --root "$r" delete -f "$id" >/dev/null 2>&1 ;;
+			esac
+		done
+	done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+[ -x "$build/bin/gureum-oci" ] || { echo "no $build/bin/gureum-oci (make first)"; echo "ratio_vs_crun_median=nan"; exit 1; }
+"$src/scripts/mk-busybox-rootfs.sh" "$work/bundle/rootfs" >/dev/null
+"$build/bin/gureum-oci" spec -b "$work/bundle"
+jq '.process.terminal = false | .process.args = ["/bin/true"]' "$work/bundle/config.json" >"$work/c.json" &&
+	mv "$work/c.json" "$work/bundle/config.json"
+cc -std=gnu11 -O2 -D_GNU_SOURCE -I"$src/src" -o "$work/driver" "$src/bench/container-start/driver.c" \
+	"$build/lib/libgr_runtime.a" "$build/lib/libgr_util.a" -ljansson -lseccomp -lcap || {
+	echo "driver does not build"; echo "ratio_vs_crun_median=nan"; exit 1; }
+
+contenders="unshare"
+command -v runc >/dev/null && contenders="runc $contenders"
+if command -v crun >/dev/null; then
+	if grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null &&
+	   ! grep -q ' - cgroup .*hugetlb' /proc/self/mountinfo; then
+		mkdir -p /sys/fs/cgroup/hugetlb
+		moved=0
+		for try in 1 2 3 4 5; do # a v2 css that was just released may linger a moment
+			mount -t cgroup -o hugetlb none /sys/fs/cgroup/hugetlb 2>/dev/null && { moved=1; break; }
+			sleep 1
+		done
+		if [ $moved = 1 ]; then echo "# moved hugetlb from cgroup2 to v1 at /sys/fs/cgroup/hugetlb (stays until reboot)"
+		else rmdir /sys/fs/cgroup/hugetlb 2>/dev/null; echo "# could not move hugetlb to v1; crun will fail"; fi
+	fi
+	contenders="crun $contenders"
+fi
+echo "# $rounds rounds; kernel $(uname -r); $(nproc) cpus; cgroup2 controllers: '$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)'"
+"$work/driver" "$work/bundle" "$rounds" "$build/bin/gureum-oci" $contenders
