@@ -64,6 +64,8 @@ int gr__image_publish(const struct gr_image_ctx *ctx, const char *name, const ch
 		      const char *kind, const char *source, struct gr__progress *pr,
 		      struct gr_image_info *info, gr_error_t *err);
 void gr__image_stage_discard(const char *stage);
+/* Remove the stage and trash folders in dir left by processes that no longer exist. */
+void gr__sweep_stale(const char *dir);
 char *gr__image_dir(const struct gr_image_ctx *ctx, const char *name);
 /* Make a tree writable again (chmod u+w on folders) so it can be removed. */
 int gr__rm_tree(const char *path, gr_error_t *err);

@@ -167,6 +167,7 @@ int gr_layer_create_user(const struct gr_image_ctx *ctx, const char *image, cons
 	int rc = -1;
 	if (gr_mkdir_p(ctx->layers_dir, 0700, err) < 0)
 		goto out;
+	gr__sweep_stale(ctx->layers_dir);
 	if (mkdir(dir, 0700) < 0) {
 		if (errno == EEXIST)
 			gr_error_set(err, EEXIST, "instance '%s' already has layers", instance_id);

@@ -14,6 +14,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -63,12 +65,40 @@ static int check_name(const struct gr_image_ctx *ctx, const char *name, gr_error
 	return 0;
 }
 
+/* Remove ".stage-<name>-<pid>-<n>" / ".trash-…" folders whose process is gone (a crash
+ * mid-import).  Folders of live processes (this one included) are left alone. */
+void gr__sweep_stale(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, ".stage-", 7) && strncmp(de->d_name, ".trash-", 7))
+			continue;
+		/* the pid is the second-to-last '-' field */
+		const char *last = strrchr(de->d_name, '-');
+		if (!last || last == de->d_name)
+			continue;
+		const char *p = last - 1;
+		while (p > de->d_name && *p != '-')
+			p--;
+		long pid = strtol(p + 1, NULL, 10);
+		if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH)) {
+			_cleanup_free_ char *path = xasprintf("%s/%s", dir, de->d_name);
+			gr__rm_tree(path, NULL);
+		}
+	}
+	closedir(d);
+}
+
 int gr__image_stage(const struct gr_image_ctx *ctx, const char *name, char **stage, gr_error_t *err)
 {
 	if (check_name(ctx, name, err) < 0)
 		return -1;
 	if (gr_mkdir_p(ctx->images_dir, 0755, err) < 0)
 		return -1;
+	gr__sweep_stale(ctx->images_dir);
 	_cleanup_free_ char *dir = gr__image_dir(ctx, name);
 	if (access(dir, F_OK) == 0)
 		return gr_error_set(err, EEXIST, "image '%s' already exists", name);

@@ -167,6 +167,17 @@ int main(void)
 		skip("qemu-img not installed");
 	}
 
+	/* a crashed import's staging folder (dead pid) is swept by the next import */
+	t_sh("mkdir -p %s/.stage-crashed-999999999-1/rootfs/x && chmod 555 %s/.stage-crashed-999999999-1", images,
+	     images);
+	t_sh("mkdir -p %s/.stage-live-%d-1", images, (int)getpid());
+	ok(gr_image_import(&ctx, "afterc", src, NULL, NULL, NULL, E) == 0, "import after a crash (%s)", err.msg);
+	ok(!t_exists(images, ".stage-crashed-999999999-1"), "stale staging folder of a dead process swept");
+	char live[64];
+	snprintf(live, sizeof live, ".stage-live-%d-1", (int)getpid());
+	ok(t_exists(images, live), "staging folder of a live process kept");
+	t_sh("rmdir %s/%s", images, live);
+
 	/* list / get / delete */
 	struct gr_image_info *list = NULL;
 	size_t n = 0;

@@ -45,6 +45,8 @@ static int run_in_root(const char *root, const char *script, char *out, size_t o
 	ssize_t n;
 	while (len < outlen - 1 && (n = read(p[0], out + len, outlen - 1 - len)) > 0)
 		len += (size_t)n;
+	while (len && out[len - 1] == '\n')
+		len--;
 	out[len] = '\0';
 	close(p[0]);
 	int st;
