@@ -153,7 +153,7 @@ int gr__start_locked(struct gr_control *c, const char *name, json_t **out, gr_er
 		goto out;
 	}
 	r = gr__transition(c, name, "starting", "running",
-			   json_pack("{s:i,s:n,s:n}", "pid", (int)pid, "exit_code", "error"), err);
+			   json_pack("{s:i,s:n}", "pid", (int)pid, "error"), err);
 	if (r == 0)
 		gr__watch_add(c, name, pid);
 out:
