@@ -123,7 +123,7 @@ int gr_sched_rebalance(const struct gr_sched_snapshot *s, const struct gr_sched_
 	if (!p)
 		return gr_error_set(err, EINVAL, "no policy given");
 	if (!p->rebalance)
-		return gr_error_set(err, EINVAL, "policy %s: places only; rebalancing policies are local and global",
+		return gr_error_set(err, EINVAL, "policy %s: places only; the rebalancing policies are local, global and shortest-queue",
 				    p->name);
 	if (s->n_hosts == 0)
 		return 0;

@@ -89,8 +89,8 @@ static void evacuate_draining(const struct gr_sched_snapshot *s, struct gr_sched
 	}
 }
 
-static int global_rebalance(const struct gr_sched_snapshot *s, struct gr_sched_plan *plan,
-			    gr_error_t *err)
+int gr__rebalance_global(const struct gr_sched_snapshot *s, struct gr_sched_plan *plan,
+			 gr_error_t *err)
 {
 	const struct gr_sched_scratch *w = s->scratch;
 	evacuate_draining(s, plan);
@@ -153,5 +153,5 @@ const struct gr_sched_policy_ops gr__policy_global = {
 	.name = "global",
 	.summary = "whole-cluster view: lowest load after placement; rebalances across all hosts",
 	.place = global_place,
-	.rebalance = global_rebalance,
+	.rebalance = gr__rebalance_global,
 };

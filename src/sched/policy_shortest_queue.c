@@ -2,7 +2,9 @@
  * policy_shortest_queue.c - "shortest-queue" (seed 003): the least loaded
  * host now (current CPU use / physical CPU), ties to fewer instances, then the
  * lower index.  Load is measured, not allocated: an idle big instance weighs
- * little; use best-fit to pack by allocation.
+ * little; use best-fit to pack by allocation.  "Work may move while running"
+ * (seed 003): its rebalancing is the global one, from the longest queue to
+ * the shortest.
  */
 #include "sched/sched-internal.h"
 
@@ -43,4 +45,5 @@ const struct gr_sched_policy_ops gr__policy_shortest_queue = {
 	.name = "shortest-queue",
 	.summary = "least loaded host now (measured CPU use)",
 	.place = sq_place,
+	.rebalance = gr__rebalance_global,
 };

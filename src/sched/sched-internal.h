@@ -135,6 +135,10 @@ static inline bool gr__movable(const struct gr_sched_snapshot *s, int inst)
 	return true;
 }
 
+/* The global rebalancer (policy_global.c), also shortest-queue's. */
+int gr__rebalance_global(const struct gr_sched_snapshot *s, struct gr_sched_plan *plan,
+			 gr_error_t *err);
+
 /* Rebalancing working state (policy_local.c, policy_global.c). */
 void gr__work_init(const struct gr_sched_snapshot *s);
 /* Migration cost in gain units for moving instance inst. */

@@ -301,6 +301,15 @@ int gr_sched_apply(struct gr_sched_snapshot *s, const struct gr_sched_request *r
 int gr_sched_place_all(struct gr_sched_snapshot *s, const struct gr_sched_policy_ops *p,
 		       const struct gr_sched_request *req, size_t n, struct gr_sched_decision *d,
 		       gr_error_t *err);
+/* Take an instance off its host but keep its record and history (its host
+ * went down, or it stopped); place it again with a request of the same name. */
+int gr_sched_unplace(struct gr_sched_snapshot *s, int inst, gr_error_t *err);
+/* Fill req from an instance (pointers borrow the snapshot's strings and
+ * history; valid until the instance changes).  Labels are the instance's
+ * required labels, rules its rules, pinned_host its current host if pinned. */
+int gr_sched_instance_request(const struct gr_sched_snapshot *s, int inst,
+			      struct gr_sched_request *req, const char **labels, size_t max_labels,
+			      gr_error_t *err);
 /* Unplace an instance and free its slot. */
 int gr_sched_remove(struct gr_sched_snapshot *s, int inst, gr_error_t *err);
 /* Move an instance (checks the target's state and capacity). */

@@ -547,6 +547,45 @@ int gr_sched_apply(struct gr_sched_snapshot *s, const struct gr_sched_request *r
 	return idx;
 }
 
+int gr_sched_unplace(struct gr_sched_snapshot *s, int inst, gr_error_t *err)
+{
+	if (inst < 0 || (size_t)inst >= s->n_instances || !s->instances[inst].live)
+		return gr_error_set(err, ENOENT, "instance index %d: no such instance", inst);
+	host_detach(s, inst);
+	return 0;
+}
+
+int gr_sched_instance_request(const struct gr_sched_snapshot *s, int inst,
+			      struct gr_sched_request *req, const char **labels, size_t max_labels,
+			      gr_error_t *err)
+{
+	if (inst < 0 || (size_t)inst >= s->n_instances || !s->instances[inst].live)
+		return gr_error_set(err, ENOENT, "instance index %d: no such instance", inst);
+	const struct gr_sched_instance *in = &s->instances[inst];
+	*req = (struct gr_sched_request){
+		.name = in->name,
+		.group = in->group >= 0 ? s->groups[in->group].name : NULL,
+		.vcpus = in->vcpus,
+		.mips_per_vcpu = in->mips_per_vcpu,
+		.mem_mib = in->mem_mib,
+		.rules = in->rules,
+		.n_rules = in->n_rules,
+		.pinned_host = in->pinned && in->host >= 0 ? s->hosts[in->host].name : NULL,
+		.util = in->n_util ? in->util : NULL,
+		.n_util = in->n_util,
+		.labels = labels,
+	};
+	for (size_t b = 0; b < s->n_labels; b++) {
+		if (!(in->need_labels & (1ULL << b)))
+			continue;
+		if (req->n_labels == max_labels)
+			return gr_error_set(err, E2BIG, "instance %s: more than %zu labels",
+					    in->name ? in->name : "(anonymous)", max_labels);
+		labels[req->n_labels++] = s->labels[b];
+	}
+	return 0;
+}
+
 int gr_sched_remove(struct gr_sched_snapshot *s, int inst, gr_error_t *err)
 {
 	if (inst < 0 || (size_t)inst >= s->n_instances || !s->instances[inst].live)

@@ -322,6 +322,41 @@ int main(void)
 	   "remove clears the host");
 	is_int(gr_sched_instance_find(s, "k"), -1, "removed name is gone");
 
+	/* HA: host goes down, its instance is unplaced and placed again elsewhere */
+	fresh();
+	host("ha0", 4, 4096, GR_SCHED_HOST_UP);
+	host("ha1", 4, 4096, GR_SCHED_HOST_UP);
+	const char *zone[] = { "zone=x" };
+	struct gr_sched_host hz = { .name = "ha2", .cores = 4, .mips_per_core = 1000, .mem_mib = 4096,
+				    .labels = zone, .n_labels = 1 };
+	gr_sched_add_host(s, &hz, &err);
+	struct gr_sched_request web = req("web", 2, 1024);
+	web.labels = zone;
+	web.n_labels = 1;
+	web.group = "front";
+	double hist[] = { 0.2, 0.4 };
+	web.util = hist;
+	web.n_util = 2;
+	is_str(place("least-instances", web, &d), "ha2", "setup: web on the zone=x host");
+	int w = gr_sched_instance_find(s, "web");
+	gr_sched_set_host_state(s, 2, GR_SCHED_HOST_DOWN, &err);
+	is_int(gr_sched_unplace(s, w, &err), 0, "unplace");
+	ok(s->hosts[2].n_instances == 0 && s->instances[w].host == -1 && s->instances[w].n_util == 2,
+	   "unplace empties the host and keeps the record and its history");
+	struct gr_sched_request again;
+	const char *lbl[4];
+	is_int(gr_sched_instance_request(s, w, &again, lbl, 4, &err), 0, "request from an instance");
+	ok(again.n_labels == 1 && !strcmp(again.labels[0], "zone=x") && !strcmp(again.group, "front") &&
+		   again.vcpus == 2 && again.n_util == 2,
+	   "it carries labels, group, resources and history");
+	is_str(place("least-instances", again, &d), "-", "the only zone=x host is down: not placed");
+	ok(strstr(d.reason, "1 host down") && strstr(d.reason, "2 without the required labels"), "reason: %s",
+	   d.reason);
+	again.n_labels = 0;
+	is_str(place("least-instances", again, &d), "ha0", "without the label it lands on ha0");
+	is_int(gr_sched_instance_find(s, "web"), w, "the same instance record was placed");
+	ok(s->hosts[0].cpu_used == 2000 * 0.4, "its utilisation history counts on the new host");
+
 	gr_sched_snapshot_free(s);
 	return tap_done();
 }
