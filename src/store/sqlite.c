@@ -227,7 +227,8 @@ void gr__sq_write_abort(struct gr__sq *q)
 int gr__sq_write_begin(struct gr__sq *q, struct gr__sq_write *w, gr_error_t *err)
 {
 	if (q->readonly)
-		return gr_error_set(err, EROFS, "store %s was opened read-only (mode=ro)", q->path);
+		return gr_error_set(err, EROFS, "store %s is read-only (opened with mode=ro, or the "
+				    "file or its file system refuses writes)", q->path);
 	w->rev = 0;
 	w->sub = 0;
 	sqlite3_stmt *st = gr__sq_stmt(q, SQ_BEGIN_WRITE, err);
@@ -532,12 +533,13 @@ static int sq_open(const char *location, const struct gr_store_options *opts, vo
 	q->history = o.history;
 	if (o.mode == 0) {
 		/* Create it 0600 ourselves: SQLite would use 0644. */
-		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST) {
 			gr_error_sys(err, "creating %s", path);
 			goto fail;
 		}
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 	}
 	int flags = (q->readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
 	int rc = sqlite3_open_v2(path, &q->db, flags, NULL);
@@ -546,6 +548,10 @@ static int sq_open(const char *location, const struct gr_store_options *opts, vo
 		goto fail;
 	}
 	sqlite3_extended_result_codes(q->db, 1);
+	/* SQLite falls back to read-only when the OS refuses writing (immutable
+	 * file, read-only mount): behave as mode=ro, with errors that say so. */
+	if (sqlite3_db_readonly(q->db, "main") == 1)
+		q->readonly = true;
 	sqlite3_busy_timeout(q->db, o.busy_ms);
 	int64_t ignored;
 	if (!q->readonly && exec_sql(q, "PRAGMA journal_mode = WAL", err, path) < 0)

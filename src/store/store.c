@@ -277,7 +277,8 @@ int gr_store_revision(struct gr_store *s, int64_t *rev, gr_error_t *err)
 
 int gr_store_get(struct gr_store *s, const char *key, struct gr_kv *out, gr_error_t *err)
 {
-	memset(out, 0, sizeof *out);
+	if (out)
+		memset(out, 0, sizeof *out);
 	if (check_key(key, "get", err) < 0)
 		return -1;
 	return LOCKED(s, s->ops->get(s->be, key, out, err));

@@ -184,7 +184,8 @@ const char *gr_store_backend(const struct gr_store *s);
 
 /* Current store revision (0 for an empty, never-written store). */
 int gr_store_revision(struct gr_store *s, int64_t *rev, gr_error_t *err);
-/* 1 and *out filled (caller frees with gr_kv_clear) / 0 when absent / -1 error. */
+/* 1 and *out filled (caller frees with gr_kv_clear; out NULL = existence check)
+ * / 0 when absent / -1 error. */
 int gr_store_get(struct gr_store *s, const char *key, struct gr_kv *out, gr_error_t *err);
 /* Keys starting with prefix ("" = all), sorted by key (bytewise), at most limit
  * (0 = no limit).  start_after (NULL = from the start) pages: only keys > it.

@@ -3,7 +3,8 @@
  *  - SQLITE_NOMEM: SQLite's allocator (sqlite3_config(SQLITE_CONFIG_MALLOC),
  *    available in release builds) fails the Nth allocation, for every N a
  *    transaction makes;
- *  - I/O errors: RLIMIT_FSIZE makes the WAL write fail (EFBIG) mid-stream.
+ *  - I/O errors: RLIMIT_FSIZE makes the WAL write fail (EFBIG) mid-stream;
+ *  - a file the OS will not let us write (chattr +i): read-only, EROFS.
  * Each time the call must report an error (not abort), leave nothing
  * half-written, and the store must keep working once the fault is gone.
  * The allocator and rlimit cases run in forked children (process-wide state). */
@@ -14,6 +15,7 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/resource.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -248,11 +250,53 @@ static void test_fsize(void)
 	gr_store_close(s);
 }
 
+static void unfreeze(void)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "chattr -i %s 2>/dev/null", st_path("immutable"));
+	if (system(cmd) != 0) {
+		/* nothing to undo */
+	}
+}
+
+/* A store file the OS refuses to write (immutable attribute, which binds root too). */
+static void test_immutable(void)
+{
+	atexit(unfreeze); /* runs before the folder is removed, even if a check fails */
+	gr_error_t err = {0};
+	struct gr_store *s = NULL;
+	if (gr_store_open(st_url("immutable", NULL), NULL, &s, &err) < 0)
+		return;
+	int64_t rev0;
+	gr_store_put(s, "/i/a", "1", 1, 0, &rev0, &err);
+	gr_store_close(s);
+	char cmd[600];
+	snprintf(cmd, sizeof cmd, "chattr +i %s 2>/dev/null", st_path("immutable"));
+	if (system(cmd) != 0) {
+		skip("chattr +i not supported on this file system");
+		return;
+	}
+	s = NULL;
+	is_int(gr_store_open(st_url("immutable", NULL), NULL, &s, &err), 0, "immutable file opens (read-only)");
+	struct gr_kv kv;
+	is_int(gr_store_get(s, "/i/a", &kv, &err), 1, "reads work");
+	gr_kv_clear(&kv);
+	is_int(gr_store_put(s, "/i/b", "2", 1, 0, NULL, &err), -1, "writes refused");
+	ok(err.code == EROFS && strstr(err.msg, "read-only"), "EROFS, says why: %s", err.msg);
+	int64_t rev1;
+	gr_store_revision(s, &rev1, &err);
+	is_int(rev1, rev0, "nothing written");
+	gr_store_close(s);
+	snprintf(cmd, sizeof cmd, "chattr -i %s", st_path("immutable"));
+	ok(system(cmd) == 0, "immutable attribute removed");
+}
+
 int main(void)
 {
 	st_dir(); /* before any fork: children must share the folder */
 	test_busy();
 	test_nomem();
 	test_fsize();
+	test_immutable();
 	return tap_done();
 }
