@@ -21,6 +21,9 @@
  * image/layer, EEXIST already exists, EBUSY in use (mounted, or an instance uses the image).
  * A failed call leaves nothing behind (staging folders and half layers are removed).
  *
+ * External tools (qemu-img, debootstrap, dpkg-query) run as child processes that these
+ * functions wait for by pid: a daemon must not reap all children (waitpid(-1)) meanwhile.
+ *
  * Threads: every function is reentrant; calls on *different* images/instances may run in
  * parallel.  Calls on the same image or instance must be serialized by the caller (the
  * daemon); creation is still atomic (rename) so two racing imports of one name give one
@@ -165,7 +168,8 @@ int gr_layer_delete(const struct gr_image_ctx *ctx, const char *instance_id, gr_
 int gr_layer_get(const struct gr_image_ctx *ctx, const char *instance_id, struct gr_layer_info *info,
 		 gr_error_t *err);
 void gr_layer_info_clear(struct gr_layer_info *info);
-/* Instance ids that have layers over image (NULL = all); sorted, NULL-terminated strv. */
+/* Instance ids that have layers over image (NULL = all); sorted, NULL-terminated strv the
+ * caller frees with gr_strv_free (util/alloc.h). */
 int gr_layer_list(const struct gr_image_ctx *ctx, const char *image, char ***ids, gr_error_t *err);
 
 /* Snapshots of the user layer (names follow gr_image_name_valid).  rootfs: a copy of the
@@ -178,7 +182,7 @@ int gr_layer_snapshot_restore(const struct gr_image_ctx *ctx, const char *instan
 			      gr_error_t *err);
 int gr_layer_snapshot_delete(const struct gr_image_ctx *ctx, const char *instance_id, const char *snap,
 			     gr_error_t *err);
-/* Sorted, NULL-terminated strv of snapshot names. */
+/* Sorted, NULL-terminated strv of snapshot names; free with gr_strv_free. */
 int gr_layer_snapshot_list(const struct gr_image_ctx *ctx, const char *instance_id, char ***names,
 			   gr_error_t *err);
 

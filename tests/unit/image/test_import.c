@@ -141,6 +141,17 @@ int main(void)
 	   "tarball with ../ entries is refused (%s)", err.msg);
 	ok(!t_exists(root, "escape") && !t_exists(images, "escape") && stage_empty(images),
 	   "nothing escaped, nothing left behind");
+	/* a symlink to a folder outside, then a file "through" it */
+	t_sh("mkdir -p %s/outside && cd %s && python3 -c \"import tarfile,io; t=tarfile.open('link.tar','w');"
+	     " l=tarfile.TarInfo('up'); l.type=tarfile.SYMTYPE; l.linkname='%s/outside'; t.addfile(l);"
+	     " f=tarfile.TarInfo('up/planted'); f.size=1; t.addfile(f, io.BytesIO(b'x')); t.close()\"",
+	     root, root, root);
+	snprintf(f, sizeof f, "%s/link.tar", root);
+	int lrc = gr_image_import(&ctx, "linkevil", f, NULL, NULL, NULL, E);
+	snprintf(path, sizeof path, "%s/outside", root);
+	ok(!t_exists(path, "planted") && stage_empty(images), "a file 'through' a planted symlink does not escape");
+	ok(lrc < 0 || t_exists(images, "linkevil/rootfs/up/planted"),
+	   "... it is refused or lands inside the image (%s)", lrc < 0 ? err.msg : "inside");
 
 	/* disks: raw (boot signature) is converted, qcow2 kept, backing files refused */
 	int have_qemu_img = t_sh("command -v qemu-img >/dev/null") == 0;
