@@ -73,7 +73,10 @@ struct gr_sched_host {
 	/* Fields marked (c) are configuration, filled by the caller for
 	 * gr_sched_add_host(), which copies what they point to; the others are
 	 * maintained by the snapshot and read-only for callers.  The fields the
-	 * filters read on every decision come first (one cache line). */
+	 * filters read on every decision come first (one cache line).  In the
+	 * snapshot, name and neighbours are owned copies, labels point at the
+	 * snapshot's interned label strings, and power at a curve shared by every
+	 * host with the same figures (all freed with the snapshot). */
 	enum gr_sched_host_state state; /* (c) change with gr_sched_set_host_state() */
 	uint32_t cores;        /* (c) */
 	uint32_t n_instances;
