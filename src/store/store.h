@@ -23,10 +23,12 @@
  * applied and 0 when the compare failed (err untouched).  gr_store_get returns
  * 1 found / 0 absent.  Store errors map to errno codes: EAGAIN (database busy
  * or locked past the busy timeout: retry later), ENOMEM (SQLite ran out of
- * memory), EROFS (read-only store), ENOSPC/EIO (disk), EIO (corrupt file),
- * ENOENT (missing lease, or missing file with create=0), EINVAL (bad key,
- * argument or URL), EMSGSIZE (value too big), ESTALE (revision compacted),
- * ENOTSUP (back-end not available).  A failed call leaves nothing half-written.
+ * memory), EROFS (read-only store), ENOSPC/EFBIG/EIO (disk), EIO (corrupt or
+ * foreign file), EPROTO (schema newer than this build), ENOENT (missing lease,
+ * or missing file with mode=rw), EEXIST (lease id taken), EINVAL (bad key,
+ * argument, URL; overlapping txn ops), ENAMETOOLONG (key), EMSGSIZE (value),
+ * E2BIG (txn too large), ESTALE (revision compacted), ENOTSUP (back-end not
+ * available).  A failed call leaves nothing half-written.
  *
  * Thread-safety: a struct gr_store may be shared by any number of threads; every
  * call takes the store's internal mutex (calls are serialized).  Results handed
@@ -167,9 +169,9 @@ struct gr_store_options {
  *     busy_timeout  ms to wait for another connection's lock (default 5000)
  *     synchronous   full (default: a reported commit survives power loss) | normal
  *     mode          rwc (default, create if missing) | rw (must exist) | ro (read-only)
- *   etcd://host:port[,host:port...]  -> -1, ENOTSUP (not built yet)
  *     history       revisions of change feed kept by gr_store_tick's automatic
  *                   compaction (default 100000; 0 = never compact automatically)
+ *   etcd://host:port[,host:port...]  -> -1, ENOTSUP (not built yet)
  * opts may be NULL.  The file is created (0600) with the current schema, or an
  * older schema is migrated in one transaction.  *out is owned by the caller.
  */
