@@ -15,17 +15,17 @@ static int bf_place(const struct gr_sched_snapshot *s, const struct gr_sched_req
 	double best_room = 0;
 	for (size_t h = 0; h < s->n_hosts; h++) {
 		const struct gr_sched_host *hs = &s->hosts[h];
+		double room = (hs->cpu_cap - hs->cpu_alloc - f.cpu) * hs->inv_cpu_cap +
+			      (hs->mem_cap - hs->mem_alloc - f.mem) * hs->inv_mem_cap;
+		if (best >= 0 && room >= best_room)
+			continue; /* cannot win: skip the filters */
 		int why = gr__fit_host(s, &f, (int)h);
 		if (why >= 0) {
 			d->rejected[why]++;
 			continue;
 		}
-		double room = (hs->cpu_cap - hs->cpu_alloc - f.cpu) / hs->cpu_cap +
-			      (hs->mem_cap - hs->mem_alloc - f.mem) / hs->mem_cap;
-		if (best < 0 || room < best_room) {
-			best = (int)h;
-			best_room = room;
-		}
+		best = (int)h;
+		best_room = room;
 	}
 	d->considered = (uint32_t)s->n_hosts;
 	if (best < 0) {

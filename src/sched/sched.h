@@ -90,6 +90,8 @@ struct gr_sched_host {
 	double mips_per_core;  /* (c) */
 	double cpu_phys;       /* cores*mips */
 	double inv_phys;       /* 1 / cpu_phys */
+	double inv_cpu_cap;    /* 1 / cpu_cap */
+	double inv_mem_cap;    /* 1 / mem_cap */
 	double pw_watts_per_mips; /* power curve slope at cpu_used, W per MIPS of use */
 	double pw_segment_end;    /* cpu_used where that slope's 10 % step ends */
 	uint64_t mem_mib;      /* (c) */

@@ -275,6 +275,8 @@ int gr_sched_add_host(struct gr_sched_snapshot *s, const struct gr_sched_host *i
 	h->inv_phys = 1 / h->cpu_phys;
 	h->cpu_cap = h->cpu_phys * h->cpu_overcommit;
 	h->mem_cap = (double)in->mem_mib * h->mem_overcommit;
+	h->inv_cpu_cap = 1 / h->cpu_cap;
+	h->inv_mem_cap = 1 / h->mem_cap;
 	h->cpu_alloc = h->mem_alloc = h->cpu_used = 0;
 	host_power_refresh(h);
 	h->n_instances = 0;
