@@ -1,0 +1,171 @@
+/*
+ * snapshot.c - VM snapshots.  A running VM gets full snapshots (device + memory state +
+ * disk) stored inside the qcow2 QEMU has open, through HMP savevm/loadvm/delvm over QMP
+ * (synchronous in QEMU 7.2; the read-only seed disk is skipped by design).  A stopped VM
+ * gets disk-only snapshots of its user layer through the image module (qemu-img
+ * snapshot).  Both kinds are internal qcow2 snapshots, so one list shows them; a full one
+ * has vm_state_size > 0.  An ephemeral VM's running snapshots live in its run layer and
+ * go away with it on stop.
+ */
+#include "vm/vm-internal.h"
+#include "util/alloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SNAP_TIMEOUT_MS 120000
+
+static int running(const struct gr_vm_spec *s, struct gr__vm_run *r)
+{
+	return gr__vm_run_read(s, r, NULL) == 0 && gr__vm_alive(r);
+}
+
+static int hmp(const struct gr_vm_spec *s, const char *verb, const char *snap, gr_error_t *err)
+{
+	_cleanup_free_ char *qmp = gr_vm_path(s, "qmp.sock");
+	struct gr_qmp_conn *q = NULL;
+	if (gr_qmp_connect(qmp, 5000, &q, err) < 0)
+		return -1;
+	_cleanup_free_ char *cmd = xasprintf("%s %s", verb, snap);
+	int rc = gr_qmp_hmp(q, cmd, SNAP_TIMEOUT_MS, NULL, err);
+	gr_qmp_close(q);
+	return rc;
+}
+
+static int check(const struct gr_vm_spec *s, const char *snap, gr_error_t *err)
+{
+	if (!gr_image_name_valid(snap))
+		return gr_error_set(err, EINVAL, "snapshot name '%s' must match [a-z0-9][a-z0-9._-]{0,62}",
+				    snap ? snap : "");
+	_cleanup_free_ char *meta = gr_vm_path(s, "vm.json");
+	if (access(meta, F_OK) < 0)
+		return gr_error_set(err, ENOENT, "VM '%s' is not defined", s->name);
+	return 0;
+}
+
+static int has_snapshot(const struct gr_vm_spec *s, const char *snap)
+{
+	json_t *list = NULL;
+	if (gr_vm_snapshot_list(s, &list, NULL) < 0)
+		return 0;
+	int found = 0;
+	size_t i;
+	json_t *e;
+	json_array_foreach(list, i, e)
+		found |= !strcmp(json_string_value(json_object_get(e, "name")), snap);
+	json_decref(list);
+	return found;
+}
+
+int gr_vm_snapshot_create(const struct gr_vm_spec *s, const char *snap, gr_error_t *err)
+{
+	if (check(s, snap, err) < 0)
+		return -1;
+	if (has_snapshot(s, snap))
+		return gr_error_set(err, EEXIST, "VM '%s' already has a snapshot '%s'", s->name, snap);
+	struct gr__vm_run r;
+	int rc = running(s, &r) ? hmp(s, "savevm", snap, err) : gr_layer_snapshot_create(s->images, s->name, snap, err);
+	return rc < 0 ? gr_error_prefix(err, "snapshot '%s' of VM '%s'", snap, s->name) : 0;
+}
+
+int gr_vm_snapshot_restore(const struct gr_vm_spec *s, const char *snap, gr_error_t *err)
+{
+	if (check(s, snap, err) < 0)
+		return -1;
+	if (!has_snapshot(s, snap))
+		return gr_error_set(err, ENOENT, "VM '%s' has no snapshot '%s'", s->name, snap);
+	struct gr__vm_run r;
+	int rc = running(s, &r) ? hmp(s, "loadvm", snap, err) : gr_layer_snapshot_restore(s->images, s->name, snap, err);
+	return rc < 0 ? gr_error_prefix(err, "restoring snapshot '%s' of VM '%s'", snap, s->name) : 0;
+}
+
+int gr_vm_snapshot_delete(const struct gr_vm_spec *s, const char *snap, gr_error_t *err)
+{
+	if (check(s, snap, err) < 0)
+		return -1;
+	if (!has_snapshot(s, snap))
+		return gr_error_set(err, ENOENT, "VM '%s' has no snapshot '%s'", s->name, snap);
+	struct gr__vm_run r;
+	int rc = running(s, &r) ? hmp(s, "delvm", snap, err) : gr_layer_snapshot_delete(s->images, s->name, snap, err);
+	return rc < 0 ? gr_error_prefix(err, "deleting snapshot '%s' of VM '%s'", snap, s->name) : 0;
+}
+
+/* `qemu-img info -U --output=json disk` (works while QEMU has the disk open). */
+static int qemu_img_info(const char *disk, json_t **out, gr_error_t *err)
+{
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0)
+		return gr_error_sys(err, "pipe");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+		return gr_error_sys(err, "fork");
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDWR);
+		dup2(nul, 0);
+		dup2(pfd[1], 1);
+		dup2(nul, 2);
+		execlp("qemu-img", "qemu-img", "info", "-U", "--output=json", "-f", "qcow2", disk, (char *)NULL);
+		_exit(127);
+	}
+	close(pfd[1]);
+	FILE *f = fdopen(pfd[0], "r");
+	json_error_t je;
+	json_t *o = f ? json_loadf(f, 0, &je) : NULL;
+	if (f)
+		fclose(f);
+	else
+		close(pfd[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (!o || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		json_decref(o);
+		return gr_error_set(err, EIO, "qemu-img info %s failed", disk);
+	}
+	*out = o;
+	return 0;
+}
+
+int gr_vm_snapshot_list(const struct gr_vm_spec *s, json_t **out, gr_error_t *err)
+{
+	struct gr__vm_run r;
+	char *disk = NULL;
+	if (running(s, &r) && r.disk[0]) {
+		disk = xstrdup(r.disk);
+	} else {
+		struct gr_layer_info li = {0};
+		if (gr_layer_get(s->images, s->name, &li, err) < 0)
+			return gr_error_prefix(err, "VM '%s' snapshots", s->name);
+		disk = li.user_path ? xstrdup(li.user_path) : NULL;
+		gr_layer_info_clear(&li);
+		if (!disk)
+			return gr_error_set(err, ENOENT, "VM '%s' has no disk", s->name);
+	}
+	json_t *info = NULL;
+	int rc = qemu_img_info(disk, &info, err);
+	free(disk);
+	if (rc < 0)
+		return -1;
+	json_t *list = json_array();
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(info, "snapshots"), i, e)
+	{
+		const char *name = json_string_value(json_object_get(e, "name"));
+		if (!name)
+			continue;
+		json_array_append_new(list, json_pack("{s:s, s:I, s:I}", "name", name, "vm_state_size",
+						      json_integer_value(json_object_get(e, "vm-state-size")), "date",
+						      json_integer_value(json_object_get(e, "date-sec"))));
+	}
+	json_decref(info);
+	*out = list;
+	return 0;
+}

@@ -1,0 +1,206 @@
+/*
+ * vm.h - the QEMU back-end: host probe, QEMU argv builder, QMP client, NoCloud seed,
+ * cgroups for QEMU, VM lifecycle and snapshots.  docs/VM.md tells the whole story.
+ *
+ * Conventions: every function that can fail returns < 0 and fills err (docs/ERRORS.md).
+ * Pure parts (argv, seed text, the QMP sans-IO core) do no I/O and may be called from any
+ * thread.  Lifecycle calls (gr_vm_define/start/stop/...) do host work; calls for the same
+ * instance must be serialized by the caller, different instances may run in parallel.
+ * Strings passed in are borrowed for the call; strings returned are malloc'd (caller frees).
+ */
+#ifndef GR_VM_VM_H
+#define GR_VM_VM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+#include "image/image.h"
+#include "util/error.h"
+
+/* ---- host (host.c) ----------------------------------------------------------------- */
+
+struct gr_vm_host {
+	int kvm;                  /* /dev/kvm opens, KVM_CREATE_VM works, CPU has vmx/svm */
+	int seccomp;              /* this QEMU accepts -sandbox on */
+	unsigned long tsc_khz;    /* host TSC in kHz (for tsc_early_khz under TCG), 0 unknown */
+	char qemu[256];           /* QEMU binary (GR_QEMU env overrides) */
+};
+/* Probe once (results cached per process; thread-safe). */
+int gr_vm_host_probe(struct gr_vm_host *h, gr_error_t *err);
+
+/* ---- QEMU command line (argv.c) ---------------------------------------------------- */
+
+struct gr_vm_config {
+	const char *name;          /* instance name (QEMU -name guest=) */
+	const char *machine;       /* "microvm" (default) or "q35" */
+	const char *accel;         /* "auto" (default: kvm when usable, else tcg), "kvm", "tcg" */
+	unsigned cpus;             /* 0 = 1 */
+	uint64_t memory_mb;        /* 0 = 256 */
+	const char *kernel;        /* vmlinux (microvm) or bzImage */
+	const char *initrd;        /* may be NULL */
+	const char *cmdline;       /* kernel command line (TCG/microvm additions are appended) */
+	const char *disk;          /* qcow2 root disk (virtio-blk, node "root") */
+	const char *seed;          /* NoCloud seed image (raw, read-only), may be NULL */
+	const char *tap;           /* host tap device for virtio-net, may be NULL */
+	const char *mac;           /* guest MAC, NULL = derived from the name */
+	const char *qmp_sock;      /* unix socket paths (< 108 bytes) */
+	const char *serial_sock;
+	const char *console_log;   /* all serial output is also appended here, may be NULL */
+	const char *pidfile;       /* may be NULL */
+	const char *runas;         /* unprivileged user for -runas, may be NULL */
+	int sandbox;               /* -1 auto (on when QEMU supports it), 0 off, 1 on */
+	int daemonize;             /* add -daemonize */
+	const char *incoming;      /* migration URI for -incoming, may be NULL */
+};
+/* Build the argv (NULL-terminated strv, free with gr_strv_free).  EINVAL names the bad
+ * field (machine, accel, missing kernel/disk, socket path too long, ...). */
+int gr_vm_argv_build(const struct gr_vm_config *c, const struct gr_vm_host *h, char ***argv, gr_error_t *err);
+/* The accelerator argv uses: "kvm" or "tcg". */
+const char *gr_vm_accel_pick(const struct gr_vm_config *c, const struct gr_vm_host *h);
+
+/* ---- QMP (qmp.c: sans-IO core; qmp_conn.c: blocking wrapper) --------------------- */
+
+struct gr_qmp;
+/* A reply: ret is the "return" value (borrowed, valid during the call) or NULL with qerr
+ * set (QMP error, protocol error, disconnect or timeout). */
+typedef void (*gr_qmp_reply_fn)(struct gr_qmp *q, json_t *ret, const gr_error_t *qerr, void *ud);
+typedef void (*gr_qmp_event_fn)(struct gr_qmp *q, const char *event, json_t *data, void *ud);
+
+/* A parser + command queue with no I/O.  on_event may be NULL. */
+struct gr_qmp *gr_qmp_new(gr_qmp_event_fn on_event, void *ud);
+/* Frees; pending commands get an ECANCELED error callback first. */
+void gr_qmp_free(struct gr_qmp *q);
+/* Feed bytes read from the socket.  Complete messages are dispatched (greeting, replies,
+ * events) before it returns.  A malformed message fails the session: -1 with EPROTO, and
+ * every pending command's callback gets the same error; later calls keep failing. */
+int gr_qmp_feed(struct gr_qmp *q, const void *buf, size_t len, gr_error_t *err);
+/* Queue a command (args stolen, may be NULL).  Before the greeting, commands wait behind
+ * the automatic qmp_capabilities.  *id (may be NULL) receives the command's id. */
+int gr_qmp_send(struct gr_qmp *q, const char *cmd, json_t *args, gr_qmp_reply_fn cb, void *ud, uint64_t *id,
+		gr_error_t *err);
+/* Bytes waiting to be written to the socket, and how many of them were written. */
+const char *gr_qmp_output(struct gr_qmp *q, size_t *len);
+void gr_qmp_output_consume(struct gr_qmp *q, size_t n);
+/* 1 once the greeting arrived and qmp_capabilities succeeded. */
+int gr_qmp_ready(const struct gr_qmp *q);
+/* Commands sent and not answered yet. */
+size_t gr_qmp_pending(const struct gr_qmp *q);
+/* The connection is gone or timed out: every pending callback gets err's error. */
+void gr_qmp_fail(struct gr_qmp *q, const gr_error_t *err);
+/* QEMU version from the greeting ("7.2.22"), NULL before it. */
+const char *gr_qmp_version(const struct gr_qmp *q);
+
+/* Blocking wrapper over a unix socket, for the CLI, tests and short driver ops. */
+struct gr_qmp_conn;
+int gr_qmp_connect(const char *sock_path, int timeout_ms, struct gr_qmp_conn **out, gr_error_t *err);
+void gr_qmp_close(struct gr_qmp_conn *c);
+/* Run cmd (args stolen) and wait for its reply; *ret (may be NULL) gets a new reference. */
+int gr_qmp_exec(struct gr_qmp_conn *c, const char *cmd, json_t *args, int timeout_ms, json_t **ret,
+		gr_error_t *err);
+/* human-monitor-command; an HMP command that prints an error fails with its text. */
+int gr_qmp_hmp(struct gr_qmp_conn *c, const char *cmdline, int timeout_ms, char **out, gr_error_t *err);
+/* Wait for an event by name (events seen since connect are kept, oldest first). */
+int gr_qmp_wait_event(struct gr_qmp_conn *c, const char *event, int timeout_ms, json_t **data, gr_error_t *err);
+
+/* ---- NoCloud seed (cloudinit.c) ---------------------------------------------------- */
+
+struct gr_vm_seed {
+	const char *instance_id;   /* required: [A-Za-z0-9._-]+ */
+	const char *hostname;      /* required: RFC 1123 label(s) */
+	const char *user;          /* extra user for user-data, NULL = none */
+	char **ssh_keys;           /* NULL-terminated, may be NULL; one line each */
+	const char *address;       /* static IPv4 CIDR for the first NIC, NULL = dhcp */
+	const char *gateway;       /* may be NULL */
+	const char *mac;           /* match the NIC by MAC in network-config, may be NULL */
+};
+/* The three NoCloud documents (malloc'd), after validating every field. */
+int gr_vm_seed_render(const struct gr_vm_seed *s, char **meta_data, char **user_data, char **network_config,
+		      gr_error_t *err);
+/* Write a vfat image labelled CIDATA holding them (mkfs.vfat + mcopy, no mount). */
+int gr_vm_seed_write(const struct gr_vm_seed *s, const char *path, gr_error_t *err);
+
+/* ---- cgroup for the QEMU process (cgroup.c) ---------------------------------------- */
+
+/* Create <parent>/<name> in the cpu(acct) and memory controllers (v1 hybrid or v2) with
+ * a CPU quota (cpus, 0 = none) and a memory limit (bytes, 0 = none). */
+int gr_vm_cgroup_create(const char *parent, const char *name, double cpus, uint64_t mem_bytes, gr_error_t *err);
+/* cgroup.procs files to write "0" into (in a child before exec); NULL-terminated strv. */
+char **gr_vm_cgroup_procs_files(const char *parent, const char *name);
+int gr_vm_cgroup_cpu_ns(const char *parent, const char *name, uint64_t *ns, gr_error_t *err);
+int gr_vm_cgroup_memory(const char *parent, const char *name, uint64_t *bytes, gr_error_t *err);
+/* Remove (empty) groups; ENOENT is success. */
+int gr_vm_cgroup_remove(const char *parent, const char *name, gr_error_t *err);
+
+/* ---- lifecycle (vm.c) and snapshots (snapshot.c) ------------------------------------- */
+
+struct gr_vm_spec {
+	const char *name;          /* instance id (gr_layer_id_valid) */
+	const char *image;         /* master image name (a debian-vm style image) */
+	const struct gr_image_ctx *images; /* where masters and layers live */
+	const char *dir;           /* instance's private folder (created by define) */
+	const char *sock_dir;      /* short folder for sockets, NULL = dir */
+	unsigned cpus;             /* 0 = 1 */
+	double cpu_limit;          /* CPU quota in CPUs, 0 = none */
+	uint64_t memory_mb;        /* 0 = 256 */
+	int ephemeral;             /* run layer dropped on stop */
+	const char *hostname;      /* NULL = name */
+	char **ssh_keys;
+	const char *address, *gateway, *tap, *mac;
+	const char *machine, *accel;
+	const char *cgroup_parent; /* NULL = "gureum-vm" */
+	const char *runas;
+};
+
+enum gr_vm_status { GR_VM_ABSENT, GR_VM_DEFINED, GR_VM_RUNNING, GR_VM_PAUSED, GR_VM_STOPPED };
+const char *gr_vm_status_name(enum gr_vm_status s);
+
+struct gr_vm_state {
+	enum gr_vm_status status;
+	pid_t pid;                 /* QEMU when running/paused */
+	char qmp_status[32];       /* QMP query-status "status" ("running", "paused", ...) */
+};
+
+struct gr_vm_stats {
+	uint64_t cpu_ns;           /* QEMU's cgroup CPU time (all threads) */
+	uint64_t rss_bytes;        /* QEMU resident set */
+	uint64_t guest_ram_rss;    /* part of it that is guest RAM */
+	uint64_t overhead_bytes;   /* rss - guest RAM: what QEMU itself costs */
+	uint64_t memory_mb;        /* configured guest RAM */
+};
+
+/* define: user layer (qcow2 overlay on the master), NoCloud seed, instance folder. */
+int gr_vm_define(const struct gr_vm_spec *s, gr_error_t *err);
+/* start: run layer when ephemeral, cgroup, QEMU daemonized, QMP answers; *pid of QEMU. */
+int gr_vm_start(const struct gr_vm_spec *s, pid_t *pid, gr_error_t *err);
+/* stop: system_powerdown, wait timeout_ms; then quit; then SIGKILL.  force skips the
+ * powerdown.  Then cleanup.  Stopping a stopped VM is success. */
+int gr_vm_stop(const struct gr_vm_spec *s, int timeout_ms, int force, gr_error_t *err);
+/* state: pid alive (same process: start time checked) + QMP query-status. */
+int gr_vm_state_get(const struct gr_vm_spec *s, struct gr_vm_state *st, gr_error_t *err);
+/* After QEMU died on its own: remove cgroup, sockets, pidfile, run layer if ephemeral. */
+int gr_vm_cleanup(const struct gr_vm_spec *s, gr_error_t *err);
+/* Remove everything; a running VM is refused (EBUSY) unless force (then killed). */
+int gr_vm_delete(const struct gr_vm_spec *s, int force, gr_error_t *err);
+/* A pidfd of the running QEMU: readable when it exits (for the daemon's event loop). */
+int gr_vm_pidfd(const struct gr_vm_spec *s, gr_error_t *err);
+int gr_vm_stats_get(const struct gr_vm_spec *s, struct gr_vm_stats *out, gr_error_t *err);
+/* Wait until the guest printed its readiness line on the console (reads console.log);
+ * *hostname (may be NULL) gets the hostname it reported. */
+int gr_vm_wait_ready(const struct gr_vm_spec *s, int timeout_ms, char **hostname, gr_error_t *err);
+/* Files of the instance (malloc'd): "console.log", "serial.sock", "qmp.sock", ... */
+char *gr_vm_path(const struct gr_vm_spec *s, const char *what);
+/* Run a shell command on the serial console and return what it printed (between unique
+ * markers), for tests and `gureum exec` on VMs without an agent. */
+int gr_vm_console_run(const struct gr_vm_spec *s, const char *cmd, int timeout_ms, char **out, gr_error_t *err);
+
+/* Snapshots.  Running VM: memory + disk state (savevm/loadvm into the qcow2 QEMU has
+ * open).  Stopped VM: disk only (qemu-img snapshot on the user layer).  Names follow
+ * gr_image_name_valid. */
+int gr_vm_snapshot_create(const struct gr_vm_spec *s, const char *snap, gr_error_t *err);
+int gr_vm_snapshot_restore(const struct gr_vm_spec *s, const char *snap, gr_error_t *err);
+int gr_vm_snapshot_delete(const struct gr_vm_spec *s, const char *snap, gr_error_t *err);
+/* JSON array of {"name", "vm_state_size", "date"} (new reference). */
+int gr_vm_snapshot_list(const struct gr_vm_spec *s, json_t **out, gr_error_t *err);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * test_vm_lifecycle.c - a real guest under QEMU (TCG here, KVM where usable): define,
+ * start, the guest reports the hostname from its NoCloud seed, stats, a memory snapshot
+ * restores a file's content, system_powerdown stops it cleanly, the user layer keeps
+ * writes across boots, a killed QEMU is noticed (pidfd, status stopped) and cleaned up,
+ * disk-only snapshots on a stopped VM, delete.
+ */
+#include "tap.h"
+#include "vmtest.h"
+
+#include <poll.h>
+#include <sys/stat.h>
+
+#define BOOT_MS 90000
+#define CMD_MS 20000
+/* call, then report with the error message of that call */
+#define OK_CALL(call, what) do { gr_error_clear(&e); int r__ = (call); ok(r__ == 0, what ": %s", r__ == 0 ? "ok" : e.msg); } while (0)
+
+static int run(struct gr_vm_spec *s, const char *cmd, char **out)
+{
+	gr_error_t e = {0};
+	int rc = gr_vm_console_run(s, cmd, CMD_MS, out, &e);
+	if (rc < 0)
+		diag("console '%s': %s", cmd, e.msg);
+	return rc;
+}
+
+static int has_snap(struct gr_vm_spec *s, const char *name, long long *state_size)
+{
+	json_t *list = NULL;
+	if (gr_vm_snapshot_list(s, &list, NULL) < 0)
+		return 0;
+	int found = 0;
+	size_t i;
+	json_t *e;
+	json_array_foreach(list, i, e) if (!strcmp(json_string_value(json_object_get(e, "name")), name))
+	{
+		found = 1;
+		if (state_size)
+			*state_size = json_integer_value(json_object_get(e, "vm_state_size"));
+	}
+	json_decref(list);
+	return found;
+}
+
+int main(void)
+{
+	gr_error_t e = {0};
+	if (vt_setup(&e) < 0) {
+		ok(0, "debian-vm image is built: %s", e.msg);
+		return tap_done();
+	}
+	ok(1, "debian-vm image is built (cache %s)", vt_images);
+
+	static struct gr_vm_spec s;
+	char host[64];
+	snprintf(host, sizeof host, "guest-%d", (int)getpid());
+	vt_spec(&s, "life", host);
+
+	struct gr_vm_state st;
+	ok(gr_vm_state_get(&s, &st, &e) == 0 && st.status == GR_VM_ABSENT, "undefined VM is absent");
+	OK_CALL(gr_vm_define(&s, &e), "define");
+	ok(gr_vm_define(&s, &e) < 0 && e.code == EEXIST, "define twice is EEXIST");
+	ok(gr_vm_state_get(&s, &st, &e) == 0 && st.status == GR_VM_DEFINED, "defined VM is defined");
+
+	pid_t pid = 0;
+	gr_error_clear(&e);
+	if (!ok(gr_vm_start(&s, &pid, &e) == 0 && pid > 0, "start: %s", e.msg))
+		return tap_done();
+	ok(gr_vm_start(&s, NULL, &e) < 0 && e.code == EBUSY, "start while running is EBUSY");
+	int rc = gr_vm_state_get(&s, &st, &e);
+	ok(rc == 0 && st.status == GR_VM_RUNNING && st.pid == pid, "state running, pid %d (qmp %s)", (int)st.pid,
+	   st.qmp_status);
+	char *got = NULL;
+	gr_error_clear(&e);
+	OK_CALL(gr_vm_wait_ready(&s, BOOT_MS, &got, &e), "guest ready");
+	is_str(got, host, "guest reports the hostname from the seed");
+	free(got);
+
+	/* a second cgroup member check: QEMU is in our cgroup and it counts CPU */
+	struct gr_vm_stats stats;
+	OK_CALL(gr_vm_stats_get(&s, &stats, &e), "stats");
+	ok(stats.cpu_ns > 0, "cgroup CPU time %llu ns", (unsigned long long)stats.cpu_ns);
+	ok(stats.rss_bytes > 0 && stats.guest_ram_rss > 0 && stats.overhead_bytes > 0 &&
+		   stats.guest_ram_rss < stats.rss_bytes,
+	   "rss %llu = guest RAM %llu + QEMU %llu", (unsigned long long)stats.rss_bytes,
+	   (unsigned long long)stats.guest_ram_rss, (unsigned long long)stats.overhead_bytes);
+
+	/* memory snapshot: write, snapshot, change, restore, read back */
+	char *out = NULL;
+	is_int(run(&s, "echo one >/root/f && hostname", &out), 0, "console command runs");
+	ok(out && strstr(out, host), "console output has the hostname ('%s')", out ? out : "");
+	free(out);
+	out = NULL;
+	OK_CALL(gr_vm_snapshot_create(&s, "s1", &e), "snapshot s1 of the running VM");
+	ok(gr_vm_snapshot_create(&s, "s1", &e) < 0 && e.code == EEXIST, "snapshot name reuse is EEXIST");
+	long long vmsize = 0;
+	int listed = has_snap(&s, "s1", &vmsize);
+	ok(listed && vmsize > 0, "s1 listed with memory state (%lld bytes)", vmsize);
+	run(&s, "echo two >/root/f", NULL);
+	run(&s, "cat /root/f", &out);
+	is_str(out, "two\n", "file changed after the snapshot");
+	free(out);
+	out = NULL;
+	OK_CALL(gr_vm_snapshot_restore(&s, "s1", &e), "restore s1");
+	run(&s, "cat /root/f", &out);
+	is_str(out, "one\n", "restore brought the file's content back");
+	free(out);
+	out = NULL;
+	ok(gr_vm_snapshot_restore(&s, "nope", &e) < 0 && e.code == ENOENT, "restore of a missing snapshot is ENOENT");
+	ok(gr_vm_snapshot_delete(&s, "s1", &e) == 0 && !has_snap(&s, "s1", NULL), "delete s1: %s", e.msg);
+	run(&s, "sync", NULL);
+
+	/* clean powerdown through ACPI */
+	gr_error_clear(&e);
+	OK_CALL(gr_vm_stop(&s, 30000, 0, &e), "stop");
+	rc = gr_vm_state_get(&s, &st, &e);
+	ok(rc == 0 && st.status == GR_VM_STOPPED, "state stopped after stop (%s)", gr_vm_status_name(st.status));
+	_cleanup_free_ char *con = gr_vm_path(&s, "console.log");
+	_cleanup_free_ char *log = NULL;
+	gr_read_file(con, 0, &log, NULL, NULL);
+	ok(log && strstr(log, "gureum-guest: powering off"), "the guest powered itself off (ACPI power button)");
+	struct stat sb;
+	ok(stat("/sys/fs/cgroup/memory/gureum-vm", &sb) < 0 ||
+		   ({
+			   _cleanup_free_ char *cg = xasprintf("/sys/fs/cgroup/memory/gureum-vm/%s", s.name);
+			   stat(cg, &sb) < 0;
+		   }),
+	   "cgroup removed after stop");
+
+	/* persistent: the user layer keeps writes */
+	gr_error_clear(&e);
+	OK_CALL(gr_vm_start(&s, &pid, &e), "start again");
+	OK_CALL(gr_vm_wait_ready(&s, BOOT_MS, NULL, &e), "ready again");
+	run(&s, "cat /root/f", &out);
+	is_str(out, "one\n", "the file survived a reboot (persistent user layer)");
+	free(out);
+	out = NULL;
+
+	/* a QEMU that dies is noticed */
+	int pfd = gr_vm_pidfd(&s, &e);
+	ok(pfd >= 0, "pidfd: %s", e.msg);
+	kill(pid, SIGKILL);
+	struct pollfd p = {pfd, POLLIN, 0};
+	ok(poll(&p, 1, 10000) == 1, "pidfd readable after QEMU was killed");
+	if (pfd >= 0)
+		close(pfd);
+	rc = gr_vm_state_get(&s, &st, &e);
+	ok(rc == 0 && st.status == GR_VM_STOPPED, "killed QEMU -> state stopped (%s)", gr_vm_status_name(st.status));
+	OK_CALL(gr_vm_cleanup(&s, &e), "cleanup after the crash");
+	ok(gr_vm_stats_get(&s, &stats, &e) < 0 && e.code == ESRCH, "stats of a stopped VM is ESRCH");
+
+	/* disk-only snapshot on the stopped VM */
+	OK_CALL(gr_vm_snapshot_create(&s, "d1", &e), "disk snapshot of the stopped VM");
+	vmsize = -1;
+	ok(has_snap(&s, "d1", &vmsize) && vmsize == 0, "d1 listed without memory state");
+	OK_CALL(gr_vm_snapshot_restore(&s, "d1", &e), "restore d1");
+	OK_CALL(gr_vm_snapshot_delete(&s, "d1", &e), "delete d1");
+	ok(gr_vm_snapshot_create(&s, "Bad Name", &e) < 0 && e.code == EINVAL, "bad snapshot name is EINVAL");
+
+	OK_CALL(gr_vm_delete(&s, 0, &e), "delete");
+	ok(access(s.dir, F_OK) < 0, "instance folder removed");
+	ok(gr_vm_state_get(&s, &st, &e) == 0 && st.status == GR_VM_ABSENT, "deleted VM is absent");
+	return tap_done();
+}
