@@ -249,19 +249,20 @@ static int c_start(const struct gr_agent *a, const struct gr_inst_spec *s, pid_t
 		gr_error_prefix(err, "creating container %s", s->name);
 		goto fail;
 	}
-	if (gr_rt_start(&o, s->name, err) < 0) {
-		gr_error_prefix(err, "starting container %s", s->name);
-		goto fail;
-	}
+	/* the init's pid, taken while "created": a main process that ends at
+	 * once is still reported (and reaped) through it */
 	struct gr_rt_state st = { 0 };
 	if (gr_rt_state(&o, s->name, &st, err) < 0)
 		goto fail;
 	*pid = st.pid;
-	bool ok = st.status == GR_RT_RUNNING && st.pid > 0;
 	gr_rt_state_clear(&st);
-	if (!ok) {
-		gr_error_set(err, EIO, "container %s exited at once (see 'gureum logs %s')", s->name,
-			     s->name);
+	if (*pid <= 0) {
+		gr_error_set(err, EIO, "container %s has no init process (see 'gureum logs %s')",
+			     s->name, s->name);
+		goto fail;
+	}
+	if (gr_rt_start(&o, s->name, err) < 0) {
+		gr_error_prefix(err, "starting container %s", s->name);
 		goto fail;
 	}
 	return 0;

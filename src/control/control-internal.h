@@ -77,7 +77,6 @@ int gr__get_doc(struct gr_control *c, const char *name, json_t **doc, gr_error_t
 /* recover.c */
 int gr__recover(struct gr_control *c, gr_error_t *err);
 void gr__watch_add(struct gr_control *c, const char *name, pid_t pid);
-void gr__watch_del(struct gr_control *c, const char *name);
 
 /* ops.c */
 /* Record a new operation (status "running"); returns its id (malloc'd). */

@@ -190,14 +190,14 @@ int gr__stop_locked(struct gr_control *c, const char *name, int timeout_s, bool 
 	    gr__transition(c, name, "running", "stopping", json_pack("{s:{s:s}}", "op", "kind", "stop"),
 			   err) < 0)
 		goto out;
-	gr__watch_del(c, name);
+	/* the pid watch stays: it reaps the process; the exit job then finds
+	 * the instance no longer "running" and leaves it alone */
 	if (d->stop(&c->agent, &h.spec, timeout_s, force, err) < 0) {
 		struct gr_drv_state ds = { 0 };
 		gr_error_t e2;
 		if (d->state(&c->agent, &h.spec, &ds, &e2) == 0 && ds.status == GR_DRV_RUNNING) {
 			gr__transition(c, name, "stopping", "running", json_pack("{s:i}", "pid", (int)ds.pid),
 				       NULL);
-			gr__watch_add(c, name, ds.pid);
 			goto out;
 		}
 		gr_log_warn("stop %s: %s (the instance is no longer running)", name, err->msg);
@@ -447,6 +447,15 @@ int gr_control_instance_exec(struct gr_control *c, const char *name, json_t *req
 		gr_error_set(err, EOPNOTSUPP, "%s instances have no exec", d->name);
 		goto out;
 	}
+	/* the instance's own environment first, the request's on top */
+	size_t ni = gr_strv_len(h.spec.env), nr = gr_strv_len(env);
+	char **all = xcalloc(ni + nr + 1, sizeof *all);
+	for (size_t i = 0; i < ni; i++)
+		all[i] = xstrdup(h.spec.env[i]);
+	for (size_t i = 0; i < nr; i++)
+		all[ni + i] = xstrdup(env[i]);
+	gr_strv_free(env);
+	env = all;
 	struct gr_exec_req er = { .cmd = cmd, .env = env, .cwd = cwd, .tty = tty, .fd_in = fd_in,
 				  .fd_out = fd_out, .fd_err = fd_err };
 	r = d->exec(&c->agent, &h.spec, &er, exit_status, err);

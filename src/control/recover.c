@@ -142,17 +142,6 @@ static int watch_drop(struct gr_control *c, size_t i)
 	return status;
 }
 
-void gr__watch_del(struct gr_control *c, const char *name)
-{
-	pthread_mutex_lock(&c->lock);
-	for (size_t i = 0; i < c->n_watches; i++)
-		if (!strcmp(c->watches[i].name, name)) {
-			watch_drop(c, i);
-			break;
-		}
-	pthread_mutex_unlock(&c->lock);
-}
-
 void gr_control_dispatch(struct gr_control *c)
 {
 	struct epoll_event evs[32];
