@@ -119,4 +119,4 @@ bench: deps
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(shell find build build-asan build-fuzz -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
