@@ -36,7 +36,7 @@ grep -q memory "$TD/err"; ok $? "the error names the field"
 "$G" exec fn-web1 -- sh -c 'echo kept > /data.txt'
 run_ok "stop web1" "$G" stop fn-web1
 [ "$(field fn-web1 state)" = stopped ]; ok $? "web1 is stopped"
-kill -0 "$pid" 2>/dev/null; ok $([ $? -ne 0 ] && echo 0 || echo 1) "its process is gone"
+dead "$pid"; ok $? "its process is gone"
 run_ok "start web1" "$G" start fn-web1
 [ "$("$G" exec fn-web1 -- cat /data.txt)" = kept ]; ok $? "persistent instance keeps its writes"
 run_ok "launch an ephemeral instance" "$G" launch busybox fn-eph --ephemeral

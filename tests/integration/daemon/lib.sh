@@ -112,3 +112,10 @@ api() {
 		curl -s --unix-socket "$GUREUM_SOCKET" -X "$m" -w '\n%{http_code}' "http://localhost$p"
 	fi
 }
+
+# dead PID: the process is gone (or a zombie nobody reaped yet: after a
+# daemon restart its parent is pid 1, which may not reap in a sandbox)
+dead() {
+	[ ! -e "/proc/$1/stat" ] && return 0
+	[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
