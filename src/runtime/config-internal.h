@@ -66,7 +66,7 @@ int gr__req_i64(struct gr__pctx *c, json_t *obj, const char *key, int64_t min, i
 int gr__opt_i64(struct gr__pctx *c, json_t *obj, const char *key, int64_t min, int64_t max,
 		int64_t *out, bool *has);
 /* An array of strings -> NULL-terminated vector (empty array -> empty vector).
- * abs_paths: every element must be an absolute path. */
+ * abs_paths: every element must be an absolute path without "..". */
 int gr__opt_strv(struct gr__pctx *c, json_t *obj, const char *key, bool abs_paths, char ***out);
 /* An object of string values -> key/value array. */
 int gr__opt_kv(struct gr__pctx *c, json_t *obj, const char *key, struct gr_oci_kv **out,

@@ -162,8 +162,8 @@ int gr__val_u64(struct gr__pctx *c, json_t *v, uint64_t max, uint64_t *out)
 		char *end;
 		errno = 0;
 		x = strtoull(digits, &end, 10);
-		if (errno || *end || end == digits)
-			return gr__fail(c, "integer out of range");
+		if (errno || *end || end == digits || strspn(digits, "0123456789") != strlen(digits))
+			return gr__fail(c, "expected a non-negative integer, got a string");
 	} else {
 		return gr__fail(c, "expected a non-negative integer, got %s", gr__json_kind(v));
 	}
@@ -336,7 +336,9 @@ int gr__opt_strv(struct gr__pctx *c, json_t *obj, const char *key, bool abs_path
 	for (size_t i = 0; i < n; i++) {
 		size_t o2 = gr__path_idx(c, i);
 		if (gr__val_str(c, json_array_get(arr, i), &v[i]) < 0 ||
-		    (abs_paths && gr__check_path_abs(c, v[i]) < 0)) {
+		    (abs_paths && gr__check_path_abs(c, v[i]) < 0) ||
+		    (abs_paths && gr__has_dotdot(v[i]) &&
+		     gr__fail(c, "\"%s\" contains a \"..\" component", v[i]) < 0)) {
 			gr_strv_free(v);
 			return -1;
 		}
@@ -368,11 +370,12 @@ int gr__opt_kv(struct gr__pctx *c, json_t *obj, const char *key, struct gr_oci_k
 	size_t cnt = json_object_size(o), i = 0, old = gr__path_key(c, key);
 	struct gr_oci_kv *kv = xcalloc(cnt ? cnt : 1, sizeof(*kv));
 	const char *k;
+	size_t klen;
 	json_t *v;
-	json_object_foreach(o, k, v) {
+	json_object_keylen_foreach(o, k, klen, v) {
 		size_t o2 = gr__path_key(c, k);
-		if (!*k) {
-			gr__fail(c, "empty key");
+		if (!*k || strlen(k) != klen) {
+			gr__fail(c, *k ? "key contains a NUL character" : "empty key");
 			gr__kv_free(kv, i);
 			return -1;
 		}

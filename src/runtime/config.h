@@ -56,7 +56,8 @@ struct gr_oci_mount {
 	char *source;            /* may be NULL */
 	char *type;              /* may be NULL (bind mounts) */
 	char **options;          /* the raw option strings, NULL-terminated */
-	unsigned long flags;     /* MS_* set by the options (MS_BIND|MS_REC for rbind) */
+	unsigned long flags;     /* MS_* set by the options (MS_BIND|MS_REC for rbind;
+				    MS_BIND also when type is "bind"); later options win */
 	unsigned long clear_flags; /* MS_* explicitly cleared ("rw", "suid", ...) */
 	unsigned long propagation; /* MS_SHARED/MS_SLAVE/MS_PRIVATE/MS_UNBINDABLE (|MS_REC) or 0 */
 	char *data;              /* the options that are not flags, comma-joined, or NULL */
@@ -201,8 +202,10 @@ struct gr_oci_config {
 	size_t n_annotations;
 
 	/* linux */
-	struct gr_oci_namespace *namespaces;
+	struct gr_oci_namespace *namespaces;  /* each type at most once */
 	size_t n_namespaces;
+	/* only with a user namespace; a new user namespace may come without
+	 * mappings (crun's rootless spec): the engine then picks them */
 	struct gr_oci_idmap *uid_mappings, *gid_mappings;
 	size_t n_uid_mappings, n_gid_mappings;
 	struct gr_oci_device *devices;

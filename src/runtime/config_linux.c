@@ -5,8 +5,8 @@
  * rootfsPropagation, mountLabel; seccomp is delegated to config_seccomp.c.
  *
  * Validation: namespace types known and not repeated, join paths absolute;
- * mappings non-empty, not overflowing 32 bits, only with a user namespace (and
- * a new user namespace needs them); device nodes c/b/u/p with absolute paths;
+ * mappings non-empty, not overflowing 32 bits, only with a user namespace;
+ * device nodes c/b/u/p with absolute paths;
  * resource values non-negative where the kernel wants that (-1 = unlimited for
  * memory, swap, cpu quota, pids); sysctl/unified keys without empty or ".."
  * components.  linux.resources.network/rdma, intelRdt, personality,
@@ -359,14 +359,13 @@ static int check_namespaces(struct gr__pctx *c, struct gr_oci_config *cfg)
 				gr__path_pop(c, old);
 				return -1;
 			}
+	/* A new user namespace without mappings is allowed (crun's rootless spec
+	 * has none; the engine picks them); mappings without one are an error. */
 	const struct gr_oci_namespace *user = gr_oci_config_ns(cfg, GR_NS_USER);
 	if (!user && cfg->n_uid_mappings)
 		return gr__fail_at(c, "uidMappings", "given, but there is no user namespace");
 	if (!user && cfg->n_gid_mappings)
 		return gr__fail_at(c, "gidMappings", "given, but there is no user namespace");
-	if (user && !user->path && (!cfg->n_uid_mappings || !cfg->n_gid_mappings))
-		return gr__fail_at(c, cfg->n_uid_mappings ? "gidMappings" : "uidMappings",
-				   "required with a new user namespace");
 	return 0;
 }
 

@@ -44,6 +44,7 @@ static const struct bad {
 	{ H "'annotations':{'a':1}}", "annotations.a: expected a string, got an integer" },
 	{ H "'annotations':{'org.x':true}}", "annotations[\"org.x\"]: expected a string, got a boolean" },
 	{ H "'annotations':{'':'v'}}", "annotations[\"\"]: empty key" },
+	{ H "'annotations':{'a':'1','a\\u0000b':'2'}}", "(json) line 1, column 80: NUL byte in object key" },
 	{ H "'annotations':[]}", "annotations: expected an object, got an array" },
 
 	/* process */
@@ -141,8 +142,6 @@ static const struct bad {
 	{ LINUX("'namespaces':[{'type':'network','path':'run/netns/x'}]"),
 	  "linux.namespaces[0].path: \"run/netns/x\" is not an absolute path" },
 	{ LINUX("'namespaces':['pid']"), "linux.namespaces[0]: expected an object, got a string" },
-	{ LINUX("'namespaces':[{'type':'user'}],'uidMappings':[{'containerID':0,'hostID':1000,'size':1}]"),
-	  "linux.gidMappings: required with a new user namespace" },
 	{ LINUX("'uidMappings':[{'containerID':0,'hostID':1000,'size':1}]"),
 	  "linux.uidMappings: given, but there is no user namespace" },
 	{ LINUX("'namespaces':[{'type':'user'}],'uidMappings':[{'containerID':0,'hostID':1000,'size':0}]"),
@@ -205,6 +204,9 @@ static const struct bad {
 	{ LINUX("'sysctl':{'/proc/sys/x':'1'}"), "linux.sysctl[\"/proc/sys/x\"]: invalid key" },
 	{ LINUX("'sysctl':{'kernel.x':1}"), "linux.sysctl[\"kernel.x\"]: expected a string, got an integer" },
 	{ LINUX("'maskedPaths':['/proc/kcore','proc/keys']"), "linux.maskedPaths[1]: \"proc/keys\" is not an absolute path" },
+	{ LINUX("'readonlyPaths':['/proc/sys/..']"), "linux.readonlyPaths[0]: \"/proc/sys/..\" contains a \"..\" component" },
+	{ SECCOMP("'defaultAction':'SCMP_ACT_ERRNO','defaultErrnoRet':'\\u0000u64:-1'"),
+	  "linux.seccomp.defaultErrnoRet: expected a non-negative integer, got a string" },
 	{ LINUX("'readonlyPaths':'/proc/sys'"), "linux.readonlyPaths: expected an array, got a string" },
 	{ LINUX("'rootfsPropagation':'sideways'"), "linux.rootfsPropagation: unknown propagation \"sideways\"" },
 	{ LINUX("'mountLabel':false"), "linux.mountLabel: expected a string, got a boolean" },

@@ -219,8 +219,43 @@ static void check_common(struct gr_oci_config *cfg, int rootless)
 	is_int(unknown, 0, "%s: every syscall name is known to libseccomp", tag);
 }
 
+/* Configs written by other runtimes' `spec` commands must parse too. */
+static void other_runtimes(void)
+{
+	static const char *const cmds[][2] = {
+		{ "runc", "spec" }, { "runc", "spec --rootless" },
+		{ "crun", "spec" }, { "crun", "spec --rootless" },
+	};
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		_cleanup_free_ char *probe = xasprintf("command -v %s >/dev/null 2>&1", cmds[i][0]);
+		if (system(probe) != 0) {
+			skip("%s is not installed (deps/runtime.txt installs it)", cmds[i][0]);
+			continue;
+		}
+		char dir[] = "/tmp/gr-test-cfgspec-XXXXXX";
+		if (!ok(mkdtemp(dir) != NULL, "temp bundle"))
+			continue;
+		_cleanup_free_ char *cmd = xasprintf("cd %s && %s %s", dir, cmds[i][0], cmds[i][1]);
+		gr_error_t err = {0};
+		struct gr_oci_config *cfg = NULL;
+		if (ok(system(cmd) == 0, "`%s %s` ran", cmds[i][0], cmds[i][1])) {
+			if (!ok(gr_oci_config_load(dir, &cfg, &err) == 0, "`%s %s` output parses",
+				cmds[i][0], cmds[i][1]))
+				diag("%s", err.msg);
+			ok(cfg && cfg->process && cfg->process->has_caps && cfg->n_mounts > 0 &&
+			   gr_oci_config_ns(cfg, GR_NS_MNT), "`%s %s`: process, caps, mounts, mount ns",
+			   cmds[i][0], cmds[i][1]);
+			gr_oci_config_free(cfg);
+		}
+		_cleanup_free_ char *rm = xasprintf("rm -rf %s", dir);
+		if (system(rm) != 0)
+			diag("could not remove %s", dir);
+	}
+}
+
 int main(void)
 {
+	other_runtimes();
 	struct gr_oci_config *cfg = parse_default(0);
 	if (cfg) {
 		check_common(cfg, 0);
