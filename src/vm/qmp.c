@@ -231,6 +231,9 @@ static int handle_reply(struct gr_qmp *q, json_t *msg, gr_error_t *err)
 	if (!json_is_integer(jid) || json_integer_value(jid) < 0)
 		return protocol_error(q, err, "QMP: reply without a valid \"id\"%s", "");
 	uint64_t id = (uint64_t)json_integer_value(jid);
+	json_t *r0 = json_object_get(msg, "return"), *e0 = json_object_get(msg, "error");
+	if (!((r0 && !e0) || (e0 && !r0 && json_is_object(e0))))
+		return protocol_error(q, err, "QMP: reply needs exactly one of \"return\" or \"error\" (object)%s", "");
 	struct pending *prev = NULL, *p = q->head;
 	while (p && p->id != id) {
 		prev = p;
@@ -253,7 +256,7 @@ static int handle_reply(struct gr_qmp *q, json_t *msg, gr_error_t *err)
 	if (ret && !e) {
 		if (p->cb)
 			p->cb(q, ret, NULL, p->ud);
-	} else if (e && !ret && json_is_object(e)) {
+	} else {
 		const char *cls = json_string_value(json_object_get(e, "class"));
 		const char *desc = json_string_value(json_object_get(e, "desc"));
 		gr_error_t qe = {0};
@@ -261,10 +264,6 @@ static int handle_reply(struct gr_qmp *q, json_t *msg, gr_error_t *err)
 			     cls ? cls : "no class");
 		if (p->cb)
 			p->cb(q, NULL, &qe, p->ud);
-	} else {
-		free(p->cmd);
-		free(p);
-		return protocol_error(q, err, "QMP: reply needs exactly one of \"return\" or \"error\" (object)%s", "");
 	}
 	free(p->cmd);
 	free(p);

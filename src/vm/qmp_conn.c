@@ -139,22 +139,23 @@ int gr_qmp_connect(const char *path, int timeout_ms, struct gr_qmp_conn **out, g
 	c->fd = fd;
 	c->events = json_array();
 	c->q = gr_qmp_new(on_event, c);
-	struct waiter w = {0};
-	/* A no-op command queued before the greeting completes once capabilities are done. */
-	if (gr_qmp_send(c->q, "query-version", NULL, on_reply, &w, NULL, err) < 0 ||
-	    pump(c, &w.done, deadline, "handshake", err) < 0) {
-		json_decref(w.ret);
-		gr_qmp_close(c);
-		return gr_error_prefix(err, "%s", path);
-	}
-	json_decref(w.ret);
-	if (w.failed || !gr_qmp_ready(c->q)) {
-		if (w.failed)
-			*err = w.err;
-		else
+	/* greeting, then our automatic qmp_capabilities and its reply */
+	while (!gr_qmp_ready(c->q)) {
+		int done = 0;
+		long long step = now_ms() + 50;
+		gr_error_t e = {0};
+		if (pump(c, &done, step < deadline ? step : deadline, "handshake", &e) < 0 &&
+		    (e.code != ETIMEDOUT || now_ms() >= deadline)) {
+			if (err)
+				*err = e;
+			gr_qmp_close(c);
+			return gr_error_prefix(err, "%s", path);
+		}
+		if (!gr_qmp_ready(c->q) && gr_qmp_version(c->q) && gr_qmp_pending(c->q) == 0) {
 			gr_error_set(err, EPROTO, "QMP capabilities negotiation failed");
-		gr_qmp_close(c);
-		return gr_error_prefix(err, "%s", path);
+			gr_qmp_close(c);
+			return gr_error_prefix(err, "%s", path);
+		}
 	}
 	*out = c;
 	return 0;
