@@ -514,7 +514,8 @@ static void save_lists(struct gr_sim *s)
 	for (size_t h = 0; h < s->n_hosts; h++) {
 		struct sim_host *ho = &s->hosts[h];
 		s->saved[h] = xrealloc(s->saved[h], (size_t)(ho->n ? ho->n : 1) * sizeof(int));
-		memcpy(s->saved[h], ho->vms, (size_t)ho->n * sizeof(int));
+		if (ho->n)
+			memcpy(s->saved[h], ho->vms, (size_t)ho->n * sizeof(int));
 		s->saved_n[h] = ho->n;
 	}
 }
@@ -527,7 +528,8 @@ static void restore_lists(struct gr_sim *s)
 			ho->cap = s->saved_n[h];
 			ho->vms = xrealloc(ho->vms, (size_t)ho->cap * sizeof *ho->vms);
 		}
-		memcpy(ho->vms, s->saved[h], (size_t)s->saved_n[h] * sizeof(int));
+		if (s->saved_n[h])
+			memcpy(ho->vms, s->saved[h], (size_t)s->saved_n[h] * sizeof(int));
 		ho->n = s->saved_n[h];
 		host_resum(s, ho);
 	}

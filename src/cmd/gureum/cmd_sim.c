@@ -36,6 +36,8 @@ static void usage(FILE *f)
 		"  --shift N              start the day N samples later (wrapping around)\n"
 		"  --seed N               seed for random choices (default 1)\n"
 		"  --shuffle N            shuffle which file gets which VM type (seed N >= 1)\n"
+		"  --keep-idle-vms        do not end a VM whose demand drops to 0 (CloudSim ends\n"
+		"                         it; the default follows CloudSim to match its figures)\n"
 		"  -h, --help             this help\n"
 		"\n"
 		"Columns: energy (kWh), SLATAH (%% of active host time at 100 %% CPU), PDM (%% of\n"
@@ -77,12 +79,14 @@ int gr_cmd_sim(int argc, char **argv)
 		{ "hosts", required_argument, NULL, 'H' },  { "samples", required_argument, NULL, 'S' },
 		{ "vms", required_argument, NULL, 'V' },    { "shift", required_argument, NULL, 'x' },
 		{ "seed", required_argument, NULL, 's' },   { "shuffle", required_argument, NULL, 'R' },
+		{ "keep-idle-vms", no_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	char **traces = NULL, **pols = NULL;
 	size_t n_traces = 0, n_pols = 0, samples = 288, shift = 0, vm_first = 0, vm_count = 0, seed = 1;
 	size_t hosts = 0, shuffle = 0;
+	int keep_idle = 0;
 	const char *plot = NULL;
 	enum gr_sim_format fmt = GR_SIM_TABLE;
 	int rc = 2, c;
@@ -106,6 +110,7 @@ int gr_cmd_sim(int argc, char **argv)
 		case 'S': if (parse_size("--samples", optarg, 2, &samples) < 0) goto out; break;
 		case 'x': if (parse_size("--shift", optarg, 0, &shift) < 0) goto out; break;
 		case 's': if (parse_size("--seed", optarg, 0, &seed) < 0) goto out; break;
+		case 'K': keep_idle = 1; break;
 		case 'R': if (parse_size("--shuffle", optarg, 1, &shuffle) < 0) goto out; break;
 		case 'V': {
 			char *colon = strchr(optarg, ':');
@@ -154,6 +159,8 @@ int gr_cmd_sim(int argc, char **argv)
 	if (hosts)
 		cfg.n_hosts = hosts;
 	cfg.seed = seed;
+	if (keep_idle)
+		cfg.idle_vm_ends = 0;
 	struct gr_sim_result *res = xcalloc(n_traces * n_pols, sizeof *res);
 	size_t n_res = 0;
 	rc = 1;
