@@ -77,7 +77,22 @@ int main(void)
 	is_str(got, host, "guest reports the hostname from the seed");
 	free(got);
 
-	/* a second cgroup member check: QEMU is in our cgroup and it counts CPU */
+	/* QEMU runs in its own cgroup with the instance's limits */
+	{
+		int v1 = access("/sys/fs/cgroup/cpu/cgroup.procs", F_OK) == 0;
+		_cleanup_free_ char *procs = v1 ? xasprintf("/sys/fs/cgroup/cpu/%s/%s/cgroup.procs", vt_cgparent, s.name)
+						: xasprintf("/sys/fs/cgroup/%s/%s/cgroup.procs", vt_cgparent, s.name);
+		_cleanup_free_ char *quota = v1 ? xasprintf("/sys/fs/cgroup/cpu/%s/%s/cpu.cfs_quota_us", vt_cgparent, s.name)
+						: xasprintf("/sys/fs/cgroup/%s/%s/cpu.max", vt_cgparent, s.name);
+		_cleanup_free_ char *p = NULL, *q = NULL;
+		char want[32];
+		snprintf(want, sizeof want, "%d\n", (int)pid);
+		gr_read_file(procs, 0, &p, NULL, NULL);
+		gr_read_file(quota, 0, &q, NULL, NULL);
+		ok(p && (strstr(p, want) == p || strstr(p, want + 0) != NULL), "QEMU (pid %d) is in the instance cgroup", (int)pid);
+		ok(q && !strncmp(q, "100000", 6), "CPU quota of 1 CPU (%s)", q ? q : "?");
+	}
+
 	struct gr_vm_stats stats;
 	OK_CALL(gr_vm_stats_get(&s, &stats, &e), "stats");
 	ok(stats.cpu_ns > 0, "cgroup CPU time %llu ns", (unsigned long long)stats.cpu_ns);
@@ -121,12 +136,9 @@ int main(void)
 	gr_read_file(con, 0, &log, NULL, NULL);
 	ok(log && strstr(log, "gureum-guest: powering off"), "the guest powered itself off (ACPI power button)");
 	struct stat sb;
-	ok(stat("/sys/fs/cgroup/memory/gureum-vm", &sb) < 0 ||
-		   ({
-			   _cleanup_free_ char *cg = xasprintf("/sys/fs/cgroup/memory/gureum-vm/%s", s.name);
-			   stat(cg, &sb) < 0;
-		   }),
-	   "cgroup removed after stop");
+	_cleanup_free_ char *cg1 = xasprintf("/sys/fs/cgroup/memory/%s/%s", vt_cgparent, s.name);
+	_cleanup_free_ char *cg2 = xasprintf("/sys/fs/cgroup/%s/%s", vt_cgparent, s.name);
+	ok(stat(cg1, &sb) < 0 && stat(cg2, &sb) < 0, "cgroup removed after stop");
 
 	/* persistent: the user layer keeps writes */
 	gr_error_clear(&e);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 static char vt_scratch[256];
+static char vt_cgparent[64];
 static char vt_images[512];
 static struct gr_image_ctx vt_ctx;
 #define VT_MAX 4
@@ -42,6 +43,17 @@ static void vt_cleanup(void)
 		     k++)
 			usleep(20000);
 		vt_specs[i] = NULL;
+	}
+	if (vt_cgparent[0]) {
+		static const char *const ctrls[] = {"cpu", "cpuacct", "memory", NULL};
+		for (int i = 0; ctrls[i]; i++) {
+			char p[256];
+			snprintf(p, sizeof p, "/sys/fs/cgroup/%s/%s", ctrls[i], vt_cgparent);
+			rmdir(p);
+		}
+		char p2[256];
+		snprintf(p2, sizeof p2, "/sys/fs/cgroup/%s", vt_cgparent);
+		rmdir(p2);
 	}
 	if (vt_scratch[0])
 		gr_rm_rf(vt_scratch, NULL);
@@ -79,6 +91,7 @@ static char *vt_key_dir(void)
 static int vt_setup(gr_error_t *err)
 {
 	snprintf(vt_scratch, sizeof vt_scratch, "/tmp/gr-test-vm-%d", (int)getpid());
+	snprintf(vt_cgparent, sizeof vt_cgparent, "gr-test-vm-%d", (int)getpid());
 	gr_rm_rf(vt_scratch, NULL);
 	if (gr_mkdir_p(vt_scratch, 0700, err) < 0)
 		return -1;
@@ -144,6 +157,7 @@ static void vt_spec(struct gr_vm_spec *s, const char *prefix, const char *hostna
 	s->memory_mb = 256;
 	s->cpus = 1;
 	s->cpu_limit = 1.0;
+	s->cgroup_parent = vt_cgparent;
 	vt_track(s);
 }
 

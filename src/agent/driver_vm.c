@@ -1,0 +1,319 @@
+/*
+ * driver_vm.c - the VM driver: gr_driver_ops over the QEMU back-end in src/vm (owned by
+ * the VM module).  An instance's private folder (<state_dir>/instances/<name>) holds the
+ * VM's files (vm.json, seed.img, console.log, state.json, qemu.pid, qemu.log); its
+ * sockets live in <run_dir>/vm/<name>/ (short paths: unix sockets are limited to 107
+ * bytes); its disk layers are the image module's (user.qcow2, run.qcow2 when ephemeral);
+ * QEMU runs daemonized in cgroup <cgroup_prefix>/<name>.  No state is kept in memory, so
+ * a restarted daemon finds running VMs again through state() (pid + start time, QMP).
+ *
+ * Options ("options" object of the instance, extra_json), all optional:
+ *   {"machine": "microvm"|"q35", "accel": "auto"|"kvm"|"tcg", "cpus": N,
+ *    "hostname": "...", "ssh_keys": ["ssh-ed25519 ..."], "address": "10.0.0.5/24",
+ *    "gateway": "10.0.0.1", "tap": "tap0", "mac": "52:54:00:..."}
+ * cpu (CPUs, may be fractional) sets the cgroup quota and, rounded up, the vCPU count;
+ * memory (bytes) is the guest RAM (default 256 MiB).
+ */
+#include "agent/driver.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include "image/image.h"
+#include "util/alloc.h"
+#include "util/fs.h"
+#include "vm/vm.h"
+
+#define STOP_DEFAULT_S 30
+
+struct vm_holder {
+	struct gr_vm_spec vm;
+	json_t *opts;
+	char *sock_dir;
+	char **keys;
+};
+
+static void holder_clear(struct vm_holder *h)
+{
+	json_decref(h->opts);
+	free(h->sock_dir);
+	gr_strv_free(h->keys);
+	memset(h, 0, sizeof(*h));
+}
+
+static const char *opt_str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int holder_init(struct vm_holder *h, const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err)
+{
+	memset(h, 0, sizeof(*h));
+	if (s->extra_json && *s->extra_json) {
+		json_error_t je;
+		h->opts = json_loads(s->extra_json, 0, &je);
+		if (!json_is_object(h->opts)) {
+			json_decref(h->opts);
+			h->opts = NULL;
+			return gr_error_set(err, EINVAL, "options: expected a JSON object");
+		}
+	}
+	static const char *const known[] = {"machine", "accel", "cpus", "hostname", "ssh_keys", "address",
+					    "gateway", "tap", "mac", NULL};
+	const char *key;
+	json_t *v;
+	json_object_foreach(h->opts, key, v) {
+		size_t i = 0;
+		while (known[i] && strcmp(known[i], key))
+			i++;
+		if (!known[i])
+			return gr_error_set(err, EINVAL, "options.%s: unknown VM option", key);
+		if (!strcmp(key, "cpus") ? !json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 64
+		    : !strcmp(key, "ssh_keys") ? !json_is_array(v)
+		    : !json_is_string(v))
+			return gr_error_set(err, EINVAL, "options.%s: bad value", key);
+	}
+	json_t *keys = json_object_get(h->opts, "ssh_keys");
+	if (keys) {
+		h->keys = xcalloc(json_array_size(keys) + 1, sizeof(char *));
+		size_t i;
+		json_array_foreach(keys, i, v) {
+			if (!json_is_string(v))
+				return gr_error_set(err, EINVAL, "options.ssh_keys[%zu]: expected a string", i);
+			h->keys[i] = xstrdup(json_string_value(v));
+		}
+	}
+	h->sock_dir = xasprintf("%s/vm/%s", a->run_dir ? a->run_dir : "/run/gureum", s->name);
+	unsigned cpus = s->cpu > 0 ? (unsigned)ceil(s->cpu) : 1;
+	if (json_object_get(h->opts, "cpus"))
+		cpus = (unsigned)json_integer_value(json_object_get(h->opts, "cpus"));
+	h->vm = (struct gr_vm_spec){
+		.name = s->name,
+		.image = s->image,
+		.images = a->image,
+		.dir = s->dir,
+		.sock_dir = h->sock_dir,
+		.cpus = cpus,
+		.cpu_limit = s->cpu,
+		.memory_mb = s->memory ? (s->memory + (1 << 20) - 1) >> 20 : 256,
+		.ephemeral = s->ephemeral,
+		.hostname = opt_str(h->opts, "hostname"),
+		.ssh_keys = h->keys,
+		.address = opt_str(h->opts, "address"),
+		.gateway = opt_str(h->opts, "gateway"),
+		.tap = opt_str(h->opts, "tap"),
+		.mac = opt_str(h->opts, "mac"),
+		.machine = opt_str(h->opts, "machine"),
+		.accel = opt_str(h->opts, "accel"),
+		.cgroup_parent = a->cgroup_prefix ? a->cgroup_prefix : "gureum",
+	};
+	if (!a->image)
+		return gr_error_set(err, ENOTSUP, "the VM driver needs the image module (agent has no image context)");
+	return 0;
+}
+
+#define WITH_VM(call)                                                 \
+	do {                                                          \
+		struct vm_holder h;                                   \
+		int r__ = holder_init(&h, a, s, err);                 \
+		if (r__ == 0)                                         \
+			r__ = (call);                                 \
+		holder_clear(&h);                                     \
+		return r__;                                           \
+	} while (0)
+
+static int vm_define(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err)
+{
+	WITH_VM(gr_vm_define(&h.vm, err));
+}
+
+static int vm_start(const struct gr_agent *a, const struct gr_inst_spec *s, pid_t *pid, gr_error_t *err)
+{
+	WITH_VM(gr_vm_start(&h.vm, pid, err));
+}
+
+static int vm_stop(const struct gr_agent *a, const struct gr_inst_spec *s, int timeout_s, bool force, gr_error_t *err)
+{
+	WITH_VM(gr_vm_stop(&h.vm, (timeout_s > 0 ? timeout_s : STOP_DEFAULT_S) * 1000, force || timeout_s == 0, err));
+}
+
+static int do_kill(struct vm_holder *h, int sig, gr_error_t *err)
+{
+	struct gr_vm_state st;
+	if (gr_vm_state_get(&h->vm, &st, err) < 0)
+		return -1;
+	if (st.status != GR_VM_RUNNING && st.status != GR_VM_PAUSED)
+		return gr_error_set(err, ESRCH, "VM '%s' is not running", h->vm.name);
+	if (kill(st.pid, sig) < 0)
+		return gr_error_sys(err, "kill(%d, %d)", (int)st.pid, sig);
+	return 0;
+}
+
+static int vm_kill(const struct gr_agent *a, const struct gr_inst_spec *s, int sig, gr_error_t *err)
+{
+	WITH_VM(do_kill(&h, sig, err));
+}
+
+static int vm_cleanup(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err)
+{
+	WITH_VM(gr_vm_cleanup(&h.vm, err));
+}
+
+static int vm_delete(const struct gr_agent *a, const struct gr_inst_spec *s, bool force, gr_error_t *err)
+{
+	WITH_VM(gr_vm_delete(&h.vm, force, err));
+}
+
+static int do_state(struct vm_holder *h, struct gr_drv_state *out, gr_error_t *err)
+{
+	struct gr_vm_state st;
+	memset(out, 0, sizeof(*out));
+	if (gr_vm_state_get(&h->vm, &st, err) < 0)
+		return -1;
+	switch (st.status) {
+	case GR_VM_ABSENT: out->status = GR_DRV_ABSENT; break;
+	case GR_VM_DEFINED:
+	case GR_VM_STOPPED: out->status = GR_DRV_STOPPED; break;
+	case GR_VM_RUNNING:
+	case GR_VM_PAUSED: out->status = GR_DRV_RUNNING; out->pid = st.pid; break;
+	}
+	return 0;
+}
+
+static int vm_state(const struct gr_agent *a, const struct gr_inst_spec *s, struct gr_drv_state *out,
+		    gr_error_t *err)
+{
+	WITH_VM(do_state(&h, out, err));
+}
+
+/* 'it'\''s' */
+static void append_quoted(char **buf, size_t *len, const char *arg)
+{
+	size_t need = *len + 4 * strlen(arg) + 4;
+	*buf = xrealloc(*buf, need);
+	char *o = *buf + *len;
+	*o++ = '\'';
+	for (const char *p = arg; *p; p++) {
+		if (*p == '\'') {
+			memcpy(o, "'\\''", 4);
+			o += 4;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o++ = '\'';
+	*o++ = ' ';
+	*o = 0;
+	*len = (size_t)(o - *buf);
+}
+
+static int do_exec(struct vm_holder *h, const struct gr_exec_req *req, int *exit_status, gr_error_t *err)
+{
+	if (req->tty)
+		return gr_error_set(err, ENOTSUP, "tty: VM exec runs over the serial console; use `gureum console`");
+	char *line = xstrdup("( cd ");
+	size_t len = strlen(line);
+	append_quoted(&line, &len, req->cwd ? req->cwd : "/");
+	line = xrealloc(line, len + 16);
+	strcat(line, "&& env ");
+	len = strlen(line);
+	for (size_t i = 0; req->env && req->env[i]; i++)
+		append_quoted(&line, &len, req->env[i]);
+	for (size_t i = 0; req->cmd[i]; i++)
+		append_quoted(&line, &len, req->cmd[i]);
+	line = xrealloc(line, len + 16);
+	strcat(line, ") </dev/null");
+	for (char *p = line; *p; p++)
+		if (*p == '\n' || *p == '\r') {
+			free(line);
+			return gr_error_set(err, EINVAL, "cmd: arguments with newlines cannot go over the serial console");
+		}
+	char *out = NULL;
+	int rc = gr_vm_console_run(&h->vm, line, 60000, &out, err);
+	free(line);
+	if (rc < 0)
+		return -1;
+	if (out && req->fd_out >= 0)
+		gr_write_all(req->fd_out, out, strlen(out));
+	free(out);
+	*exit_status = rc;
+	return 0;
+}
+
+static int vm_exec(const struct gr_agent *a, const struct gr_inst_spec *s, const struct gr_exec_req *req,
+		   int *exit_status, gr_error_t *err)
+{
+	WITH_VM(do_exec(&h, req, exit_status, err));
+}
+
+static int vm_console(const struct gr_agent *a, const struct gr_inst_spec *s, char **out_path, char **in_path,
+		      gr_error_t *err)
+{
+	struct vm_holder h;
+	if (holder_init(&h, a, s, err) < 0) {
+		holder_clear(&h);
+		return -1;
+	}
+	*out_path = gr_vm_path(&h.vm, "console.log");
+	if (in_path)
+		*in_path = gr_vm_path(&h.vm, "serial.sock");
+	holder_clear(&h);
+	return 0;
+}
+
+static int do_stats(struct vm_holder *h, struct gr_drv_stats *out, gr_error_t *err)
+{
+	struct gr_vm_stats st;
+	memset(out, 0, sizeof(*out));
+	if (gr_vm_stats_get(&h->vm, &st, err) < 0)
+		return -1;
+	out->cpu_ns = st.cpu_ns;
+	out->memory_bytes = st.rss_bytes;
+	out->memory_limit = st.memory_mb << 20;
+	out->pids = 1;
+	return 0;
+}
+
+static int vm_stats(const struct gr_agent *a, const struct gr_inst_spec *s, struct gr_drv_stats *out,
+		    gr_error_t *err)
+{
+	WITH_VM(do_stats(&h, out, err));
+}
+
+static int vm_snap_create(const struct gr_agent *a, const struct gr_inst_spec *s, const char *snap, gr_error_t *err)
+{
+	WITH_VM(gr_vm_snapshot_create(&h.vm, snap, err));
+}
+
+static int vm_snap_restore(const struct gr_agent *a, const struct gr_inst_spec *s, const char *snap,
+			   gr_error_t *err)
+{
+	WITH_VM(gr_vm_snapshot_restore(&h.vm, snap, err));
+}
+
+static int vm_snap_delete(const struct gr_agent *a, const struct gr_inst_spec *s, const char *snap, gr_error_t *err)
+{
+	WITH_VM(gr_vm_snapshot_delete(&h.vm, snap, err));
+}
+
+const struct gr_driver_ops gr_driver_vm = {
+	.name = "vm",
+	.define = vm_define,
+	.start = vm_start,
+	.stop = vm_stop,
+	.kill = vm_kill,
+	.cleanup = vm_cleanup,
+	.delete = vm_delete,
+	.state = vm_state,
+	.exec = vm_exec,
+	.console = vm_console,
+	.update = NULL,
+	.stats = vm_stats,
+	.snapshot_create = vm_snap_create,
+	.snapshot_restore = vm_snap_restore,
+	.snapshot_delete = vm_snap_delete,
+};
