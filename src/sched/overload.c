@@ -23,12 +23,30 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* histories are short (<= 64): insertion sort beats qsort's call overhead */
+static void sort_small(double *v, size_t n)
+{
+	if (n > 64) {
+		qsort(v, n, sizeof *v, cmp_double);
+		return;
+	}
+	for (size_t i = 1; i < n; i++) {
+		double x = v[i];
+		size_t j = i;
+		while (j > 0 && v[j - 1] > x) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+	}
+}
+
 double gr_sim_median(const double *x, size_t n)
 {
 	double buf[64];
 	double *v = n <= 64 ? buf : xmalloc(n * sizeof *v);
 	memcpy(v, x, n * sizeof *v);
-	qsort(v, n, sizeof *v, cmp_double);
+	sort_small(v, n);
 	double m = (n % 2) ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	if (v != buf)
 		free(v);
@@ -62,7 +80,7 @@ double gr_sim_iqr(const double *x, size_t n)
 	double buf[64];
 	double *v = n <= 64 ? buf : xmalloc(n * sizeof *v);
 	memcpy(v, x, n * sizeof *v);
-	qsort(v, n, sizeof *v, cmp_double);
+	sort_small(v, n);
 	long q1 = java_round(0.25 * (double)(n + 1)) - 1;
 	long q3 = java_round(0.75 * (double)(n + 1)) - 1;
 	if (q1 < 0)
