@@ -113,8 +113,8 @@ struct gr_driver_ops {
 };
 
 extern const struct gr_driver_ops gr_driver_container;
-/* Defined by src/agent/driver_vm.c when the VM driver is built (weak here). */
-extern const struct gr_driver_ops gr_driver_vm __attribute__((weak));
+/* QEMU VMs: src/agent/driver_vm.c over src/vm (written by the VM work). */
+extern const struct gr_driver_ops gr_driver_vm;
 
 /* The driver for a type name ("container", "vm"); NULL when unknown/not built. */
 const struct gr_driver_ops *gr_driver_lookup(const char *type);

@@ -49,7 +49,7 @@ const struct gr_driver_ops *gr_driver_lookup(const char *type)
 {
 	if (!type || !strcmp(type, "container"))
 		return &gr_driver_container;
-	if (!strcmp(type, "vm") && &gr_driver_vm)
+	if (!strcmp(type, "vm"))
 		return &gr_driver_vm;
 	return NULL;
 }

@@ -1,2 +1,2 @@
-agent_DEPS := image runtime util
+agent_DEPS := vm image runtime util
 agent_LIBS := -ljansson

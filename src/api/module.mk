@@ -1,2 +1,2 @@
-api_DEPS := control agent image store runtime util
+api_DEPS := control agent vm image store runtime util
 api_LIBS := -lmicrohttpd -lcurl -ljansson
