@@ -129,7 +129,9 @@ static void panel(struct buf *b, const struct gr_sim_result *r, const size_t *id
 	for (size_t i = 0; i < n; i++) {
 		const struct gr_sim_result *x = &r[idx[i]];
 		const double *v = energy ? x->step_energy_kwh : x->active_hosts;
-		for (size_t k = 0; k < x->n_steps; k++)
+		/* the first steps hold the t = 0 placement (hundreds of hosts):
+		 * leave them out of the scale, they are clipped at the top */
+		for (size_t k = x->n_steps > 12 ? 3 : 0; k < x->n_steps; k++)
 			if (v[k] > ymax)
 				ymax = v[k];
 		if (x->n_steps > steps)
@@ -160,7 +162,7 @@ static void panel(struct buf *b, const struct gr_sim_result *r, const size_t *id
 		bprintf(b, "<polyline fill='none' stroke-width='1.3' stroke='%s' points='", colors[i % 10]);
 		for (size_t k = 0; k < x->n_steps; k++)
 			bprintf(b, "%.1f,%.1f ", x0 + w * (double)(k + 1) / (double)(steps ? steps : 1),
-				y0 + h - h * v[k] / top);
+				y0 + h - h * (v[k] < top ? v[k] : top) / top);
 		bprintf(b, "'/>\n");
 	}
 }
