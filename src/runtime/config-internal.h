@@ -1,6 +1,7 @@
 /*
  * config-internal.h - shared by the config.json parser's files (config.c,
- * config_process.c, config_linux.c, config_seccomp.c); not for other modules.
+ * config_mounts.c, config_process.c, config_linux.c, config_seccomp.c); not
+ * for other modules.
  *
  * A struct gr__pctx carries the error sink and the JSON path of the value
  * being parsed ("linux.namespaces[2].type").  Every helper that fails sets
@@ -83,6 +84,10 @@ bool gr__has_dotdot(const char *p);
 void gr__kv_free(struct gr_oci_kv *kv, size_t n);
 
 /* Sections, one per file. */
+int gr__parse_mounts(struct gr__pctx *c, json_t *root, struct gr_oci_config *cfg);
+int gr__parse_hooks(struct gr__pctx *c, json_t *root, struct gr_oci_config *cfg);
+void gr__mount_clear(struct gr_oci_mount *m);
+void gr__hook_clear(struct gr_oci_hook *h);
 int gr__parse_process(struct gr__pctx *c, json_t *v, struct gr_oci_process **out);
 int gr__parse_linux(struct gr__pctx *c, json_t *linux_obj, struct gr_oci_config *cfg);
 int gr__parse_seccomp(struct gr__pctx *c, json_t *v, struct gr_oci_seccomp **out);
