@@ -83,6 +83,10 @@ int gr_sim_trace_load(const char *dir, size_t n_samples, struct gr_sim_trace *t,
 	memset(t, 0, sizeof *t);
 	if (n_samples < 2)
 		return gr_error_set(err, EINVAL, "trace: n_samples %zu is below 2", n_samples);
+	_cleanup_free_ char *clean = xstrdup(dir);
+	for (size_t n = strlen(clean); n > 1 && clean[n - 1] == '/'; n--)
+		clean[n - 1] = 0;
+	dir = clean;
 	DIR *d = opendir(dir);
 	if (!d)
 		return gr_error_sys(err, "trace folder %s", dir);

@@ -184,6 +184,10 @@ int gr_cmd_sim(int argc, char **argv)
 				gr_sim_trace_free(&tr);
 				goto done;
 			}
+			if (res[n_res].vms_not_created)
+				fprintf(stderr,
+					"gureum sim: warning: %s on %s: %zu of %zu VMs fit on no host at t = 0 and never ran\n",
+					policy[i].name, traces[t], res[n_res].vms_not_created, res[n_res].n_vms);
 			n_res++;
 		}
 		gr_sim_trace_free(&tr);
