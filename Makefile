@@ -97,13 +97,13 @@ deps:
 
 # `make run`: install what is missing, build, start the main job.
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(shell nproc) all
 	@scripts/run.sh
 
 # `make test`: install, build (plain and sanitized), run every test, fuzz briefly.
 test: deps
-	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory SAN=1 all
+	@$(MAKE) --no-print-directory -j$(shell nproc) all
+	@$(MAKE) --no-print-directory -j$(shell nproc) SAN=1 all
 	@$(MAKE) --no-print-directory fuzz-build
 	@tests/run.sh
 
@@ -113,7 +113,7 @@ test-unit: all
 fuzz-build: $(FUZZERS)
 
 bench: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$(shell nproc) all
 	@scripts/bench.sh
 
 clean:
