@@ -10,7 +10,7 @@
  * Options ("options" object of the instance, extra_json), all optional:
  *   {"machine": "microvm"|"q35", "accel": "auto"|"kvm"|"tcg", "cpus": N,
  *    "hostname": "...", "ssh_keys": ["ssh-ed25519 ..."], "address": "10.0.0.5/24",
- *    "gateway": "10.0.0.1", "tap": "tap0", "mac": "52:54:00:..."}
+ *    "gateway": "10.0.0.1", "tap": "tap0", "mac": "52:54:00:...", "runas": "user"|""}
  * cpu (CPUs, may be fractional) sets the cgroup quota and, rounded up, the vCPU count;
  * memory (bytes) is the guest RAM (default 256 MiB).
  */
@@ -63,7 +63,7 @@ static int holder_init(struct vm_holder *h, const struct gr_agent *a, const stru
 		}
 	}
 	static const char *const known[] = {"machine", "accel", "cpus", "hostname", "ssh_keys", "address",
-					    "gateway", "tap", "mac", NULL};
+					    "gateway", "tap", "mac", "runas", NULL};
 	const char *key;
 	json_t *v;
 	json_object_foreach(h->opts, key, v) {
@@ -109,6 +109,7 @@ static int holder_init(struct vm_holder *h, const struct gr_agent *a, const stru
 		.mac = opt_str(h->opts, "mac"),
 		.machine = opt_str(h->opts, "machine"),
 		.accel = opt_str(h->opts, "accel"),
+		.runas = opt_str(h->opts, "runas"),
 		.cgroup_parent = a->cgroup_prefix ? a->cgroup_prefix : "gureum",
 	};
 	if (!a->image)

@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,6 +255,22 @@ static int spawn_qemu(const struct gr_vm_spec *s, char **argv, char **procs, con
 			    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), tail);
 }
 
+/* The user QEMU drops to: the spec's, else $GR_VM_RUNAS (empty = none), else the
+ * gureum-qemu system user when it exists, else none (QEMU stays root). */
+static const char *pick_runas(const struct gr_vm_spec *s)
+{
+	if (s->runas)
+		return *s->runas ? s->runas : NULL;
+	const char *env = getenv("GR_VM_RUNAS");
+	if (env)
+		return *env ? env : NULL;
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+	if (getpwnam_r(GR_VM_DEFAULT_USER, &pw, buf, sizeof buf, &res) == 0 && res)
+		return GR_VM_DEFAULT_USER;
+	return NULL;
+}
+
 static pid_t read_pidfile(const char *path)
 {
 	_cleanup_free_ char *text = NULL;
@@ -286,7 +303,7 @@ int gr_vm_start(const struct gr_vm_spec *s, pid_t *pid_out, gr_error_t *err)
 		.name = s->name, .machine = machine, .accel = s->accel, .cpus = s->cpus, .memory_mb = s->memory_mb,
 		.kernel = kernel, .initrd = initrd, .cmdline = cmdline, .disk = disk,
 		.seed = access(seed, R_OK) == 0 ? seed : NULL, .tap = s->tap, .mac = s->mac, .qmp_sock = qmp,
-		.serial_sock = ser, .console_log = con, .pidfile = pidf, .runas = s->runas, .sandbox = -1,
+		.serial_sock = ser, .console_log = con, .pidfile = pidf, .runas = pick_runas(s), .sandbox = -1,
 		.daemonize = 1,
 	};
 	_cleanup_strv_ char **argv = NULL;

@@ -149,8 +149,11 @@ struct gr_vm_spec {
 	const char *address, *gateway, *tap, *mac;
 	const char *machine, *accel;
 	const char *cgroup_parent; /* NULL = "gureum-vm" */
-	const char *runas;
+	const char *runas;         /* QEMU's user: NULL = $GR_VM_RUNAS, else gureum-qemu if it
+				    * exists, else root; "" = root */
 };
+
+#define GR_VM_DEFAULT_USER "gureum-qemu"
 
 enum gr_vm_status { GR_VM_ABSENT, GR_VM_DEFINED, GR_VM_RUNNING, GR_VM_PAUSED, GR_VM_STOPPED };
 const char *gr_vm_status_name(enum gr_vm_status s);

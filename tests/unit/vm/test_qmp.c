@@ -88,6 +88,7 @@ static void test_basic(void)
 	ok(feed(q, "{\"return\": {}, \"id\": 0}\r\n") == 0 && gr_qmp_ready(q), "ready after capabilities");
 	ok(gr_qmp_send(q, "stop", json_pack("{s:b}", "x", 1), cb, &b, &idb, &e) == 0, "second command");
 	out = take_output(q);
+	out[strcspn(out, "\n")] = 0;
 	ok(strstr(out, "\"arguments\":{\"x\":true}") != NULL, "arguments serialized (%s)", out);
 	free(out);
 	/* replies out of order, plus an event in between, in one chunk */

@@ -9,6 +9,7 @@
 #include "vmtest.h"
 
 #include <poll.h>
+#include <pwd.h>
 #include <sys/stat.h>
 
 #define BOOT_MS 90000
@@ -77,6 +78,29 @@ int main(void)
 	is_str(got, host, "guest reports the hostname from the seed");
 	free(got);
 
+	/* QEMU drops to the gureum-qemu user when it exists (and GR_VM_RUNAS does not say otherwise) */
+	{
+		struct passwd *pw = getpwnam(GR_VM_DEFAULT_USER);
+		const char *env = getenv("GR_VM_RUNAS");
+		char path[64], want[64];
+		snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+		_cleanup_free_ char *status = NULL;
+		gr_read_file(path, 0, &status, NULL, NULL);
+		const char *uid = status ? strstr(status, "\nUid:") : NULL;
+		unsigned ruid = 1, euid = 1;
+		if (uid)
+			sscanf(uid, "\nUid: %u %u", &ruid, &euid);
+		if (pw && !env) {
+			snprintf(want, sizeof want, "%u", (unsigned)pw->pw_uid);
+			ok(euid == pw->pw_uid && ruid == pw->pw_uid, "QEMU runs as %s (uid %u, got %u)", GR_VM_DEFAULT_USER,
+			   (unsigned)pw->pw_uid, euid);
+		} else if (env && !*env) {
+			ok(euid == 0, "GR_VM_RUNAS='' keeps QEMU as root");
+		} else {
+			skip("no %s user on this host (useradd --system %s) and no GR_VM_RUNAS", GR_VM_DEFAULT_USER,
+			     GR_VM_DEFAULT_USER);
+		}
+	}
 	/* QEMU runs in its own cgroup with the instance's limits */
 	{
 		int v1 = access("/sys/fs/cgroup/cpu/cgroup.procs", F_OK) == 0;
@@ -89,6 +113,8 @@ int main(void)
 		snprintf(want, sizeof want, "%d\n", (int)pid);
 		gr_read_file(procs, 0, &p, NULL, NULL);
 		gr_read_file(quota, 0, &q, NULL, NULL);
+		if (q)
+			q[strcspn(q, "\n")] = 0;
 		ok(p && (strstr(p, want) == p || strstr(p, want + 0) != NULL), "QEMU (pid %d) is in the instance cgroup", (int)pid);
 		ok(q && !strncmp(q, "100000", 6), "CPU quota of 1 CPU (%s)", q ? q : "?");
 	}
@@ -104,7 +130,9 @@ int main(void)
 	/* memory snapshot: write, snapshot, change, restore, read back */
 	char *out = NULL;
 	is_int(run(&s, "echo one >/root/f && hostname", &out), 0, "console command runs");
-	ok(out && strstr(out, host), "console output has the hostname ('%s')", out ? out : "");
+	if (out)
+		out[strcspn(out, "\n")] = 0;
+	ok(out && !strcmp(out, host), "console output is the hostname ('%s')", out ? out : "");
 	free(out);
 	out = NULL;
 	OK_CALL(gr_vm_snapshot_create(&s, "s1", &e), "snapshot s1 of the running VM");
