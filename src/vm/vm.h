@@ -103,6 +103,21 @@ int gr_qmp_hmp(struct gr_qmp_conn *c, const char *cmdline, int timeout_ms, char 
 /* Wait for an event by name (events seen since connect are kept, oldest first). */
 int gr_qmp_wait_event(struct gr_qmp_conn *c, const char *event, int timeout_ms, json_t **data, gr_error_t *err);
 
+/* Typed commands (qmp_cmds.c); replies of the wrong shape are EPROTO naming the field. */
+int gr_qmp_query_status(struct gr_qmp_conn *c, char *status, size_t len, int *running, gr_error_t *err);
+int gr_qmp_stop(struct gr_qmp_conn *c, gr_error_t *err);
+int gr_qmp_cont(struct gr_qmp_conn *c, gr_error_t *err);
+int gr_qmp_system_reset(struct gr_qmp_conn *c, gr_error_t *err);
+/* quit; the connection closing on us counts as success. */
+int gr_qmp_quit(struct gr_qmp_conn *c, gr_error_t *err);
+/* system_powerdown, wait for SHUTDOWN up to timeout_ms, else quit.  *graceful (may be
+ * NULL) = 1 when the guest shut itself down. */
+int gr_qmp_powerdown(struct gr_qmp_conn *c, int timeout_ms, int *graceful, gr_error_t *err);
+/* query-cpus-fast: vCPU count and (up to max_ids) their host thread ids. */
+int gr_qmp_query_cpus(struct gr_qmp_conn *c, int *count, pid_t *thread_ids, size_t max_ids, gr_error_t *err);
+/* query-memory-size-summary: base (and hot-plugged) guest RAM in bytes. */
+int gr_qmp_query_memory(struct gr_qmp_conn *c, uint64_t *base, uint64_t *plugged, gr_error_t *err);
+
 /* ---- NoCloud seed (cloudinit.c) ---------------------------------------------------- */
 
 struct gr_vm_seed {
@@ -196,6 +211,13 @@ char *gr_vm_path(const struct gr_vm_spec *s, const char *what);
 /* Run a shell command on the serial console and return what it printed (between unique
  * markers), for tests and `gureum exec` on VMs without an agent. */
 int gr_vm_console_run(const struct gr_vm_spec *s, const char *cmd, int timeout_ms, char **out, gr_error_t *err);
+
+/* Running-VM controls over QMP (ops.c): pause/resume the vCPUs, hard reset. */
+int gr_vm_pause(const struct gr_vm_spec *s, gr_error_t *err);
+int gr_vm_resume(const struct gr_vm_spec *s, gr_error_t *err);
+int gr_vm_reset(const struct gr_vm_spec *s, gr_error_t *err);
+/* What QEMU reports: vCPU count and guest RAM bytes. */
+int gr_vm_info(const struct gr_vm_spec *s, int *vcpus, uint64_t *ram_bytes, gr_error_t *err);
 
 /* Snapshots.  Running VM: memory + disk state (savevm/loadvm into the qcow2 QEMU has
  * open).  Stopped VM: disk only (qemu-img snapshot on the user layer).  Names follow

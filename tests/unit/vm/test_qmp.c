@@ -228,6 +228,17 @@ static void test_blocking(int answer)
 			json_decref(data);
 			ok(gr_qmp_wait_event(c, "SHUTDOWN", 200, NULL, &e) < 0 && e.code == ETIMEDOUT,
 			   "missing event times out");
+			char st[32];
+			int running = -1;
+			ok(gr_qmp_query_status(c, st, sizeof st, &running, &e) < 0 && e.code == EPROTO &&
+				   strstr(e.msg, "\"running\""),
+			   "query-status reply without \"running\" is EPROTO naming it (%s)", e.msg);
+			int graceful = -1;
+			gr_error_clear(&e);
+			ok(gr_qmp_powerdown(c, 200, &graceful, &e) == 0 && graceful == 0,
+			   "powerdown without a SHUTDOWN event falls back to quit (%s)", e.msg);
+			int n = 0;
+			ok(gr_qmp_query_cpus(c, &n, NULL, 0, &e) < 0 && e.code == EPROTO, "query-cpus-fast: non-array reply is EPROTO");
 		} else {
 			ok(rc < 0 && e.code == ETIMEDOUT, "a reply that never comes is ETIMEDOUT (%s)", e.msg);
 			gr_error_t e2 = {0};

@@ -127,6 +127,18 @@ int main(void)
 	   "rss %llu = guest RAM %llu + QEMU %llu", (unsigned long long)stats.rss_bytes,
 	   (unsigned long long)stats.guest_ram_rss, (unsigned long long)stats.overhead_bytes);
 
+	/* QMP controls: what QEMU reports, pause, resume */
+	int vcpus = 0;
+	uint64_t ram = 0;
+	OK_CALL(gr_vm_info(&s, &vcpus, &ram, &e), "QMP query-cpus-fast + query-memory-size-summary");
+	ok(vcpus == 1 && ram == 256ull << 20, "QEMU reports 1 vCPU and 256 MiB (%d, %llu)", vcpus, (unsigned long long)ram);
+	OK_CALL(gr_vm_pause(&s, &e), "pause (QMP stop)");
+	rc = gr_vm_state_get(&s, &st, &e);
+	ok(rc == 0 && st.status == GR_VM_PAUSED && !strcmp(st.qmp_status, "paused"), "state paused (%s)", st.qmp_status);
+	OK_CALL(gr_vm_resume(&s, &e), "resume (QMP cont)");
+	rc = gr_vm_state_get(&s, &st, &e);
+	ok(rc == 0 && st.status == GR_VM_RUNNING, "state running again (%s)", st.qmp_status);
+
 	/* memory snapshot: write, snapshot, change, restore, read back */
 	char *out = NULL;
 	is_int(run(&s, "echo one >/root/f && hostname", &out), 0, "console command runs");
