@@ -67,8 +67,10 @@ if [ "$unit_only" -eq 0 ]; then
 			[[ "$fz" =~ $filter ]] || continue
 			name=$(basename "$fz")
 			corpus=fuzz/corpus/$name
+			dict=
+			[ -f "fuzz/$name.dict" ] && dict="-dict=fuzz/$name.dict"
 			mkdir -p "$corpus" build/fuzz-corpus/$name build/fuzz-artifacts
-			run_one "$fz" bash -c "'$fz' -max_total_time=${GR_FUZZ_SECONDS:-20} -timeout=10 -rss_limit_mb=2048 -artifact_prefix=build/fuzz-artifacts/ build/fuzz-corpus/$name $corpus && echo 'ok 1 - $name: no crash in ${GR_FUZZ_SECONDS:-20}s'"
+			run_one "$fz" bash -c "'$fz' -max_total_time=${GR_FUZZ_SECONDS:-20} -timeout=10 -rss_limit_mb=2048 -artifact_prefix=build/fuzz-artifacts/ $dict build/fuzz-corpus/$name $corpus && echo 'ok 1 - $name: no crash in ${GR_FUZZ_SECONDS:-20}s'"
 		done < <(find build-fuzz/fuzz -type f -executable | sort)
 	fi
 fi
