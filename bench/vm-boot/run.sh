@@ -3,13 +3,15 @@
 # the serial console), through gureum (`gureum launch IMAGE NAME --vm` on a private
 # gureumd) against the very same QEMU command started by hand (argv copied from the
 # daemon's QEMU via /proc/<pid>/cmdline, paths moved to a scratch folder, a fresh qcow2
-# overlay of the same master), alternating, RUNS (default 5) each; medians.
+# overlay of the same master), after one warm-up, alternating which goes first, RUNS
+# (default 7) each; medians.
 # Also prints QEMU's resident memory outside guest RAM per VM (smaps: RSS minus the guest
-# RAM mapping).  Last line: ratio_vs_raw_qemu=<median gureum / median raw>.
+# RAM mapping; the kernel/initrd file mappings in it are page cache shared between VMs
+# of one image).  Last line: ratio_vs_raw_qemu=<median gureum / median raw>.
 set -u
 GR_SRC=${GR_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 GR_BUILD=${GR_BUILD:-$GR_SRC/build}
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-7}
 GUREUMD=$GR_BUILD/bin/gureumd
 G=$GR_BUILD/bin/gureum
 [ -x "$GUREUMD" ] && [ -x "$G" ] || { echo "vm-boot: build gureumd and gureum first ($GR_BUILD/bin)" >&2; exit 1; }
@@ -20,7 +22,7 @@ CGP=gr-bench-vm-$$
 DPID=""
 export GUREUM_SOCKET=$TD/run/gureum.sock
 cleanup() {
-	for n in $(seq 1 "$RUNS"); do "$G" delete --force "gr-bench-vm-$n" >/dev/null 2>&1; done
+	for n in $(seq 0 "$RUNS"); do "$G" delete --force "gr-bench-vm-$n" >/dev/null 2>&1; done
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
 	for p in "$TD"/raw*/qemu.pid "$TD"/state/instances/*/qemu.pid; do
 		[ -f "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
@@ -52,58 +54,87 @@ overhead_kb() { # pid mem_mb
 	python3 - "$1" "$2" <<'EOF'
 import sys
 pid, mem_kb = sys.argv[1], int(sys.argv[2]) * 1024
-rss = ram = 0
+rss = ram = img = 0
 size = 0
+path = ""
 for line in open(f"/proc/{pid}/smaps"):
     f = line.split()
     if "-" in f[0] and len(f) >= 5 and not f[0].endswith(":"):
         lo, hi = (int(x, 16) for x in f[0].split("-"))
         size = (hi - lo) // 1024
+        path = f[5] if len(f) > 5 else ""
     elif f[0] == "Rss:":
         rss += int(f[1])
-        if mem_kb <= size <= mem_kb + 8192:
+        if mem_kb <= size <= mem_kb + 8192 and not path:
             ram = max(ram, int(f[1]))
-print(rss - ram)
+        if "/images/" in path:
+            img += int(f[1])
+print(rss - ram, img)
 EOF
 }
 
 gureum_ms=() raw_ms=() over_kb=() raw_over_kb=()
-for i in $(seq 1 "$RUNS"); do
-	n=gr-bench-vm-$i
-	# --- through gureum
+master=$TD/state/images/debian-vm/disk.qcow2
+img_kb=0
+
+run_gureum() { # name
+	local n=$1 t0 t1 pid o
 	t0=$(now_ms)
 	"$G" launch debian-vm "$n" --vm --memory 256M >/dev/null || { echo "vm-boot: launch failed" >&2; exit 1; }
 	wait_ready "$TD/state/instances/$n/console.log" "$n" || { echo "vm-boot: $n never ready" >&2; exit 1; }
 	t1=$(now_ms)
 	gureum_ms+=($((t1 - t0)))
 	pid=$(cat "$TD/state/instances/$n/qemu.pid")
-	over_kb+=("$(overhead_kb "$pid" 256)")
-	# --- the same QEMU command by hand
-	raw=$TD/raw$i
+	read -r o img_kb < <(overhead_kb "$pid" 256)
+	over_kb+=("$o")
+}
+
+run_raw() { # folder
+	local raw=$1 t0 t1 rpid o argv
+	rm -rf "$raw"
 	mkdir -p "$raw"
-	master=$TD/state/images/debian-vm/disk.qcow2
 	qemu-img create -q -f qcow2 -F qcow2 -b "$master" "$raw/user.qcow2"
-	cp "$TD/state/instances/$n/seed.img" "$raw/seed.img"
-	python3 - "$pid" "$TD/state/instances/$n" "$TD/run/vm/$n" "$TD/state/layers/$n" "$raw" >"$raw/argv" <<'EOF'
-import sys
-pid, inst, sock, layer, raw = sys.argv[1:6]
-args = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")[:-1]
-for a in args:
-    s = a.decode()
-    for old in (inst, sock, layer):
-        s = s.replace(old, raw)
-    print(s)
-EOF
-	"$G" delete --force "$n" >/dev/null
-	mapfile -t argv <"$raw/argv"
+	cp "$TD/template/seed.img" "$raw/seed.img"
+	mapfile -t argv < <(sed "s|@RAW@|$raw|g" "$TD/template/argv")
 	t0=$(now_ms)
 	"${argv[@]}" || { echo "vm-boot: raw QEMU failed" >&2; exit 1; }
-	wait_ready "$raw/console.log" "$n" || { echo "vm-boot: raw QEMU never ready" >&2; exit 1; }
+	wait_ready "$raw/console.log" gr-bench-vm-0 || { echo "vm-boot: raw QEMU never ready" >&2; exit 1; }
 	t1=$(now_ms)
 	raw_ms+=($((t1 - t0)))
 	rpid=$(cat "$raw/qemu.pid")
-	raw_over_kb+=("$(overhead_kb "$rpid" 256)")
+	read -r o _ < <(overhead_kb "$rpid" 256)
+	raw_over_kb+=("$o")
 	kill -9 "$rpid"
+}
+
+# warm-up (not counted): caches, the daemon's first host probe, and the argv template
+n=gr-bench-vm-0
+"$G" launch debian-vm "$n" --vm --memory 256M >/dev/null || { echo "vm-boot: launch failed" >&2; exit 1; }
+wait_ready "$TD/state/instances/$n/console.log" "$n" || { echo "vm-boot: $n never ready" >&2; exit 1; }
+mkdir -p "$TD/template"
+cp "$TD/state/instances/$n/seed.img" "$TD/template/seed.img"
+python3 -c '
+import sys
+pid, inst, sock, layer = sys.argv[1:5]
+for a in open("/proc/%s/cmdline" % pid, "rb").read().split(b"\0")[:-1]:
+    s = a.decode()
+    for old in (inst, sock, layer):
+        s = s.replace(old, "@RAW@")
+    print(s)
+' "$(cat "$TD/state/instances/$n/qemu.pid")" "$TD/state/instances/$n" "$TD/run/vm/$n" "$TD/state/layers/$n" \
+	>"$TD/template/argv"
+"$G" delete --force "$n" >/dev/null
+
+# alternate which goes first, so neither always gets the warmer machine
+for i in $(seq 1 "$RUNS"); do
+	if [ $((i % 2)) -eq 1 ]; then
+		run_gureum "gr-bench-vm-$i"
+		run_raw "$TD/raw$i"
+	else
+		run_raw "$TD/raw$i"
+		run_gureum "gr-bench-vm-$i"
+	fi
+	"$G" delete --force "gr-bench-vm-$i" >/dev/null
 	echo "run $i: gureum ${gureum_ms[-1]} ms, raw qemu ${raw_ms[-1]} ms; QEMU outside guest RAM ${over_kb[-1]} kB (raw ${raw_over_kb[-1]} kB)"
 done
 
@@ -111,7 +142,7 @@ median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(
 mg=$(median "${gureum_ms[@]}")
 mr=$(median "${raw_ms[@]}")
 mo=$(median "${over_kb[@]}")
-echo "accel: $(grep -q ' -accel kvm' <(tr '\n' ' ' <"$TD/raw1/argv") && echo kvm || echo tcg)"
+echo "accel: $(grep -qx kvm "$TD/template/argv" && echo kvm || echo tcg)"
 echo "median launch->ready: gureum ${mg} ms, raw qemu ${mr} ms (${RUNS} runs each, alternating)"
-echo "median QEMU resident memory outside guest RAM per VM: ${mo} kB"
+echo "median QEMU resident memory outside guest RAM per VM: ${mo} kB (of which ${img_kb} kB are the image's kernel/initrd file pages, shared by VMs of one image)"
 awk -v a="$mg" -v b="$mr" 'BEGIN {printf "ratio_vs_raw_qemu=%.3f\n", a / b}'
