@@ -27,28 +27,47 @@ int gr_vm_wait_ready(const struct gr_vm_spec *s, int timeout_ms, char **hostname
 		return -1;
 	_cleanup_free_ char *con = gr_vm_path(s, "console.log");
 	long long deadline = gr__vm_now_ms() + timeout_ms;
+	/* read this boot's output incrementally; keep a tail so a line split across reads is seen */
+	char buf[8192 + 1];
+	size_t have = 0;
+	off_t off = (off_t)r.console_offset;
+	const size_t rl = strlen(GR_VM_READY_LINE);
+	_cleanup_close_ int fd = -1;
 	for (;;) {
-		_cleanup_free_ char *text = NULL;
-		size_t len = 0;
-		if (gr_read_file(con, 0, &text, &len, NULL) == 0 && (long long)len > r.console_offset) {
-			const char *from = text + r.console_offset;
-			const char *hit = strstr(from, GR_VM_READY_LINE);
+		if (fd < 0)
+			fd = open(con, O_RDONLY | O_CLOEXEC);
+		ssize_t n = 0;
+		if (fd >= 0 && (n = pread(fd, buf + have, sizeof buf - 1 - have, off)) > 0) {
+			off += n;
+			have += (size_t)n;
+			buf[have] = 0;
+			for (size_t i = 0; i < have; i++)
+				if (!buf[i])
+					buf[i] = ' ';
+			char *hit = strstr(buf, GR_VM_READY_LINE);
 			if (hit) {
-				hit += strlen(GR_VM_READY_LINE);
-				size_t n = strcspn(hit, "\r\n");
-				if (hit[n]) { /* the whole line is there */
+				char *name = hit + rl;
+				size_t len = strcspn(name, "\r\n");
+				if (name[len]) { /* the whole line is there */
 					if (hostname)
-						*hostname = xstrndup(hit, n);
+						*hostname = xstrndup(name, len);
 					return 0;
 				}
 			}
+			/* keep the last part (a line in progress), drop the rest */
+			size_t keep = hit ? have - (size_t)(hit - buf) : (have > rl + 256 ? rl + 256 : have);
+			if (keep > sizeof buf / 2)
+				keep = sizeof buf / 2;
+			memmove(buf, buf + have - keep, keep);
+			have = keep;
+			continue;
 		}
 		if (!gr__vm_alive(&r))
 			return gr_error_set(err, ESRCH, "VM '%s': QEMU exited before the guest was ready", s->name);
 		if (gr__vm_now_ms() >= deadline)
 			return gr_error_set(err, ETIMEDOUT, "VM '%s': no readiness line on the console in %d ms", s->name,
 					    timeout_ms);
-		usleep(25000);
+		usleep(20000);
 	}
 }
 

@@ -443,6 +443,10 @@ int gr_vm_stop(const struct gr_vm_spec *s, int timeout_ms, int force, gr_error_t
 		struct gr_qmp_conn *q = NULL;
 		gr_error_t e = {0};
 		if (gr_qmp_connect(qmp, 2000, &q, &e) == 0) {
+			int running = 1;
+			/* a paused guest cannot see the power button */
+			if (gr_qmp_query_status(q, NULL, 0, &running, &e) == 0 && !running)
+				gr_qmp_cont(q, &e);
 			if (gr_qmp_exec(q, "system_powerdown", NULL, 2000, NULL, &e) == 0)
 				gr__vm_wait_gone(&r, timeout_ms);
 			gr_qmp_close(q);

@@ -166,7 +166,8 @@ int main(void)
 	ok(gr_vm_snapshot_delete(&s, "s1", &e) == 0 && !has_snap(&s, "s1", NULL), "delete s1: %s", e.msg);
 	run(&s, "sync", NULL);
 
-	/* clean powerdown through ACPI */
+	/* clean powerdown through ACPI, even from a paused VM (stop resumes it first) */
+	OK_CALL(gr_vm_pause(&s, &e), "pause before stop");
 	gr_error_clear(&e);
 	OK_CALL(gr_vm_stop(&s, 30000, 0, &e), "stop");
 	rc = gr_vm_state_get(&s, &st, &e);
