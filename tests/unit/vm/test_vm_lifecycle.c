@@ -214,5 +214,47 @@ int main(void)
 	OK_CALL(gr_vm_delete(&s, 0, &e), "delete");
 	ok(access(s.dir, F_OK) < 0, "instance folder removed");
 	ok(gr_vm_state_get(&s, &st, &e) == 0 && st.status == GR_VM_ABSENT, "deleted VM is absent");
+
+	/* q35 + bzImage, ephemeral, with an ssh key in the seed */
+	static struct gr_vm_spec q;
+	char *keys[] = {"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGrTestKey test@gureum", NULL};
+	vt_spec(&q, "q35", "q35-guest");
+	q.machine = "q35";
+	q.ephemeral = 1;
+	q.ssh_keys = keys;
+	OK_CALL(gr_vm_define(&q, &e), "define a q35 ephemeral VM");
+	OK_CALL(gr_vm_start(&q, &pid, &e), "start q35");
+	got = NULL;
+	OK_CALL(gr_vm_wait_ready(&q, BOOT_MS, &got, &e), "q35 guest ready");
+	is_str(got, "q35-guest", "q35 guest reports its hostname");
+	free(got);
+	_cleanup_free_ char *qcmd = xasprintf("/proc/%d/cmdline", (int)pid);
+	_cleanup_free_ char *cmdl = NULL;
+	size_t cl = 0;
+	gr_read_file(qcmd, 0, &cmdl, &cl, NULL);
+	for (size_t i = 0; cmdl && i < cl; i++)
+		if (!cmdl[i])
+			cmdl[i] = ' ';
+	ok(cmdl && strstr(cmdl, "-machine q35") && strstr(cmdl, "bzImage") && strstr(cmdl, "virtio-blk-pci"),
+	   "q35 runs the bzImage with virtio-pci disks");
+	run(&q, "cat /root/.ssh/authorized_keys", &out);
+	ok(out && strstr(out, "AAAAC3NzaC1lZDI1NTE5AAAAIGrTestKey test@gureum"), "ssh key from user-data installed");
+	free(out);
+	out = NULL;
+	run(&q, "echo scratch >/root/eph && sync", NULL);
+	struct gr_layer_info li = {0};
+	gr_layer_get(&vt_ctx, q.name, &li, NULL);
+	_cleanup_free_ char *runl = li.user_path ? xasprintf("%s", li.user_path) : NULL;
+	if (runl)
+		strcpy(strrchr(runl, '/') + 1, "run.qcow2");
+	gr_layer_info_clear(&li);
+	ok(runl && access(runl, F_OK) == 0, "ephemeral VM runs on a run layer");
+	OK_CALL(gr_vm_stop(&q, 30000, 0, &e), "stop q35 (ACPI)");
+	ok(runl && access(runl, F_OK) < 0, "run layer dropped on stop");
+	OK_CALL(gr_vm_start(&q, &pid, &e), "start q35 again");
+	OK_CALL(gr_vm_wait_ready(&q, BOOT_MS, NULL, &e), "ready again");
+	is_int(run(&q, "test -e /root/eph", NULL), 1, "the ephemeral write is gone after a restart");
+	OK_CALL(gr_vm_delete(&q, 1, &e), "force-delete a running VM");
+	ok(gr_vm_state_get(&q, &st, &e) == 0 && st.status == GR_VM_ABSENT, "force-deleted VM is absent");
 	return tap_done();
 }
