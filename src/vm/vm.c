@@ -29,6 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#define GR__VM_CONSOLE_ROTATE (8 << 20)
+
 const char *gr_vm_status_name(enum gr_vm_status s)
 {
 	switch (s) {
@@ -317,10 +319,18 @@ int gr_vm_start(const struct gr_vm_spec *s, pid_t *pid_out, gr_error_t *err)
 		goto fail;
 	cg = 1;
 	procs = gr_vm_cgroup_procs_files(gr__vm_cg_parent(s), s->name);
+	/* the socket folder may live on a tmpfs that a host reboot emptied */
+	if (s->sock_dir && gr_mkdir_p(s->sock_dir, 0700, err) < 0)
+		goto fail;
 	unlink(qmp);
 	unlink(ser);
 	unlink(pidf);
 	struct stat st;
+	/* keep one previous console log; a chatty guest must not fill the disk over restarts */
+	if (stat(con, &st) == 0 && st.st_size > GR__VM_CONSOLE_ROTATE) {
+		_cleanup_free_ char *old = xasprintf("%s.1", con);
+		rename(con, old);
+	}
 	memset(&r, 0, sizeof r);
 	r.console_offset = stat(con, &st) == 0 ? (long long)st.st_size : 0;
 	r.ephemeral = s->ephemeral;
