@@ -1,7 +1,9 @@
 /*
  * snapshot.c - VM snapshots.  A running VM gets full snapshots (device + memory state +
- * disk) stored inside the qcow2 QEMU has open, through HMP savevm/loadvm/delvm over QMP
- * (synchronous in QEMU 7.2; the read-only seed disk is skipped by design).  A stopped VM
+ * disk) stored inside the qcow2 QEMU has open (node "root"), through the QMP jobs
+ * snapshot-save/snapshot-load/snapshot-delete (QEMU >= 6.0: the monitor stays responsive
+ * and failures come back structured from query-jobs); a QEMU without them gets HMP
+ * savevm/loadvm/delvm.  The read-only seed disk is never part of a snapshot.  A stopped VM
  * gets disk-only snapshots of its user layer through the image module (qemu-img
  * snapshot).  Both kinds are internal qcow2 snapshots, so one list shows them; a full one
  * has vm_state_size > 0.  An ephemeral VM's running snapshots live in its run layer and
@@ -24,14 +26,70 @@ static int running(const struct gr_vm_spec *s, struct gr__vm_run *r)
 	return gr__vm_run_read(s, r, NULL) == 0 && gr__vm_alive(r);
 }
 
-static int hmp(const struct gr_vm_spec *s, const char *verb, const char *snap, gr_error_t *err)
+/* Run a snapshot-* job to its end: start it, wait for its JOB_STATUS_CHANGE "concluded",
+ * read its error from query-jobs, dismiss it. */
+static int run_job(struct gr_qmp_conn *q, const char *cmd, const char *snap, gr_error_t *err)
+{
+	char job[96];
+	static unsigned seq;
+	snprintf(job, sizeof job, "gr-%s-%d-%u", cmd, (int)getpid(), __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+	json_t *args = json_pack("{s:s, s:s, s:[s]}", "job-id", job, "tag", snap, "devices", "root");
+	if (strcmp(cmd, "snapshot-delete"))
+		json_object_set_new(args, "vmstate", json_string("root"));
+	if (gr_qmp_exec(q, cmd, args, 10000, NULL, err) < 0)
+		return -1;
+	long long deadline = gr__vm_now_ms() + SNAP_TIMEOUT_MS;
+	for (;;) {
+		long long left = deadline - gr__vm_now_ms();
+		json_t *data = NULL;
+		if (left <= 0 || gr_qmp_wait_event(q, "JOB_STATUS_CHANGE", (int)left, &data, err) < 0)
+			return left <= 0 ? gr_error_set(err, ETIMEDOUT, "%s %s: the job did not end in time", cmd, snap) : -1;
+		int done = !strcmp(json_string_value(json_object_get(data, "id")) ?: "", job) &&
+			   !strcmp(json_string_value(json_object_get(data, "status")) ?: "", "concluded");
+		json_decref(data);
+		if (done)
+			break;
+	}
+	json_t *jobs = NULL;
+	if (gr_qmp_exec(q, "query-jobs", NULL, 5000, &jobs, err) < 0)
+		return -1;
+	char msg[512] = "";
+	size_t i;
+	json_t *j;
+	json_array_foreach(jobs, i, j) {
+		const char *id = json_string_value(json_object_get(j, "id"));
+		const char *e = json_string_value(json_object_get(j, "error"));
+		if (id && !strcmp(id, job) && e)
+			snprintf(msg, sizeof msg, "%s", e);
+	}
+	json_decref(jobs);
+	gr_qmp_exec(q, "job-dismiss", json_pack("{s:s}", "id", job), 5000, NULL, NULL);
+	if (msg[0])
+		return gr_error_set(err, EIO, "%s %s: %s", cmd, snap, msg);
+	return 0;
+}
+
+/* verb: "save", "load" or "delete" */
+static int snap_running(const struct gr_vm_spec *s, const char *verb, const char *snap, gr_error_t *err)
 {
 	_cleanup_free_ char *qmp = gr_vm_path(s, "qmp.sock");
 	struct gr_qmp_conn *q = NULL;
 	if (gr_qmp_connect(qmp, 5000, &q, err) < 0)
 		return -1;
-	_cleanup_free_ char *cmd = xasprintf("%s %s", verb, snap);
-	int rc = gr_qmp_hmp(q, cmd, SNAP_TIMEOUT_MS, NULL, err);
+	_cleanup_free_ char *cmd = xasprintf("snapshot-%s", verb);
+	gr_error_t e = {0};
+	int rc = run_job(q, cmd, snap, &e);
+	if (rc < 0 && e.code == ENOTSUP) { /* QEMU without snapshot jobs */
+		static const char *const hmp[][2] = {{"save", "savevm"}, {"load", "loadvm"}, {"delete", "delvm"}};
+		const char *h = "savevm";
+		for (size_t i = 0; i < 3; i++)
+			if (!strcmp(hmp[i][0], verb))
+				h = hmp[i][1];
+		_cleanup_free_ char *line = xasprintf("%s %s", h, snap);
+		rc = gr_qmp_hmp(q, line, SNAP_TIMEOUT_MS, NULL, &e);
+	}
+	if (rc < 0 && err)
+		*err = e;
 	gr_qmp_close(q);
 	return rc;
 }
@@ -68,7 +126,7 @@ int gr_vm_snapshot_create(const struct gr_vm_spec *s, const char *snap, gr_error
 	if (has_snapshot(s, snap))
 		return gr_error_set(err, EEXIST, "VM '%s' already has a snapshot '%s'", s->name, snap);
 	struct gr__vm_run r;
-	int rc = running(s, &r) ? hmp(s, "savevm", snap, err) : gr_layer_snapshot_create(s->images, s->name, snap, err);
+	int rc = running(s, &r) ? snap_running(s, "save", snap, err) : gr_layer_snapshot_create(s->images, s->name, snap, err);
 	return rc < 0 ? gr_error_prefix(err, "snapshot '%s' of VM '%s'", snap, s->name) : 0;
 }
 
@@ -79,7 +137,7 @@ int gr_vm_snapshot_restore(const struct gr_vm_spec *s, const char *snap, gr_erro
 	if (!has_snapshot(s, snap))
 		return gr_error_set(err, ENOENT, "VM '%s' has no snapshot '%s'", s->name, snap);
 	struct gr__vm_run r;
-	int rc = running(s, &r) ? hmp(s, "loadvm", snap, err) : gr_layer_snapshot_restore(s->images, s->name, snap, err);
+	int rc = running(s, &r) ? snap_running(s, "load", snap, err) : gr_layer_snapshot_restore(s->images, s->name, snap, err);
 	return rc < 0 ? gr_error_prefix(err, "restoring snapshot '%s' of VM '%s'", snap, s->name) : 0;
 }
 
@@ -90,7 +148,7 @@ int gr_vm_snapshot_delete(const struct gr_vm_spec *s, const char *snap, gr_error
 	if (!has_snapshot(s, snap))
 		return gr_error_set(err, ENOENT, "VM '%s' has no snapshot '%s'", s->name, snap);
 	struct gr__vm_run r;
-	int rc = running(s, &r) ? hmp(s, "delvm", snap, err) : gr_layer_snapshot_delete(s->images, s->name, snap, err);
+	int rc = running(s, &r) ? snap_running(s, "delete", snap, err) : gr_layer_snapshot_delete(s->images, s->name, snap, err);
 	return rc < 0 ? gr_error_prefix(err, "deleting snapshot '%s' of VM '%s'", snap, s->name) : 0;
 }
 
