@@ -266,6 +266,22 @@ static int vm_console(const struct gr_agent *a, const struct gr_inst_spec *s, ch
 	return 0;
 }
 
+static int vm_update(const struct gr_agent *a, const struct gr_inst_spec *old, const struct gr_inst_spec *s,
+		     gr_error_t *err)
+{
+	struct vm_holder ho, hn;
+	int rc = holder_init(&ho, a, old, err);
+	if (rc == 0)
+		rc = holder_init(&hn, a, s, err);
+	else
+		memset(&hn, 0, sizeof hn);
+	if (rc == 0)
+		rc = gr_vm_update(&ho.vm, &hn.vm, err);
+	holder_clear(&ho);
+	holder_clear(&hn);
+	return rc;
+}
+
 static int do_stats(struct vm_holder *h, struct gr_drv_stats *out, gr_error_t *err)
 {
 	struct gr_vm_stats st;
@@ -312,7 +328,7 @@ const struct gr_driver_ops gr_driver_vm = {
 	.state = vm_state,
 	.exec = vm_exec,
 	.console = vm_console,
-	.update = NULL,
+	.update = vm_update,
 	.stats = vm_stats,
 	.snapshot_create = vm_snap_create,
 	.snapshot_restore = vm_snap_restore,

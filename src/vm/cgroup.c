@@ -104,6 +104,24 @@ fail1:
 	return gr_error_prefix(err, "cgroup %s/%s", parent, name);
 }
 
+int gr_vm_cgroup_set_cpu(const char *parent, const char *name, double cpus, gr_error_t *err)
+{
+	char buf[64];
+	if (is_v2()) {
+		_cleanup_free_ char *dir = xasprintf(CG_ROOT "/%s/%s", parent, name);
+		if (cpus > 0)
+			snprintf(buf, sizeof buf, "%lld %d", (long long)(cpus * CFS_PERIOD), CFS_PERIOD);
+		else
+			snprintf(buf, sizeof buf, "max %d", CFS_PERIOD);
+		return write_knob(dir, "cpu.max", buf, err);
+	}
+	_cleanup_free_ char *dir = v1_dir("cpu", parent, name);
+	if (!dir)
+		return gr_error_set(err, ENOENT, "cgroup v1 cpu controller is not mounted");
+	snprintf(buf, sizeof buf, "%lld", cpus > 0 ? (long long)(cpus * CFS_PERIOD) : -1LL);
+	return write_knob(dir, "cpu.cfs_quota_us", buf, err);
+}
+
 char **gr_vm_cgroup_procs_files(const char *parent, const char *name)
 {
 	char **v = xcalloc(4, sizeof(char *));

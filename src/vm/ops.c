@@ -57,3 +57,20 @@ int gr_vm_info(const struct gr_vm_spec *s, int *vcpus, uint64_t *ram_bytes, gr_e
 	gr_qmp_close(c);
 	return rc;
 }
+
+int gr_vm_update(const struct gr_vm_spec *old, const struct gr_vm_spec *s, gr_error_t *err)
+{
+	struct gr__vm_run r;
+	if (gr__vm_run_read(s, &r, NULL) < 0 || !gr__vm_alive(&r))
+		return 0; /* stopped: the next start uses the new spec */
+	unsigned oc = old->cpus ? old->cpus : 1, nc = s->cpus ? s->cpus : 1;
+	uint64_t om = old->memory_mb ? old->memory_mb : 256, nm = s->memory_mb ? s->memory_mb : 256;
+	if (oc != nc)
+		return gr_error_set(err, ENOTSUP, "cpus: the vCPU count of a running VM cannot change; stop it first");
+	if (om != nm)
+		return gr_error_set(err, ENOTSUP, "memory: the RAM of a running VM cannot change; stop it first");
+	if (old->cpu_limit != s->cpu_limit &&
+	    gr_vm_cgroup_set_cpu(gr__vm_cg_parent(s), s->name, s->cpu_limit, err) < 0)
+		return gr_error_prefix(err, "VM '%s': cpu", s->name);
+	return 0;
+}

@@ -140,6 +140,8 @@ int gr_vm_seed_write(const struct gr_vm_seed *s, const char *path, gr_error_t *e
 /* Create <parent>/<name> in the cpu(acct) and memory controllers (v1 hybrid or v2) with
  * a CPU quota (cpus, 0 = none) and a memory limit (bytes, 0 = none). */
 int gr_vm_cgroup_create(const char *parent, const char *name, double cpus, uint64_t mem_bytes, gr_error_t *err);
+/* Change the CPU quota of an existing group (0 = none). */
+int gr_vm_cgroup_set_cpu(const char *parent, const char *name, double cpus, gr_error_t *err);
 /* cgroup.procs files to write "0" into (in a child before exec); NULL-terminated strv. */
 char **gr_vm_cgroup_procs_files(const char *parent, const char *name);
 int gr_vm_cgroup_cpu_ns(const char *parent, const char *name, uint64_t *ns, gr_error_t *err);
@@ -216,6 +218,9 @@ int gr_vm_console_run(const struct gr_vm_spec *s, const char *cmd, int timeout_m
 int gr_vm_pause(const struct gr_vm_spec *s, gr_error_t *err);
 int gr_vm_resume(const struct gr_vm_spec *s, gr_error_t *err);
 int gr_vm_reset(const struct gr_vm_spec *s, gr_error_t *err);
+/* Live resource change: the CPU quota applies at once; vCPU count and guest RAM only at
+ * the next start (ENOTSUP while running). */
+int gr_vm_update(const struct gr_vm_spec *old, const struct gr_vm_spec *s, gr_error_t *err);
 /* What QEMU reports: vCPU count and guest RAM bytes. */
 int gr_vm_info(const struct gr_vm_spec *s, int *vcpus, uint64_t *ram_bytes, gr_error_t *err);
 

@@ -139,6 +139,24 @@ int main(void)
 	rc = gr_vm_state_get(&s, &st, &e);
 	ok(rc == 0 && st.status == GR_VM_RUNNING, "state running again (%s)", st.qmp_status);
 
+	/* live CPU quota change; RAM and vCPU changes refused while running */
+	{
+		struct gr_vm_spec n = s;
+		n.cpu_limit = 0.5;
+		OK_CALL(gr_vm_update(&s, &n, &e), "update the CPU quota to 0.5 CPU");
+		int v1 = access("/sys/fs/cgroup/cpu/cgroup.procs", F_OK) == 0;
+		_cleanup_free_ char *quota = v1 ? xasprintf("/sys/fs/cgroup/cpu/%s/%s/cpu.cfs_quota_us", vt_cgparent, s.name)
+						: xasprintf("/sys/fs/cgroup/%s/%s/cpu.max", vt_cgparent, s.name);
+		_cleanup_free_ char *q = NULL;
+		gr_read_file(quota, 0, &q, NULL, NULL);
+		ok(q && !strncmp(q, "50000", 5), "quota is 50000 us per 100000");
+		n.cpu_limit = 1.0;
+		gr_vm_update(&s, &n, NULL);
+		n.memory_mb = 512;
+		ok(gr_vm_update(&s, &n, &e) < 0 && e.code == ENOTSUP && strstr(e.msg, "memory"),
+		   "RAM change of a running VM refused naming memory");
+	}
+
 	/* memory snapshot: write, snapshot, change, restore, read back */
 	char *out = NULL;
 	is_int(run(&s, "echo one >/root/f && hostname", &out), 0, "console command runs");
