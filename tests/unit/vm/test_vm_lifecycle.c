@@ -47,6 +47,10 @@ static int has_snap(struct gr_vm_spec *s, const char *name, long long *state_siz
 int main(void)
 {
 	gr_error_t e = {0};
+	if (geteuid() != 0) {
+		skip("needs root (cgroups for QEMU)");
+		return tap_done();
+	}
 	if (vt_setup(&e) < 0) {
 		ok(0, "debian-vm image is built: %s", e.msg);
 		return tap_done();
