@@ -1,0 +1,159 @@
+// ns.go - linux.namespaces (config-linux.md "Namespaces"): a listed type
+// without path gets a new namespace, an unlisted type is inherited from the
+// runtime, a path joins that namespace, and a path of the wrong type is an
+// error. Namespaces are compared by /proc/PID/ns/TYPE link targets.
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"time"
+)
+
+var nsFiles = map[string]string{"pid": "pid", "network": "net", "mount": "mnt", "ipc": "ipc", "uts": "uts",
+	"user": "user", "cgroup": "cgroup"}
+
+func nsOf(pid int, typ string) string {
+	l, _ := os.Readlink(fmt.Sprintf("/proc/%d/ns/%s", pid, nsFiles[typ]))
+	return l
+}
+
+func init() {
+	register("linux_ns_nopath", testNsNoPath)
+	register("linux_ns_itype", testNsIType)
+	register("linux_ns_path", testNsPath)
+	register("linux_ns_path_type", testNsPathType)
+}
+
+func createSleeper(t *T, setup func(r *Runtime) error) (*Runtime, int, bool) {
+	r, err := NewBundle(t)
+	if !t.NoErr(err, "prepare bundle") {
+		return nil, 0, false
+	}
+	g := shellGen("sleep 60")
+	r.SetConfig(g)
+	if setup != nil && !t.NoErr(setup(r), "build config") {
+		return nil, 0, false
+	}
+	if !t.NoErr(r.Create(), "create") {
+		return nil, 0, false
+	}
+	st, err := r.State()
+	if !t.NoErr(err, "state") {
+		return nil, 0, false
+	}
+	return r, st.Pid, true
+}
+
+func testNsNoPath(t *T) {
+	types := []string{"pid", "network", "mount", "ipc", "uts", "cgroup"}
+	_, pid, ok := createSleeper(t, func(r *Runtime) error {
+		g := shellGen("sleep 60")
+		for _, ty := range types {
+			if err := g.AddOrReplaceLinuxNamespace(ty, ""); err != nil {
+				return err
+			}
+		}
+		return r.SetConfig(g)
+	})
+	if !ok {
+		return
+	}
+	self := os.Getpid()
+	for _, ty := range types {
+		t.Ok(nsOf(pid, ty) != "" && nsOf(pid, ty) != nsOf(self, ty), ty+" namespace without path is a new namespace",
+			"container "+nsOf(pid, ty)+", runtime "+nsOf(self, ty))
+	}
+}
+
+func testNsIType(t *T) {
+	_, pid, ok := createSleeper(t, func(r *Runtime) error {
+		g := shellGen("sleep 60")
+		for _, ty := range []string{"ipc", "uts", "network", "cgroup", "user"} {
+			_ = g.RemoveLinuxNamespace(ty)
+		}
+		g.SetHostname("") // a hostname needs a uts namespace
+		return r.SetConfig(g)
+	})
+	if !ok {
+		return
+	}
+	self := os.Getpid()
+	for _, ty := range []string{"ipc", "uts", "network", "cgroup", "user"} {
+		t.Ok(nsOf(pid, ty) != "" && nsOf(pid, ty) == nsOf(self, ty), ty+" namespace not listed is inherited from the runtime",
+			"container "+nsOf(pid, ty)+", runtime "+nsOf(self, ty))
+	}
+	for _, ty := range []string{"pid", "mount"} {
+		t.Ok(nsOf(pid, ty) != nsOf(self, ty), ty+" namespace listed is new", "container "+nsOf(pid, ty))
+	}
+}
+
+// holder starts `unshare --net --ipc --uts --pid --fork sleep` and returns the
+// pid of the sleep (inside the new pid namespace).
+func holder(t *T) (int, bool) {
+	c := exec.Command("unshare", "--net", "--ipc", "--uts", "--pid", "--fork", "--mount-proc", "sleep", "120")
+	if err := c.Start(); !t.NoErr(err, "start a namespace holder with unshare") {
+		return 0, false
+	}
+	t.Defer(func() { c.Process.Kill(); c.Wait() })
+	for i := 0; i < 100; i++ {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", c.Process.Pid, c.Process.Pid))
+		if f := strings.Fields(string(b)); len(f) > 0 {
+			var child int
+			fmt.Sscan(f[0], &child)
+			t.Defer(func() { syscall.Kill(child, syscall.SIGKILL) })
+			return child, true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Ok(false, "namespace holder's child appeared")
+	return 0, false
+}
+
+func testNsPath(t *T) {
+	h, ok := holder(t)
+	if !ok {
+		return
+	}
+	types := []string{"network", "ipc", "uts", "pid"}
+	_, pid, ok := createSleeper(t, func(r *Runtime) error {
+		g := shellGen("sleep 60")
+		for _, ty := range types {
+			if err := g.AddOrReplaceLinuxNamespace(ty, fmt.Sprintf("/proc/%d/ns/%s", h, nsFiles[ty])); err != nil {
+				return err
+			}
+		}
+		return r.SetConfig(g)
+	})
+	if !ok {
+		return
+	}
+	for _, ty := range types {
+		t.Ok(nsOf(pid, ty) != "" && nsOf(pid, ty) == nsOf(h, ty), ty+" namespace with a path joins that namespace",
+			"container "+nsOf(pid, ty)+", holder "+nsOf(h, ty))
+	}
+}
+
+func testNsPathType(t *T) {
+	h, ok := holder(t)
+	if !ok {
+		return
+	}
+	r, err := NewBundle(t)
+	if !t.NoErr(err, "prepare bundle") {
+		return
+	}
+	g := shellGen("echo ran > /process-ran")
+	if !t.NoErr(g.AddOrReplaceLinuxNamespace("network", fmt.Sprintf("/proc/%d/ns/uts", h)), "build config") ||
+		!t.NoErr(r.SetConfig(g), "write config.json") {
+		return
+	}
+	err = r.Create()
+	if err == nil {
+		_ = r.Start()
+	}
+	t.Ok(err != nil, "create fails when a namespace path is of another type (network -> a uts namespace)", errExpected)
+}
