@@ -228,7 +228,8 @@ int gr_vm_argv_build(const struct gr_vm_config *c, const struct gr_vm_host *h, c
 		gr_strv_free(a.v);
 		return gr_error_set(err, ENOTSUP, "sandbox: this QEMU was built without seccomp");
 	}
-	/* spawn=deny would forbid -daemonize's fork; elevateprivileges is left to -runas. */
+	/* spawn=deny would forbid -daemonize's fork, elevateprivileges=deny its setsid and
+	 * -runas's setuid (QEMU applies the filter before both). */
 	if (sandbox)
 		add2(&a, "-sandbox", "on,obsolete=deny,resourcecontrol=deny");
 	if (c->runas) {
