@@ -1,7 +1,8 @@
 /*
  * build_vm_guest.h - the two shell scripts baked into the debian-vm image (internal to
  * build_vm.c): the initramfs /init and the guest init /sbin/gureum-init.  Bump
- * GR__VM_GUEST_REV whenever a script changes (it is part of the image's inputs key).
+ * GR__VM_GUEST_REV whenever a script or the recipe's output changes (it is part of the
+ * image's inputs key, which keys the test suite's image cache).
  */
 #ifndef GR_IMAGE_BUILD_VM_GUEST_H
 #define GR_IMAGE_BUILD_VM_GUEST_H
