@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# bench/launch - `gureum launch` until the container's process runs, median of N (default 50)
+# launches through the real daemon (API over the unix socket, store, overlay user layer,
+# our runtime), against the same start done by crun directly (`crun run --detach` on a plain
+# busybox bundle: no daemon, no layers).  Last line:
+#     launch_ms_median=<x> ratio_vs_crun=<gureum median / crun median>
+set -u
+GR_SRC=${GR_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
+GR_BUILD=${GR_BUILD:-$GR_SRC/build}
+N=${N:-50}
+[ "$(id -u)" -eq 0 ] || { echo "bench/launch: needs root" >&2; exit 1; }
+command -v crun >/dev/null || { echo "bench/launch: crun missing (apt-get install crun)" >&2; exit 1; }
+TD=$(mktemp -d /tmp/gr-bench-launch.XXXXXX)
+CGP=gr-bench-launch-$$
+DPID=""
+cleanup() {
+	for i in $(seq 1 "$N"); do crun --root "$TD/crun" delete -f "bl-crun-$i" >/dev/null 2>&1; done
+	if [ -n "$DPID" ]; then
+		for i in $(seq 1 "$N"); do "$GR_BUILD/bin/gureum" delete --force "bl-$i" >/dev/null 2>&1; done
+		kill "$DPID"; wait "$DPID" 2>/dev/null
+	fi
+	grep " $TD/" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
+	for d in /sys/fs/cgroup/*/"$CGP" /sys/fs/cgroup/*/bl-crun-*; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+	rm -rf "$TD"
+}
+trap cleanup EXIT
+now_ns() { date +%s%N; }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+
+export GUREUM_SOCKET=$TD/run/gureum.sock
+"$GR_BUILD/bin/gureumd" --state-dir "$TD/state" --run-dir "$TD/run" --cgroup-prefix "$CGP" \
+	--log "$TD/daemon.log" &
+DPID=$!
+for _ in $(seq 1 100); do "$GR_BUILD/bin/gureum" list >/dev/null 2>&1 && break; sleep 0.1; done
+"$GR_BUILD/bin/gureum" image build busybox >/dev/null || exit 1
+# one warm-up launch (page cache, first cgroup creation)
+"$GR_BUILD/bin/gureum" launch busybox bl-warm >/dev/null && "$GR_BUILD/bin/gureum" delete --force bl-warm >/dev/null
+: >"$TD/gureum.ms"
+for i in $(seq 1 "$N"); do
+	t0=$(now_ns)
+	"$GR_BUILD/bin/gureum" launch busybox "bl-$i" >/dev/null || { echo "launch bl-$i failed" >&2; exit 1; }
+	t1=$(now_ns)
+	echo "scale=3; ($t1 - $t0) / 1000000" | bc >>"$TD/gureum.ms"
+	"$GR_BUILD/bin/gureum" delete --force "bl-$i" >/dev/null
+done
+
+# crun on a plain bundle with the same idle main process
+mkdir -p "$TD/bundle" "$TD/crun"
+sh "$GR_SRC/scripts/mk-busybox-rootfs.sh" "$TD/bundle/rootfs" >/dev/null
+(cd "$TD/bundle" && crun spec >/dev/null)
+python3 - "$TD/bundle/config.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+c = json.load(open(p))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 1000 & wait $!; done"]
+c["root"]["readonly"] = False
+json.dump(c, open(p, "w"))
+PY
+: >"$TD/crun.ms"
+crun --root "$TD/crun" run --detach --bundle "$TD/bundle" bl-crun-warm </dev/null >/dev/null 2>&1
+crun --root "$TD/crun" delete -f bl-crun-warm >/dev/null 2>&1
+for i in $(seq 1 "$N"); do
+	t0=$(now_ns)
+	crun --root "$TD/crun" run --detach --bundle "$TD/bundle" "bl-crun-$i" </dev/null >/dev/null 2>&1 || { echo "crun run failed" >&2; exit 1; }
+	t1=$(now_ns)
+	echo "scale=3; ($t1 - $t0) / 1000000" | bc >>"$TD/crun.ms"
+	crun --root "$TD/crun" delete -f "bl-crun-$i" >/dev/null 2>&1
+done
+g=$(median <"$TD/gureum.ms"); c=$(median <"$TD/crun.ms")
+echo "gureum launch: median ${g} ms over $N (min $(sort -n "$TD/gureum.ms" | head -1), max $(sort -n "$TD/gureum.ms" | tail -1))"
+echo "crun run -d:   median ${c} ms over $N (min $(sort -n "$TD/crun.ms" | head -1), max $(sort -n "$TD/crun.ms" | tail -1))"
+echo "launch_ms_median=$g ratio_vs_crun=$(echo "scale=2; $g / $c" | bc)"
