@@ -14,8 +14,10 @@
 #
 # Env: GR_SRC (tree), GR_BUILD (build folder holding bin/gureum-oci, default
 # $GR_SRC/build), GR_CONF_CACHE (default $GR_SRC/build/conformance),
-# GR_CONF_TIMEOUT (seconds per test, default 120). Output per test is kept in
-# $GR_CONF_CACHE/out/<runtime>/<test>.tap. Exit 0 when every test passes for
+# GR_CONF_TIMEOUT (seconds per test, default 120), GR_CONF_NO_DEFAULT_SECCOMP=1
+# (diagnostic: drop runtime-tools' default seccomp profile from every config). Output per test is kept in
+# $GR_CONF_CACHE/out/<runtime>/<test>.tap, results (runtime, test, pass|fail|skip)
+# in $GR_CONF_CACHE/results.tsv, the table in $GR_CONF_CACHE/table.md. Exit 0 when every test passes for
 # every runtime, 1 otherwise, 2 on usage errors.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -99,9 +101,14 @@ sweep() {
 
 declare -A result
 failed_any=0
+: >"$cache/results.tsv"
 for rt in "${runtimes[@]}"; do
 	rtname=$(basename "$rt")
-	[ -x "$rt" ] || command -v "$rt" >/dev/null || { echo "run.sh: runtime $rt not found" >&2; exit 1; }
+	case $rt in
+	*/*) [ -x "$rt" ] && rt=$(realpath "$rt") ;;
+	*) rt=$(command -v "$rt") ;;
+	esac
+	[ -n "$rt" ] && [ -x "$rt" ] || { echo "run.sh: runtime $rtname not found or not executable" >&2; exit 1; }
 	out="$cache/out/$rtname"
 	rm -rf "$out"; mkdir -p "$out"
 	echo "# runtime $rt ($("$rt" --version 2>/dev/null | head -1))"
@@ -127,6 +134,7 @@ for rt in "${runtimes[@]}"; do
 			sweep "$rt"
 		fi
 		result[$rtname/$t]=$r
+		printf '%s\t%s\t%s\n' "$rtname" "$t" "$r" >>"$cache/results.tsv"
 	done
 	echo "# $rtname: $pass passed, $fail failed, $skip skipped (details: $out)"
 done
