@@ -87,6 +87,7 @@ run_gureum() { # name
 	pid=$(cat "$TD/state/instances/$n/qemu.pid")
 	read -r o img_kb < <(overhead_kb "$pid" 256)
 	over_kb+=("$o")
+	"$G" delete --force "$n" >/dev/null # nothing of ours runs while the other side boots
 }
 
 run_raw() { # folder
@@ -105,6 +106,8 @@ run_raw() { # folder
 	read -r o _ < <(overhead_kb "$rpid" 256)
 	raw_over_kb+=("$o")
 	kill -9 "$rpid"
+	# like `gureum delete`, wait until it is really gone before the next boot
+	while [ -e "/proc/$rpid" ] && ! awk '{exit !($3 == "Z")}' "/proc/$rpid/stat" 2>/dev/null; do sleep 0.01; done
 }
 
 # warm-up (not counted): caches, the daemon's first host probe, and the argv template
@@ -134,7 +137,6 @@ for i in $(seq 1 "$RUNS"); do
 		run_raw "$TD/raw$i"
 		run_gureum "gr-bench-vm-$i"
 	fi
-	"$G" delete --force "gr-bench-vm-$i" >/dev/null
 	echo "run $i: gureum ${gureum_ms[-1]} ms, raw qemu ${raw_ms[-1]} ms; QEMU outside guest RAM ${over_kb[-1]} kB (raw ${raw_over_kb[-1]} kB)"
 done
 

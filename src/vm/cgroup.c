@@ -3,6 +3,9 @@
  * memory limit.  cgroup v2 when /sys/fs/cgroup is a unified mount (cpu.max, memory.max,
  * cpu.stat usage_usec); otherwise v1 (hybrid hosts like this one): cpu (cfs quota),
  * cpuacct (usage) and memory (limit_in_bytes), each its own hierarchy or co-mounted.
+ * The group's CPU weight is that of `threads` ordinary tasks (vCPUs + QEMU's main loop):
+ * under contention a VM is not squeezed into the share of a single task, which is what a
+ * group of default weight would get against the tasks of its parent.
  * QEMU joins by its forked child writing "0" to every cgroup.procs before exec, so all
  * its threads are born inside.  Removal only succeeds once the group is empty.
  */
@@ -49,9 +52,12 @@ static int write_knob(const char *dir, const char *knob, const char *val, gr_err
 	return gr_write_str(p, val, err);
 }
 
-int gr_vm_cgroup_create(const char *parent, const char *name, double cpus, uint64_t mem_bytes, gr_error_t *err)
+int gr_vm_cgroup_create(const char *parent, const char *name, double cpus, unsigned threads, uint64_t mem_bytes,
+			gr_error_t *err)
 {
 	char buf[64];
+	if (threads < 1)
+		threads = 1;
 	if (is_v2()) {
 		_cleanup_free_ char *pdir = xasprintf(CG_ROOT "/%s", parent);
 		_cleanup_free_ char *dir = xasprintf("%s/%s", pdir, name);
@@ -67,6 +73,9 @@ int gr_vm_cgroup_create(const char *parent, const char *name, double cpus, uint6
 		else
 			snprintf(buf, sizeof buf, "max %d", CFS_PERIOD);
 		if (write_knob(dir, "cpu.max", buf, err) < 0)
+			goto fail2;
+		snprintf(buf, sizeof buf, "%u", threads * 100 > 10000 ? 10000 : threads * 100);
+		if (write_knob(dir, "cpu.weight", buf, err) < 0)
 			goto fail2;
 		if (mem_bytes)
 			snprintf(buf, sizeof buf, "%llu", (unsigned long long)mem_bytes);
@@ -91,6 +100,9 @@ fail2:
 				goto fail1;
 			snprintf(buf, sizeof buf, "%lld", cpus > 0 ? (long long)(cpus * CFS_PERIOD) : -1LL);
 			if (write_knob(dir, "cpu.cfs_quota_us", buf, err) < 0)
+				goto fail1;
+			snprintf(buf, sizeof buf, "%u", threads * 1024);
+			if (write_knob(dir, "cpu.shares", buf, err) < 0)
 				goto fail1;
 		} else if (!strcmp(v1_ctrls[i], "memory")) {
 			snprintf(buf, sizeof buf, "%lld", mem_bytes ? (long long)mem_bytes : -1LL);

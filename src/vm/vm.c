@@ -315,7 +315,9 @@ int gr_vm_start(const struct gr_vm_spec *s, pid_t *pid_out, gr_error_t *err)
 	if (gr_vm_argv_build(&c, &h, &argv, err) < 0)
 		goto fail;
 	/* guest RAM + QEMU's own needs (TCG translation cache, device state, I/O buffers) */
-	if (gr_vm_cgroup_create(gr__vm_cg_parent(s), s->name, s->cpu_limit, mem + (512ull << 20), err) < 0)
+	/* weight: the vCPU threads + QEMU's main loop */
+	if (gr_vm_cgroup_create(gr__vm_cg_parent(s), s->name, s->cpu_limit, (s->cpus ? s->cpus : 1) + 1,
+				mem + (512ull << 20), err) < 0)
 		goto fail;
 	cg = 1;
 	procs = gr_vm_cgroup_procs_files(gr__vm_cg_parent(s), s->name);

@@ -138,8 +138,10 @@ int gr_vm_seed_write(const struct gr_vm_seed *s, const char *path, gr_error_t *e
 /* ---- cgroup for the QEMU process (cgroup.c) ---------------------------------------- */
 
 /* Create <parent>/<name> in the cpu(acct) and memory controllers (v1 hybrid or v2) with
- * a CPU quota (cpus, 0 = none) and a memory limit (bytes, 0 = none). */
-int gr_vm_cgroup_create(const char *parent, const char *name, double cpus, uint64_t mem_bytes, gr_error_t *err);
+ * a CPU quota (cpus, 0 = none), the CPU weight of `threads` tasks (cpu.shares 1024 each,
+ * cpu.weight 100 each) and a memory limit (bytes, 0 = none). */
+int gr_vm_cgroup_create(const char *parent, const char *name, double cpus, unsigned threads, uint64_t mem_bytes,
+			gr_error_t *err);
 /* Change the CPU quota of an existing group (0 = none). */
 int gr_vm_cgroup_set_cpu(const char *parent, const char *name, double cpus, gr_error_t *err);
 /* cgroup.procs files to write "0" into (in a child before exec); NULL-terminated strv. */
