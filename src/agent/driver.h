@@ -71,14 +71,17 @@ struct gr_drv_stats {
 };
 
 /* exec: run cmd inside the instance.  Each of stdin/out/err is an fd owned by
- * the caller (-1 = /dev/null).  tty: allocate a terminal (then out gets both
- * streams and in is the terminal input).  Waits for the process. */
+ * the caller (-1 = /dev/null).  tty: the process gets a new terminal whose
+ * master side is sent (SCM_RIGHTS) to the unix socket console_socket, where
+ * the caller listens; fd_in/out/err are then unused.  Waits for the process. */
 struct gr_exec_req {
 	char **cmd;                 /* NULL-terminated, at least one */
 	char **env;                 /* "K=V" added to the defaults, may be NULL */
 	const char *cwd;            /* NULL = "/" */
 	bool tty;
 	int fd_in, fd_out, fd_err;
+	const char *console_socket; /* tty only */
+	unsigned cols, rows;        /* tty size, 0 = default */
 };
 
 struct gr_driver_ops {

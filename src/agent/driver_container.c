@@ -351,7 +351,12 @@ static int child_exec(const struct gr_agent *a, const struct gr_inst_spec *s, co
 	if (gr_oci_config_parse(def, strlen(def), &cfg, err) < 0)
 		return -1;
 	struct gr_oci_process *p = cfg->process;
-	p->terminal = false;
+	p->terminal = req->tty;
+	if (req->tty) {
+		o.console_socket = req->console_socket;
+		p->console_width = req->cols ? req->cols : 80;
+		p->console_height = req->rows ? req->rows : 24;
+	}
 	char **old_args = p->args, **old_env = p->env, *old_cwd = p->cwd;
 	p->args = req->cmd;
 	p->env = env;
@@ -368,8 +373,8 @@ static int child_exec(const struct gr_agent *a, const struct gr_inst_spec *s, co
 static int c_exec(const struct gr_agent *a, const struct gr_inst_spec *s, const struct gr_exec_req *req,
 		  int *exit_status, gr_error_t *err)
 {
-	if (req->tty)
-		return gr_error_set(err, EOPNOTSUPP, "tty: interactive exec is not supported yet");
+	if (req->tty && !req->console_socket)
+		return gr_error_set(err, EINVAL, "tty: needs a console socket");
 	struct exec_arg ea = { req };
 	return run_in_child(a, s, child_exec, &ea, req->fd_in, req->fd_out, req->fd_err, exit_status,
 			    err);

@@ -34,5 +34,7 @@ enum MHD_Result gr__api_reply_error(struct MHD_Connection *conn, const gr_error_
 enum MHD_Result gr__api_fail(struct MHD_Connection *conn, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 char *gr__api_latency_metrics(struct gr_api *a);
+/* GET /v1/instances/NAME/exec with Upgrade: websocket (ws_exec.c). */
+enum MHD_Result gr__api_exec_upgrade(struct gr_api *a, struct MHD_Connection *conn, const char *name);
 
 #endif

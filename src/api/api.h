@@ -71,6 +71,18 @@ int gr_client_request(const struct gr_client *c, const char *method, const char 
 /* Stream the answer body to fd as it arrives (logs, events). */
 int gr_client_stream(const struct gr_client *c, const char *method, const char *path,
 		     json_t *body, int fd, long *status, gr_error_t *err);
+/* A websocket session (GET path with Upgrade: websocket; see ws.h for the
+ * exec protocol).  recv: 1 a frame (*p malloc'd) / 0 nothing yet (poll the fd)
+ * / -1 closed or protocol error. */
+struct gr_client_ws;
+int gr_client_ws_open(const struct gr_client *c, const char *path, struct gr_client_ws **out,
+		      gr_error_t *err);
+int gr_client_ws_fd(const struct gr_client_ws *w);
+int gr_client_ws_send(struct gr_client_ws *w, unsigned char op, const void *data, size_t len,
+		      gr_error_t *err);
+int gr_client_ws_recv(struct gr_client_ws *w, unsigned char *op, unsigned char **p, size_t *n,
+		      gr_error_t *err);
+void gr_client_ws_close(struct gr_client_ws *w);
 /* "message" of an error answer, or a generic text for the status. */
 const char *gr_client_error_message(json_t *resp, long status);
 

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include "control/control.h"
@@ -340,6 +341,13 @@ static enum MHD_Result instances(struct gr_api *a, struct MHD_Connection *conn, 
 		if (r < 0)
 			return gr__api_reply_error(conn, &err);
 		return gr__api_reply_json(conn, 200, out);
+	}
+	if (!strcmp(sub, "exec") && !strcmp(m, "GET")) {
+		const char *up = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Upgrade");
+		if (!up || strcasecmp(up, "websocket"))
+			return gr__api_fail(conn, EINVAL, "GET .../exec needs Upgrade: websocket "
+					    "(or POST for exec without a terminal)");
+		return gr__api_exec_upgrade(a, conn, name);
 	}
 	if (!strcmp(sub, "exec") && !strcmp(m, "POST")) {
 		json_t *req = parse_body(conn, body, len, true, &err);

@@ -192,7 +192,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 			MHD_destroy_response(r);
 			return ret;
 		}
-		if (!gr_api_role_allows(role, method))
+		/* an upgrade (interactive exec) acts on the instance: not for viewers */
+		bool upgrade = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Upgrade") != NULL;
+		if (!gr_api_role_allows(role, upgrade ? "UPGRADE" : method))
 			return gr__api_fail(conn, EPERM, "role '%s' may not %s %s", role, method, url);
 	}
 	if (rc->too_big)
@@ -298,7 +300,7 @@ int gr_api_start(const struct gr_api_opts *o, struct gr_control *c, struct gr_ap
 	struct gr_api *a = xcalloc(1, sizeof *a);
 	a->control = c;
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-			 MHD_USE_ERROR_LOG;
+			 MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
 	if (o->unix_path) {
 		int fd = listen_unix(o->unix_path, err);
 		if (fd < 0)

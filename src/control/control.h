@@ -69,6 +69,12 @@ int gr_control_instance_config(struct gr_control *c, const char *name, json_t *c
 /* req: {"cmd":[..],"env":[..],"cwd","tty"}; runs with the given fds, waits. */
 int gr_control_instance_exec(struct gr_control *c, const char *name, json_t *req, int fd_in,
 			     int fd_out, int fd_err, int *exit_status, gr_error_t *err);
+/* Same with a terminal: the pty master is sent to the unix socket
+ * console_socket (the caller listens there).  req may hold "cols", "rows". */
+int gr_control_instance_exec_tty(struct gr_control *c, const char *name, json_t *req,
+				 const char *console_socket, int *exit_status, gr_error_t *err);
+/* The daemon's run folder (sockets live there). */
+const char *gr_control_run_dir(const struct gr_control *c);
 /* Path of the instance's output log (malloc'd). */
 int gr_control_instance_log_path(struct gr_control *c, const char *name, char **out,
 				 gr_error_t *err);

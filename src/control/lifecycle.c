@@ -386,8 +386,8 @@ out:
 	return r;
 }
 
-int gr_control_instance_exec(struct gr_control *c, const char *name, json_t *req, int fd_in,
-			     int fd_out, int fd_err, int *exit_status, gr_error_t *err)
+static int exec_common(struct gr_control *c, const char *name, json_t *req, int fd_in, int fd_out,
+		       int fd_err, const char *console_socket, int *exit_status, gr_error_t *err)
 {
 	json_t *doc = NULL;
 	if (gr__get_doc(c, name, &doc, err) < 0)
@@ -397,7 +397,8 @@ int gr_control_instance_exec(struct gr_control *c, const char *name, json_t *req
 	gr__spec_from_doc(c, doc, &h);
 	_cleanup_strv_ char **cmd = NULL, **env = NULL;
 	const char *cwd = NULL;
-	bool tty = false;
+	bool tty = console_socket != NULL;
+	unsigned cols = 0, rows = 0;
 	const char *key;
 	json_t *v;
 	const struct gr_driver_ops *d = gr__driver_of(doc, err);
@@ -433,7 +434,14 @@ int gr_control_instance_exec(struct gr_control *c, const char *name, json_t *req
 		} else if (!strcmp(key, "cwd") && json_is_string(v) && json_string_value(v)[0] == '/') {
 			cwd = json_string_value(v);
 		} else if (!strcmp(key, "tty") && json_is_boolean(v)) {
-			tty = json_is_true(v);
+			if (json_is_true(v) && !console_socket) {
+				gr_error_set(err, EINVAL, "tty: a terminal needs the websocket form of exec "
+					     "(GET with Upgrade: websocket)");
+				goto out;
+			}
+		} else if ((!strcmp(key, "cols") || !strcmp(key, "rows")) && json_is_integer(v) &&
+			   json_integer_value(v) > 0 && json_integer_value(v) < 10000) {
+			*(key[0] == 'c' ? &cols : &rows) = (unsigned)json_integer_value(v);
 		} else {
 			gr_error_set(err, EINVAL, "%s: unknown field or bad value", key);
 			goto out;
@@ -457,12 +465,30 @@ int gr_control_instance_exec(struct gr_control *c, const char *name, json_t *req
 	gr_strv_free(env);
 	env = all;
 	struct gr_exec_req er = { .cmd = cmd, .env = env, .cwd = cwd, .tty = tty, .fd_in = fd_in,
-				  .fd_out = fd_out, .fd_err = fd_err };
+				  .fd_out = fd_out, .fd_err = fd_err, .console_socket = console_socket,
+				  .cols = cols, .rows = rows };
 	r = d->exec(&c->agent, &h.spec, &er, exit_status, err);
 out:
 	gr__spec_clear(&h);
 	json_decref(doc);
 	return r;
+}
+
+int gr_control_instance_exec(struct gr_control *c, const char *name, json_t *req, int fd_in,
+			     int fd_out, int fd_err, int *exit_status, gr_error_t *err)
+{
+	return exec_common(c, name, req, fd_in, fd_out, fd_err, NULL, exit_status, err);
+}
+
+int gr_control_instance_exec_tty(struct gr_control *c, const char *name, json_t *req,
+				 const char *console_socket, int *exit_status, gr_error_t *err)
+{
+	return exec_common(c, name, req, -1, -1, -1, console_socket, exit_status, err);
+}
+
+const char *gr_control_run_dir(const struct gr_control *c)
+{
+	return c->run_dir;
 }
 
 int gr_control_instance_log_path(struct gr_control *c, const char *name, char **out,

@@ -21,6 +21,11 @@ out=$("$G" exec fn-web1 -- sh -c 'echo $FOO; hostname'); ok $([ "$out" = "bar
 fn-web1" ] && echo 0 || echo 1) "exec sees env and hostname (got: $(echo $out))"
 "$G" exec fn-web1 -- sh -c 'exit 7'; ok $([ $? -eq 7 ] && echo 0 || echo 1) "exec exit status is passed through"
 out=$(echo piped | "$G" exec fn-web1 -- cat); ok $([ "$out" = piped ] && echo 0 || echo 1) "exec passes stdin"
+out=$(printf 'echo hello-$((1+2)); tty\nexit 5\n' | timeout 20 "$G" exec -t fn-web1 -- sh); rc=$?
+[ $rc -eq 5 ]; ok $? "exec -t: the shell's exit status comes back (got $rc)"
+echo "$out" | grep -q hello-3; ok $? "exec -t: input reaches the shell, output comes back"
+echo "$out" | grep -q '^/dev/pts/'; ok $? "exec -t: the process has a terminal"
+[ "$(timeout 20 "$G" exec -t fn-web1 -- stty size </dev/null | tr -d '\r')" = "24 80" ]; ok $? "exec -t: default terminal size 80x24"
 pid=$(field fn-web1 pid)
 cg=$(awk -F: '$2=="memory"{print $3}' /proc/$pid/cgroup)
 [ "$(cat /sys/fs/cgroup/memory$cg/memory.limit_in_bytes)" = 67108864 ]; ok $? "memory limit applied in the cgroup ($cg)"

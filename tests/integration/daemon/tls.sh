@@ -27,6 +27,10 @@ st() { curl -s -o /dev/null -w '%{http_code}' --cacert "$TD/cert.pem" "$@"; }
 [ "$(st -X DELETE -H "Authorization: Bearer $VIEWER" "$U/v1/instances/tls-a?force=1")" = 403 ]; ok $? "viewer cannot delete -> 403"
 curl -s -o /dev/null --max-time 5 "http://127.0.0.1:$PORT/v1/instances"; ok $([ $? -ne 0 ] && echo 0 || echo 1) "plain HTTP is not served on the TLS port"
 curl -s -o /dev/null --max-time 5 "$U/v1/instances" 2>/dev/null; ok $([ $? -eq 60 ] && echo 0 || echo 1) "an unknown CA is refused by the client"
+out=$(printf 'echo via-$((40+2))\nexit 4\n' | GUREUM_URL=$U GUREUM_TOKEN=$ADMIN GUREUM_CACERT=$TD/cert.pem timeout 20 "$G" exec -t tls-a -- sh); rc=$?
+[ $rc -eq 4 ] && echo "$out" | grep -q via-42; ok $? "interactive exec (websocket) over HTTPS (rc $rc)"
+GUREUM_URL=$U GUREUM_TOKEN=$VIEWER GUREUM_CACERT=$TD/cert.pem timeout 20 "$G" exec -t tls-a -- sh </dev/null >/dev/null 2>&1
+ok $([ $? -eq 1 ] && echo 0 || echo 1) "a viewer cannot open an interactive exec"
 out=$(GUREUM_URL=$U GUREUM_TOKEN=$VIEWER GUREUM_CACERT=$TD/cert.pem "$G" list); echo "$out" | grep -q '^tls-a .*running'; ok $? "CLI over HTTPS with a viewer token lists"
 GUREUM_URL=$U GUREUM_TOKEN=$VIEWER GUREUM_CACERT=$TD/cert.pem "$G" stop tls-a 2>"$TD/err"; ok $([ $? -eq 1 ] && echo 0 || echo 1) "CLI: viewer cannot stop (exit 1)"
 grep -q "viewer" "$TD/err"; ok $? "the error says why: $(cat "$TD/err")"
