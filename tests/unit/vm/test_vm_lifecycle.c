@@ -121,6 +121,11 @@ int main(void)
 			q[strcspn(q, "\n")] = 0;
 		ok(p && (strstr(p, want) == p || strstr(p, want + 0) != NULL), "QEMU (pid %d) is in the instance cgroup", (int)pid);
 		ok(q && !strncmp(q, "100000", 6), "CPU quota of 1 CPU (%s)", q ? q : "?");
+		_cleanup_free_ char *wf = v1 ? xasprintf("/sys/fs/cgroup/cpu/%s/%s/cpu.shares", vt_cgparent, s.name)
+					     : xasprintf("/sys/fs/cgroup/%s/%s/cpu.weight", vt_cgparent, s.name);
+		_cleanup_free_ char *w = NULL;
+		gr_read_file(wf, 0, &w, NULL, NULL);
+		ok(w && atoi(w) == (v1 ? 2048 : 200), "CPU weight of 2 tasks (1 vCPU + main loop): %d", w ? atoi(w) : -1);
 	}
 
 	struct gr_vm_stats stats;
