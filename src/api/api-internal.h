@@ -36,5 +36,7 @@ enum MHD_Result gr__api_fail(struct MHD_Connection *conn, int code, const char *
 char *gr__api_latency_metrics(struct gr_api *a);
 /* GET /v1/instances/NAME/exec with Upgrade: websocket (ws_exec.c). */
 enum MHD_Result gr__api_exec_upgrade(struct gr_api *a, struct MHD_Connection *conn, const char *name);
+enum MHD_Result gr__api_console_upgrade(struct gr_api *a, struct MHD_Connection *conn,
+					const char *name);
 
 #endif

@@ -355,6 +355,9 @@ static enum MHD_Result instances(struct gr_api *a, struct MHD_Connection *conn, 
 			return gr__api_reply_error(conn, &err);
 		return serve_exec(a, conn, name, req);
 	}
+	if (!strcmp(sub, "console") && !strcmp(m, "GET") &&
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Upgrade"))
+		return gr__api_console_upgrade(a, conn, name);
 	if ((!strcmp(sub, "logs") || !strcmp(sub, "console")) && !strcmp(m, "GET"))
 		return serve_logs(a, conn, name, !strcmp(sub, "console") || query_true(conn, "follow"));
 	return gr__api_fail(conn, ENOENT, "no such resource: %s %s", m, sub);

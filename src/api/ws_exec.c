@@ -10,6 +10,10 @@
  * pumps websocket frames <-> the master until the process ends (then it sends
  * {"exit_code":N}) or the client goes away (then it closes the master, the
  * process gets SIGHUP, and the session waits for the exec thread).
+ *
+ * GET /v1/instances/NAME/console with Upgrade: for drivers that give a
+ * console input (VMs: the serial port's unix socket), frames are pumped to and
+ * from that socket until either side closes.
  */
 #include "api/api-internal.h"
 #include "api/ws.h"
@@ -350,6 +354,140 @@ enum MHD_Result gr__api_exec_upgrade(struct gr_api *a, struct MHD_Connection *co
 	if (ret != MHD_YES) {
 		free(s->name);
 		free(s);
+	}
+	return ret;
+}
+
+/* ---- interactive console (instances whose driver gives a console input) ---- */
+
+struct console_session {
+	struct session s;           /* sock, urh, dec, name, api */
+	char *in_path;
+};
+
+static void *console_main(void *p)
+{
+	struct console_session *cs = p;
+	struct session *s = &cs->s;
+	gr_error_t err;
+	int fl = fcntl(s->sock, F_GETFL);
+	fcntl(s->sock, F_SETFL, fl & ~O_NONBLOCK);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", cs->in_path);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		gr_error_sys(&err, "console of %s", s->name);
+		send_error(s, &err);
+		goto end;
+	}
+	bool done = false;
+	while (!done) {
+		uint8_t op, *pl;
+		size_t len;
+		int r;
+		while ((r = gr_ws_next(&s->dec, &op, &pl, &len, &err)) == 1) {
+			if (op == GR_WS_BINARY)
+				gr_write_all(fd, pl, len);
+			else if (op == GR_WS_PING)
+				send_frame(s, GR_WS_PONG, pl, len);
+			else if (op == GR_WS_CLOSE)
+				done = true;
+			free(pl);
+		}
+		if (r < 0 || done)
+			break;
+		struct pollfd pf[2] = { { .fd = s->sock, .events = POLLIN }, { .fd = fd, .events = POLLIN } };
+		if (poll(pf, 2, 1000) < 0 && errno != EINTR)
+			break;
+		if (atomic_load(&s->api->stopping))
+			break;
+		uint8_t buf[16384];
+		if (pf[0].revents) {
+			ssize_t n = read(s->sock, buf, sizeof buf);
+			if (n <= 0)
+				break;
+			gr_ws_feed(&s->dec, buf, (size_t)n);
+		}
+		if (pf[1].revents) {
+			ssize_t n = read(fd, buf, sizeof buf);
+			if (n <= 0) {
+				gr_error_set(&err, ECONNRESET, "the console of %s closed (instance stopped?)",
+					     s->name);
+				send_error(s, &err);
+				break;
+			}
+			if (send_frame(s, GR_WS_BINARY, buf, (size_t)n) < 0)
+				break;
+		}
+	}
+	send_frame(s, GR_WS_CLOSE, "\x03\xe8", 2);
+end:
+	if (fd >= 0)
+		close(fd);
+	MHD_upgrade_action(s->urh, MHD_UPGRADE_ACTION_CLOSE);
+	free(s->name);
+	gr_ws_decoder_clear(&s->dec);
+	free(cs->in_path);
+	free(cs);
+	return NULL;
+}
+
+static void console_upgraded(void *cls, struct MHD_Connection *conn, void *con_cls,
+			     const char *extra_in, size_t extra_in_size, MHD_socket sock,
+			     struct MHD_UpgradeResponseHandle *urh)
+{
+	struct console_session *cs = cls;
+	cs->s.sock = sock;
+	cs->s.urh = urh;
+	if (extra_in_size)
+		gr_ws_feed(&cs->s.dec, extra_in, extra_in_size);
+	pthread_t t;
+	pthread_attr_t at;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &at, console_main, cs)) {
+		MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+		free(cs->s.name);
+		free(cs->in_path);
+		free(cs);
+	}
+	pthread_attr_destroy(&at);
+}
+
+enum MHD_Result gr__api_console_upgrade(struct gr_api *a, struct MHD_Connection *conn,
+					const char *name)
+{
+	const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Key");
+	const char *ver = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Version");
+	if (!key || !ver || strcmp(ver, "13"))
+		return gr__api_fail(conn, EINVAL, "websocket: Sec-WebSocket-Key and version 13 required");
+	gr_error_t err;
+	char *out = NULL, *in = NULL;
+	if (gr_control_instance_console(a->control, name, &out, &in, &err) < 0)
+		return gr__api_reply_error(conn, &err);
+	free(out);
+	if (!in)
+		return gr__api_fail(conn, EOPNOTSUPP,
+				    "instance '%s' has no console input (containers: use 'gureum exec -t %s "
+				    "-- sh'; GET without Upgrade streams the output)", name, name);
+	_cleanup_free_ char *accept = gr_ws_accept_key(key);
+	if (!accept) {
+		free(in);
+		return gr__api_fail(conn, EIO, "websocket: cannot compute the accept key");
+	}
+	struct console_session *cs = xcalloc(1, sizeof *cs);
+	cs->s.api = a;
+	cs->s.name = xstrdup(name);
+	cs->in_path = in;
+	struct MHD_Response *r = MHD_create_response_for_upgrade(console_upgraded, cs);
+	MHD_add_response_header(r, "Upgrade", "websocket");
+	MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
+	enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
+	MHD_destroy_response(r);
+	if (ret != MHD_YES) {
+		free(cs->s.name);
+		free(cs->in_path);
+		free(cs);
 	}
 	return ret;
 }

@@ -75,6 +75,11 @@ int gr_control_instance_exec_tty(struct gr_control *c, const char *name, json_t 
 				 const char *console_socket, int *exit_status, gr_error_t *err);
 /* The daemon's run folder (sockets live there). */
 const char *gr_control_run_dir(const struct gr_control *c);
+/* Console: *out_path the output log; *in_path (may be NULL) a unix socket
+ * taking console input when the driver has one and the instance runs
+ * (VM serial port), else NULL.  Both malloc'd. */
+int gr_control_instance_console(struct gr_control *c, const char *name, char **out_path,
+				char **in_path, gr_error_t *err);
 /* Path of the instance's output log (malloc'd). */
 int gr_control_instance_log_path(struct gr_control *c, const char *name, char **out,
 				 gr_error_t *err);

@@ -491,8 +491,8 @@ const char *gr_control_run_dir(const struct gr_control *c)
 	return c->run_dir;
 }
 
-int gr_control_instance_log_path(struct gr_control *c, const char *name, char **out,
-				 gr_error_t *err)
+int gr_control_instance_console(struct gr_control *c, const char *name, char **out_path,
+				char **in_path, gr_error_t *err)
 {
 	json_t *doc = NULL;
 	if (gr__get_doc(c, name, &doc, err) < 0)
@@ -502,12 +502,27 @@ int gr_control_instance_log_path(struct gr_control *c, const char *name, char **
 	const struct gr_driver_ops *d = gr__driver_of(doc, NULL);
 	char *in = NULL;
 	int r = 0;
+	*out_path = NULL;
 	if (d && d->console)
-		r = d->console(&c->agent, &h.spec, out, &in, err);
+		r = d->console(&c->agent, &h.spec, out_path, &in, err);
 	else
-		*out = gr_inst_log_path(&h.spec);
-	free(in);
+		*out_path = gr_inst_log_path(&h.spec);
+	const char *st = json_string_value(json_object_get(doc, "state"));
+	if (r == 0 && in && (!st || strcmp(st, "running"))) {
+		free(in); /* a console input only exists while the instance runs */
+		in = NULL;
+	}
+	if (in_path)
+		*in_path = in;
+	else
+		free(in);
 	gr__spec_clear(&h);
 	json_decref(doc);
 	return r;
+}
+
+int gr_control_instance_log_path(struct gr_control *c, const char *name, char **out,
+				 gr_error_t *err)
+{
+	return gr_control_instance_console(c, name, out, NULL, err);
 }
