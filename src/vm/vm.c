@@ -236,6 +236,8 @@ static int spawn_qemu(const struct gr_vm_spec *s, char **argv, char **procs, con
 		dup2(nul, 0);
 		dup2(out, 1);
 		dup2(out, 2);
+		/* nothing of the daemon (API sockets, store) may leak into QEMU */
+		syscall(SYS_close_range, 3, ~0U, 0);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);

@@ -8,6 +8,8 @@
 #include "tap.h"
 #include "vmtest.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pwd.h>
 #include <sys/stat.h>
@@ -70,8 +72,30 @@ int main(void)
 
 	pid_t pid = 0;
 	gr_error_clear(&e);
+	int leak = open("/proc/self/exe", O_RDONLY); /* inheritable on purpose */
 	if (!ok(gr_vm_start(&s, &pid, &e) == 0 && pid > 0, "start: %s", e.msg))
 		return tap_done();
+	{
+		char fdd[64], target[4096], mine[4096];
+		snprintf(fdd, sizeof fdd, "/proc/%d/fd", (int)pid);
+		ssize_t ml = readlink("/proc/self/exe", mine, sizeof mine - 1);
+		mine[ml > 0 ? ml : 0] = 0;
+		int leaked = 0;
+		DIR *d = opendir(fdd);
+		for (struct dirent *de; d && (de = readdir(d));) {
+			char l[512];
+			snprintf(l, sizeof l, "%s/%s", fdd, de->d_name);
+			ssize_t n = readlink(l, target, sizeof target - 1);
+			if (n > 0) {
+				target[n] = 0;
+				leaked |= !strcmp(target, mine);
+			}
+		}
+		if (d)
+			closedir(d);
+		ok(d && !leaked, "no descriptor of the caller leaks into QEMU");
+		close(leak);
+	}
 	ok(gr_vm_start(&s, NULL, &e) < 0 && e.code == EBUSY, "start while running is EBUSY");
 	int rc = gr_vm_state_get(&s, &st, &e);
 	ok(rc == 0 && st.status == GR_VM_RUNNING && st.pid == pid, "state running, pid %d (qmp %s)", (int)st.pid,
