@@ -275,9 +275,11 @@ static enum MHD_Result instances(struct gr_api *a, struct MHD_Connection *conn, 
 	json_t *out = NULL;
 	if (n == 2) {
 		if (!strcmp(m, "GET")) {
-			if (gr_control_instance_list(c, &out, &err) < 0)
+			char *text = NULL;
+			size_t tlen = 0;
+			if (gr_control_instance_list_text(c, &text, &tlen, &err) < 0)
 				return gr__api_reply_error(conn, &err);
-			return gr__api_reply_json(conn, 200, out);
+			return gr__api_reply(conn, 200, "application/json", text, tlen);
 		}
 		if (!strcmp(m, "POST")) {
 			json_t *req = parse_body(conn, body, len, true, &err);

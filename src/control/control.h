@@ -58,6 +58,9 @@ void gr_control_tick(struct gr_control *c);
 int gr_control_instance_create(struct gr_control *c, json_t *req, bool start, json_t **out,
 			       gr_error_t *err);
 int gr_control_instance_list(struct gr_control *c, json_t **out, gr_error_t *err);
+/* The same list as JSON text, straight from the stored documents (no
+ * parse/serialize round: the hot path of GET /v1/instances).  malloc'd. */
+int gr_control_instance_list_text(struct gr_control *c, char **out, size_t *len, gr_error_t *err);
 int gr_control_instance_get(struct gr_control *c, const char *name, json_t **out, gr_error_t *err);
 /* action: "start", "stop", "restart", "kill"; opts: {"force","timeout","signal"} or NULL. */
 int gr_control_instance_action(struct gr_control *c, const char *name, const char *action,

@@ -330,6 +330,29 @@ int gr_control_instance_list(struct gr_control *c, json_t **out, gr_error_t *err
 	return 0;
 }
 
+int gr_control_instance_list_text(struct gr_control *c, char **out, size_t *len, gr_error_t *err)
+{
+	struct gr_kv_list l = { 0 };
+	if (gr_store_list(c->store, GR_KEY_INSTANCES, 0, &l, err) < 0)
+		return -1;
+	size_t n = 16;
+	for (size_t i = 0; i < l.n; i++)
+		n += l.kvs[i].value_len + 1;
+	char *t = xmalloc(n), *p = t;
+	p = stpcpy(p, "{\"instances\":[");
+	for (size_t i = 0; i < l.n; i++) {
+		if (i)
+			*p++ = ',';
+		memcpy(p, l.kvs[i].value, l.kvs[i].value_len);
+		p += l.kvs[i].value_len;
+	}
+	p = stpcpy(p, "]}\n");
+	gr_kv_list_clear(&l);
+	*out = t;
+	*len = (size_t)(p - t);
+	return 0;
+}
+
 int gr_control_instance_get(struct gr_control *c, const char *name, json_t **out, gr_error_t *err)
 {
 	return gr__get_doc(c, name, out, err);
