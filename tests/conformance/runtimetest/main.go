@@ -515,17 +515,52 @@ func checkIDMap(file string, want []rspec.LinuxIDMapping) error {
 	return nil
 }
 
+// checkMounts: every config mount is in mountinfo (destination, type, and
+// source for non-bind mounts), with the per-mount flags it asked for (ro,
+// nosuid, nodev, noexec), and config order is mount order (a later mount on a
+// destination is the one on top).
 func checkMounts(spec *rspec.Spec, mounts []mountInfo) error {
+	last := -1
 	for _, m := range spec.Mounts {
-		found := false
-		for _, s := range mounts {
-			if s.mountpoint == filepath.Clean(m.Destination) && (m.Type == "" || m.Type == "bind" || s.fstype == m.Type) {
-				found = true
+		dest := filepath.Clean(m.Destination)
+		isBind := m.Type == "bind"
+		for _, o := range m.Options {
+			if o == "bind" || o == "rbind" {
+				isBind = true
 			}
 		}
-		if !found {
+		idx := -1
+		for i, s := range mounts {
+			if s.mountpoint != dest {
+				continue
+			}
+			if !isBind && m.Type != "" && s.fstype != m.Type {
+				continue
+			}
+			if !isBind && m.Source != "" && s.source != m.Source {
+				continue
+			}
+			idx = i // the last (topmost) match
+		}
+		if idx < 0 {
 			return fmt.Errorf("mount %s (type %s, source %s) not found in /proc/self/mountinfo", m.Destination, m.Type, m.Source)
 		}
+		opts := map[string]bool{}
+		for _, o := range strings.Split(mounts[idx].options, ",") {
+			opts[o] = true
+		}
+		for _, o := range m.Options {
+			switch o {
+			case "ro", "nosuid", "nodev", "noexec":
+				if !opts[o] {
+					return fmt.Errorf("mount %s: option %s asked, mount options are %s", m.Destination, o, mounts[idx].options)
+				}
+			}
+		}
+		if idx < last {
+			return fmt.Errorf("mount %s is mounted before the mount listed ahead of it in config (mounts MUST be mounted in order)", m.Destination)
+		}
+		last = idx
 	}
 	return nil
 }

@@ -5,6 +5,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,6 +29,7 @@ func init() {
 	register("delete_only_create_resources", testDeleteOnlyCreateResources)
 	register("pidfile", testPidfile)
 	register("config_updates_without_affect", testConfigUpdates)
+	register("misc_props", testMiscProps)
 }
 
 // shellGen is the default config with process `sh -c script`.
@@ -383,4 +385,50 @@ func testConfigUpdates(t *T) {
 	t.NoErr(err, "the container stops")
 	b, _ := os.ReadFile(filepath.Join(r.Bundle, "which"))
 	t.Ok(string(b) == "original\n", "config.json edits after create do not affect the container", fmt.Sprintf("ran: %q", b))
+}
+
+// testMiscProps: unknown annotation keys and unknown properties MUST NOT be
+// errors (config.md Annotations, Extensibility); an invalid ociVersion value
+// MUST be (config.md Valid values).
+func testMiscProps(t *T) {
+	cases := []struct {
+		desc    string
+		edit    func(m map[string]interface{})
+		wantErr bool
+	}{
+		{"an unknown annotation key is accepted", func(m map[string]interface{}) {
+			m["annotations"] = map[string]string{"org.gureum.unknown-key": ""}
+		}, false},
+		{"an unknown top-level property is accepted", func(m map[string]interface{}) { m["unknown"] = "unknown" }, false},
+		{"an invalid ociVersion is an error", func(m map[string]interface{}) { m["ociVersion"] = "invalid" }, true},
+	}
+	for _, c := range cases {
+		r, err := NewBundle(t)
+		if !t.NoErr(err, "prepare bundle") {
+			return
+		}
+		var m map[string]interface{}
+		b, _ := json.Marshal(shellGen("true").Config)
+		_ = json.Unmarshal(b, &m)
+		c.edit(m)
+		b, _ = json.Marshal(m)
+		if !t.NoErr(os.WriteFile(filepath.Join(r.Bundle, "config.json"), b, 0644), "write config.json") {
+			return
+		}
+		err = r.Create()
+		if err == nil {
+			if err = r.Start(); err == nil {
+				_, err = r.WaitStatus(10*time.Second, "stopped")
+				if err == nil {
+					err = r.Delete()
+				}
+			}
+		}
+		if c.wantErr {
+			t.Ok(err != nil, c.desc+" (create/start/delete)", errExpected)
+		} else {
+			t.NoErr(err, c.desc+" (create, start, delete)")
+		}
+		r.Clean()
+	}
 }
