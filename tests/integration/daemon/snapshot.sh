@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# snapshot.sh - snapshots through the daemon (gureum snapshot, /v1/.../snapshots):
+# a container's file comes back as it was after a restore (taken and restored
+# with --stop while running, and at rest); running containers without --stop
+# are refused with a hint; bad names/fields are 400 naming the field, unknown
+# instance/snapshot 404, an existing snapshot 409; a failed create leaves no
+# record; the list survives a daemon restart; deleting the instance drops its
+# snapshots (a new instance of the same name starts with none).
+# VMs: a memory snapshot of a running debian-vm guest, restored live, brings
+# back a file's content (exec over the serial console) - only when
+# GR_TEST_VM=1 (a guest build and boot under TCG takes minutes).
+. "$(dirname "$0")/lib.sh"
+need_root_and_bins
+C=gr-test-snap-c
+start_daemon snap; ok $? "gureumd starts"
+ensure_busybox
+run_ok "launch $C" "$G" launch busybox "$C"
+run_ok "write a file" "$G" exec "$C" -- sh -c 'echo one > /data.txt'
+
+snapnames() { "$G" snapshot list "$1" --format json | python3 -c "import sys,json; print(' '.join(s['name'] for s in json.load(sys.stdin)))"; }
+
+out=$("$G" snapshot create "$C" s1 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q -- "--stop"; ok $? "create on a running container is refused with a hint ($out)"
+run_ok "snapshot create --stop" "$G" snapshot create "$C" s1 --stop
+[ "$(field "$C" state)" = running ]; ok $? "the container runs again after the snapshot"
+run_ok "change the file, add another" "$G" exec "$C" -- sh -c 'echo two > /data.txt; echo x > /extra.txt'
+out=$("$G" snapshot restore "$C" s1 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$out" | grep -q -- "--stop"; ok $? "restore on a running container is refused with a hint"
+run_ok "snapshot restore --stop" "$G" snapshot restore "$C" s1 --stop
+out=$("$G" exec "$C" -- cat /data.txt 2>&1); [ "$out" = one ]; ok $? "restore brings back the file's content ($out)"
+"$G" exec "$C" -- test -e /extra.txt >/dev/null 2>&1; [ $? -ne 0 ]; ok $? "a file made after the snapshot is gone"
+
+run_ok "stop" "$G" stop "$C"
+run_ok "snapshot create at rest" "$G" snapshot create "$C" s2
+run_ok "start" "$G" start "$C"
+run_ok "change the file again" "$G" exec "$C" -- sh -c 'echo three > /data.txt'
+run_ok "stop again" "$G" stop "$C"
+run_ok "restore at rest" "$G" snapshot restore "$C" s2
+run_ok "start again" "$G" start "$C"
+out=$("$G" exec "$C" -- cat /data.txt 2>&1); [ "$out" = one ]; ok $? "restore at rest brings the file back ($out)"
+[ "$(snapnames "$C")" = "s1 s2" ]; ok $? "list shows s1 s2 ($(snapnames "$C"))"
+"$G" snapshot list "$C" | grep -q "^s1 .*files"; ok $? "table output names the kind"
+"$G" snapshot list "$C" --format yaml | grep -q "name: s2"; ok $? "yaml output"
+"$G" snapshot show "$C" s1 --format json | grep -q '"instance_state": "running"'; ok $? "show: s1 was taken while running"
+
+# errors: API status codes and fields
+r=$(api POST "/v1/instances/$C/snapshots" '{"name":"Bad Name"}')
+[ "$(echo "$r" | tail -1)" = 400 ] && echo "$r" | grep -q '"name: '; ok $? "bad snapshot name -> 400 naming the field"
+r=$(api POST "/v1/instances/$C/snapshots" '{}')
+[ "$(echo "$r" | tail -1)" = 400 ] && echo "$r" | grep -q 'name: required'; ok $? "missing name -> 400"
+r=$(api POST "/v1/instances/$C/snapshots" '{"name":"s3","memory":true}')
+[ "$(echo "$r" | tail -1)" = 400 ] && echo "$r" | grep -q '"memory: '; ok $? "memory on a container -> 400 naming memory"
+r=$(api POST "/v1/instances/$C/snapshots" '{"name":"s3","colour":1}')
+[ "$(echo "$r" | tail -1)" = 400 ] && echo "$r" | grep -q 'colour: unknown field'; ok $? "unknown field -> 400"
+r=$(api POST "/v1/instances/$C/snapshots" '{"name":"s1","stop":true}')
+[ "$(echo "$r" | tail -1)" = 409 ]; ok $? "existing snapshot -> 409"
+r=$(api POST "/v1/instances/gr-test-snap-none/snapshots" '{"name":"s1"}')
+[ "$(echo "$r" | tail -1)" = 404 ] && echo "$r" | grep -q "gr-test-snap-none"; ok $? "unknown instance -> 404 naming it"
+r=$(api GET "/v1/instances/gr-test-snap-none/snapshots")
+[ "$(echo "$r" | tail -1)" = 404 ]; ok $? "list of an unknown instance -> 404"
+r=$(api POST "/v1/instances/$C/snapshots/nope/restore" '{"stop":true}')
+[ "$(echo "$r" | tail -1)" = 404 ] && echo "$r" | grep -q "no snapshot 'nope'"; ok $? "restore of an unknown snapshot -> 404"
+r=$(api DELETE "/v1/instances/$C/snapshots/nope")
+[ "$(echo "$r" | tail -1)" = 404 ]; ok $? "delete of an unknown snapshot -> 404"
+r=$(api DELETE "/v1/instances/$C/snapshots/BAD%20x")
+[ "$(echo "$r" | tail -1)" = 400 ] && echo "$r" | grep -q '"snapshot: '; ok $? "bad snapshot name in the path -> 400 naming snapshot"
+"$G" snapshot create gr-test-snap-none s1 >/dev/null 2>&1; [ $? -eq 1 ]; ok $? "CLI: unknown instance exits 1"
+"$G" snapshot create "$C" >/dev/null 2>&1; [ $? -eq 2 ]; ok $? "CLI: missing SNAP is a usage error (2)"
+"$G" snapshot --help | grep -q "snapshot restore"; ok $? "CLI: --help"
+
+# a create that fails on the host leaves no record
+run_ok "stop for the failure test" "$G" stop "$C"
+snapdir=$TD/state/images/layers/$C/snapshots
+if [ -d "$snapdir" ] && chattr +i "$snapdir" 2>/dev/null; then
+	"$G" snapshot create "$C" s-fail >/dev/null 2>&1; rc=$?
+	chattr -i "$snapdir"
+	[ $rc -eq 1 ]; ok $? "create fails when the host cannot write the snapshot"
+	[ "$(snapnames "$C")" = "s1 s2" ]; ok $? "and leaves no record ($(snapnames "$C"))"
+else
+	skip "cannot make $snapdir immutable (chattr) to force a host failure"
+fi
+
+# records survive a daemon restart
+stop_daemon TERM
+start_daemon snap; ok $? "gureumd starts again"
+[ "$(snapnames "$C")" = "s1 s2" ]; ok $? "list after restart shows s1 s2"
+run_ok "delete s2" "$G" snapshot delete "$C" s2
+[ "$(snapnames "$C")" = "s1" ]; ok $? "list after delete shows s1"
+[ ! -e "$snapdir/s2" ]; ok $? "s2 is gone on the host"
+"$G" snapshot delete "$C" s2 >/dev/null 2>&1; [ $? -eq 1 ]; ok $? "deleting it again fails"
+
+# a new instance of the same name starts without the old snapshots
+run_ok "delete the instance" "$G" delete --force "$C"
+r=$(api GET "/v1/instances/$C/snapshots"); [ "$(echo "$r" | tail -1)" = 404 ]; ok $? "its snapshot list is 404"
+run_ok "create it again" "$G" create busybox "$C"
+[ -z "$(snapnames "$C")" ]; ok $? "the new instance has no snapshots"
+run_ok "delete it" "$G" delete --force "$C"
+
+if [ "${GR_TEST_VM:-0}" = 1 ]; then
+	V=gr-test-snap-vm
+	out=$("$G" image build debian-vm 2>&1); ok $? "image build debian-vm"
+	[ $? -eq 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
+	run_ok "launch a VM" "$G" launch debian-vm "$V" --vm --cpu 1 --memory 256M
+	log=$TD/state/instances/$V/console.log
+	for _ in $(seq 1 900); do grep -q "gureum-guest: ready" "$log" 2>/dev/null && break; sleep 0.1; done
+	grep -q "gureum-guest: ready" "$log"; ok $? "guest ready"
+	run_ok "VM: write a file" "$G" exec "$V" -- sh -c 'echo one > /root/data.txt; sync'
+	run_ok "VM: memory snapshot" "$G" snapshot create "$V" m1
+	"$G" snapshot show "$V" m1 --format json | grep -q '"memory": true'; ok $? "VM snapshot holds memory"
+	run_ok "VM: change the file" "$G" exec "$V" -- sh -c 'echo two > /root/data.txt; sync'
+	run_ok "VM: live restore" "$G" snapshot restore "$V" m1
+	out=$("$G" exec "$V" -- cat /root/data.txt 2>&1 | tr -d '\r'); [ "$out" = one ]; ok $? "VM: the file is back ($out)"
+	out=$("$G" snapshot create "$V" d1 --no-memory 2>&1); [ $? -eq 1 ] && echo "$out" | grep -q "memory:"; ok $? "VM: --no-memory while running needs --stop"
+	run_ok "VM: delete m1" "$G" snapshot delete "$V" m1
+	run_ok "VM: delete" "$G" delete --force "$V"
+else
+	skip "VM snapshots: set GR_TEST_VM=1 (builds and boots debian-vm under TCG, minutes)"
+fi
+[ -z "$(leftovers)" ]; ok $? "no mounts or cgroups left"
+tap_done
