@@ -16,6 +16,7 @@
 #include <strings.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include "api/routes_snapshot.h"
 #include "control/control.h"
 #include "util/alloc.h"
 
@@ -314,6 +315,8 @@ static enum MHD_Result instances(struct gr_api *a, struct MHD_Connection *conn, 
 		}
 		return gr__api_fail(conn, EINVAL, "%s /v1/instances/NAME: method not allowed", m);
 	}
+	if (n >= 4 && !strcmp(seg[3], "snapshots"))
+		return gr__api_snapshots(a, conn, m, seg, n, body, len);
 	if (n != 4)
 		return gr__api_fail(conn, ENOENT, "no such resource");
 	const char *sub = seg[3];

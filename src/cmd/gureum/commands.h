@@ -34,6 +34,7 @@ int gr_cmd_config(int argc, char **argv);
 int gr_cmd_image(int argc, char **argv);
 int gr_cmd_operation(int argc, char **argv);
 int gr_cmd_events(int argc, char **argv);
+int gr_cmd_snapshot(int argc, char **argv);
 
 /* ---- cli.c ---- */
 extern struct gr_client gr_cli;

@@ -23,6 +23,7 @@ static const struct gr_cli_command commands[] = {
 	{ "logs", gr_cmd_logs, "print an instance's output" },
 	{ "config", gr_cmd_config, "change an instance's settings (live when running)" },
 	{ "image", gr_cmd_image, "import, build, list, show and delete master images" },
+	{ "snapshot", gr_cmd_snapshot, "create, list, restore and delete instance snapshots" },
 	{ "operation", gr_cmd_operation, "list and show long-running operations" },
 	{ "events", gr_cmd_events, "stream state changes" },
 	{ "sim", NULL, "replay CPU traces against placement and consolidation policies" },
