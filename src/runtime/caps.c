@@ -92,6 +92,11 @@ int gr__find_exe(char *const *env, const char *arg0, char *out, size_t len)
 {
 	if (strchr(arg0, '/')) {
 		snprintf(out, len, "%s", arg0);
+		struct stat st;
+		if (stat(out, &st) < 0)
+			return -1;
+		if (!S_ISREG(st.st_mode) || access(out, X_OK) < 0)
+			return errno = EACCES, -1;
 		return 0;
 	}
 	const char *path = env_get(env, "PATH");
