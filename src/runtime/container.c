@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -381,12 +382,20 @@ int gr_rt_start(const struct gr_rt_opts *o, const char *id, gr_error_t *err)
 	unlink(fifo);
 	char c = 0;
 	ssize_t w = write(fd, &c, 1);
-	close(fd);
 	if (w != 1) {
 		gr_error_sys(err, "cannot start container '%s'", id);
+		close(fd);
 		goto out;
 	}
 	rc = 0;
+	if (meta.hooks & (1u << GR_HOOK_POSTSTART)) {
+		/* poststart runs after the program is exec'd: the init's end of the fifo is
+		 * close-on-exec, so the writer sees POLLERR once no reader is left */
+		struct pollfd p = { fd, 0, 0 };
+		while (poll(&p, 1, -1) < 0 && errno == EINTR)
+			;
+	}
+	close(fd);
 	if (meta.hooks & (1u << GR_HOOK_POSTSTART)) {
 		st.status = GR_RT_RUNNING;
 		if (run_saved_hooks(&st, GR_HOOK_POSTSTART, err) < 0)

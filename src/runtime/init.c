@@ -182,7 +182,7 @@ void gr__init_main(struct gr__plan *plan)
 	close(fd);
 
 	wait_start(plan);
-	close(plan->fifo_fd);
+	/* fifo_fd stays open (close-on-exec) so `start` can see the exec happen */
 	if (cfg->n_hooks[GR_HOOK_START_CONTAINER] &&
 	    gr__run_hooks(cfg->hooks[GR_HOOK_START_CONTAINER], cfg->n_hooks[GR_HOOK_START_CONTAINER],
 			  plan->hook_state, "startContainer", &err) < 0)
