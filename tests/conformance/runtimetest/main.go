@@ -409,8 +409,31 @@ func checkDefaultDevices(spec *rspec.Spec) error {
 	return nil
 }
 
+// mountAt returns the topmost mount on path p, if any.
+func mountAt(mounts []mountInfo, p string) (mountInfo, bool) {
+	var m mountInfo
+	found := false
+	for _, s := range mounts {
+		if s.mountpoint == filepath.Clean(p) {
+			m, found = s, true
+		}
+	}
+	return m, found
+}
+
 func checkMaskedPaths(spec *rspec.Spec) error {
 	for _, p := range spec.Linux.MaskedPaths {
+		if !filepath.IsAbs(p) {
+			continue
+		}
+		var st unix.Stat_t
+		if err := unix.Lstat(p, &st); err == nil && st.Mode&unix.S_IFMT != unix.S_IFREG && st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			// a device node or fifo: masked means /dev/null is on it
+			if st.Mode&unix.S_IFMT != unix.S_IFCHR || unix.Major(st.Rdev) != 1 || unix.Minor(st.Rdev) != 3 {
+				return fmt.Errorf("masked path %s (mode %o) is not covered by /dev/null", p, st.Mode)
+			}
+			continue
+		}
 		fi, err := os.Stat(p)
 		if err != nil {
 			if os.IsNotExist(err) {
@@ -438,8 +461,21 @@ func checkMaskedPaths(spec *rspec.Spec) error {
 	return nil
 }
 
-func checkReadonlyPaths(spec *rspec.Spec) error {
+func checkReadonlyPaths(spec *rspec.Spec, mounts []mountInfo) error {
 	for _, p := range spec.Linux.ReadonlyPaths {
+		if !filepath.IsAbs(p) {
+			continue
+		}
+		if m, ok := mountAt(mounts, p); ok {
+			ro := false
+			for _, o := range strings.Split(m.options, ",") {
+				ro = ro || o == "ro"
+			}
+			if !ro {
+				return fmt.Errorf("readonly path %s is a mount without ro (%s)", p, m.options)
+			}
+			continue
+		}
 		fi, err := os.Stat(p)
 		if err != nil {
 			if os.IsNotExist(err) {
@@ -616,7 +652,7 @@ func main() {
 	t.result("default symlinks in /dev", checkDefaultSymlinks())
 	t.result("default devices in /dev", checkDefaultDevices(&spec))
 	t.result("linux maskedPaths", checkMaskedPaths(&spec))
-	t.result("linux readonlyPaths", checkReadonlyPaths(&spec))
+	t.result("linux readonlyPaths", checkReadonlyPaths(&spec, mounts))
 	if spec.Linux.RootfsPropagation != "" {
 		t.result("linux rootfsPropagation "+spec.Linux.RootfsPropagation, checkRootfsPropagation(&spec))
 	}

@@ -12,6 +12,7 @@ import (
 	rspec "github.com/opencontainers/runtime-spec/specs-go"
 	"github.com/opencontainers/runtime-tools/generate"
 	"github.com/opencontainers/runtime-tools/generate/seccomp"
+	"golang.org/x/sys/unix"
 )
 
 func inside(name string, setup func(g *generate.Generator) error, pre func(bundle string) error) {
@@ -131,29 +132,19 @@ func init() {
 	inside("root_readonly_true", func(g *generate.Generator) error { g.SetRootReadonly(true); return nil }, nil)
 	inside("root_readonly_false", func(g *generate.Generator) error { g.SetRootReadonly(false); return nil }, nil)
 	inside("linux_devices", func(g *generate.Generator) error {
-		mode := os.FileMode(0640)
+		mode := os.FileMode(0660)
 		var uid, gid uint32 = 0, 0
-		g.AddDevice(rspec.LinuxDevice{Path: "/dev/gr-test-c", Type: "c", Major: 1, Minor: 3, FileMode: &mode, UID: &uid, GID: &gid})
+		g.AddDevice(rspec.LinuxDevice{Path: "/dev/test1", Type: "c", Major: 10, Minor: 666, FileMode: &mode, UID: &uid, GID: &gid})
+		g.AddDevice(rspec.LinuxDevice{Path: "/dev/test2", Type: "b", Major: 8, Minor: 666, FileMode: &mode, UID: &uid, GID: &gid})
+		g.AddDevice(rspec.LinuxDevice{Path: "/dev/test3", Type: "p", Major: 8, Minor: 666, FileMode: &mode})
 		g.AddDevice(rspec.LinuxDevice{Path: "/dev/gr-test-u", Type: "u", Major: 1, Minor: 5, FileMode: &mode, UID: &uid, GID: &gid})
-		g.AddDevice(rspec.LinuxDevice{Path: "/dev/gr-test-b", Type: "b", Major: 7, Minor: 0, FileMode: &mode, UID: &uid, GID: &gid})
-		g.AddDevice(rspec.LinuxDevice{Path: "/dev/gr-test-p", Type: "p", FileMode: &mode, UID: &uid, GID: &gid})
 		return nil
 	}, nil)
-	inside("linux_masked_paths", func(g *generate.Generator) error {
-		g.AddLinuxMaskedPaths("/masked-dir")
-		g.AddLinuxMaskedPaths("/masked-file")
-		g.AddLinuxMaskedPaths("/masked-missing")
-		return nil
-	}, func(b string) error {
-		return mkfiles(b, map[string]string{"masked-dir/secret": "secret\n", "masked-file": "secret\n"})
-	})
-	inside("linux_readonly_paths", func(g *generate.Generator) error {
-		g.AddLinuxReadonlyPaths("/ro-dir")
-		g.AddLinuxReadonlyPaths("/ro-file")
-		g.AddLinuxReadonlyPaths("/ro-missing")
-		return nil
-	}, func(b string) error {
-		return mkfiles(b, map[string]string{"ro-dir/file": "x\n", "ro-file": "x\n"})
+	register("linux_masked_paths", func(t *T) { pathsTest(t, "masked", (*generate.Generator).AddLinuxMaskedPaths) })
+	register("linux_readonly_paths", func(t *T) { pathsTest(t, "readonly", (*generate.Generator).AddLinuxReadonlyPaths) })
+	register("linux_masked_paths_relative", func(t *T) { relPathTest(t, "masked", (*generate.Generator).AddLinuxMaskedPaths) })
+	register("linux_readonly_paths_relative", func(t *T) {
+		relPathTest(t, "readonly", (*generate.Generator).AddLinuxReadonlyPaths)
 	})
 	for _, p := range []string{"shared", "slave", "private", "unbindable"} {
 		prop := p
@@ -193,9 +184,56 @@ func init() {
 		return nil
 	}, chownTo(200000, 200000))
 	inside("mounts", func(g *generate.Generator) error {
+		g.AddMount(rspec.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=1k"}})
 		g.AddMount(rspec.Mount{Destination: "/gr-tmpfs", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "mode=755", "size=1m"}})
 		g.AddMount(rspec.Mount{Destination: "/gr-bind", Type: "bind", Source: "/etc", Options: []string{"rbind", "ro"}})
 		g.AddMount(rspec.Mount{Destination: "/gr-new/deep/dir", Type: "tmpfs", Source: "tmpfs"})
 		return nil
 	}, nil)
+}
+
+// pathsTest covers linux.maskedPaths or linux.readonlyPaths (kind): nested
+// folders and files, a path that does not exist, device nodes (b, c, p).
+func pathsTest(t *T, kind string, add func(*generate.Generator, string)) {
+	g := DefaultGenerator()
+	top, sub := "/"+kind+"-dir", "/"+kind+"-dir/"+kind+"-subdir"
+	for _, p := range []string{top, "/" + kind + "-file", sub, top + "/" + kind + "-file", sub + "/" + kind + "-file", "/" + kind + "-missing"} {
+		add(g, p)
+	}
+	InsideValidate(t, kind+" folders and files", g, func(b string) error {
+		return mkfiles(b, map[string]string{
+			kind + "-file": "secret\n", kind + "-dir/" + kind + "-file": "secret\n",
+			kind + "-dir/" + kind + "-subdir/" + kind + "-file": "secret\n", kind + "-dir/" + kind + "-subdir/other": "x\n"})
+	})
+	for _, dev := range []struct {
+		name string
+		mode uint32
+	}{{"block", unix.S_IFBLK | 0666}, {"char", unix.S_IFCHR | 0666}, {"fifo", unix.S_IFIFO | 0666}} {
+		g := DefaultGenerator()
+		add(g, "/"+kind+"-device")
+		mode := dev.mode
+		InsideValidate(t, kind+" "+dev.name+" device node", g, func(b string) error {
+			return unix.Mknod(filepath.Join(b, kind+"-device"), mode, int(unix.Mkdev(7, 200)))
+		})
+	}
+}
+
+// relPathTest: a relative masked/readonly path is invalid (values MUST be
+// absolute paths), so create or start must fail. (The upstream suite checks
+// this inside linux_masked_paths / linux_readonly_paths.)
+func relPathTest(t *T, kind string, add func(*generate.Generator, string)) {
+	r, err := NewBundle(t)
+	if !t.NoErr(err, "prepare bundle") {
+		return
+	}
+	g := shellGen("echo ran > /process-ran")
+	add(g, kind+"-relpath")
+	if !t.NoErr(r.SetConfig(g), "write config.json") {
+		return
+	}
+	err = r.Create()
+	if err == nil {
+		err = r.Start()
+	}
+	t.Ok(err != nil, "a relative "+kind+" path is an error (values MUST be absolute paths)", errExpected)
 }
