@@ -94,13 +94,25 @@ func testHooksStdin(t *T) {
 	g := shellGen("true")
 	g.AddAnnotation("org.gureum.conformance", "hooks-stdin")
 	state := func(phase string) string { return filepath.Join(r.Bundle, "state-"+phase+".json") }
-	raw := func(script string) rspec.Hook { return rspec.Hook{Path: "/bin/sh", Args: []string{"sh", "-c", script}} }
+	timeout := 1
+	raw := func(script string) rspec.Hook {
+		return rspec.Hook{Path: filepath.Join(r.Bundle, "bin/sh"), Args: []string{"sh", "-c", script}, Timeout: &timeout}
+	}
 	g.AddPreStartHook(raw("cat > " + state("prestart")))
 	g.AddPostStartHook(raw("cat > " + state("poststart")))
 	g.AddPostStopHook(raw("cat > " + state("poststop")))
-	if !lifecycle(t, r, g) {
+	g.SetProcessArgs([]string{"true"})
+	if !t.NoErr(r.SetConfig(g), "write config.json") || !t.NoErr(r.Create(), "create") {
 		return
 	}
+	created, err := r.State()
+	if !t.NoErr(err, "state after create") || !t.NoErr(r.Start(), "start") {
+		return
+	}
+	if _, err := r.WaitStatus(10*time.Second, "stopped"); !t.NoErr(err, "the container stops") || !t.NoErr(r.Delete(), "delete") {
+		return
+	}
+	wantStatus := map[string]string{"prestart": "created", "poststart": "running"}
 	abs, _ := filepath.Abs(r.Bundle)
 	for _, phase := range []string{"prestart", "poststart", "poststop"} {
 		var st rspec.State
@@ -114,7 +126,10 @@ func testHooksStdin(t *T) {
 		t.Ok(st.ID == r.ID && st.Bundle == abs && st.Version != "", phase+" state has id, bundle and ociVersion", string(b))
 		t.Ok(st.Annotations["org.gureum.conformance"] == "hooks-stdin", phase+" state has the config's annotations", string(b))
 		if phase != "poststop" {
-			t.Ok(st.Pid > 0, phase+" state has the container pid", string(b))
+			t.Ok(st.Pid == created.Pid, phase+" state has the container pid", fmt.Sprintf("want pid %d: %s", created.Pid, b))
+			t.Ok(string(st.Status) == wantStatus[phase], phase+" state status is "+wantStatus[phase], string(b))
+		} else {
+			t.Ok(st.Status != "", "poststop state has a status", string(b))
 		}
 	}
 }
