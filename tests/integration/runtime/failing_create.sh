@@ -3,8 +3,8 @@
 # no cgroup, no mount, no state folder and no process of the container remain.
 . "$GR_SRC/tests/integration/runtime/lib/common.bash"
 B=$WORK/b
-snapshot() { # cgroups, host mounts, state dirs, processes started from this bundle
-	echo "cg=$(cg_count) mounts=$(wc -l </proc/self/mountinfo) state=$(ls "$STATE" | wc -l) procs=$(pgrep -fc "gr-test-rt-bad" || true)"
+snapshot() { # cgroups, host mounts under our paths, state dirs, processes started from this bundle
+	echo "cg=$(cg_count) mounts=$(grep -c -e "$WORK" -e gr-test-rt /proc/self/mountinfo) state=$(ls "$STATE" | wc -l) procs=$(pgrep -fc "gr-test-rt-bad" || true)"
 }
 expect_fail() { # what, jq filter
 	local what=$1

@@ -17,7 +17,7 @@ static char tmp[] = "/tmp/gr-test-rt-cglayout.XXXXXX";
 static const char *write_mountinfo(const char *name, const char *text)
 {
 	static char path[256];
-	snprintf(path, sizeof path, "%s/%s", tmp, name);
+	snprintf(path, sizeof path, "%s/mountinfo-%s", tmp, name);
 	FILE *f = fopen(path, "w");
 	fputs(text, f);
 	fclose(f);
