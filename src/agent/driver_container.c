@@ -114,7 +114,9 @@ static int write_config(const struct gr_agent *a, const struct gr_inst_spec *s, 
 		res = json_object();
 		json_object_set_new(lin, "resources", res);
 	}
-	json_object_update(res, resources_json(s));
+	json_t *limits = resources_json(s);
+	json_object_update(res, limits);
+	json_decref(limits);
 	char *text = json_dumps(cfg, JSON_INDENT(2));
 	json_decref(cfg);
 	_cleanup_free_ char *path = xasprintf("%s/config.json", s->dir);

@@ -335,7 +335,7 @@ int gr_control_instance_list_text(struct gr_control *c, char **out, size_t *len,
 	struct gr_kv_list l = { 0 };
 	if (gr_store_list(c->store, GR_KEY_INSTANCES, 0, &l, err) < 0)
 		return -1;
-	size_t n = 16;
+	size_t n = sizeof "{\"instances\":[]}\n"; /* with the NUL stpcpy writes */
 	for (size_t i = 0; i < l.n; i++)
 		n += l.kvs[i].value_len + 1;
 	char *t = xmalloc(n), *p = t;
