@@ -22,6 +22,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+int gr__apply_stdio(const struct gr__process_plan *pp)
+{
+	for (int i = 0; i < 3; i++)
+		if (pp->stdio[i] > 0 && pp->stdio[i] != i && dup2(pp->stdio[i], i) < 0)
+			return -1;
+	return 0;
+}
+
 int gr__apply_rlimits(const struct gr_oci_process *p, gr_error_t *err)
 {
 	for (size_t i = 0; i < p->n_rlimits; i++) {

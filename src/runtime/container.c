@@ -121,6 +121,8 @@ static int make_plan(struct gr__plan *plan, const struct gr_rt_opts *o, const ch
 	if (gr__plan_mounts(plan, err) < 0)
 		return -1;
 	plan->proc.p = cfg->process;
+	for (int i = 0; o && i < 3; i++)
+		plan->proc.stdio[i] = o->stdio[i];
 	plan->proc.env = cfg->process->env ? cfg->process->env : default_env;
 	if (cfg->seccomp) {
 		_cleanup_free_ char *cache = xasprintf("%s/.cache", gr__root(o));

@@ -43,6 +43,8 @@ __attribute__((noreturn)) static void exec_child(struct gr__process_plan *pp, co
 	}
 	if (chdir("/") < 0)
 		gr__child_fail(sync, errno, "chdir /: %s", strerror(errno));
+	if (gr__apply_stdio(pp) < 0)
+		gr__child_fail(sync, errno, "stdio: %s", strerror(errno));
 	if (pp->p->terminal) {
 		gr_error_t err;
 		if (gr__setup_terminal(pp->console_fd, pp->p, &err) < 0)
@@ -82,6 +84,8 @@ int gr_rt_exec(const struct gr_rt_opts *o, const char *id, const struct gr_oci_p
 		goto out;
 	}
 	pp.p = proc;
+	for (int i = 0; o && i < 3; i++)
+		pp.stdio[i] = o->stdio[i];
 	pp.env = proc->env ? proc->env : default_env;
 	if (cfg->seccomp) {
 		_cleanup_free_ char *cache = xasprintf("%s/.cache", gr__root(o));

@@ -168,6 +168,8 @@ void gr__init_main(struct gr__plan *plan)
 		gr__child_fail(fd, err.code, "%s", err.msg);
 	if (gr__pivot_root(plan, &err) < 0 || gr__finish_rootfs(plan, &err) < 0)
 		gr__child_fail(fd, err.code, "%s", err.msg);
+	if (gr__apply_stdio(&plan->proc) < 0)
+		gr__child_fail(fd, errno, "stdio: %s", strerror(errno));
 	if (cfg->process->terminal) {
 		if (gr__setup_terminal(plan->proc.console_fd, cfg->process, &err) < 0)
 			gr__child_fail(fd, err.code, "%s", err.msg);

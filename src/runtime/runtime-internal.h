@@ -107,6 +107,7 @@ struct gr__process_plan {
 	struct gr__bpf bpf;          /* len 0 = no filter */
 	bool has_bpf;
 	int console_fd;              /* connected console socket, -1 */
+	int stdio[3];                /* dup'ed onto 0,1,2 when > 0 (gr_rt_opts.stdio) */
 	char **env;                  /* env to exec with */
 	char exe[4096];              /* resolved path of args[0] (via PATH in env); "" = not found yet */
 };
@@ -165,6 +166,8 @@ int gr__finish_rootfs(struct gr__plan *plan, gr_error_t *err);
 int gr__secure_join(const char *root, const char *path, char *out, size_t len);
 
 /* caps.c: process attributes, child side (no allocation). */
+/* dup2 pp->stdio[i] onto i where set; -1 with errno on failure. */
+int gr__apply_stdio(const struct gr__process_plan *pp);
 int gr__apply_rlimits(const struct gr_oci_process *p, gr_error_t *err);
 int gr__apply_user_caps(const struct gr_oci_process *p, gr_error_t *err);
 int gr__find_exe(char *const *env, const char *arg0, char *out, size_t len);

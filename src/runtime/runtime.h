@@ -26,6 +26,8 @@ struct gr_rt_opts {
 	const char *pid_file;        /* write the init pid here */
 	int preserve_fds;            /* fds 3..3+n-1 passed into the container */
 	bool no_new_keyring;
+	int stdio[3];                /* fds the container process gets as 0, 1, 2 (create, run,
+				      * exec); 0 = inherit the caller's.  Not with a terminal. */
 };
 
 enum gr_rt_status { GR_RT_CREATING, GR_RT_CREATED, GR_RT_RUNNING, GR_RT_STOPPED };
