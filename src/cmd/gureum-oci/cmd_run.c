@@ -1,9 +1,52 @@
-/* cmd_run.c - `gureum-oci run [-b DIR] [-d] [--pid-file F] [--console-socket S] ID`. */
+/*
+ * cmd_run.c - `gureum-oci run [-b DIR] [-d] [--pid-file F] [--console-socket S] ID`.
+ * In the foreground it forwards the usual terminating and job signals to the
+ * container's init (as runc does), waits, deletes and exits with its status.
+ */
 #include "commands.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+
+static volatile pid_t init_pid;
+
+static void forward(int sig)
+{
+	if (init_pid > 0)
+		kill(init_pid, sig);
+}
+
+static int run_foreground(const char *id, const char *bundle, gr_error_t *err)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+	if (gr_rt_create(&gr_cli.opts, id, bundle, NULL, err) < 0)
+		return -1;
+	struct gr_rt_state st;
+	if (gr_rt_state(&gr_cli.opts, id, &st, err) < 0)
+		return -1;
+	init_pid = st.pid;
+	gr_rt_state_clear(&st);
+	struct sigaction sa = { .sa_handler = forward, .sa_flags = SA_RESTART };
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		sigaction(sigs[i], &sa, NULL);
+	if (gr_rt_start(&gr_cli.opts, id, err) < 0) {
+		gr_rt_delete(&gr_cli.opts, id, true, NULL);
+		waitpid(init_pid, NULL, 0);
+		return -1;
+	}
+	int status;
+	while (waitpid(init_pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return gr_error_sys(err, "waiting for container '%s'", id);
+	if (gr_rt_delete(&gr_cli.opts, id, true, err) < 0)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
 
 int gr_cmd_run(int argc, char **argv)
 {
@@ -40,8 +83,11 @@ int gr_cmd_run(int argc, char **argv)
 	if (optind != argc - 1)
 		return gr_cli_usage("run", "expected exactly one container ID");
 	gr_error_t err = { 0 };
-	int status = 0;
-	if (gr_rt_run(&gr_cli.opts, argv[optind], bundle, detach, &status, &err) < 0)
-		return gr_cli_fail(&err);
-	return detach ? 0 : status;
+	if (detach) {
+		if (gr_rt_run(&gr_cli.opts, argv[optind], bundle, true, NULL, &err) < 0)
+			return gr_cli_fail(&err);
+		return 0;
+	}
+	int status = run_foreground(argv[optind], bundle, &err);
+	return status < 0 ? gr_cli_fail(&err) : status;
 }

@@ -16,6 +16,12 @@ host_file() { # v1name v2name
 		[ -f "$f" ] && { echo "$f"; return; }
 	done
 }
+host_file_at() { # leaf v1name v2name
+	local f
+	for f in /sys/fs/cgroup/*/gr-test-rt/$1/$2 /sys/fs/cgroup/gr-test-rt/$1/$3 /sys/fs/cgroup/unified/gr-test-rt/$1/$3; do
+		[ -f "$f" ] && { echo "$f"; return; }
+	done
+}
 f=$(host_file memory.limit_in_bytes memory.max)
 [ -n "$f" ] && [ "$(cat "$f")" = 67108864 ]; ok $? "memory limit on the host ($f)"
 f=$(host_file pids.max pids.max)
@@ -56,6 +62,17 @@ mk_bundle "$B" '.process.args = ["sh", "-c", "head -c1 /dev/zero | wc -c; mknod 
 out=$($OCI run -b "$B" gr-test-rt-dev 2>&1 | tr '\n' ' ')
 echo "$out" | grep -q '^1 '; ok $? "allowed device usable ($out)"
 echo "$out" | grep -q 'not permitted'; ok $? "device cgroup denies block device 8:0 ($out)"
+
+# hugepage limits, wherever hugetlb lives (cgroup2 on the stock hybrid layout, v1 once moved)
+if [ -d /sys/kernel/mm/hugepages/hugepages-2048kB ] && grep -q hugetlb /proc/cgroups; then
+	mk_bundle "$B" '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = "/gr-test-rt/huge" | .linux.resources.hugepageLimits = [{"pageSize": "2MB", "limit": 4194304}]'
+	$OCI create -b "$B" gr-test-rt-huge >"$WORK/huge.out" 2>&1; ok $? "create with a 2MB hugepage limit ($(cat "$WORK/huge.out"))"
+	f=$(host_file_at huge hugetlb.2MB.limit_in_bytes hugetlb.2MB.max)
+	[ -n "$f" ] && [ "$(cat "$f")" = 4194304 ]; ok $? "hugepage limit on the host ($f)"
+	$OCI delete --force gr-test-rt-huge
+else
+	skip "no 2MB hugepages or hugetlb controller on this kernel"
+fi
 
 # update a live container
 mk_bundle "$B" '.process.args = ["sleep", "1000"] | .linux.cgroupsPath = "/gr-test-rt/cgbad" | .linux.resources.cpu = {"cpus": "7"}'

@@ -52,6 +52,15 @@ run_ok "kill --all KILL" $OCI kill --all gr-test-rt-lc5 KILL
 wait_stopped gr-test-rt-lc5; ok $? "kill --all stopped it"
 run_ok "delete" $OCI delete gr-test-rt-lc5
 
+# run forwards signals to the container: a TERM handler inside reports it
+mk_bundle "$B" '.process.args = ["sh", "-c", "trap \"echo got-term; exit 3\" TERM; echo ready; while :; do sleep 0.05; done"]'
+$OCI run -b "$B" gr-test-rt-sig >"$WORK/sig.out" 2>&1 &
+runpid=$!
+for i in $(seq 200); do grep -q ready "$WORK/sig.out" 2>/dev/null && break; sleep 0.05; done
+kill -TERM $runpid
+wait $runpid; rc=$?
+[ $rc = 3 ] && grep -q got-term "$WORK/sig.out"; ok $? "run forwards SIGTERM to the container (rc $rc)"
+
 for c in create start state kill delete run exec spec list; do
 	$OCI $c --help | grep -q "usage: gureum-oci $c"; ok $? "$c --help"
 done
