@@ -72,6 +72,13 @@ static void op_update(struct gr_control *c, const char *id, json_t *fields)
 
 void gr__op_progress(struct gr_control *c, const char *id, json_t *progress)
 {
+	/* also on the event stream, so a client can follow it without polling */
+	char detail[160];
+	snprintf(detail, sizeof detail, "%s: %s %lld files, %lld bytes", id,
+		 json_string_value(json_object_get(progress, "phase")),
+		 (long long)json_integer_value(json_object_get(progress, "files_done")),
+		 (long long)json_integer_value(json_object_get(progress, "bytes_done")));
+	gr__event(c, "progress", id, NULL, detail);
 	op_update(c, id, json_pack("{s:o}", "progress", progress));
 }
 
