@@ -121,7 +121,7 @@ for rt in "${runtimes[@]}"; do
 		rc=$?
 		[ $rc -eq 124 ] || [ $rc -eq 137 ] && echo "# timed out after ${per_test}s" >>"$out/$t.tap"
 		if [ $rc -eq 0 ] && ! grep -q '^not ok' "$out/$t.tap"; then
-			if grep -q '^ok ' "$out/$t.tap" && ! grep '^ok ' "$out/$t.tap" | grep -vq '# skip'; then
+			if grep -q '^ok [0-9]* # skip' "$out/$t.tap"; then
 				r=skip; skip=$((skip + 1))
 				echo "ok $n - $t # skip $(grep -m1 '# skip' "$out/$t.tap" | sed 's/.*# skip //')"
 			else
