@@ -113,6 +113,9 @@ static int make_plan(struct gr__plan *plan, const struct gr_rt_opts *o, const ch
 			return gr_error_sys(err, "linux.namespaces[%zu].path: %s", i, ns->path);
 	}
 	plan->userns = plan->clone_flags & CLONE_NEWUSER;
+	/* a new cgroup namespace is made by the init once it is in its cgroup (init.c) */
+	plan->new_cgroupns = plan->clone_flags & CLONE_NEWCGROUP;
+	plan->clone_flags &= ~CLONE_NEWCGROUP;
 	if (plan->userns && (!cfg->n_uid_mappings || !cfg->n_gid_mappings))
 		return gr_error_set(err, EINVAL, "linux.uidMappings: a new user namespace needs uid and gid mappings");
 	if ((cfg->hostname || cfg->domainname) && !(plan->clone_flags & CLONE_NEWUTS) &&
@@ -163,17 +166,29 @@ static int sync_with_init(struct gr__plan *plan, int fd, pid_t pid, const char *
 		memcpy(go + 1, state, slen);
 	if (send(fd, go, slen + 1, MSG_NOSIGNAL) < 0)
 		return gr_error_sys(err, "sync with the container init");
+	/* joining the cgroup costs an RCU grace period (cgroup_threadgroup_rwsem); the
+	 * init does its mounts meanwhile and waits for 'c' only before it reports ready */
+	char cgmsg = GR__SYNC_CGROUP;
+	gr_error_t cgerr = { 0 };
+	int cgrc = gr__cgroup_enter(plan->cg, pid, &cgerr);
+	if (cgrc == 0)
+		send(fd, &cgmsg, 1, MSG_NOSIGNAL); /* a failed init has its error queued for us */
 	for (;;) {
 		struct {
 			char type;
 			struct gr__sync_err e;
 		} msg;
 		ssize_t n;
-		do
-			n = recv(fd, &msg, sizeof msg, 0);
+		do /* after a cgroup failure only take what the init already said */
+			n = recv(fd, &msg, sizeof msg, cgrc < 0 ? MSG_DONTWAIT : 0);
 		while (n < 0 && errno == EINTR);
-		if (n <= 0)
+		if (n <= 0 || (cgrc < 0 && msg.type != GR__SYNC_ERROR)) {
+			if (cgrc < 0) {
+				*err = cgerr;
+				return -1;
+			}
 			return gr_error_set(err, EIO, "the container init exited during setup");
+		}
 		if (msg.type == GR__SYNC_READY)
 			return 0;
 		if (msg.type == GR__SYNC_ERROR) {
@@ -293,8 +308,6 @@ int gr_rt_create(const struct gr_rt_opts *o, const char *id, const char *bundle_
 	close(sv[1]);
 	plan.sync_fd = -1;
 	if (pid < 0)
-		goto out;
-	if (gr__cgroup_enter(plan.cg, pid, err) < 0)
 		goto out;
 	if (plan.userns && (write_idmap(pid, "uid_map", cfg->uid_mappings, cfg->n_uid_mappings, err) < 0 ||
 			    write_idmap(pid, "gid_map", cfg->gid_mappings, cfg->n_gid_mappings, err) < 0))

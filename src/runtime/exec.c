@@ -5,8 +5,8 @@
  * its pid_for_children just around the clone, so the new process is our direct
  * child (waitable) and pid-namespaced.  The child drops dumpable first
  * (CVE-2019-5736: the container cannot open its /proc/<pid>/exe while it still
- * runs runtime code), waits until the parent moved it into the cgroup, joins
- * the other namespaces (user first, mount last), then applies the process
+ * runs runtime code), joins the other namespaces (user first, mount last) while
+ * the parent moves it into the cgroup, waits for that ('c'), then applies the process
  * (caps.c) including the container's seccomp filter and execs.  The sync
  * socket is close-on-exec, so EOF on it tells the parent the exec happened.
  */
@@ -50,6 +50,9 @@ __attribute__((noreturn)) static void exec_child(struct gr__process_plan *pp, co
 		if (gr__setup_terminal(pp->console_fd, pp->p, &err) < 0)
 			gr__child_fail(sync, err.code, "%s", err.msg);
 	}
+	char cgmsg;
+	if (recv(sync, &cgmsg, 1, 0) != 1 || cgmsg != GR__SYNC_CGROUP)
+		_exit(127); /* the parent could not move us into the cgroup; it reports why */
 	gr__exec_process(pp, sync);
 }
 
@@ -143,21 +146,29 @@ int gr_rt_exec(const struct gr_rt_opts *o, const char *id, const struct gr_oci_p
 	}
 	close(sv[1]);
 	sv[1] = -1;
-	if (gr__cgroup_enter(&cg, pid, err) < 0)
-		goto out;
-	char go = GR__SYNC_GO;
+	/* GO first: the child joins the namespaces while we pay the cgroup.procs write
+	 * (an RCU grace period); it waits for 'c' before it applies the process */
+	char go = GR__SYNC_GO, cgmsg = GR__SYNC_CGROUP;
 	if (send(sv[0], &go, 1, MSG_NOSIGNAL) < 0) {
 		gr_error_sys(err, "sync with the exec'd process");
 		goto out;
 	}
+	gr_error_t cgerr = { 0 };
+	int cgrc = gr__cgroup_enter(&cg, pid, &cgerr);
+	if (cgrc == 0)
+		send(sv[0], &cgmsg, 1, MSG_NOSIGNAL); /* a failed child has its error queued */
 	struct {
 		char type;
 		struct gr__sync_err e;
 	} msg;
 	ssize_t n;
 	do
-		n = recv(sv[0], &msg, sizeof msg, 0);
+		n = recv(sv[0], &msg, sizeof msg, cgrc < 0 ? MSG_DONTWAIT : 0);
 	while (n < 0 && errno == EINTR);
+	if (cgrc < 0 && (n <= 0 || msg.type != GR__SYNC_ERROR)) {
+		*err = cgerr;
+		goto out;
+	}
 	if (n > 0) {
 		msg.e.msg[sizeof msg.e.msg - 1] = '\0';
 		gr_error_set(err, msg.type == GR__SYNC_ERROR ? msg.e.code : EPROTO, "%s",

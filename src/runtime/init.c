@@ -3,11 +3,13 @@
  *
  * Started by clone() with the new namespaces; talks to the parent over a
  * SOCK_SEQPACKET pair (runtime-internal.h: GR__SYNC_*):
- *   parent: cgroup, uid/gid maps, oom_score_adj -> 'g'[state JSON]
+ *   parent: uid/gid maps, oom_score_adj -> 'g'[state JSON]; then cgroup.procs
+ *           writes (slow: an RCU grace period) -> 'c', overlapping the child's work
  *   child:  setns joins, hostname, sysctl, mounts, /dev
  *           [hooks: -> 'p', parent runs prestart+createRuntime -> 'g';
  *            child runs createContainer]
- *           pivot_root, masked/ro paths, terminal, finds the program -> 'r'
+ *           pivot_root, masked/ro paths, terminal, finds the program,
+ *           [waits for 'c'], unshare(CLONE_NEWCGROUP) -> 'r'
  *   then it waits on the exec fifo for `start`, runs startContainer hooks and
  *   execs the program (caps.c).  Any failure sends 'e'+struct gr__sync_err
  *   and exits; the parent then removes everything.
@@ -65,20 +67,29 @@ int gr__ns_flag(enum gr_ns_type t)
 	return t < GR_NS_COUNT ? ns_clone_flag[t] : 0;
 }
 
-/* Wait for one message of `want` type; the payload (if any) lands in plan->hook_state. */
+/* Wait for one message of `want` type; the payload (if any) lands in plan->hook_state.
+ * GR__SYNC_CGROUP may arrive in between (the parent sends it as soon as the slow
+ * cgroup.procs writes are done); it is noted and skipped. */
 static void wait_msg(struct gr__plan *plan, char want)
 {
 	char *buf = plan->hook_state;
-	ssize_t n;
-	do
-		n = recv(plan->sync_fd, buf, GR__HOOK_STATE_MAX, 0);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		_exit(127); /* the parent went away: it cleans up */
-	if (buf[0] != want)
-		gr__child_fail(plan->sync_fd, EPROTO, "sync: expected '%c', got '%c'", want, buf[0]);
-	memmove(buf, buf + 1, (size_t)n - 1);
-	buf[n - 1] = '\0';
+	for (;;) {
+		ssize_t n;
+		do
+			n = recv(plan->sync_fd, buf, GR__HOOK_STATE_MAX, 0);
+		while (n < 0 && errno == EINTR);
+		if (n <= 0)
+			_exit(127); /* the parent went away: it cleans up */
+		if (buf[0] == GR__SYNC_CGROUP && want != GR__SYNC_CGROUP) {
+			plan->cg_joined = true;
+			continue;
+		}
+		if (buf[0] != want)
+			gr__child_fail(plan->sync_fd, EPROTO, "sync: expected '%c', got '%c'", want, buf[0]);
+		memmove(buf, buf + 1, (size_t)n - 1);
+		buf[n - 1] = '\0';
+		return;
+	}
 }
 
 static void send_msg(struct gr__plan *plan, char type)
@@ -180,6 +191,13 @@ void gr__init_main(struct gr__plan *plan)
 	if (gr__find_exe(plan->proc.env, cfg->process->args[0], plan->proc.exe, sizeof plan->proc.exe) < 0)
 		gr__child_fail(fd, ENOENT, "process.args[0]: '%s' not found in the container",
 			       cfg->process->args[0]);
+	/* the cgroup namespace is rooted at the container's cgroup, so it is made
+	 * only once the parent has moved us there */
+	if (!plan->cg_joined)
+		wait_msg(plan, GR__SYNC_CGROUP);
+	if (plan->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+		gr__child_fail(fd, errno, "linux.namespaces: cannot create the cgroup namespace: %s",
+			       strerror(errno));
 	send_msg(plan, GR__SYNC_READY);
 	close(fd);
 

@@ -132,12 +132,15 @@ struct gr__plan {
 	char *hook_state;            /* preallocated GR__HOOK_STATE_MAX bytes */
 	bool has_container_hooks;    /* createContainer or startContainer hooks exist */
 	bool has_runtime_hooks;      /* prestart or createRuntime hooks exist */
+	bool new_cgroupns;           /* unshare(CLONE_NEWCGROUP) once in the cgroup */
+	bool cg_joined;              /* child: the parent's GR__SYNC_CGROUP arrived */
 };
 
 #define GR__HOOK_STATE_MAX 65536
 
 /* Sync messages between parent and child (one byte, then optional payload). */
 enum { GR__SYNC_GO = 'g', GR__SYNC_PREPIVOT = 'p', GR__SYNC_READY = 'r', GR__SYNC_ERROR = 'e',
+       GR__SYNC_CGROUP = 'c', /* parent -> child: you are in the cgroup now */
        GR__SYNC_STATE = 's' };
 
 /* Error report from child: code (int) then message text (NUL-terminated, <= 1024). */

@@ -26,8 +26,10 @@ done
 ok $(( same != 1 )) "exec joins the init's pid, mnt, uts, ipc, net and cgroup namespaces"
 [ "$($OCI exec gr-test-rt-ex hostname)" = gr-test-exec ]; ok $? "exec sees the container's hostname"
 $OCI exec gr-test-rt-ex sh -c 'exit 5'; ok $(( $? != 5 )) "exec returns the process's exit status"
-out=$($OCI exec gr-test-rt-ex sh -c 'cat /proc/self/cgroup')
-echo "$out" | grep -q 'gureum/gr-test-rt-ex'; ok $? "exec'd process is in the container's cgroup"
+out=$($OCI exec gr-test-rt-ex sh -c 'cat /proc/self/cgroup; echo ==; cat /proc/1/cgroup')
+[ "$(echo "$out" | sed -n '1,/==/p' | grep -v ==)" = "$(echo "$out" | sed -n '/==/,$p' | grep -v ==)" ]
+ok $? "exec'd process sees the init's cgroups through the container's cgroup namespace"
+echo "$out" | grep -q '^[0-9]*:memory:/$'; ok $? "the cgroup namespace is rooted at the container's cgroup ($(echo $out))"
 [ "$($OCI exec --cwd /proc --env FOO=bar gr-test-rt-ex sh -c 'echo $(pwd) $FOO')" = "/proc bar" ]; ok $? "exec --cwd and --env"
 [ "$($OCI exec --user 1000:1000 gr-test-rt-ex id -u)" = 1000 ]; ok $? "exec --user"
 $OCI exec gr-test-rt-ex grep -q 'CapEff:.*00000000a80425fb' /proc/self/status; ok $? "exec applies the container's capabilities"
@@ -35,6 +37,7 @@ echo '{"args": ["sh", "-c", "echo from-process-json $X"], "env": ["X=1", "PATH=/
 [ "$($OCI exec --process "$WORK/p.json" gr-test-rt-ex)" = "from-process-json 1" ]; ok $? "exec --process file.json"
 $OCI exec --detach --pid-file "$WORK/epid" gr-test-rt-ex sleep 30 >/dev/null 2>&1; ok $? "exec --detach"
 [ -n "$(cat "$WORK/epid" 2>/dev/null)" ] && grep -q sleep /proc/$(cat "$WORK/epid")/cmdline; ok $? "detached process runs with the pid written"
+grep -q 'memory:/gureum/gr-test-rt-ex$' /proc/$(cat "$WORK/epid")/cgroup; ok $? "exec'd process is in the container's cgroup (host view)"
 $OCI exec gr-test-rt-ex /no/such >/dev/null 2>"$WORK/err"; ok $(( $? == 0 )) "exec of a missing program fails"
 grep -q "not found" "$WORK/err"; ok $? "with a clear error ($(cat "$WORK/err"))"
 $OCI delete --force gr-test-rt-ex
