@@ -74,6 +74,9 @@ int gr__transition(struct gr_control *c, const char *name, const char *from, con
 		   json_t *patch, gr_error_t *err);
 int gr__get_doc(struct gr_control *c, const char *name, json_t **doc, gr_error_t *err);
 
+/* place.c: admission through the scheduler; *host = the chosen host's name. */
+int gr__place(struct gr_control *c, const json_t *doc, char **host, gr_error_t *err);
+
 /* recover.c */
 int gr__recover(struct gr_control *c, gr_error_t *err);
 void gr__watch_add(struct gr_control *c, const char *name, pid_t pid);

@@ -131,7 +131,8 @@ int gr__start_locked(struct gr_control *c, const char *name, json_t **out, gr_er
 		return -1;
 	}
 	const struct gr_driver_ops *d = gr__driver_of(doc, err);
-	if (!d) {
+	_cleanup_free_ char *host = NULL;
+	if (!d || gr__place(c, doc, &host, err) < 0) {
 		json_decref(doc);
 		return -1;
 	}
@@ -153,7 +154,7 @@ int gr__start_locked(struct gr_control *c, const char *name, json_t **out, gr_er
 		goto out;
 	}
 	r = gr__transition(c, name, "starting", "running",
-			   json_pack("{s:i,s:n}", "pid", (int)pid, "error"), err);
+			   json_pack("{s:i,s:n,s:s}", "pid", (int)pid, "error", "host", host), err);
 	if (r == 0)
 		gr__watch_add(c, name, pid);
 out:

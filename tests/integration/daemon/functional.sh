@@ -70,6 +70,13 @@ kill -9 "$pid"
 for _ in $(seq 1 100); do p2=$(field fn-web1 pid); [ -n "$p2" ] && [ "$p2" != 0 ] && [ "$p2" != "$pid" ] && break; sleep 0.1; done
 [ "$(field fn-web1 state)" = running ] && [ "$p2" != "$pid" ]; ok $? "always: a killed container comes back"
 
+# admission through the scheduler: more memory than the host has
+"$G" launch busybox fn-huge --memory 100000G 2>"$TD/err"; ok $([ $? -eq 1 ] && echo 0 || echo 1) "a start that does not fit is refused"
+grep -q "no room" "$TD/err"; ok $? "with the scheduler's reason: $(cat "$TD/err")"
+[ "$(field fn-huge state)" = defined ]; ok $? "the instance stays defined, nothing runs"
+[ -n "$(field fn-web1 host)" ]; ok $? "a running instance records its host ($(field fn-web1 host))"
+run_ok "delete it" "$G" delete fn-huge
+
 # metrics and events
 m=$(curl -s --unix-socket "$GUREUM_SOCKET" http://localhost/metrics)
 echo "$m" | grep -q 'gureum_instances{state="running"}'; ok $? "metrics: instances by state"
