@@ -17,8 +17,8 @@ struct gr_cli_command {
 	const char *summary;
 };
 
-/* sim is written by the scheduler work; weak so the CLI links without it. */
-int gr_cmd_sim(int argc, char **argv) __attribute__((weak));
+/* cmd_sim.c is written by the scheduler work. */
+int gr_cmd_sim(int argc, char **argv);
 int gr_cmd_launch(int argc, char **argv);
 int gr_cmd_create(int argc, char **argv);
 int gr_cmd_start(int argc, char **argv);

@@ -19,14 +19,14 @@ static const struct gr_cli_command commands[] = {
 	{ "list", gr_cmd_list, "list instances" },
 	{ "show", gr_cmd_show, "show one instance" },
 	{ "exec", gr_cmd_exec, "run a command inside an instance" },
-	{ "console", gr_cmd_console, "follow an instance's console output" },
+	{ "console", gr_cmd_console, "attach to an instance's console (VMs interactive)" },
 	{ "logs", gr_cmd_logs, "print an instance's output" },
 	{ "config", gr_cmd_config, "change an instance's settings (live when running)" },
 	{ "image", gr_cmd_image, "import, build, list, show and delete master images" },
 	{ "snapshot", gr_cmd_snapshot, "create, list, restore and delete instance snapshots" },
 	{ "operation", gr_cmd_operation, "list and show long-running operations" },
 	{ "events", gr_cmd_events, "stream state changes" },
-	{ "sim", NULL, "replay CPU traces against placement and consolidation policies" },
+	{ "sim", gr_cmd_sim, "replay CPU traces against placement and consolidation policies" },
 };
 
 static void usage(FILE *f)
@@ -90,14 +90,7 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++) {
 		if (strcmp(argv[i], commands[k].name))
 			continue;
-		int (*run)(int, char **) = commands[k].run;
-		if (!strcmp(commands[k].name, "sim"))
-			run = gr_cmd_sim;
-		if (!run) {
-			fprintf(stderr, "gureum: '%s' is not part of this build\n", argv[i]);
-			return 1;
-		}
-		int rc = run(argc - i, argv + i);
+		int rc = commands[k].run(argc - i, argv + i);
 		gr_client_clear(&gr_cli);
 		return rc;
 	}
