@@ -116,6 +116,9 @@ static int make_plan(struct gr__plan *plan, const struct gr_rt_opts *o, const ch
 	/* a new cgroup namespace is made by the init once it is in its cgroup (init.c) */
 	plan->new_cgroupns = plan->clone_flags & CLONE_NEWCGROUP;
 	plan->clone_flags &= ~CLONE_NEWCGROUP;
+	/* CLONE_NEWTIME shares its bit with clone()'s exit signal: the init unshares it */
+	plan->new_timens = plan->clone_flags & gr__ns_flag(GR_NS_TIME);
+	plan->clone_flags &= ~gr__ns_flag(GR_NS_TIME);
 	if (plan->userns && (!cfg->n_uid_mappings || !cfg->n_gid_mappings))
 		return gr_error_set(err, EINVAL, "linux.uidMappings: a new user namespace needs uid and gid mappings");
 	if ((cfg->hostname || cfg->domainname) && !(plan->clone_flags & CLONE_NEWUTS) &&

@@ -27,7 +27,7 @@
 #include <unistd.h>
 
 static const enum gr_ns_type join_order[] = { GR_NS_USER, GR_NS_IPC, GR_NS_UTS, GR_NS_NET,
-					      GR_NS_CGROUP, GR_NS_MNT };
+					      GR_NS_CGROUP, GR_NS_TIME, GR_NS_MNT };
 
 __attribute__((noreturn)) static void exec_child(struct gr__process_plan *pp, const int *fds, int sync)
 {

@@ -198,6 +198,9 @@ void gr__init_main(struct gr__plan *plan)
 	if (plan->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
 		gr__child_fail(fd, errno, "linux.namespaces: cannot create the cgroup namespace: %s",
 			       strerror(errno));
+	if (plan->new_timens && unshare(gr__ns_flag(GR_NS_TIME)) < 0)
+		gr__child_fail(fd, errno, "linux.namespaces: cannot create the time namespace: %s",
+			       strerror(errno));
 	send_msg(plan, GR__SYNC_READY);
 	close(fd);
 

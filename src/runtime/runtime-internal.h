@@ -133,6 +133,7 @@ struct gr__plan {
 	bool has_container_hooks;    /* createContainer or startContainer hooks exist */
 	bool has_runtime_hooks;      /* prestart or createRuntime hooks exist */
 	bool new_cgroupns;           /* unshare(CLONE_NEWCGROUP) once in the cgroup */
+	bool new_timens;             /* unshare(CLONE_NEWTIME): the program enters it at exec */
 	bool cg_joined;              /* child: the parent's GR__SYNC_CGROUP arrived */
 };
 

@@ -87,5 +87,14 @@ mkdir -p "$WORK/share" && echo hello >"$WORK/share/file"
 mk_bundle "$B" '.process.args = ["sh", "-c", "cat /mnt/s/file; (echo x > /mnt/s/new) 2>/dev/null || echo bind-ro"] | .mounts += [{"destination": "/mnt/s", "type": "bind", "source": "'"$WORK/share"'", "options": ["rbind", "ro", "rprivate"]}]'
 out=$(runc_out gr-test-rt-iso8 | tr '\n' ' ')
 [ "$out" = "hello bind-ro " ]; ok $? "read-only bind mount of a host folder ($out)"
+# time namespace (unshared by the init, entered by the program at exec)
+mk_bundle "$B" '.process.args = ["sh", "-c", "readlink /proc/self/ns/time"] | .linux.namespaces += [{"type": "time"}]'
+out=$(runc_out gr-test-rt-iso9)
+[ -n "$out" ] && [ "$out" != "$(readlink /proc/self/ns/time)" ]; ok $? "the program runs in a new time namespace ($out)"
+mk_bundle "$B" '.process.args = ["sleep", "1000"] | .linux.namespaces += [{"type": "time"}]'
+$OCI run -d -b "$B" gr-test-rt-iso10 >"$WORK/out" 2>&1
+pid=$($OCI state gr-test-rt-iso10 | jq .pid)
+[ "$($OCI exec gr-test-rt-iso10 readlink /proc/self/ns/time)" = "$(readlink /proc/$pid/ns/time)" ]; ok $? "exec joins the time namespace"
+$OCI delete -f gr-test-rt-iso10
 [ "$(cg_count)" = 0 ]; ok $? "no cgroup left behind"
 tap_done
