@@ -106,6 +106,8 @@ static int perform(const struct gr_client *c, const char *method, const char *pa
 			return gr_error_set(err, ECONNREFUSED,
 					    "cannot reach gureumd at %s (is it running? set GUREUM_SOCKET "
 					    "or GUREUM_URL)", c->url ? c->url : c->unix_path);
+		if (rc == CURLE_PARTIAL_FILE || rc == CURLE_RECV_ERROR)
+			return gr_error_set(err, EIO, "gureumd closed the stream (was it stopped?)");
 		return gr_error_set(err, EIO, "request %s %s: %s", method, path, curl_easy_strerror(rc));
 	}
 	return 0;
