@@ -293,7 +293,7 @@ static void cache_store(const char *dir, const char *path, const struct keybuf *
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return;
 	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)getpid());
+	snprintf(tmp, sizeof tmp, "%s.%d.tmp", path, (int)gettid()); /* unique per thread */
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
