@@ -158,7 +158,7 @@ static int sync_with_init(struct gr__plan *plan, int fd, pid_t pid, const char *
 	_cleanup_free_ char *state = NULL;
 	size_t slen = 0;
 	if (plan->has_runtime_hooks || plan->has_container_hooks) {
-		state = state_json_for_hooks(cfg, id, bundle, pid, GR_RT_CREATING);
+		state = state_json_for_hooks(cfg, id, bundle, pid, GR_RT_CREATED);
 		slen = strlen(state);
 		if (slen >= GR__HOOK_STATE_MAX - 1)
 			return gr_error_set(err, E2BIG, "state JSON too large for hooks");
@@ -367,16 +367,19 @@ out:
 	return rc;
 }
 
-/* Run the hooks of one kind, with the config loaded from the bundle. */
-static int run_saved_hooks(const struct gr_rt_state *st, enum gr_hook_kind kind, gr_error_t *err)
+/* Run the poststart or poststop hooks, with the config loaded from the bundle:
+ * every hook runs and a failure is a warning (config.md, POSIX hooks). */
+static void run_saved_hooks(const struct gr_rt_state *st, enum gr_hook_kind kind)
 {
 	struct gr_oci_config *cfg = NULL;
-	if (gr_oci_config_load(st->bundle, &cfg, err) < 0)
-		return gr_error_prefix(err, "loading hooks");
+	gr_error_t err = { 0 };
+	if (gr_oci_config_load(st->bundle, &cfg, &err) < 0) {
+		fprintf(stderr, "gureum-oci: warning: loading hooks: %s\n", err.msg);
+		return;
+	}
 	_cleanup_free_ char *json = gr_rt_state_json(st);
-	int r = gr__run_hooks(cfg->hooks[kind], cfg->n_hooks[kind], json, gr__hook_kind_name(kind), err);
+	gr__run_hooks_warn(cfg->hooks[kind], cfg->n_hooks[kind], json, gr__hook_kind_name(kind));
 	gr_oci_config_free(cfg);
-	return r;
 }
 
 int gr_rt_start(const struct gr_rt_opts *o, const char *id, gr_error_t *err)
@@ -416,8 +419,7 @@ int gr_rt_start(const struct gr_rt_opts *o, const char *id, gr_error_t *err)
 	close(fd);
 	if (meta.hooks & (1u << GR_HOOK_POSTSTART)) {
 		st.status = GR_RT_RUNNING;
-		if (run_saved_hooks(&st, GR_HOOK_POSTSTART, err) < 0)
-			rc = -1; /* the container runs; the caller reports the hook */
+		run_saved_hooks(&st, GR_HOOK_POSTSTART);
 	}
 out:
 	gr_rt_state_clear(&st);
@@ -502,9 +504,7 @@ int gr_rt_delete(const struct gr_rt_opts *o, const char *id, bool force, gr_erro
 	if (meta.hooks & (1u << GR_HOOK_POSTSTOP)) {
 		st.status = GR_RT_STOPPED;
 		st.pid = 0;
-		gr_error_t herr;
-		if (run_saved_hooks(&st, GR_HOOK_POSTSTOP, &herr) < 0)
-			fprintf(stderr, "gureum-oci: warning: %s\n", herr.msg); /* spec: warn, go on */
+		run_saved_hooks(&st, GR_HOOK_POSTSTOP);
 	}
 	if (gr_rm_rf(dir, err) < 0)
 		goto out;

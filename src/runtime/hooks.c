@@ -50,8 +50,17 @@ static int run_one(const struct gr_oci_hook *h, const char *state, const char *k
 	close(pfd[0]);
 	fcntl(pfd[1], F_SETFL, O_NONBLOCK);
 	size_t len = strlen(state);
+	/* a hook that does not read its stdin is fine: EPIPE, not SIGPIPE */
+	sigset_t pipe_set, old_set;
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &pipe_set, &old_set);
 	ssize_t w = write(pfd[1], state, len);
-	(void)w; /* a hook that does not read its stdin is fine */
+	(void)w;
+	struct timespec zero = { 0, 0 };
+	while (sigtimedwait(&pipe_set, NULL, &zero) > 0)
+		;
+	sigprocmask(SIG_SETMASK, &old_set, NULL);
 	close(pfd[1]);
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (h->timeout > 0 && pidfd >= 0) {
@@ -81,6 +90,15 @@ static int run_one(const struct gr_oci_hook *h, const char *state, const char *k
 				    WEXITSTATUS(status));
 	return gr_error_set(err, EIO, "hooks.%s[%zu]: %s killed by signal %d", kind, i, h->path,
 			    WTERMSIG(status));
+}
+
+void gr__run_hooks_warn(const struct gr_oci_hook *h, size_t n, const char *state_json, const char *kind)
+{
+	for (size_t i = 0; i < n; i++) {
+		gr_error_t e = { 0 };
+		if (run_one(&h[i], state_json, kind, i, &e) < 0)
+			fprintf(stderr, "gureum-oci: warning: %s\n", e.msg);
+	}
 }
 
 int gr__run_hooks(const struct gr_oci_hook *h, size_t n, const char *state_json, const char *kind,

@@ -108,7 +108,18 @@ static int build(scmp_filter_ctx ctx, const struct gr_oci_seccomp *s, uint32_t d
 			int nr = seccomp_syscall_resolve_name(rule->names[n]);
 			if (nr == __NR_SCMP_ERROR)
 				continue; /* not a syscall on this architecture */
-			int r = seccomp_rule_add_array(ctx, act, nr, (unsigned)rule->n_args, cmp);
+			/* several conditions on one argument are alternatives: one rule
+			 * each (runc, crun); libseccomp refuses them in one rule */
+			bool same_arg = false;
+			for (size_t a = 0; a < rule->n_args; a++)
+				for (size_t b = a + 1; b < rule->n_args; b++)
+					same_arg |= cmp[a].arg == cmp[b].arg;
+			int r = 0;
+			if (same_arg)
+				for (size_t a = 0; a < rule->n_args && r >= 0; a++)
+					r = seccomp_rule_add_array(ctx, act, nr, 1, &cmp[a]);
+			else
+				r = seccomp_rule_add_array(ctx, act, nr, (unsigned)rule->n_args, cmp);
 			if (r < 0)
 				return gr_error_set(err, -r, "%s.names[%zu]: cannot add a rule for '%s': %s",
 						    where, n, rule->names[n], strerror(-r));

@@ -56,6 +56,11 @@ echo "$out" | grep -q mkdir-ok; ok $? "without the rule mkdir works ($out)"
 mk_bundle "$B" '.process.args = ["sh", "-c", "sh -c \"true\" && echo exec-ok"] | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["kill"], "action": "SCMP_ACT_ERRNO", "args": [{"index": 1, "value": 15, "op": "SCMP_CMP_EQ"}]}]}'
 $OCI run -b "$B" gr-test-rt-iso3b >/dev/null 2>&1; ok $? "seccomp rule with an argument condition loads"
 
+# two conditions on one argument are alternatives (one rule each, as runc and crun do)
+mk_bundle "$B" '.process.args = ["sh", "-c", "kill -0 $$ && echo kill0-ok; kill -USR1 $$ 2>&1; echo usr1-done"] | .linux.seccomp = {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["kill"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1, "args": [{"index": 1, "value": 10, "op": "SCMP_CMP_EQ"}, {"index": 1, "value": 12, "op": "SCMP_CMP_EQ"}]}]}'
+out=$(runc_out gr-test-rt-iso3c)
+echo "$out" | grep -q kill0-ok && echo "$out" | grep -q 'not permitted'; ok $? "seccomp: kill(USR1) denied, kill(0) allowed with two conditions on arg 1 ($(echo $out))"
+
 # capabilities from the config: give CAP_SYS_ADMIN... and drop all
 mk_bundle "$B" '.process.args = ["sh", "-c", "grep CapEff /proc/self/status; hostname foo 2>&1 || true"] | .process.capabilities = {"bounding": [], "effective": [], "permitted": [], "inheritable": [], "ambient": []}'
 out=$(runc_out gr-test-rt-iso4)
