@@ -12,7 +12,8 @@
 . "$(dirname "$0")/lib.sh"
 need_root_and_bins
 C=gr-test-snap-c
-start_daemon snap; ok $? "gureumd starts"
+daemon_failed() { sed 's/^/#   /' "$TD/daemon.err" | tail -n 20; tap_done; }
+start_daemon snap; rc=$?; ok $rc "gureumd starts"; [ $rc -eq 0 ] || daemon_failed
 ensure_busybox
 run_ok "launch $C" "$G" launch busybox "$C"
 run_ok "write a file" "$G" exec "$C" -- sh -c 'echo one > /data.txt'
@@ -83,7 +84,7 @@ fi
 
 # records survive a daemon restart
 stop_daemon TERM
-start_daemon snap; ok $? "gureumd starts again"
+start_daemon snap; rc=$?; ok $rc "gureumd starts again"; [ $rc -eq 0 ] || daemon_failed
 [ "$(snapnames "$C")" = "s1 s2" ]; ok $? "list after restart shows s1 s2"
 run_ok "delete s2" "$G" snapshot delete "$C" s2
 [ "$(snapnames "$C")" = "s1" ]; ok $? "list after delete shows s1"
@@ -115,8 +116,8 @@ elif ! command -v qemu-system-x86_64 >/dev/null; then
 else
 	out=$("$G" image build debian-vm 2>&1); ok $? "image build debian-vm"
 	[ $? -eq 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
-	run_ok "launch a VM" "$G" launch debian-vm "$V" --vm --cpu 1 --memory 256M
-	vm_ready "$V" 1; ok $? "guest ready"
+	run_ok "launch a VM" "$G" launch debian-vm "$V" --vm --cpu 1 --memory 256M || tap_done
+	vm_ready "$V" 1; rc=$?; ok $rc "guest ready"; [ $rc -eq 0 ] || tap_done
 	run_ok "VM: write a file" "$G" exec "$V" -- sh -c 'echo one > /root/data.txt; sync'
 	run_ok "VM: memory snapshot of the running VM" "$G" snapshot create "$V" m1
 	"$G" snapshot show "$V" m1 --format json | grep -q '"memory": true'; ok $? "VM: the snapshot holds memory"
