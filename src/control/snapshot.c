@@ -370,11 +370,15 @@ static int do_job(struct snap_job *j, json_t **result, gr_error_t *err)
 	if (plan == GR_SNAP_STOP_CYCLE) {
 		gr_error_t e3;
 		if (gr__start_locked(c, j->inst, NULL, &e3) < 0) {
-			if (r == 0)
+			if (r == 0) { /* the snapshot itself is fine: its record stays */
 				*err = e3;
-			gr_error_prefix(err, "%s '%s' done, but starting '%s' again failed",
-					j->restore ? "restore of" : "snapshot", j->snap, j->inst);
-			r = -1; /* the snapshot itself is fine: its record stays */
+				gr_error_prefix(err, "%s '%s' done, but starting '%s' again failed",
+						j->restore ? "restore of" : "snapshot", j->snap, j->inst);
+			} else {
+				gr_log_warn("starting '%s' again after the failed %s: %s", j->inst,
+					    j->restore ? "restore" : "snapshot", e3.msg);
+			}
+			r = -1;
 		}
 	}
 out:

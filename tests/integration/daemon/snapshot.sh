@@ -82,6 +82,13 @@ else
 	skip "cannot make $snapdir immutable (chattr) to force a host failure"
 fi
 
+# a host snapshot without a record (left by a create a daemon crash cut
+# short) is replaced by the next create of that name
+mkdir -p "$snapdir/orphan/upper" && echo stale > "$snapdir/orphan/upper/data.txt"
+run_ok "create over an orphaned host snapshot" "$G" snapshot create "$C" orphan
+[ "$(cat "$snapdir/orphan/upper/data.txt" 2>&1)" = one ]; ok $? "the orphan was replaced by a fresh copy of the layer"
+run_ok "delete it" "$G" snapshot delete "$C" orphan
+
 # records survive a daemon restart
 stop_daemon TERM
 start_daemon snap; rc=$?; ok $rc "gureumd starts again"; [ $rc -eq 0 ] || daemon_failed
