@@ -11,7 +11,9 @@
 
 #include <errno.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 #include "util/alloc.h"
@@ -155,7 +157,7 @@ static int in_use(const char *image, char *who, size_t who_len, void *ud)
 int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr_error_t *err)
 {
 	struct gr_control *c = xcalloc(1, sizeof *c);
-	_cleanup_free_ char *url = NULL;
+	_cleanup_free_ char *url = NULL, *lock = NULL;
 	c->state_dir = xstrdup(o->state_dir ? o->state_dir : "/var/lib/gureum");
 	c->run_dir = xstrdup(o->run_dir ? o->run_dir : "/run/gureum");
 	c->cgroup_prefix = xstrdup(o->cgroup_prefix ? o->cgroup_prefix : "gureum");
@@ -166,6 +168,7 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	c->events = json_array();
+	c->lock_fd = -1;
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);
 	c->img = (struct gr_image_ctx){ .images_dir = c->images_dir, .layers_dir = c->layers_dir,
 					.in_use = in_use, .in_use_ud = c };
@@ -175,6 +178,18 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 	if (gr_mkdir_p(c->state_dir, 0700, err) < 0 || gr_mkdir_p(c->run_dir, 0711, err) < 0 ||
 	    gr_mkdir_p(c->rt_root, 0700, err) < 0 || gr_mkdir_p(c->inst_dir, 0700, err) < 0)
 		goto fail;
+	/* one daemon per state folder: a second one would recover (and fight
+	 * over) instances the first one is working on */
+	lock = xasprintf("%s/gureumd.lock", c->state_dir);
+	c->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (c->lock_fd < 0) {
+		gr_error_sys(err, "%s", lock);
+		goto fail;
+	}
+	if (flock(c->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		gr_error_set(err, EBUSY, "another gureumd is using %s", c->state_dir);
+		goto fail;
+	}
 	url = xasprintf("sqlite://%s/state.db", c->state_dir);
 	if (gr_store_open(url, NULL, &c->store, err) < 0) {
 		gr_error_prefix(err, "opening the store");
@@ -214,6 +229,8 @@ void gr_control_close(struct gr_control *c)
 	json_decref(c->events);
 	if (c->epfd >= 0)
 		close(c->epfd);
+	if (c->lock_fd >= 0)
+		close(c->lock_fd);
 	free(c->state_dir);
 	free(c->run_dir);
 	free(c->cgroup_prefix);

@@ -13,6 +13,9 @@ run_ok "launch back (restart always)" "$G" launch busybox rs-back --restart alwa
 run_ok "create idle (defined only)" "$G" create busybox rs-idle
 keep=$(field rs-keep pid); dies=$(field rs-dies pid); back=$(field rs-back pid)
 
+"$GUREUMD" --state-dir "$TD/state" --run-dir "$TD/run2" 2>"$TD/err2"
+ok $([ $? -eq 1 ] && echo 0 || echo 1) "a second gureumd on the same state folder is refused"
+grep -q "another gureumd" "$TD/err2"; ok $? "saying why: $(head -n1 "$TD/err2")"
 stop_daemon TERM
 kill -0 "$keep" && kill -0 "$dies" && kill -0 "$back"; ok $? "SIGTERM to gureumd leaves the containers running"
 start_daemon rs; ok $? "gureumd starts again"
