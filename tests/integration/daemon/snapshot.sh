@@ -121,8 +121,14 @@ if [ "${GR_TEST_VM:-1}" = 0 ]; then
 elif ! command -v qemu-system-x86_64 >/dev/null; then
 	skip "VM snapshots: qemu-system-x86_64 is not installed"
 else
-	out=$("$G" image build debian-vm 2>&1); ok $? "image build debian-vm"
-	[ $? -eq 0 ] || printf '%s\n' "$out" | sed 's/^/#   /'
+	out=$("$G" image build debian-vm 2>&1); rc=$?
+	if [ $rc -ne 0 ] && echo "$out" | grep -q "no build recipe"; then
+		skip "VM snapshots: no debian-vm recipe in this build ($out)"
+		[ -z "$(leftovers)" ]; ok $? "no mounts or cgroups left"
+		tap_done
+	fi
+	ok $rc "image build debian-vm"
+	[ $rc -eq 0 ] || { printf '%s\n' "$out" | sed 's/^/#   /'; tap_done; }
 	run_ok "launch a VM" "$G" launch debian-vm "$V" --vm --cpu 1 --memory 256M || tap_done
 	vm_ready "$V" 1; rc=$?; ok $rc "guest ready"; [ $rc -eq 0 ] || tap_done
 	run_ok "VM: write a file" "$G" exec "$V" -- sh -c 'echo one > /root/data.txt; sync'
