@@ -183,6 +183,16 @@ func init() {
 		g.AddLinuxGIDMapping(300000, 1000, 1000)
 		return nil
 	}, chownTo(200000, 200000))
+	// the upstream programs of these names set the mapping alone, without a
+	// user namespace in linux.namespaces
+	inside("linux_uid_mappings_without_userns", func(g *generate.Generator) error {
+		g.AddLinuxUIDMapping(1000, 0, 3200)
+		return nil
+	}, nil)
+	inside("linux_gid_mappings_without_userns", func(g *generate.Generator) error {
+		g.AddLinuxGIDMapping(1000, 0, 3200)
+		return nil
+	}, nil)
 	inside("mounts", func(g *generate.Generator) error {
 		g.AddMount(rspec.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=1k"}})
 		g.AddMount(rspec.Mount{Destination: "/gr-tmpfs", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "mode=755", "size=1m"}})

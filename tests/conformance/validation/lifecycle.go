@@ -20,11 +20,13 @@ import (
 func init() {
 	register("create", testCreate)
 	register("start", testStart)
+	register("start_no_process", testStartNoProcess)
 	register("state", testState)
 	register("kill", testKill)
 	register("kill_no_effect", testKillNoEffect)
 	register("killsig", testKillSig)
 	register("delete", testDelete)
+	register("delete_created", testDeleteCreated)
 	register("delete_resources", testDeleteResources)
 	register("delete_only_create_resources", testDeleteOnlyCreateResources)
 	register("pidfile", testPidfile)
@@ -90,6 +92,11 @@ func testStart(t *T) {
 	if !t.NoErr(err, "prepare bundle") {
 		return
 	}
+	id := r.ID
+	r.ID = ""
+	err = r.Start()
+	t.Ok(err != nil, "start without a container ID fails", err)
+	r.ID = id
 	err = r.Start()
 	t.Ok(err != nil, "start of a container that does not exist fails", err)
 	if !t.NoErr(r.SetConfig(shellGen("echo started > /process-ran")), "write config.json") ||
@@ -107,6 +114,29 @@ func testStart(t *T) {
 	t.Ok(err != nil, "start of a stopped container fails (start on a non-created container MUST generate an error)", err)
 	b, _ = os.ReadFile(filepath.Join(r.Bundle, "process-ran"))
 	t.Ok(string(b) == "started\n", "the failed start has no effect (program not run again)", fmt.Sprintf("marker: %q", b))
+}
+
+// testStartNoProcess: the upstream start program ends by creating and
+// starting a container whose config has no process, and counts it a pass
+// when both succeed (its check is err == nil although the requirement it
+// names is "start MUST generate an error if process was not set").
+func testStartNoProcess(t *T) {
+	r, err := NewBundle(t)
+	if !t.NoErr(err, "prepare bundle") {
+		return
+	}
+	g := shellGen("true")
+	g.Config.Process = nil
+	if !t.NoErr(r.SetConfig(g), "write config.json without process") {
+		return
+	}
+	if !t.NoErr(r.Create(), "create without process") {
+		return
+	}
+	t.NoErr(r.Start(), "start without process (the upstream suite expects success)")
+	if _, err := r.WaitStatus(10*time.Second, "stopped"); err == nil {
+		t.NoErr(r.Delete(), "delete")
+	}
 }
 
 func testState(t *T) {
@@ -229,6 +259,11 @@ func testDelete(t *T) {
 	}
 	err = r.Delete()
 	t.Ok(err != nil, "delete of a container that does not exist fails", err)
+	id := r.ID
+	r.ID = ""
+	err = r.Delete()
+	t.Ok(err != nil, "delete without a container ID fails", err)
+	r.ID = id
 	if !t.NoErr(r.SetConfig(shellGen("sleep 60")), "write config.json") || !t.NoErr(r.Create(), "create") {
 		return
 	}
@@ -252,6 +287,23 @@ func testDelete(t *T) {
 	t.Ok(err != nil, "delete of a running container fails (delete on a non-stopped container MUST generate an error)", err)
 	st, err = r.State()
 	t.Ok(err == nil && st.Status == "running", "the failed delete has no effect", err, "status: "+string(st.Status))
+}
+
+// testDeleteCreated: a created container is not stopped, so delete MUST fail
+// and have no effect (the upstream delete program checks this; runc and crun
+// kill and remove a created container instead).
+func testDeleteCreated(t *T) {
+	r, err := NewBundle(t)
+	if !t.NoErr(err, "prepare bundle") {
+		return
+	}
+	if !t.NoErr(r.SetConfig(shellGen("true")), "write config.json") || !t.NoErr(r.Create(), "create") {
+		return
+	}
+	err = r.Delete()
+	t.Ok(err != nil, "delete of a created (not stopped) container fails", err)
+	st, err := r.State()
+	t.Ok(err == nil && st.Status == "created", "the failed delete has no effect on the created container", err, "status: "+string(st.Status))
 }
 
 // v1Controllers lists the mounted cgroup v1 controller folders (by name).
