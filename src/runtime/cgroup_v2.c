@@ -3,10 +3,10 @@
  *
  * Invariant: the controllers this tree carries for us (h->ctrls, decided by
  * cgroup.c) AND that the resources use (cg->want) are enabled in
- * cgroup.subtree_control of every level above the leaf; the leaf itself never enables any (it holds processes).  Device rules
- * need an eBPF program on v2; that is not implemented (documented in
- * docs/RUNTIME.md), so on a pure v2 host devices rules are ignored with no error
- * only if they match the default (deny-all + allow list) shape.
+ * cgroup.subtree_control of every level above the leaf; the leaf itself never
+ * enables any (it holds processes).  Device rules become an eBPF program
+ * attached to the leaf (devices_bpf.c) when no v1 hierarchy carries the
+ * devices controller.
  */
 #include "runtime/runtime-internal.h"
 #include "util/alloc.h"
@@ -145,6 +145,13 @@ static int v2_apply(struct gr_cgroup *cg, const struct gr_cg_hier *h_in, const s
 			if (wr_i64(dir, f, (long long)r->hugepage_limits[i].limit, err) < 0)
 				return gr_error_prefix(err, "hugepageLimits[%zu]", i);
 		}
+	}
+	if (r->n_devices) {
+		bool v1_devices = false;
+		for (size_t i = 0; i < cg->n_hier; i++)
+			v1_devices |= !cg->hier[i].v2 && (cg->hier[i].ctrls & (1u << GR_CG_DEVICES));
+		if (!v1_devices && gr__devices_bpf_attach(dir, r->devices, r->n_devices, err) < 0)
+			return -1;
 	}
 	for (size_t i = 0; i < r->n_unified; i++) {
 		if (strchr(r->unified[i].key, '/') || r->unified[i].key[0] == '.')

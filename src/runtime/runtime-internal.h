@@ -79,6 +79,15 @@ void gr__cg_dir(const struct gr_cgroup *cg, size_t i, char *buf, size_t len);
 /* Write value to <dir>/<file>; err names the file. */
 int gr__cg_write(const char *dir, const char *file, const char *value, gr_error_t *err);
 
+/* ---- device rules on cgroup v2 (devices_bpf.c) ---- */
+struct bpf_insn;
+/* The BPF_PROG_TYPE_CGROUP_DEVICE program for the rules (+ the default devices); malloc'd. */
+int gr__devices_bpf_build(const struct gr_oci_device_rule *rules, size_t n, struct bpf_insn **out,
+			  size_t *len);
+/* Load it and attach it to the cgroup2 folder cgroup_dir. */
+int gr__devices_bpf_attach(const char *cgroup_dir, const struct gr_oci_device_rule *rules, size_t n,
+			   gr_error_t *err);
+
 /* ---- seccomp (seccomp.c) ---- */
 struct gr__bpf {
 	struct sock_filter *insns;
