@@ -70,4 +70,4 @@ done
 g=$(median <"$TD/gureum.ms"); c=$(median <"$TD/crun.ms")
 echo "gureum launch: median ${g} ms over $N (min $(sort -n "$TD/gureum.ms" | head -1), max $(sort -n "$TD/gureum.ms" | tail -1))"
 echo "crun run -d:   median ${c} ms over $N (min $(sort -n "$TD/crun.ms" | head -1), max $(sort -n "$TD/crun.ms" | tail -1))"
-echo "launch_ms_median=$g ratio_vs_crun=$(echo "scale=2; $g / $c" | bc)"
+echo "launch_ms_median=$g ratio_vs_crun=$(echo "scale=4; $g / $c" | bc | awk '{printf "%.2f", $1}')"
