@@ -82,6 +82,13 @@ else
 	skip "cannot make $snapdir immutable (chattr) to force a host failure"
 fi
 
+# two creates of one name racing: the name lock lets exactly one through
+"$G" snapshot create "$C" race >/dev/null 2>&1 & p1=$!
+"$G" snapshot create "$C" race >/dev/null 2>&1 & p2=$!
+wait $p1; r1=$?; wait $p2; r2=$?
+[ $((r1 + r2)) -eq 1 ]; ok $? "two racing creates of one name: exactly one succeeds (exit codes $r1 $r2)"
+run_ok "delete race" "$G" snapshot delete "$C" race
+
 # a host snapshot without a record (left by a create a daemon crash cut
 # short) is replaced by the next create of that name
 mkdir -p "$snapdir/orphan/upper" && echo stale > "$snapdir/orphan/upper/data.txt"
