@@ -211,7 +211,12 @@ int gr__cgroup_create(struct gr_cgroup *cg, const struct gr_oci_resources *r, gr
 	/* memory is always wanted on v2: OOM kills are reported from memory.events */
 	cg->want = wanted(r) | (1u << GR_CG_MEMORY) | (1u << GR_CG_PIDS);
 	for (size_t i = 0; i < cg->n_hier; i++) {
-		if (cg->ops[i]->create(cg, &cg->hier[i], err) < 0)
+		int r, tries = 0;
+		/* ENOENT: a delete removed an empty parent between our mkdirs; go again */
+		while ((r = cg->ops[i]->create(cg, &cg->hier[i], err)) < 0 && err && err->code == ENOENT &&
+		       ++tries < 5)
+			;
+		if (r < 0)
 			goto fail;
 		cg->created_mask |= 1 << i;
 	}
@@ -299,8 +304,20 @@ int gr__cgroup_destroy(struct gr_cgroup *cg, gr_error_t *err)
 			if (err && rc == 0)
 				*err = e;
 			rc = -1;
-		} else
-			cg->created_mask &= ~(1 << i);
+			continue;
+		}
+		cg->created_mask &= ~(1 << i);
+		/* parents made for this container go too when nothing else uses them */
+		char dir[1024];
+		gr__cg_dir(cg, i, dir, sizeof dir);
+		for (int k = 0; k < cg->own_parents; k++) {
+			char *slash = strrchr(dir, '/');
+			if (!slash || (size_t)(slash - dir) <= strlen(cg->hier[i].mount))
+				break;
+			*slash = '\0';
+			if (rmdir(dir) < 0)
+				break;
+		}
 	}
 	return rc;
 }

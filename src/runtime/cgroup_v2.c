@@ -45,6 +45,7 @@ static int v2_create(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_
 	char dir[1024];
 	snprintf(dir, sizeof dir, "%s%s", h->mount, cg->path);
 	size_t base = strlen(h->mount);
+	char *first_made = NULL;
 	for (char *p = dir + base + 1;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
@@ -59,9 +60,18 @@ static int v2_create(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_
 		if (enable_ctrls(parent, h->ctrls & cg->want, err) < 0)
 			return -1;
 		bool made = mkdir(dir, 0755) == 0;
+		if (made && c != '\0' && !first_made)
+			first_made = p;
 		if (!made && errno != EEXIST)
 			return gr_error_sys(err, "cannot create cgroup %s", dir);
 		if (c == '\0') {
+			if (first_made) { /* levels from first_made up to the leaf's parent are ours */
+				int n = 0;
+				for (char *q = first_made; q < p; q++)
+					n += *q == '/';
+				if (n > cg->own_parents)
+					cg->own_parents = n;
+			}
 			if (!made)
 				return gr_error_set(err, EEXIST, "cgroup %s already exists", dir);
 			break;

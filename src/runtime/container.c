@@ -327,7 +327,8 @@ int gr_rt_create(const struct gr_rt_opts *o, const char *id, const char *bundle_
 	if (sync_with_init(&plan, sv[0], pid, id, bundle, err) < 0)
 		goto out;
 
-	struct gr__meta meta = { .starttime = gr__proc_starttime(pid, NULL), .userns = plan.userns };
+	struct gr__meta meta = { .starttime = gr__proc_starttime(pid, NULL), .userns = plan.userns,
+				 .cgroup_own_parents = plan.cg->own_parents };
 	snprintf(meta.cgroup, sizeof meta.cgroup, "%s", cgpath);
 	for (int k = 0; k < GR_HOOK_NKINDS; k++)
 		if (cfg->n_hooks[k])
@@ -497,6 +498,7 @@ int gr_rt_delete(const struct gr_rt_opts *o, const char *id, bool force, gr_erro
 	if (gr__cgroup_init(&cg, meta.cgroup, err) < 0)
 		goto out;
 	cg.created_mask = (1 << cg.n_hier) - 1;
+	cg.own_parents = meta.cgroup_own_parents;
 	if (st.pid > 0)
 		kill(st.pid, SIGKILL);
 	if (gr__cgroup_destroy(&cg, err) < 0)

@@ -102,9 +102,9 @@ int gr__state_write(const struct gr_rt_opts *o, const struct gr_rt_state *st,
 		json_object_set_new(ann, st->annotations[i].key, json_string(st->annotations[i].value));
 	json_object_set_new(j, "annotations", ann);
 	json_object_set_new(j, "gureum",
-			    json_pack("{s:s, s:I, s:b, s:i}", "cgroup", meta->cgroup, "starttime",
+			    json_pack("{s:s, s:I, s:b, s:i, s:i}", "cgroup", meta->cgroup, "starttime",
 				      (json_int_t)meta->starttime, "userns", meta->userns, "hooks",
-				      (int)meta->hooks));
+				      (int)meta->hooks, "cgroup_own_parents", meta->cgroup_own_parents));
 	_cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	_cleanup_free_ char *dir = gr__dir(o, st->id);
@@ -166,16 +166,17 @@ int gr__state_read(const struct gr_rt_opts *o, const char *id, struct gr_rt_stat
 		}
 	}
 	json_int_t starttime = 0;
-	int userns = 0, hooks = 0;
+	int userns = 0, hooks = 0, own = 0;
 	const char *cgroup = "";
 	if (g)
-		json_unpack(g, "{s?s, s?I, s?b, s?i}", "cgroup", &cgroup, "starttime", &starttime,
-			    "userns", &userns, "hooks", &hooks);
+		json_unpack(g, "{s?s, s?I, s?b, s?i, s?i}", "cgroup", &cgroup, "starttime", &starttime,
+			    "userns", &userns, "hooks", &hooks, "cgroup_own_parents", &own);
 	if (meta) {
 		snprintf(meta->cgroup, sizeof meta->cgroup, "%s", cgroup);
 		meta->starttime = (unsigned long long)starttime;
 		meta->userns = userns;
 		meta->hooks = (unsigned)hooks;
+		meta->cgroup_own_parents = own;
 	}
 	json_decref(j);
 	char sc = 0;

@@ -39,6 +39,13 @@ inside=$($OCI exec gr-test-rt-cg1 sh -c 'cat /sys/fs/cgroup/memory/memory.limit_
 $OCI delete --force gr-test-rt-cg1
 [ -z "$(ls -d /sys/fs/cgroup/*/gr-test-rt/cg1 /sys/fs/cgroup/gr-test-rt/cg1 2>/dev/null)" ]; ok $? "delete removed the cgroup in every hierarchy"
 
+# a relative cgroupsPath goes under /gureum; parents made for it are removed by delete
+mk_bundle "$B" '.process.args = ["true"] | .linux.cgroupsPath = "gr-test-rt-rel/a/ctr"'
+$OCI create -b "$B" gr-test-rt-rel >"$WORK/out" 2>&1
+[ -d /sys/fs/cgroup/memory/gureum/gr-test-rt-rel/a/ctr ] || [ ! -d /sys/fs/cgroup/memory ]; ok $? "relative cgroupsPath is placed under /gureum"
+$OCI delete --force gr-test-rt-rel
+[ -z "$(ls -d /sys/fs/cgroup/*/gureum/gr-test-rt-rel /sys/fs/cgroup/gureum/gr-test-rt-rel 2>/dev/null)" ]; ok $? "delete removed the leaf and the parents it had made"
+
 # OOM: 32 MiB without swap, a process that wants 128 MiB
 mk_bundle "$B" '.process.args = ["sh", "-c", "dd if=/dev/zero of=/dev/null bs=128M count=1; echo dd-status=$?"]
 	| .linux.cgroupsPath = "/gr-test-rt/oom"
