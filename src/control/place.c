@@ -7,7 +7,8 @@
  * times, memory not at all), places the instances that are running or
  * starting, then asks the "best-fit" policy for the new one.  No room: EAGAIN
  * (503) with the scheduler's reason.  An instance without a memory limit
- * counts GR_PLACE_DEFAULT_MIB, one without a CPU limit a tenth of a core.
+ * counts GR_PLACE_DEFAULT_MIB, one without a CPU limit a hundredth of a core
+ * (idle containers are dense: 200 of them must fit a small host).
  * Pure computation on a private snapshot: any thread.
  */
 #include "control/control-internal.h"
@@ -21,7 +22,8 @@
 #include "util/alloc.h"
 
 #define GR_PLACE_CPU_OVERCOMMIT 8.0
-#define GR_PLACE_DEFAULT_MIB 32
+#define GR_PLACE_DEFAULT_MIB 16
+#define GR_PLACE_DEFAULT_CPU 0.01
 #define GR_PLACE_MIPS 1000.0
 
 static void request_of(const json_t *doc, struct gr_sched_request *r)
@@ -31,7 +33,7 @@ static void request_of(const json_t *doc, struct gr_sched_request *r)
 	memset(r, 0, sizeof *r);
 	r->name = json_string_value(json_object_get(doc, "name"));
 	if (cpu <= 0)
-		cpu = 0.1;
+		cpu = GR_PLACE_DEFAULT_CPU;
 	r->vcpus = (uint32_t)ceil(cpu);
 	r->mips_per_vcpu = GR_PLACE_MIPS * cpu / r->vcpus;
 	r->mem_mib = mem ? (mem + (1 << 20) - 1) >> 20 : GR_PLACE_DEFAULT_MIB;
