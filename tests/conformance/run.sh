@@ -86,6 +86,10 @@ if grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null &&
 	fi
 fi
 
+# bundles live in a private folder, away from other tests' /tmp cleanups
+export TMPDIR="$cache/tmp"
+mkdir -p "$TMPDIR" && chmod 755 "$cache" "$TMPDIR"
+
 mapfile -t tests < <("$cache/validation" list | grep -E -- "$filter")
 [ ${#tests[@]} -gt 0 ] || { echo "run.sh: no test matches '$filter'" >&2; exit 2; }
 
@@ -96,7 +100,7 @@ sweep() {
 		"$rt" kill "$id" KILL >/dev/null 2>&1
 		"$rt" delete --force "$id" >/dev/null 2>&1 || "$rt" delete "$id" >/dev/null 2>&1
 	done
-	rm -rf /tmp/gr-test-conf-* 2>/dev/null
+	rm -rf "$TMPDIR"/gr-test-conf-* 2>/dev/null
 }
 
 declare -A result

@@ -14,8 +14,8 @@ if ! command -v go >/dev/null || [ ! -d /usr/share/gocode/src/github.com/opencon
 	skip "golang-go / golang-github-opencontainers-runtime-tools-dev missing (deps/conformance.txt)"; tap_done
 fi
 [ -x "$oci" ]; ok $? "gureum-oci is built ($oci)" || tap_done
-log=$(mktemp /tmp/gr-test-conf-log.XXXXXX)
-trap 'rm -f "$log"' EXIT
+mkdir -p "$cache"
+log=$cache/oci.log
 GR_CONF_CACHE=$cache GR_CONF_TIMEOUT=90 "$GR_SRC/tests/conformance/run.sh" --runtime "$crun" --runtime "$oci" >"$log" 2>&1
 rc=$?
 [ $rc -le 1 ] && [ -s "$cache/results.tsv" ]; ok $? "the suite ran (run.sh exit $rc)" || { tail -20 "$log" | sed 's/^/#   /'; tap_done; }
