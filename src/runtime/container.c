@@ -490,8 +490,9 @@ int gr_rt_delete(const struct gr_rt_opts *o, const char *id, bool force, gr_erro
 		return -1;
 	int rc = -1;
 	_cleanup_free_ char *dir = gr__dir(o, id);
-	if (st.status == GR_RT_RUNNING && !force) {
-		gr_error_set(err, EBUSY, "container '%s' is running; stop it or use --force", id);
+	if (st.status != GR_RT_STOPPED && !force) { /* spec: only a stopped container */
+		gr_error_set(err, EBUSY, "container '%s' is %s; stop it or use --force", id,
+			     gr_rt_status_name(st.status));
 		goto out;
 	}
 	struct gr_cgroup cg;

@@ -58,7 +58,8 @@ char *gr_rt_state_json(const struct gr_rt_state *st);
 int gr_rt_list(const struct gr_rt_opts *o, struct gr_rt_state **out, size_t *n, gr_error_t *err);
 /* Signal the init (all = every process in the container's cgroup). */
 int gr_rt_kill(const struct gr_rt_opts *o, const char *id, int sig, bool all, gr_error_t *err);
-/* Remove a stopped container (force: kill it first). Leaves no cgroup, mount or state dir. */
+/* Remove a stopped container; a created or running one is refused (EBUSY) unless
+ * force, which kills it first.  Leaves no cgroup, mount or state dir. */
 int gr_rt_delete(const struct gr_rt_opts *o, const char *id, bool force, gr_error_t *err);
 /* Run proc inside the container's namespaces and cgroup.  detach: return after
  * the exec with *pid set; else wait and set *exit_status. */

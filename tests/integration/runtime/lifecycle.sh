@@ -19,6 +19,8 @@ $OCI create -b "$B" --pid-file "$WORK/pid" gr-test-rt-lc3 >"$WORK/out" 2>&1; ok 
 st=$($OCI state gr-test-rt-lc3)
 echo "$st" | jq -e '.status == "created" and .id == "gr-test-rt-lc3" and .ociVersion != null and (.pid > 0)' >/dev/null
 ok $? "state after create: created with a pid ($st)"
+$OCI delete gr-test-rt-lc3 >/dev/null 2>&1; ok $(( $? == 0 )) "delete of a created container fails without --force (spec)"
+$OCI state gr-test-rt-lc3 | jq -e '.status == "created"' >/dev/null; ok $? "... and leaves it created"
 [ "$(cat "$WORK/pid")" = "$(echo "$st" | jq .pid)" ]; ok $? "--pid-file holds the init's pid"
 echo "$st" | jq -e --arg b "$B" '.bundle == $b' >/dev/null; ok $? "state.bundle is the absolute bundle path"
 grep -q 'sleep' /proc/$(cat "$WORK/pid")/cmdline; ok $(( $? == 0 )) "before start the program has not been exec'd"

@@ -22,9 +22,12 @@ int main(int argc, char **argv)
 	}
 	int ls = socket(AF_UNIX, SOCK_STREAM, 0);
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", argv[1]);
-	unlink(argv[1]);
-	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(ls, 1) < 0) {
+	/* bind under a temporary name and rename once listening: the test waits for
+	 * the final name, which then always accepts connections */
+	snprintf(sa.sun_path, sizeof sa.sun_path, "%s.tmp", argv[1]);
+	unlink(sa.sun_path);
+	if (ls < 0 || bind(ls, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(ls, 1) < 0 ||
+	    rename(sa.sun_path, argv[1]) < 0) {
 		perror("console-recv: listen");
 		return 1;
 	}

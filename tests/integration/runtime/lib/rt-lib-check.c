@@ -64,6 +64,8 @@ int main(int argc, char **argv)
 	free(cg);
 	long long ooms = -1;
 	ok(gr_rt_oom_kills(&o, id, &ooms, &err) == 0 && ooms == 0, "no OOM kill so far");
+	for (int i = 0; i < 500 && !strstr(slurp(out), "init-out"); i++)
+		usleep(10000); /* the program may not have printed yet on a loaded machine */
 	ok(gr_rt_kill(&o, id, SIGKILL, false, &err) == 0, "kill");
 	int ws;
 	ok(waitpid(pid, &ws, 0) == pid && WIFSIGNALED(ws), "the init is our child and was killed");
