@@ -57,7 +57,9 @@ mk_bundle "$B" '.process.terminal = true | .process.args = ["sh", "-c", "tty; [ 
 "$WORK/console-recv" "$WORK/console.sock" "$WORK/console.out" &
 recv=$!
 for i in $(seq 100); do [ -S "$WORK/console.sock" ] && break; sleep 0.02; done
-$OCI run -b "$B" --console-socket "$WORK/console.sock" gr-test-rt-tty >"$WORK/tty.out" 2>&1; ok $? "run with a terminal"
+$OCI run -b "$B" --console-socket "$WORK/console.sock" gr-test-rt-tty >"$WORK/tty.out" 2>&1; rc=$?
+ok $rc "run with a terminal ($(cat "$WORK/tty.out"))"
+[ $rc = 0 ] || kill $recv 2>/dev/null # it would wait for a connection forever
 wait $recv
 grep -q got-fd "$WORK/console.out"; ok $? "console socket received the pty master"
 grep -q '/dev/pts/0' "$WORK/console.out"; ok $? "the program's tty is /dev/pts/0 in the container"
@@ -69,7 +71,9 @@ $OCI create -b "$B" gr-test-rt-ext >"$WORK/out" 2>&1 && $OCI start gr-test-rt-ex
 "$WORK/console-recv" "$WORK/console2.sock" "$WORK/console2.out" &
 recv=$!
 for i in $(seq 100); do [ -S "$WORK/console2.sock" ] && break; sleep 0.02; done
-$OCI exec --tty --console-socket "$WORK/console2.sock" gr-test-rt-ext sh -c 'tty' >/dev/null 2>&1; ok $? "exec --tty"
+$OCI exec --tty --console-socket "$WORK/console2.sock" gr-test-rt-ext sh -c 'tty' >"$WORK/tty2.out" 2>&1; rc=$?
+ok $rc "exec --tty ($(cat "$WORK/tty2.out"))"
+[ $rc = 0 ] || kill $recv 2>/dev/null
 wait $recv
 grep -q '/dev/pts/' "$WORK/console2.out"; ok $? "exec'd process has a pty ($(tr '\r\n' '  ' <"$WORK/console2.out"))"
 $OCI delete --force gr-test-rt-ext
