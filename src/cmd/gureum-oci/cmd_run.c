@@ -11,8 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <time.h>
+#include "util/log.h"
 
 static volatile pid_t init_pid;
+
+static double ms_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
 
 static void forward(int sig)
 {
@@ -23,8 +32,10 @@ static void forward(int sig)
 static int run_foreground(const char *id, const char *bundle, gr_error_t *err)
 {
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+	double t0 = ms_now();
 	if (gr_rt_create(&gr_cli.opts, id, bundle, NULL, err) < 0)
 		return -1;
+	double t1 = ms_now();
 	struct gr_rt_state st;
 	if (gr_rt_state(&gr_cli.opts, id, &st, err) < 0)
 		return -1;
@@ -39,12 +50,16 @@ static int run_foreground(const char *id, const char *bundle, gr_error_t *err)
 		waitpid(init_pid, NULL, 0);
 		return -1;
 	}
+	double t2 = ms_now();
 	int status;
 	while (waitpid(init_pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return gr_error_sys(err, "waiting for container '%s'", id);
+	double t3 = ms_now();
 	if (gr_rt_delete(&gr_cli.opts, id, true, err) < 0)
 		return -1;
+	gr_log_debug("run %s: create %.2f ms, start %.2f ms, program %.2f ms, delete %.2f ms", id,
+		     t1 - t0, t2 - t1, t3 - t2, ms_now() - t3);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
