@@ -28,7 +28,8 @@ func init() {
 	register("delete", testDelete)
 	register("delete_created", testDeleteCreated)
 	register("delete_resources", testDeleteResources)
-	register("delete_only_create_resources", testDeleteOnlyCreateResources)
+	register("delete_only_create_resources", testDeleteForeignCgroup)
+	register("delete_only_create_resources_parent", testDeleteOnlyCreateResources)
 	register("pidfile", testPidfile)
 	register("config_updates_without_affect", testConfigUpdates)
 	register("misc_props", testMiscProps)
@@ -376,6 +377,9 @@ func testDeleteResources(t *T) {
 	}
 }
 
+// testDeleteOnlyCreateResources: the container's cgroup goes under a parent
+// that already exists in the pids hierarchy (and not in the others); delete
+// removes the leaf it made but MUST NOT remove that pre-existing parent.
 func testDeleteOnlyCreateResources(t *T) {
 	r, err := NewBundle(t)
 	if !t.NoErr(err, "prepare bundle") {
@@ -398,6 +402,36 @@ func testDeleteOnlyCreateResources(t *T) {
 	if t.NoErr(r.Delete(), "delete") {
 		t.Ok(!exists(filepath.Join(mnt, parent, "ctr")), "delete removed the cgroup it created")
 		t.Ok(exists(filepath.Join(mnt, parent)), "delete kept the parent cgroup it did not create (MUST NOT delete resources not created by create)")
+	}
+}
+
+// testDeleteForeignCgroup is the upstream delete_only_create_resources case:
+// the container's process is moved into a cgroup made by someone else;
+// delete must leave that cgroup alone.
+func testDeleteForeignCgroup(t *T) {
+	r, err := NewBundle(t)
+	if !t.NoErr(err, "prepare bundle") {
+		return
+	}
+	mnt := v1Controllers()["pids"]
+	foreign := filepath.Join(mnt, "gr-test-conf-foreign-"+r.ID)
+	t.Defer(func() { syscall.Rmdir(foreign) })
+	if !t.NoErr(os.Mkdir(foreign, 0755), "pre-create a foreign pids cgroup") {
+		return
+	}
+	if !t.NoErr(r.SetConfig(shellGen("true")), "write config.json") || !t.NoErr(r.Create(), "create") {
+		return
+	}
+	st, err := r.State()
+	if !t.NoErr(err, "state") {
+		return
+	}
+	if !t.NoErr(os.WriteFile(filepath.Join(foreign, "tasks"), []byte(strconv.Itoa(st.Pid)), 0644), "move its process into the foreign cgroup") ||
+		!t.NoErr(r.Start(), "start") {
+		return
+	}
+	if _, err := r.WaitStatus(10*time.Second, "stopped"); t.NoErr(err, "it stops") && t.NoErr(r.Delete(), "delete") {
+		t.Ok(exists(foreign), "delete kept the foreign cgroup its process was moved to")
 	}
 }
 
