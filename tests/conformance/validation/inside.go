@@ -193,6 +193,16 @@ func init() {
 		g.AddLinuxGIDMapping(1000, 0, 3200)
 		return nil
 	}, nil)
+	// LSM settings: the host may have neither AppArmor nor SELinux; the
+	// upstream programs then expect the runtime to run the container anyway
+	inside("linux_process_apparmor_profile", func(g *generate.Generator) error {
+		g.SetProcessApparmorProfile("acme_secure_profile")
+		return nil
+	}, nil)
+	inside("linux_mount_label", func(g *generate.Generator) error {
+		g.SetLinuxMountLabel("system_u:object_r:svirt_sandbox_file_t:s0:c715,c811")
+		return nil
+	}, nil)
 	inside("mounts", func(g *generate.Generator) error {
 		g.AddMount(rspec.Mount{Destination: "/tmp", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "strictatime", "mode=755", "size=1k"}})
 		g.AddMount(rspec.Mount{Destination: "/gr-tmpfs", Type: "tmpfs", Source: "tmpfs", Options: []string{"nosuid", "nodev", "mode=755", "size=1m"}})
