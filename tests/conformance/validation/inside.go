@@ -46,19 +46,6 @@ func mustFail(name, what string, setup func(g *generate.Generator)) {
 	})
 }
 
-// addSysAdmin lets the process mount: CAP_SYS_ADMIN, and no seccomp filter
-// (runtime-tools' default profile does not allow mount(2)).
-func addSysAdmin(g *generate.Generator) error {
-	g.Config.Linux.Seccomp = nil
-	for _, f := range []func(string) error{g.AddProcessCapabilityBounding, g.AddProcessCapabilityEffective,
-		g.AddProcessCapabilityPermitted} {
-		if err := f("CAP_SYS_ADMIN"); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // chownTo gives the root file system to the container's mapped root, as a
 // user-namespaced container needs a writable / of its own.
 func chownTo(uid, gid int) func(string) error {
@@ -149,10 +136,22 @@ func init() {
 	for _, p := range []string{"shared", "slave", "private", "unbindable"} {
 		prop := p
 		inside("linux_rootfs_propagation_"+prop, func(g *generate.Generator) error {
-			if err := g.SetLinuxRootPropagation(prop); err != nil {
-				return err
+			// as upstream: privileged (every capability in the 5 sets, no
+			// seccomp); fails where the host's bounding set lacks a capability
+			g.SetupPrivileged(true)
+			return g.SetLinuxRootPropagation(prop)
+		}, nil)
+		inside("linux_rootfs_propagation_"+prop+"_sysadmin", func(g *generate.Generator) error {
+			// the same check with only CAP_SYS_ADMIN added (mount(2) inside)
+			// and no seccomp filter, for hosts where "privileged" cannot run
+			g.Config.Linux.Seccomp = nil
+			for _, f := range []func(string) error{g.AddProcessCapabilityBounding, g.AddProcessCapabilityEffective,
+				g.AddProcessCapabilityPermitted} {
+				if err := f("CAP_SYS_ADMIN"); err != nil {
+					return err
+				}
 			}
-			return addSysAdmin(g)
+			return g.SetLinuxRootPropagation(prop)
 		}, nil)
 	}
 	inside("linux_seccomp", func(g *generate.Generator) error {
