@@ -26,6 +26,7 @@ func init() {
 	register("linux_ns_itype", testNsIType)
 	register("linux_ns_path", testNsPath)
 	register("linux_ns_path_type", testNsPathType)
+	register("linux_ns_path_each", testNsPathEach)
 }
 
 func createSleeper(t *T, setup func(r *Runtime) error) (*Runtime, int, bool) {
@@ -156,4 +157,54 @@ func testNsPathType(t *T) {
 		_ = r.Start()
 	}
 	t.Ok(err != nil, "create fails when a namespace path is of another type (network -> a uts namespace)", errExpected)
+}
+
+// testNsPathEach is the upstream linux_ns_path program: one container per
+// namespace type, each joining (by path) the namespace of an `unshare
+// --TYPE --fork sleep` process; for pid the path is the unshare process's
+// ns/pid_for_children. The container's namespace must be that one.
+func testNsPathEach(t *T) {
+	for _, c := range []struct{ typ, file, opt string }{
+		{"ipc", "ipc", "--ipc"}, {"mount", "mnt", "--mount"}, {"network", "net", "--net"},
+		{"pid", "pid", "--pid"}, {"uts", "uts", "--uts"},
+	} {
+		cmd := exec.Command("unshare", c.opt, "--fork", "sleep", "120")
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); !t.NoErr(err, "start unshare "+c.opt) {
+			return
+		}
+		t.Defer(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() })
+		file := c.file
+		if c.typ == "pid" {
+			file = "pid_for_children"
+		}
+		path := fmt.Sprintf("/proc/%d/ns/%s", cmd.Process.Pid, file)
+		var want string
+		for i := 0; i < 150; i++ {
+			if l, err := os.Readlink(path); err == nil && l != nsOf(os.Getpid(), c.typ) {
+				want = l
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if want == "" {
+			t.Ok(false, c.typ+": unshare made a new namespace")
+			continue
+		}
+		r, err := NewBundle(t)
+		if !t.NoErr(err, "prepare bundle") {
+			return
+		}
+		g := shellGen("sleep 60")
+		if !t.NoErr(g.AddOrReplaceLinuxNamespace(c.typ, path), "build config") ||
+			!t.NoErr(r.SetConfig(g), "write config.json") || !t.NoErr(r.Create(), c.typ+": create with namespace path "+path) {
+			continue
+		}
+		st, err := r.State()
+		if t.NoErr(err, "state") {
+			got := nsOf(st.Pid, c.typ)
+			t.Ok(got == want, c.typ+" namespace joined by path", "want "+want, "got  "+got)
+		}
+		r.Clean()
+	}
 }
