@@ -170,8 +170,11 @@ int gr__stop_locked(struct gr_control *c, const char *name, int timeout_s, bool 
 		return -1;
 	const char *st = json_string_value(json_object_get(doc, "state"));
 	if (st && (!strcmp(st, "stopped") || !strcmp(st, "defined"))) {
+		/* already at rest; the write still cancels a restart the policy has
+		 * pending (recover.c restarts only an unchanged record) */
+		_cleanup_free_ char *rest = xstrdup(st);
 		json_decref(doc);
-		return 0; /* already at rest */
+		return gr__transition(c, name, rest, rest, NULL, err);
 	}
 	if (!st || (strcmp(st, "running") && strcmp(st, "stopping"))) {
 		gr_error_set(err, EBUSY, "instance '%s' is %s and cannot be stopped now", name,

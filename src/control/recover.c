@@ -47,19 +47,22 @@ static bool restart_wanted(const json_t *doc, int status)
 	return !strcmp(p, "on-failure") && status != 0;
 }
 
-/* The instance left "running" behind our back: clean up, record, restart. */
-static void instance_died(struct gr_control *c, const char *name, pid_t pid, int status,
-			  const char *from)
+/* The instance left "running" behind our back: clean up, record it stopped.
+ * Returns its new restart_count when the restart policy wants it started
+ * again (the caller does that; *rev gets the record's revision then), else
+ * 0.  Caller holds the name lock. */
+static json_int_t instance_died(struct gr_control *c, const char *name, pid_t pid, int status,
+				const char *from, int64_t *rev)
 {
 	json_t *doc = NULL;
 	gr_error_t err;
 	if (gr__get_doc(c, name, &doc, &err) < 0)
-		return;
+		return 0;
 	const char *st = json_string_value(json_object_get(doc, "state"));
 	pid_t cur = (pid_t)json_integer_value(json_object_get(doc, "pid"));
 	if (!st || strcmp(st, from) || (pid && cur != pid)) {
 		json_decref(doc);
-		return; /* someone else moved it (stop, delete) */
+		return 0; /* someone else moved it (stop, delete) */
 	}
 	const struct gr_driver_ops *d = gr__driver_of(doc, &err);
 	struct gr__spec_holder h;
@@ -69,33 +72,66 @@ static void instance_died(struct gr_control *c, const char *name, pid_t pid, int
 	gr__spec_clear(&h);
 	json_t *patch = json_pack("{s:i}", "pid", 0);
 	json_object_set_new(patch, "exit_code", status >= 0 ? json_integer(status) : json_null());
-	bool again = restart_wanted(doc, status);
-	if (again)
-		json_object_set_new(patch, "restart_count",
-				    json_integer(json_integer_value(json_object_get(doc, "restart_count")) + 1));
+	json_int_t count = 0;
+	if (restart_wanted(doc, status)) {
+		count = json_integer_value(json_object_get(doc, "restart_count")) + 1;
+		json_object_set_new(patch, "restart_count", json_integer(count));
+	}
 	json_decref(doc);
 	if (gr__transition(c, name, from, "stopped", patch, &err) < 0) {
 		gr_log_warn("%s: %s", name, err.msg);
-		return;
+		return 0;
 	}
 	char detail[32];
 	snprintf(detail, sizeof detail, "exit %d", status);
 	gr__event(c, "exited", name, "stopped", detail);
-	if (again && !atomic_load(&c->closing)) {
-		usleep(200 * 1000); /* a crash-looping instance costs little */
-		if (gr__start_locked(c, name, NULL, &err) < 0)
-			gr_log_warn("restart policy: starting %s: %s", name, err.msg);
-		else
-			gr__event(c, "restarted", name, "running", NULL);
-	}
+	_cleanup_free_ char *key = gr__inst_key(name);
+	json_t *now = NULL;
+	*rev = 0;
+	if (count && gr_store_get_json(c->store, key, &now, rev, NULL) == 1)
+		json_decref(now);
+	return count;
+}
+
+/* Start name again for its restart policy (caller holds the name lock);
+ * only when the record was not written since instance_died() (revision
+ * rev), so a stop, delete, config change or start in between wins. */
+static void restart_locked(struct gr_control *c, const char *name, int64_t rev)
+{
+	json_t *doc = NULL;
+	gr_error_t err;
+	int64_t now = -1;
+	_cleanup_free_ char *key = gr__inst_key(name);
+	if (gr_store_get_json(c->store, key, &doc, &now, &err) != 1)
+		return;
+	json_decref(doc);
+	if (now != rev || atomic_load(&c->closing))
+		return;
+	if (gr__start_locked(c, name, NULL, &err) < 0)
+		gr_log_warn("restart policy: starting %s: %s", name, err.msg);
+	else
+		gr__event(c, "restarted", name, "running", NULL);
 }
 
 static void *exit_worker(void *p)
 {
 	struct exit_job *j = p;
+	int64_t rev = 0;
 	gr__lock_name(j->c, j->name);
-	instance_died(j->c, j->name, j->pid, j->status, "running");
+	json_int_t count = instance_died(j->c, j->name, j->pid, j->status, "running", &rev);
 	gr__unlock_name(j->c, j->name);
+	if (count > 0) {
+		/* back off without holding the lock: 0.1 s, doubling, at most 10 s,
+		 * so a crash loop costs little and stop/delete are not held up */
+		long ms = 100L << (count > 8 ? 7 : count - 1);
+		if (ms > 10000)
+			ms = 10000;
+		for (long waited = 0; waited < ms && !atomic_load(&j->c->closing); waited += 50)
+			usleep(50 * 1000);
+		gr__lock_name(j->c, j->name);
+		restart_locked(j->c, j->name, rev);
+		gr__unlock_name(j->c, j->name);
+	}
 	free(j->name);
 	free(j);
 	return NULL;
@@ -202,7 +238,9 @@ static void recover_one(struct gr_control *c, json_t *doc)
 			gr__watch_add(c, name, ds.pid);
 		} else {
 			gr__spec_clear(&h);
-			instance_died(c, name, 0, -1, st);
+			int64_t rev = 0;
+			if (instance_died(c, name, 0, -1, st, &rev) > 0)
+				restart_locked(c, name, rev);
 			return;
 		}
 	} else if (!strcmp(st, "stopping")) {

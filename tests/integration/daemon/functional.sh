@@ -70,6 +70,16 @@ kill -9 "$pid"
 for _ in $(seq 1 100); do p2=$(field fn-web1 pid); [ -n "$p2" ] && [ "$p2" != 0 ] && [ "$p2" != "$pid" ] && break; sleep 0.1; done
 [ "$(field fn-web1 state)" = running ] && [ "$p2" != "$pid" ]; ok $? "always: a killed container comes back"
 
+# a crash loop backs off, and a stop ends it for good
+run_ok "launch a crash loop (restart always)" "$G" launch busybox fn-loop --restart always -- false
+for _ in $(seq 1 100); do [ "$(field fn-loop restart_count)" -ge 3 ] 2>/dev/null && break; sleep 0.1; done
+[ "$(field fn-loop restart_count)" -ge 3 ]; ok $? "it is restarted again and again (restart_count $(field fn-loop restart_count))"
+run_ok "stop it" "$G" stop fn-loop
+c1=$(field fn-loop restart_count)
+sleep 2
+[ "$(field fn-loop state)" = stopped ] && [ "$(field fn-loop restart_count)" = "$c1" ]; ok $? "after stop no pending restart fires"
+run_ok "delete it" "$G" delete fn-loop
+
 # admission through the scheduler: more memory than the host has
 "$G" launch busybox fn-huge --memory 100000G 2>"$TD/err"; ok $([ $? -eq 1 ] && echo 0 || echo 1) "a start that does not fit is refused"
 grep -q "no room" "$TD/err"; ok $? "with the scheduler's reason: $(cat "$TD/err")"
