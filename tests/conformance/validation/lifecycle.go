@@ -449,9 +449,10 @@ func testPidfile(t *T) {
 	if !t.NoErr(err, "the pid file exists after create") {
 		return
 	}
-	pid, perr := strconv.Atoi(strings.TrimSpace(string(b)))
+	// strict as upstream: the file is the decimal pid, nothing else (no newline)
+	pid, perr := strconv.Atoi(string(b))
 	st, err := r.State()
-	t.Ok(perr == nil && err == nil && pid == st.Pid, "the pid file holds the container's pid (as state reports it)", fmt.Sprintf("file %q, state pid %d, %v", b, st.Pid, err))
+	t.Ok(perr == nil && err == nil && pid == st.Pid, "the pid file holds exactly the container's pid (as state reports it)", fmt.Sprintf("file %q, state pid %d, %v", b, st.Pid, err))
 }
 
 func testConfigUpdates(t *T) {

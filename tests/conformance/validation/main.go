@@ -107,7 +107,6 @@ func (r *Runtime) run(stdout, stderr io.Writer, args ...string) error {
 	} else {
 		c.Stderr = &eb
 	}
-	c.Dir = r.Bundle
 	err := c.Run()
 	if ctx.Err() != nil {
 		err = fmt.Errorf("timed out after %v", cmdTimeout)
@@ -118,7 +117,7 @@ func (r *Runtime) run(stdout, stderr io.Writer, args ...string) error {
 	return nil
 }
 
-// Create runs `create --bundle B [extra...] ID`; the container's stdio are
+// Create runs `create [extra...] --bundle B ID`; the container's stdio are
 // the files B/stdout and B/stderr (stdin /dev/null).
 func (r *Runtime) Create(extra ...string) error {
 	out, err := os.OpenFile(filepath.Join(r.Bundle, "stdout"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0644)
@@ -132,12 +131,14 @@ func (r *Runtime) Create(extra ...string) error {
 	}
 	defer errf.Close()
 	off, _ := errf.Seek(0, io.SeekEnd)
-	args := append([]string{"create", "--bundle", r.Bundle}, extra...)
+	// as the upstream driver: options, then --bundle, then the ID; the
+	// working folder is the caller's, not the bundle
+	args := append(append([]string{"create"}, extra...), "--bundle", r.Bundle)
 	args = append(args, r.ID)
 	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
 	defer cancel()
 	c := exec.CommandContext(ctx, r.Cmd, args...)
-	c.Stdout, c.Stderr, c.Dir = out, errf, r.Bundle
+	c.Stdout, c.Stderr = out, errf
 	err = c.Run()
 	if ctx.Err() != nil {
 		err = fmt.Errorf("timed out after %v", cmdTimeout)
