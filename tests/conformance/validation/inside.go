@@ -107,10 +107,15 @@ func init() {
 	})
 	inside("process_oom_score_adj", func(g *generate.Generator) error { g.SetProcessOOMScoreAdj(500); return nil }, nil)
 	inside("process_rlimits", func(g *generate.Generator) error {
-		// soft == hard for NOFILE: Go (>= 1.19) raises its soft limit to the hard one at start
-		g.AddProcessRlimits("RLIMIT_NOFILE", 4096, 4096)
-		g.AddProcessRlimits("RLIMIT_CORE", 1<<20, 1<<19)
-		g.AddProcessRlimits("RLIMIT_NPROC", 1000, 900)
+		// the upstream program's values (hard, soft)
+		const gb = 1 << 30
+		g.AddProcessRlimits("RLIMIT_AS", 2*gb, 1*gb)
+		g.AddProcessRlimits("RLIMIT_CORE", 4*gb, 3*gb)
+		g.AddProcessRlimits("RLIMIT_DATA", 6*gb, 5*gb)
+		g.AddProcessRlimits("RLIMIT_FSIZE", 8*gb, 7*gb)
+		g.AddProcessRlimits("RLIMIT_STACK", 10*gb, 9*gb)
+		g.AddProcessRlimits("RLIMIT_CPU", 120, 60)
+		g.AddProcessRlimits("RLIMIT_NOFILE", 4000, 3000)
 		return nil
 	}, nil)
 	mustFail("process_rlimits_fail", "an unknown rlimit type RLIMIT_TEST", func(g *generate.Generator) {
