@@ -106,6 +106,20 @@ func checkUser(spec *rspec.Spec) error {
 			return fmt.Errorf("additionalGids %v not all in supplementary groups %v", u.AdditionalGids, groups)
 		}
 	}
+	if u.Umask != nil {
+		b, err := os.ReadFile("/proc/self/status")
+		if err != nil {
+			return err
+		}
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "Umask:") {
+				got, _ := strconv.ParseUint(strings.TrimSpace(l[6:]), 8, 32)
+				if uint32(got) != *u.Umask {
+					return fmt.Errorf("umask expected %04o, actual %04o", *u.Umask, got)
+				}
+			}
+		}
+	}
 	return nil
 }
 

@@ -126,6 +126,7 @@ func init() {
 		g.SetProcessGID(10)
 		g.AddProcessAdditionalGid(5)
 		g.AddProcessAdditionalGid(6)
+		g.SetProcessUmask(002)
 		return nil
 	}, nil)
 	inside("root_readonly_true", func(g *generate.Generator) error { g.SetRootReadonly(true); return nil }, nil)
