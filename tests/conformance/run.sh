@@ -100,7 +100,11 @@ sweep() {
 		"$rt" kill "$id" KILL >/dev/null 2>&1
 		"$rt" delete --force "$id" >/dev/null 2>&1 || "$rt" delete "$id" >/dev/null 2>&1
 	done
-	rm -rf "$TMPDIR"/gr-test-conf-* 2>/dev/null
+	local m
+	for m in $(awk '{print $5}' /proc/self/mountinfo | grep "^$TMPDIR/gr-test-conf-" | sort -r); do
+		umount -l "$m" 2>/dev/null
+	done
+	rm -rf --one-file-system "$TMPDIR"/gr-test-conf-* 2>/dev/null
 }
 
 declare -A result

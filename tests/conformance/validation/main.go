@@ -27,6 +27,7 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	rspec "github.com/opencontainers/runtime-spec/specs-go"
@@ -217,6 +218,38 @@ func newID() string {
 	return fmt.Sprintf("gr-test-conf-%d-%08x", os.Getpid(), rand.Uint32())
 }
 
+// mountsUnder lists the mount points at or below dir, deepest first.
+func mountsUnder(dir string) []string {
+	b, _ := os.ReadFile("/proc/self/mountinfo")
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) > 4 {
+			mp := strings.ReplaceAll(f[4], `\040`, " ")
+			if mp == dir || strings.HasPrefix(mp, dir+"/") {
+				out = append(out, mp)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}
+
+// removeBundle detaches whatever a runtime left mounted in the bundle (a
+// container without a mount namespace mounts /proc, /dev, binds... in the
+// runtime's namespace) and only then removes it, so that a leaked bind of a
+// host folder is never emptied.
+func removeBundle(dir string) {
+	for _, mp := range mountsUnder(dir) {
+		syscall.Unmount(mp, syscall.MNT_DETACH)
+	}
+	if left := mountsUnder(dir); len(left) > 0 {
+		fmt.Printf("# not removing %s: still mounted: %v\n", dir, left)
+		return
+	}
+	os.RemoveAll(dir)
+}
+
 // NewBundle extracts the root file system into a fresh bundle folder and
 // copies runtimetest to its top; the bundle is removed by t's cleanups.
 func NewBundle(t *T) (*Runtime, error) {
@@ -224,7 +257,7 @@ func NewBundle(t *T) (*Runtime, error) {
 	if err != nil {
 		return nil, err
 	}
-	t.Defer(func() { os.RemoveAll(dir) })
+	t.Defer(func() { removeBundle(dir) })
 	if err := os.Chmod(dir, 0755); err != nil {
 		return nil, err
 	}

@@ -49,31 +49,38 @@ func createSleeper(t *T, setup func(r *Runtime) error) (*Runtime, int, bool) {
 	return r, st.Pid, true
 }
 
+var allNs = []string{"cgroup", "ipc", "mount", "network", "pid", "user", "uts"}
+
+// testNsNoPath (upstream config): every namespace type listed without a path,
+// with uid/gid mappings for the user namespace; each must be new.
 func testNsNoPath(t *T) {
-	types := []string{"pid", "network", "mount", "ipc", "uts", "cgroup"}
 	_, pid, ok := createSleeper(t, func(r *Runtime) error {
 		g := shellGen("sleep 60")
-		for _, ty := range types {
+		for _, ty := range allNs {
 			if err := g.AddOrReplaceLinuxNamespace(ty, ""); err != nil {
 				return err
 			}
 		}
+		g.AddLinuxUIDMapping(1000, 0, 1000)
+		g.AddLinuxGIDMapping(1000, 0, 1000)
 		return r.SetConfig(g)
 	})
 	if !ok {
 		return
 	}
 	self := os.Getpid()
-	for _, ty := range types {
+	for _, ty := range allNs {
 		t.Ok(nsOf(pid, ty) != "" && nsOf(pid, ty) != nsOf(self, ty), ty+" namespace without path is a new namespace",
 			"container "+nsOf(pid, ty)+", runtime "+nsOf(self, ty))
 	}
 }
 
+// testNsIType (upstream config): no namespace listed at all (not even mount)
+// and no hostname; every namespace must be the runtime's.
 func testNsIType(t *T) {
 	_, pid, ok := createSleeper(t, func(r *Runtime) error {
 		g := shellGen("sleep 60")
-		for _, ty := range []string{"ipc", "uts", "network", "cgroup", "user"} {
+		for _, ty := range allNs {
 			_ = g.RemoveLinuxNamespace(ty)
 		}
 		g.SetHostname("") // a hostname needs a uts namespace
@@ -83,12 +90,9 @@ func testNsIType(t *T) {
 		return
 	}
 	self := os.Getpid()
-	for _, ty := range []string{"ipc", "uts", "network", "cgroup", "user"} {
+	for _, ty := range allNs {
 		t.Ok(nsOf(pid, ty) != "" && nsOf(pid, ty) == nsOf(self, ty), ty+" namespace not listed is inherited from the runtime",
 			"container "+nsOf(pid, ty)+", runtime "+nsOf(self, ty))
-	}
-	for _, ty := range []string{"pid", "mount"} {
-		t.Ok(nsOf(pid, ty) != nsOf(self, ty), ty+" namespace listed is new", "container "+nsOf(pid, ty))
 	}
 }
 
@@ -138,25 +142,29 @@ func testNsPath(t *T) {
 	}
 }
 
+// testNsPathType (upstream config): a namespace path of another type
+// (/proc/self/ns/WRONG, self being the runtime) must make create fail.
 func testNsPathType(t *T) {
-	h, ok := holder(t)
-	if !ok {
-		return
+	for _, c := range []struct{ typ, wrong string }{
+		{"cgroup", "ipc"}, {"ipc", "mnt"}, {"mount", "net"}, {"network", "pid"}, {"pid", "user"},
+		{"user", "uts"}, {"uts", "cgroup"},
+	} {
+		r, err := NewBundle(t)
+		if !t.NoErr(err, "prepare bundle") {
+			return
+		}
+		g := shellGen("echo ran > /process-ran")
+		path := "/proc/self/ns/" + c.wrong
+		if !t.NoErr(g.AddOrReplaceLinuxNamespace(c.typ, path), "build config") || !t.NoErr(r.SetConfig(g), "write config.json") {
+			return
+		}
+		err = r.Create()
+		if err == nil {
+			_ = r.Start()
+		}
+		t.Ok(err != nil, fmt.Sprintf("create fails for a %s namespace whose path %s is a %s namespace", c.typ, path, c.wrong), errExpected)
+		r.Clean()
 	}
-	r, err := NewBundle(t)
-	if !t.NoErr(err, "prepare bundle") {
-		return
-	}
-	g := shellGen("echo ran > /process-ran")
-	if !t.NoErr(g.AddOrReplaceLinuxNamespace("network", fmt.Sprintf("/proc/%d/ns/uts", h)), "build config") ||
-		!t.NoErr(r.SetConfig(g), "write config.json") {
-		return
-	}
-	err = r.Create()
-	if err == nil {
-		_ = r.Start()
-	}
-	t.Ok(err != nil, "create fails when a namespace path is of another type (network -> a uts namespace)", errExpected)
 }
 
 // testNsPathEach is the upstream linux_ns_path program: one container per
