@@ -31,7 +31,8 @@ func init() {
 	register("delete_only_create_resources", testDeleteForeignCgroup)
 	register("delete_only_create_resources_parent", testDeleteOnlyCreateResources)
 	register("pidfile", testPidfile)
-	register("config_updates_without_affect", testConfigUpdates)
+	register("config_updates_without_affect", testConfigUpdatesUpstream)
+	register("config_updates_without_affect_args", testConfigUpdates)
 	register("misc_props", testMiscProps)
 }
 
@@ -518,4 +519,43 @@ func testMiscProps(t *T) {
 		}
 		r.Clean()
 	}
+}
+
+// testConfigUpdatesUpstream follows the upstream program: a config with
+// masked and readonly paths, a sysctl, oomScoreAdj, an rlimit and shared
+// rootfs propagation (runtimetest reads a copy, /test.json); after create,
+// config.json is replaced by {"ociVersion": "1.0.0"} alone. start, the
+// container and delete must not notice.
+func testConfigUpdatesUpstream(t *T) {
+	r, err := NewBundle(t)
+	if !t.NoErr(err, "prepare bundle") {
+		return
+	}
+	g := DefaultGenerator()
+	g.SetProcessArgs([]string{"/runtimetest", "--path=/test"})
+	g.AddLinuxMaskedPaths("/proc/kcore")
+	g.AddLinuxReadonlyPaths("/proc/fs")
+	g.AddLinuxSysctl("net.ipv4.ip_forward", "1")
+	g.SetProcessOOMScoreAdj(100)
+	g.AddProcessRlimits("RLIMIT_NOFILE", 1024, 1024)
+	if !t.NoErr(g.SetLinuxRootPropagation("shared"), "build config") || !t.NoErr(r.SetConfig(g), "write config.json") {
+		return
+	}
+	if !t.NoErr(os.MkdirAll(filepath.Join(r.Bundle, "test"), 0755), "mkdir /test") ||
+		!t.NoErr(g.SaveToFile(filepath.Join(r.Bundle, "test", "config.json"), generate.ExportOptions{}), "write /test/config.json") ||
+		!t.NoErr(r.Create(), "create") {
+		return
+	}
+	if !t.NoErr(os.WriteFile(filepath.Join(r.Bundle, "config.json"), []byte(`{"ociVersion":"1.0.0"}`), 0644),
+		"replace config.json with {\"ociVersion\": \"1.0.0\"}") {
+		return
+	}
+	if !t.NoErr(r.Start(), "start after config.json changed (updates MUST NOT affect the container)") {
+		return
+	}
+	_, err = r.WaitStatus(10*time.Second, "stopped")
+	out, errout := r.Output()
+	bad := err != nil || !strings.Contains(out, "1..") || strings.Contains(out, "not ok")
+	t.Ok(!bad, "runtimetest: the container is the one config.json described at create", err, "stdout:\n"+out, "stderr:\n"+errout)
+	t.NoErr(r.Delete(), "delete after config.json changed")
 }
