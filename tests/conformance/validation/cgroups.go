@@ -75,11 +75,13 @@ func cgTest(short string, cases func(t *T) []cgCase) {
 	}
 }
 
-// removeOwnRelative removes a relative cgroupsPath under this process's cgroups.
+// removeOwnRelative removes a relative cgroupsPath where runtimes put it:
+// under this process's cgroups (crun) or under /gureum (gureum-oci).
 func removeOwnRelative(rel string) {
 	if filepath.IsAbs(rel) {
 		return
 	}
+	removeCgroup(filepath.Join("/gureum", rel))
 	b, _ := os.ReadFile("/proc/self/cgroup")
 	for _, l := range strings.Split(string(b), "\n") {
 		f := strings.SplitN(l, ":", 3)
