@@ -53,7 +53,7 @@ build() {
 	[ -d /usr/share/gocode/src/github.com/opencontainers/runtime-tools/generate ] ||
 		{ echo "run.sh: golang-github-opencontainers-runtime-tools-dev missing (deps/conformance.txt)" >&2; return 1; }
 	mkdir -p "$cache"
-	export GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$cache/gocache" GOFLAGS= GOPROXY=off
+	export GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$cache/gocache" GOFLAGS='' GOPROXY=off
 	(cd "$here/runtimetest" && CGO_ENABLED=0 go build -o "$cache/runtimetest.new" .) &&
 		mv -f "$cache/runtimetest.new" "$cache/runtimetest" || return 1
 	(cd "$here/validation" && go build -o "$cache/validation.new" .) &&
