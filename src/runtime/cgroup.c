@@ -310,7 +310,7 @@ int gr__cgroup_destroy(struct gr_cgroup *cg, gr_error_t *err)
 		/* parents made for this container go too when nothing else uses them */
 		char dir[1024];
 		gr__cg_dir(cg, i, dir, sizeof dir);
-		for (int k = 0; k < cg->own_parents; k++) {
+		for (int k = 0; k < cg->own_parents[i]; k++) {
 			char *slash = strrchr(dir, '/');
 			if (!slash || (size_t)(slash - dir) <= strlen(cg->hier[i].mount))
 				break;

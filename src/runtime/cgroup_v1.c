@@ -73,8 +73,7 @@ static int v1_create(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_
 				int n = 0;
 				for (char *q = first_made; q < p; q++)
 					n += *q == '/';
-				if (n > cg->own_parents)
-					cg->own_parents = n;
+				cg->own_parents[h - cg->hier] = n;
 			}
 			if (!made) /* the leaf must be ours: never adopt (and later remove) a live cgroup */
 				return gr_error_set(err, EEXIST, "cgroup %s already exists", dir);

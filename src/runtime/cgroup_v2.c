@@ -69,8 +69,7 @@ static int v2_create(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_
 				int n = 0;
 				for (char *q = first_made; q < p; q++)
 					n += *q == '/';
-				if (n > cg->own_parents)
-					cg->own_parents = n;
+				cg->own_parents[h - cg->hier] = n;
 			}
 			if (!made)
 				return gr_error_set(err, EEXIST, "cgroup %s already exists", dir);

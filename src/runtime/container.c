@@ -327,8 +327,12 @@ int gr_rt_create(const struct gr_rt_opts *o, const char *id, const char *bundle_
 	if (sync_with_init(&plan, sv[0], pid, id, bundle, err) < 0)
 		goto out;
 
-	struct gr__meta meta = { .starttime = gr__proc_starttime(pid, NULL), .userns = plan.userns,
-				 .cgroup_own_parents = plan.cg->own_parents };
+	struct gr__meta meta = { .starttime = gr__proc_starttime(pid, NULL), .userns = plan.userns };
+	for (size_t i = 0; i < plan.cg->n_hier; i++) { /* per hierarchy: delete removes only these */
+		snprintf(meta.cg_parents[i].name, sizeof meta.cg_parents[i].name, "%s", plan.cg->hier[i].name);
+		meta.cg_parents[i].levels = plan.cg->own_parents[i];
+	}
+	meta.n_cg_parents = plan.cg->n_hier;
 	snprintf(meta.cgroup, sizeof meta.cgroup, "%s", cgpath);
 	for (int k = 0; k < GR_HOOK_NKINDS; k++)
 		if (cfg->n_hooks[k])
@@ -499,7 +503,11 @@ int gr_rt_delete(const struct gr_rt_opts *o, const char *id, bool force, gr_erro
 	if (gr__cgroup_init(&cg, meta.cgroup, err) < 0)
 		goto out;
 	cg.created_mask = (1 << cg.n_hier) - 1;
-	cg.own_parents = meta.cgroup_own_parents;
+	for (size_t i = 0; i < cg.n_hier; i++) /* by name: the layout is rediscovered */
+		for (size_t k = 0; k < meta.n_cg_parents; k++)
+			if (!strcmp(meta.cg_parents[k].name, cg.hier[i].name) ||
+			    !strcmp(meta.cg_parents[k].name, "*"))
+				cg.own_parents[i] = meta.cg_parents[k].levels;
 	if (st.pid > 0)
 		kill(st.pid, SIGKILL);
 	if (gr__cgroup_destroy(&cg, err) < 0)

@@ -57,8 +57,8 @@ struct gr_cgroup {
 	struct gr_cg_hier hier[GR_CG_MAX_HIER];
 	const struct gr_cgroup_ops *ops[GR_CG_MAX_HIER];
 	int created_mask;    /* bit i: hier[i]'s leaf was created by us */
-	int own_parents;     /* levels above the leaf that create() made (in some hierarchy);
-			      * destroy() removes them too when empty */
+	int own_parents[GR_CG_MAX_HIER]; /* per hierarchy: levels above the leaf that create()
+			      * made there; destroy() removes that many there when empty */
 	unsigned want;       /* controllers the resources use: v2 enables only these, so an
 			      * unused controller stays free for a v1 mount (crun's hybrid fix) */
 };
@@ -206,7 +206,9 @@ struct gr__meta {                /* what state.json keeps beyond the spec's fiel
 	char cgroup[512];
 	unsigned long long starttime;  /* /proc/<pid>/stat field 22, to detect pid reuse */
 	bool userns;
-	int cgroup_own_parents;        /* struct gr_cgroup.own_parents at create */
+	/* struct gr_cgroup.own_parents at create, by hierarchy name ("memory", "unified") */
+	size_t n_cg_parents;
+	struct { char name[64]; int levels; } cg_parents[GR_CG_MAX_HIER];
 	unsigned hooks;                /* bit (1<<gr_hook_kind) when the config has such hooks */
 };
 const char *gr__root(const struct gr_rt_opts *o);

@@ -101,10 +101,13 @@ int gr__state_write(const struct gr_rt_opts *o, const struct gr_rt_state *st,
 	for (size_t i = 0; i < st->n_annotations; i++)
 		json_object_set_new(ann, st->annotations[i].key, json_string(st->annotations[i].value));
 	json_object_set_new(j, "annotations", ann);
+	json_t *parents = json_object();
+	for (size_t i = 0; i < meta->n_cg_parents; i++)
+		json_object_set_new(parents, meta->cg_parents[i].name, json_integer(meta->cg_parents[i].levels));
 	json_object_set_new(j, "gureum",
-			    json_pack("{s:s, s:I, s:b, s:i, s:i}", "cgroup", meta->cgroup, "starttime",
+			    json_pack("{s:s, s:I, s:b, s:i, s:o}", "cgroup", meta->cgroup, "starttime",
 				      (json_int_t)meta->starttime, "userns", meta->userns, "hooks",
-				      (int)meta->hooks, "cgroup_own_parents", meta->cgroup_own_parents));
+				      (int)meta->hooks, "cgroup_parents", parents));
 	_cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	_cleanup_free_ char *dir = gr__dir(o, st->id);
@@ -168,15 +171,31 @@ int gr__state_read(const struct gr_rt_opts *o, const char *id, struct gr_rt_stat
 	json_int_t starttime = 0;
 	int userns = 0, hooks = 0, own = 0;
 	const char *cgroup = "";
+	json_t *parents = NULL;
 	if (g)
-		json_unpack(g, "{s?s, s?I, s?b, s?i, s?i}", "cgroup", &cgroup, "starttime", &starttime,
-			    "userns", &userns, "hooks", &hooks, "cgroup_own_parents", &own);
+		json_unpack(g, "{s?s, s?I, s?b, s?i, s?i, s?o}", "cgroup", &cgroup, "starttime", &starttime,
+			    "userns", &userns, "hooks", &hooks, "cgroup_own_parents", &own,
+			    "cgroup_parents", &parents);
 	if (meta) {
 		snprintf(meta->cgroup, sizeof meta->cgroup, "%s", cgroup);
 		meta->starttime = (unsigned long long)starttime;
 		meta->userns = userns;
 		meta->hooks = (unsigned)hooks;
-		meta->cgroup_own_parents = own;
+		if (json_is_object(parents)) {
+			const char *k;
+			json_t *v;
+			json_object_foreach(parents, k, v) {
+				if (meta->n_cg_parents == GR_CG_MAX_HIER || !json_is_integer(v))
+					continue;
+				snprintf(meta->cg_parents[meta->n_cg_parents].name,
+					 sizeof meta->cg_parents[0].name, "%s", k);
+				meta->cg_parents[meta->n_cg_parents++].levels = (int)json_integer_value(v);
+			}
+		} else if (own > 0) { /* a state from before the per-hierarchy count */
+			snprintf(meta->cg_parents[0].name, sizeof meta->cg_parents[0].name, "*");
+			meta->cg_parents[0].levels = own;
+			meta->n_cg_parents = 1;
+		}
 	}
 	json_decref(j);
 	char sc = 0;
