@@ -12,11 +12,18 @@
  * <root>/.cache/seccomp-<hash>: the file holds the full serialized filter
  * description (the key) and the program; a hit needs an exact key match, so a
  * hash collision can only cost a recompile.  A broken cache file is ignored.
+ * The key starts with the build of the code that compiles: the GNU build id of
+ * the object holding this file (any change to the runtime binary changes it;
+ * without one, the executable's inode, size and mtime), the compiler's format
+ * version and libseccomp's version, so a changed runtime never uses a filter
+ * an older one compiled.
  */
 #include "runtime/runtime-internal.h"
 #include "util/alloc.h"
 
 #include <ctype.h>
+#include <elf.h>
+#include <link.h>
 #include <fcntl.h>
 #include <errno.h>
 #include <linux/seccomp.h>
@@ -221,10 +228,73 @@ static void kb_u64(struct keybuf *k, uint64_t v)
 	kb_add(k, &v, sizeof v);
 }
 
+/* bumped whenever build() changes what it emits (the build id covers it too) */
+#define COMPILER_VERSION "gureum-seccomp-2"
+
+struct build_id_search {
+	uintptr_t addr;      /* an address inside the object we look for */
+	char hex[2 * 64 + 1];
+};
+
+static int find_build_id(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct build_id_search *b = data;
+	bool ours = false;
+	for (int i = 0; i < info->dlpi_phnum && !ours; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+		ours = ph->p_type == PT_LOAD && b->addr >= start && b->addr < start + ph->p_memsz;
+	}
+	if (!ours)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const char *p = (const char *)(info->dlpi_addr + ph->p_vaddr), *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *n = (const ElfW(Nhdr) *)p;
+			const char *name = p + sizeof *n;
+			const unsigned char *desc = (const unsigned char *)name + ((n->n_namesz + 3) & ~3u);
+			if ((const char *)desc + n->n_descsz > end)
+				break;
+			if (n->n_type == NT_GNU_BUILD_ID && n->n_namesz == 4 && !memcmp(name, "GNU", 4) &&
+			    n->n_descsz && n->n_descsz <= 64) {
+				for (unsigned j = 0; j < n->n_descsz; j++)
+					snprintf(b->hex + 2 * j, 3, "%02x", desc[j]);
+				return 1;
+			}
+			p = (const char *)desc + ((n->n_descsz + 3) & ~3u);
+		}
+	}
+	return 1;
+}
+
+/* "build-id:<hex>" of the object holding this code, else "exe:<dev>:<ino>:<size>:<mtime>". */
+static void runtime_build(char *out, size_t len)
+{
+	struct build_id_search b = { .addr = (uintptr_t)&runtime_build };
+	dl_iterate_phdr(find_build_id, &b);
+	if (b.hex[0]) {
+		snprintf(out, len, "build-id:%s", b.hex);
+		return;
+	}
+	struct stat st;
+	if (stat("/proc/self/exe", &st) == 0)
+		snprintf(out, len, "exe:%llu:%llu:%lld:%lld.%09ld", (unsigned long long)st.st_dev,
+			 (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+			 st.st_mtim.tv_nsec);
+	else
+		snprintf(out, len, "unknown:%s %s", __DATE__, __TIME__);
+}
+
 static void serialize(const struct gr_oci_seccomp *s, struct keybuf *k)
 {
 	const struct scmp_version *v = seccomp_version();
-	kb_str(k, "gureum-seccomp-1");
+	char build[256];
+	runtime_build(build, sizeof build);
+	kb_str(k, COMPILER_VERSION);
+	kb_str(k, build);
 	kb_u64(k, v ? ((uint64_t)v->major << 32 | v->minor << 16 | v->micro) : 0);
 	kb_u64(k, seccomp_arch_native());
 	kb_u64(k, s->default_action);
