@@ -3,10 +3,12 @@
  *
  * create: state folder -> cgroup (+ limits) -> seccomp compiled -> clone(init
  * with its namespaces) -> init joins the cgroup, gets its id maps -> sync with
- * init.c until it waits on exec.fifo -> state.json.  One process is created
- * (no re-exec, no intermediate); the init is a child of the caller.  Any
- * failure kills the init and removes the cgroup and the folder, so a failed
- * create leaves nothing behind.  start writes one byte into exec.fifo.
+ * init.c until it is ready -> state.json -> 'd' to the init, which then waits
+ * on exec.fifo.  One process is created (no re-exec, no intermediate); the init
+ * is a child of the caller.  Any failure kills the init and removes the cgroup
+ * and the folder, so a failed create leaves nothing behind; should the caller
+ * die instead, the init sees its sync socket close before 'd' and exits.
+ * start writes one byte into exec.fifo.
  */
 #include "runtime/runtime-internal.h"
 #include "util/alloc.h"
@@ -265,7 +267,7 @@ int gr_rt_create(const struct gr_rt_opts *o, const char *id, const char *bundle_
 	memset(&plan, 0, sizeof plan);
 	for (int i = 0; i < GR_NS_COUNT; i++)
 		plan.join_fds[i] = -1;
-	plan.proc.console_fd = plan.fifo_fd = plan.sync_fd = -1;
+	plan.proc.console_fd = plan.fifo_fd = plan.sync_fd = plan.parent_sync_fd = -1;
 	int rc = -1, sv[2] = { -1, -1 };
 	pid_t pid = -1;
 	bool dir_made = false;
@@ -307,6 +309,7 @@ int gr_rt_create(const struct gr_rt_opts *o, const char *id, const char *bundle_
 		goto out;
 	}
 	plan.sync_fd = sv[1];
+	plan.parent_sync_fd = sv[0];
 	pid = clone_init(&plan, err);
 	close(sv[1]);
 	plan.sync_fd = -1;
@@ -349,6 +352,13 @@ int gr_rt_create(const struct gr_rt_opts *o, const char *id, const char *bundle_
 			gr_error_prefix(err, "--pid-file");
 			goto out;
 		}
+	}
+	/* until this arrives the init exits when the socket closes: a create that fails
+	 * (or dies) at any point before here leaves no init waiting for a start */
+	char done = GR__SYNC_DONE;
+	if (send(sv[0], &done, 1, MSG_NOSIGNAL) < 0) {
+		gr_error_sys(err, "sync with the container init");
+		goto out;
 	}
 	rc = 0;
 out:

@@ -10,9 +10,12 @@
  *            child runs createContainer]
  *           pivot_root, masked/ro paths, terminal, finds the program,
  *           [waits for 'c'], unshare(CLONE_NEWCGROUP) -> 'r'
+ *   parent: state.json, pid file -> 'd'
  *   then it waits on the exec fifo for `start`, runs startContainer hooks and
  *   execs the program (caps.c).  Any failure sends 'e'+struct gr__sync_err
- *   and exits; the parent then removes everything.
+ *   and exits; the parent then removes everything.  The child first closes
+ *   every inherited fd it does not use (the parent's end of the socket among
+ *   them), so if the parent dies before 'd' the child reads EOF and exits.
  *
  * CVE-2019-5736: the first thing the child does is PR_SET_DUMPABLE 0, so no
  * process in the container can open /proc/<init>/exe (the runtime binary)
@@ -143,6 +146,40 @@ static void wait_start(struct gr__plan *plan)
 	}
 }
 
+/* Close every inherited descriptor the init does not use: the parent's end of our sync
+ * socket (so the parent's death is EOF here) and, in a multi-threaded caller, ends of
+ * other containers' sync sockets cloned meanwhile (which would keep their inits from
+ * seeing EOF).  Kept: stdio, the preserved fds, and the ones the plan holds. */
+static void close_stray_fds(struct gr__plan *plan)
+{
+	int keep[GR_NS_COUNT + 8];
+	size_t n = 0;
+	keep[n++] = plan->sync_fd;
+	keep[n++] = plan->fifo_fd;
+	keep[n++] = plan->proc.console_fd;
+	for (int i = 0; i < 3; i++)
+		keep[n++] = plan->proc.stdio[i];
+	for (int i = 0; i < GR_NS_COUNT; i++)
+		keep[n++] = plan->join_fds[i];
+	for (size_t i = 1; i < n; i++) /* insertion sort, no allocation */
+		for (size_t j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+			int t = keep[j];
+			keep[j] = keep[j - 1];
+			keep[j - 1] = t;
+		}
+	unsigned lo = 3u + (unsigned)plan->preserve_fds;
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i] < 0 || (unsigned)keep[i] < lo)
+			continue;
+		if ((unsigned)keep[i] > lo)
+			syscall(SYS_close_range, lo, (unsigned)keep[i] - 1, 0);
+		lo = (unsigned)keep[i] + 1;
+	}
+	syscall(SYS_close_range, lo, ~0U, 0);
+	if (plan->parent_sync_fd >= 3 && plan->parent_sync_fd < 3 + plan->preserve_fds)
+		close(plan->parent_sync_fd); /* cannot be a preserved fd: it is ours */
+}
+
 void gr__init_main(struct gr__plan *plan)
 {
 	const struct gr_oci_config *cfg = plan->cfg;
@@ -150,6 +187,7 @@ void gr__init_main(struct gr__plan *plan)
 	gr_error_t err = { 0 };
 
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	close_stray_fds(plan);
 	wait_msg(plan, GR__SYNC_GO);
 	if (plan->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		gr__child_fail(fd, errno, "linux.uidMappings: container root is not mapped: %s",
@@ -202,6 +240,8 @@ void gr__init_main(struct gr__plan *plan)
 		gr__child_fail(fd, errno, "linux.namespaces: cannot create the time namespace: %s",
 			       strerror(errno));
 	send_msg(plan, GR__SYNC_READY);
+	/* the state is saved only now; EOF instead of 'd' = create failed or died: exit */
+	wait_msg(plan, GR__SYNC_DONE);
 	close(fd);
 
 	wait_start(plan);

@@ -136,6 +136,8 @@ struct gr__plan {
 	struct gr_cgroup *cg;        /* for the cgroup mount */
 	struct gr__process_plan proc;
 	int sync_fd;                 /* child end of the sync socketpair */
+	int parent_sync_fd;          /* parent end: the child closes its copy first, so the
+				      * parent's death (or its end closing) is EOF for the child */
 	int fifo_fd;                 /* exec fifo opened O_RDONLY|O_NONBLOCK, child waits on it */
 	bool dev_is_tmpfs;           /* the config mounts a tmpfs on /dev: create default nodes */
 	bool userns;
@@ -153,6 +155,7 @@ struct gr__plan {
 /* Sync messages between parent and child (one byte, then optional payload). */
 enum { GR__SYNC_GO = 'g', GR__SYNC_PREPIVOT = 'p', GR__SYNC_READY = 'r', GR__SYNC_ERROR = 'e',
        GR__SYNC_CGROUP = 'c', /* parent -> child: you are in the cgroup now */
+       GR__SYNC_DONE = 'd',   /* parent -> child: create saved the state; wait for start */
        GR__SYNC_STATE = 's' };
 
 /* Error report from child: code (int) then message text (NUL-terminated, <= 1024). */
