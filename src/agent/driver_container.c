@@ -19,12 +19,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -141,6 +143,7 @@ static int run_in_child(const struct gr_agent *a, const struct gr_inst_spec *s, 
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return gr_error_sys(err, "pipe");
+	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(p[0]);
@@ -148,6 +151,10 @@ static int run_in_child(const struct gr_agent *a, const struct gr_inst_spec *s, 
 		return gr_error_sys(err, "fork");
 	}
 	if (pid == 0) {
+		/* die with the daemon: recovery cleans up what this child leaves */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
 		close(p[0]);
 		int nul = open("/dev/null", O_RDWR);
 		int fds[3] = { in >= 0 ? in : nul, out >= 0 ? out : nul, errfd >= 0 ? errfd : nul };
@@ -157,6 +164,12 @@ static int run_in_child(const struct gr_agent *a, const struct gr_inst_spec *s, 
 		}
 		for (int i = 0; i < 3; i++)
 			dup2(fds[i], i);
+		/* keep only stdio and the reply pipe: none of the daemon's sockets,
+		 * store or lock may outlive it in a child (fd 3 = the pipe) */
+		if (dup2(p[1], 3) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
+			_exit(1);
+		p[1] = 3;
+		close_range(4, ~0U, 0);
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
@@ -213,6 +226,47 @@ static int wait_stopped(const struct gr_agent *a, const char *id, int ms)
 	}
 }
 
+/* The instance's cgroup in every hierarchy, for a container the runtime has
+ * no (complete) record of, e.g. when a daemon died during create: kill what
+ * is in it, then rmdir it (leaves first). */
+static void remove_cgroup(const struct gr_agent *a, const struct gr_inst_spec *s)
+{
+	_cleanup_free_ char *pat = xasprintf("/sys/fs/cgroup/*/%s/%s", a->cgroup_prefix, s->name);
+	_cleanup_free_ char *v2 = xasprintf("/sys/fs/cgroup/%s/%s", a->cgroup_prefix, s->name);
+	glob_t g = { 0 };
+	glob(pat, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g);
+	for (size_t i = 0; i <= g.gl_pathc; i++) {
+		const char *dir = i < g.gl_pathc ? g.gl_pathv[i] : v2;
+		if (access(dir, F_OK) < 0)
+			continue;
+		for (int tries = 0; tries < 50; tries++) {
+			_cleanup_free_ char *procs_path = xasprintf("%s/cgroup.procs", dir);
+			_cleanup_free_ char *procs = NULL;
+			if (gr_read_file(procs_path, 1 << 20, &procs, NULL, NULL) < 0 || !*procs)
+				break;
+			for (char *p = procs, *end; *p; p = end) {
+				long pid = strtol(p, &end, 10);
+				if (end == p)
+					break;
+				if (pid > 0)
+					kill((pid_t)pid, SIGKILL);
+			}
+			usleep(20 * 1000);
+		}
+		/* nested cgroups the container made itself go first */
+		if (rmdir(dir) < 0 && errno == EBUSY) {
+			glob_t sub = { 0 };
+			_cleanup_free_ char *sp = xasprintf("%s/*/", dir);
+			glob(sp, GLOB_ONLYDIR, NULL, &sub);
+			for (size_t k = sub.gl_pathc; k > 0; k--)
+				rmdir(sub.gl_pathv[k - 1]);
+			globfree(&sub);
+			rmdir(dir);
+		}
+	}
+	globfree(&g);
+}
+
 static int c_cleanup(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err)
 {
 	struct gr_rt_opts o = rt_opts(a);
@@ -221,6 +275,11 @@ static int c_cleanup(const struct gr_agent *a, const struct gr_inst_spec *s, gr_
 		gr_rt_state_clear(&st);
 		if (gr_rt_delete(&o, s->name, true, err) < 0)
 			return gr_error_prefix(err, "removing container %s", s->name);
+	} else {
+		/* no usable runtime record (a create cut short): remove its parts */
+		_cleanup_free_ char *rdir = xasprintf("%s/%s", a->rt_root, s->name);
+		remove_cgroup(a, s);
+		gr_rm_rf(rdir, NULL);
 	}
 	struct gr_layer_info li = { 0 };
 	if (gr_layer_get(img(a), s->name, &li, NULL) == 0) {

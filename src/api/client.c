@@ -85,6 +85,7 @@ static int perform(const struct gr_client *c, const char *method, const char *pa
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 10L);
 	if (text) {
 		curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, (long)strlen(text));

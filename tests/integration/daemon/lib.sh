@@ -36,6 +36,7 @@ start_daemon() { # name, extra flags
 		TD=$(mktemp -d "/tmp/gr-test-d-$name.XXXXXX")
 		CGP="gr-test-d-$name-$$"
 		trap cleanup EXIT
+		trap 'exit 143' TERM INT
 	fi
 	export GUREUM_SOCKET=$TD/run/gureum.sock
 	"$GUREUMD" --state-dir "$TD/state" --run-dir "$TD/run" --cgroup-prefix "$CGP" \
