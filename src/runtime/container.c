@@ -102,8 +102,8 @@ static int make_plan(struct gr__plan *plan, const struct gr_rt_opts *o, const ch
 		snprintf(root, sizeof root, "%s/%s", bundle, cfg->root_path);
 	if (!realpath(root, plan->rootfs))
 		return gr_error_sys(err, "root.path: %s", root);
-	if (!gr_oci_config_ns(cfg, GR_NS_MNT))
-		return gr_error_set(err, EINVAL, "linux.namespaces: a mount namespace is required");
+	/* not listed = inherited from the runtime (config-linux.md, Namespaces) */
+	plan->host_mnt = !gr_oci_config_ns(cfg, GR_NS_MNT);
 	for (size_t i = 0; i < cfg->n_namespaces; i++) {
 		const struct gr_oci_namespace *ns = &cfg->namespaces[i];
 		if (!ns->path) {
@@ -243,6 +243,34 @@ static pid_t clone_init(struct gr__plan *plan, gr_error_t *err)
 	return pid;
 }
 
+/* Without a mount namespace the init mounted in ours: note which mounts are new. */
+static int record_host_mounts(const char *rootfs, const struct gr__mnts *before, const char *file,
+			      gr_error_t *err)
+{
+	struct gr__mnts after, mine;
+	if (gr__mounts_under(rootfs, &after, err) < 0)
+		return -1;
+	gr__mnts_diff(before, &after, &mine);
+	int rc = gr__mnts_save(file, &mine, err);
+	gr__mnts_free(&after);
+	gr__mnts_free(&mine);
+	return rc;
+}
+
+/* A failed create: unmount what the (dead) init mounted in our namespace. */
+static void undo_host_mounts(const char *rootfs, const struct gr__mnts *before)
+{
+	struct gr__mnts after, mine;
+	if (gr__mounts_under(rootfs, &after, NULL) < 0)
+		return;
+	gr__mnts_diff(before, &after, &mine);
+	gr_error_t e = { 0 };
+	if (gr__mnts_unmount(&mine, &e) < 0)
+		fprintf(stderr, "gureum-oci: warning: %s\n", e.msg);
+	gr__mnts_free(&after);
+	gr__mnts_free(&mine);
+}
+
 static long long now_ns(void)
 {
 	struct timespec ts;
@@ -274,6 +302,8 @@ int gr_rt_create(const struct gr_rt_opts *o, const char *id, const char *bundle_
 	_cleanup_free_ char *dir = gr__dir(o, id);
 	_cleanup_free_ char *fifo = xasprintf("%s/exec.fifo", dir);
 	_cleanup_free_ char *cgpath = default_cgroup_path(cfg, id);
+	_cleanup_free_ char *mntfile = xasprintf("%s/host-mounts", dir);
+	struct gr__mnts mnt_before = { 0 };
 
 	if (make_plan(&plan, o, bundle, cfg, err) < 0)
 		goto out;
@@ -310,6 +340,8 @@ int gr_rt_create(const struct gr_rt_opts *o, const char *id, const char *bundle_
 	}
 	plan.sync_fd = sv[1];
 	plan.parent_sync_fd = sv[0];
+	if (plan.host_mnt && gr__mounts_under(plan.rootfs, &mnt_before, err) < 0)
+		goto out;
 	pid = clone_init(&plan, err);
 	close(sv[1]);
 	plan.sync_fd = -1;
@@ -328,6 +360,8 @@ int gr_rt_create(const struct gr_rt_opts *o, const char *id, const char *bundle_
 		}
 	}
 	if (sync_with_init(&plan, sv[0], pid, id, bundle, err) < 0)
+		goto out;
+	if (plan.host_mnt && record_host_mounts(plan.rootfs, &mnt_before, mntfile, err) < 0)
 		goto out;
 
 	struct gr__meta meta = { .starttime = gr__proc_starttime(pid, NULL), .userns = plan.userns };
@@ -372,10 +406,13 @@ out:
 		}
 		if (plan.cg && plan.cg->created_mask)
 			gr__cgroup_destroy(plan.cg, NULL);
+		if (plan.host_mnt && pid > 0)
+			undo_host_mounts(plan.rootfs, &mnt_before);
 		if (dir_made)
 			gr_rm_rf(dir, NULL);
 	}
 	plan_free(&plan);
+	gr__mnts_free(&mnt_before);
 	gr_oci_config_free(owned);
 	if (rc < 0)
 		gr_error_prefix(err, "creating container '%s'", id);
@@ -504,6 +541,7 @@ int gr_rt_delete(const struct gr_rt_opts *o, const char *id, bool force, gr_erro
 		return -1;
 	int rc = -1;
 	_cleanup_free_ char *dir = gr__dir(o, id);
+	_cleanup_free_ char *mntfile = xasprintf("%s/host-mounts", dir);
 	if (st.status != GR_RT_STOPPED && !force) { /* spec: only a stopped container */
 		gr_error_set(err, EBUSY, "container '%s' is %s; stop it or use --force", id,
 			     gr_rt_status_name(st.status));
@@ -521,6 +559,14 @@ int gr_rt_delete(const struct gr_rt_opts *o, const char *id, bool force, gr_erro
 	if (st.pid > 0)
 		kill(st.pid, SIGKILL);
 	if (gr__cgroup_destroy(&cg, err) < 0)
+		goto out;
+	/* mounts a container without a mount namespace made in ours (host_mounts.c) */
+	struct gr__mnts mnts;
+	if (gr__mnts_load(mntfile, &mnts, err) < 0)
+		goto out;
+	int urc = gr__mnts_unmount(&mnts, err);
+	gr__mnts_free(&mnts);
+	if (urc < 0)
 		goto out;
 	if (meta.hooks & (1u << GR_HOOK_POSTSTOP)) {
 		st.status = GR_RT_STOPPED;

@@ -29,7 +29,7 @@
 static const enum gr_ns_type join_order[] = { GR_NS_USER, GR_NS_IPC, GR_NS_UTS, GR_NS_NET,
 					      GR_NS_CGROUP, GR_NS_TIME, GR_NS_MNT };
 
-__attribute__((noreturn)) static void exec_child(struct gr__process_plan *pp, const int *fds, int sync)
+__attribute__((noreturn)) static void exec_child(struct gr__process_plan *pp, const int *fds, int rootfd, int sync)
 {
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	char go;
@@ -41,6 +41,9 @@ __attribute__((noreturn)) static void exec_child(struct gr__process_plan *pp, co
 			gr__child_fail(sync, errno, "cannot join the container's %s namespace: %s",
 				       gr_ns_name(t), strerror(errno));
 	}
+	/* a container without its own mount namespace is chroot'ed in ours: enter its root */
+	if (rootfd >= 0 && (fchdir(rootfd) < 0 || chroot(".") < 0))
+		gr__child_fail(sync, errno, "cannot enter the container's root: %s", strerror(errno));
 	if (chdir("/") < 0)
 		gr__child_fail(sync, errno, "chdir /: %s", strerror(errno));
 	if (gr__apply_stdio(pp) < 0)
@@ -66,7 +69,7 @@ int gr_rt_exec(const struct gr_rt_opts *o, const char *id, const struct gr_oci_p
 	struct gr__meta meta;
 	if (gr__state_read(o, id, &st, &meta, err) < 0)
 		return -1;
-	int rc = -1, fds[GR_NS_COUNT], sv[2] = { -1, -1 }, saved_pidns = -1;
+	int rc = -1, fds[GR_NS_COUNT], sv[2] = { -1, -1 }, saved_pidns = -1, rootfd = -1;
 	for (int i = 0; i < GR_NS_COUNT; i++)
 		fds[i] = -1;
 	struct gr_oci_config *cfg = NULL;
@@ -117,6 +120,15 @@ int gr_rt_exec(const struct gr_rt_opts *o, const char *id, const struct gr_oci_p
 			goto out;
 		}
 	}
+	if (fds[GR_NS_MNT] < 0) { /* same mount namespace as ours: the init is chroot'ed */
+		char root[64];
+		snprintf(root, sizeof root, "/proc/%d/root", (int)st.pid);
+		rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (rootfd < 0) {
+			gr_error_sys(err, "cannot open %s", root);
+			goto out;
+		}
+	}
 	struct gr_cgroup cg;
 	if (gr__cgroup_init(&cg, meta.cgroup, err) < 0)
 		goto out;
@@ -134,7 +146,7 @@ int gr_rt_exec(const struct gr_rt_opts *o, const char *id, const struct gr_oci_p
 	pid = (pid_t)syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL, 0);
 	if (pid == 0) {
 		close(sv[0]);
-		exec_child(&pp, fds, sv[1]);
+		exec_child(&pp, fds, rootfd, sv[1]);
 	}
 	int saved_errno = errno;
 	if (saved_pidns >= 0)
@@ -202,6 +214,8 @@ out:
 	}
 	if (saved_pidns >= 0)
 		close(saved_pidns);
+	if (rootfd >= 0)
+		close(rootfd);
 	for (int i = 0; i < GR_NS_COUNT; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);

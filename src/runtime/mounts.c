@@ -4,10 +4,13 @@
  *
  * gr__plan_mounts() runs in the parent: it resolves every mount destination
  * inside the rootfs (symlinks followed without leaving it, like runc's
- * securejoin) and every bind source.  The rest runs in the child, inside its
- * new mount namespace, and does not allocate.  Invariant: nothing is mounted
- * outside the child's mount namespace (create refuses configs without one),
- * so a failing child leaves no mount behind.
+ * securejoin) and every bind source.  The rest runs in the child and does not
+ * allocate.  With a mount namespace (new or joined) everything is mounted in
+ * it and vanishes with it; / is made a slave first and pivot_root enters the
+ * rootfs.  Without one (plan->host_mnt) the child mounts in the runtime's
+ * namespace: / is left alone, the rootfs bind is made private (nothing under
+ * it propagates to the host's peers), chroot replaces pivot_root, and the
+ * parent records the mounts so delete removes them (host_mounts.c).
  */
 #include "runtime/runtime-internal.h"
 #include "util/alloc.h"
@@ -292,10 +295,13 @@ static int setup_dev(struct gr__plan *plan, gr_error_t *err)
 
 int gr__setup_mounts(struct gr__plan *plan, gr_error_t *err)
 {
-	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
+	if (!plan->host_mnt && mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return gr_error_sys(err, "cannot make / a slave mount");
 	if (mount(plan->rootfs, plan->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return gr_error_sys(err, "root.path: cannot bind %s", plan->rootfs);
+	/* in the host's namespace: our mounts stay ours (no propagation to its peers) */
+	if (plan->host_mnt && mount(NULL, plan->rootfs, NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return gr_error_sys(err, "root.path: cannot make %s private", plan->rootfs);
 	for (size_t i = 0; i < plan->n_mounts; i++)
 		if (do_mount(plan, i, err) < 0)
 			return -1;
@@ -304,6 +310,15 @@ int gr__setup_mounts(struct gr__plan *plan, gr_error_t *err)
 
 int gr__pivot_root(struct gr__plan *plan, gr_error_t *err)
 {
+	if (plan->host_mnt) { /* no mount namespace of its own: pivot_root would move the host's */
+		if (chdir(plan->rootfs) < 0)
+			return gr_error_sys(err, "root.path: cannot enter %s", plan->rootfs);
+		if (chroot(".") < 0)
+			return gr_error_sys(err, "chroot to %s", plan->rootfs);
+		if (chdir("/") < 0)
+			return gr_error_sys(err, "chdir /");
+		return 0;
+	}
 	int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
 	if (oldroot < 0)
 		return gr_error_sys(err, "open /");

@@ -141,6 +141,8 @@ struct gr__plan {
 	int fifo_fd;                 /* exec fifo opened O_RDONLY|O_NONBLOCK, child waits on it */
 	bool dev_is_tmpfs;           /* the config mounts a tmpfs on /dev: create default nodes */
 	bool userns;
+	bool host_mnt;               /* no mount namespace in the config: mount in the caller's,
+				      * chroot instead of pivot_root (host_mounts.c records them) */
 	/* state JSON for hooks run by the child (filled through the sync socket) */
 	char *hook_state;            /* preallocated GR__HOOK_STATE_MAX bytes */
 	bool has_container_hooks;    /* createContainer or startContainer hooks exist */
@@ -182,6 +184,27 @@ int gr__pivot_root(struct gr__plan *plan, gr_error_t *err);
 int gr__finish_rootfs(struct gr__plan *plan, gr_error_t *err);
 /* Resolve `path` inside `root`, following symlinks without leaving root. */
 int gr__secure_join(const char *root, const char *path, char *out, size_t len);
+
+/* host_mounts.c: mounts made in the runtime's mount namespace (parent side, allocates) */
+struct gr__mnt {
+	int id;                      /* mount id (mountinfo field 1) */
+	char *path;                  /* mount point */
+};
+struct gr__mnts {
+	struct gr__mnt *v;
+	size_t n;
+};
+/* The mounts whose mount point is root or below it, from /proc/self/mountinfo. */
+int gr__mounts_under(const char *root, struct gr__mnts *out, gr_error_t *err);
+/* The mounts of after whose id is not in before. */
+void gr__mnts_diff(const struct gr__mnts *before, const struct gr__mnts *after, struct gr__mnts *out);
+int gr__mnts_save(const char *file, const struct gr__mnts *m, gr_error_t *err);
+/* A missing file is an empty list. */
+int gr__mnts_load(const char *file, struct gr__mnts *m, gr_error_t *err);
+/* Unmount (MNT_DETACH) deepest and newest first, each only while it is still the mount at
+ * its path; fails if one of them is still mounted afterwards. */
+int gr__mnts_unmount(const struct gr__mnts *m, gr_error_t *err);
+void gr__mnts_free(struct gr__mnts *m);
 
 /* caps.c: process attributes, child side (no allocation). */
 /* dup2 pp->stdio[i] onto i where set; -1 with errno on failure. */
