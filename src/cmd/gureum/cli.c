@@ -5,7 +5,9 @@
  */
 #include "commands.h"
 
+#include <ctype.h>
 #include <stdarg.h>
+#include <strings.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,8 +99,13 @@ static void yaml_scalar(json_t *j)
 {
 	if (json_is_string(j)) {
 		const char *s = json_string_value(j);
+		/* quote what a YAML 1.1 reader would take for something else */
+		static const char *const special[] = { "true", "false", "null", "yes", "no", "on", "off",
+						       "y", "n", "~", NULL };
 		bool plain = *s && !strpbrk(s, ":#{}[],&*!|>'\"%@`\n") && s[0] != ' ' && s[0] != '-' &&
-			     strcmp(s, "true") && strcmp(s, "false") && strcmp(s, "null");
+			     !isdigit((unsigned char)s[0]) && s[0] != '.';
+		for (int i = 0; plain && special[i]; i++)
+			plain = strcasecmp(s, special[i]) != 0;
 		if (plain)
 			printf("%s", s);
 		else {
