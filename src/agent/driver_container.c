@@ -306,10 +306,8 @@ static int c_start(const struct gr_agent *a, const struct gr_inst_spec *s, pid_t
 		gr_error_sys(err, "%s", logp);
 		goto fail;
 	}
-	if (run_in_child(a, s, child_create, NULL, -1, logfd, logfd, NULL, err) < 0) {
-		gr_error_prefix(err, "creating container %s", s->name);
-		goto fail;
-	}
+	if (run_in_child(a, s, child_create, NULL, -1, logfd, logfd, NULL, err) < 0)
+		goto fail; /* the runtime's message names the container */
 	/* the init's pid, taken while "created": a main process that ends at
 	 * once is still reported (and reaped) through it */
 	struct gr_rt_state st = { 0 };
