@@ -3,7 +3,7 @@
 # build: a binary with another build id compiles its own filter instead of loading the
 # one an other build cached, and a cache entry names the build that wrote it.
 . "$GR_SRC/tests/integration/runtime/lib/common.bash"
-command -v readelf >/dev/null || { skip "readelf missing (binutils)"; tap_done; }
+for tool in readelf python3; do command -v $tool >/dev/null || { skip "$tool missing (binutils, python3)"; tap_done; }; done
 id_of() { readelf -n "$1" | sed -n 's/.*Build ID: *//p' | head -1; }
 A=$BIN B=$WORK/gureum-oci-other
 ida=$(id_of "$A")
