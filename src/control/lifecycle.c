@@ -10,6 +10,7 @@
  * entirely for a failed define.  Resting states: defined, running, stopped.
  */
 #include "control/control-internal.h"
+#include "control/snapshot.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -309,8 +310,14 @@ int gr_control_instance_delete(struct gr_control *c, const char *name, bool forc
 	if (r == 0) {
 		_cleanup_free_ char *key = gr__inst_key(name);
 		r = gr_store_delete(c->store, key, NULL, err) < 0 ? -1 : 0;
-		if (r == 0)
+		if (r == 0) {
+			/* the snapshots lived in the layers just removed: drop their
+			 * records, so a new instance of this name starts with none */
+			gr_error_t e2;
+			if (gr_control_snapshot_forget(c, name, &e2) < 0)
+				gr_log_warn("delete %s: snapshot records: %s", name, e2.msg);
 			gr__event(c, "deleted", name, NULL, NULL);
+		}
 	}
 out:
 	json_decref(doc);

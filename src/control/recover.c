@@ -15,6 +15,7 @@
  * runtime objects, layers or folders that belong to no record are removed.
  */
 #include "control/control-internal.h"
+#include "control/snapshot.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -227,7 +228,9 @@ static void recover_one(struct gr_control *c, json_t *doc)
 		else {
 			gr_rm_rf(h.dir, NULL);
 			_cleanup_free_ char *key = gr__inst_key(name);
-			gr_store_delete(c->store, key, NULL, NULL);
+			if (gr_store_delete(c->store, key, NULL, NULL) >= 0 &&
+			    gr_control_snapshot_forget(c, name, &err) < 0)
+				gr_log_warn("recover %s: snapshot records: %s", name, err.msg);
 			gr__event(c, "deleted", name, NULL, "recovered");
 		}
 	} else if (!strcmp(st, "starting") || !strcmp(st, "running")) {

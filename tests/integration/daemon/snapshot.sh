@@ -108,6 +108,8 @@ run_ok "delete s2" "$G" snapshot delete "$C" s2
 # a new instance of the same name starts without the old snapshots
 run_ok "delete the instance" "$G" delete --force "$C"
 r=$(api GET "/v1/instances/$C/snapshots"); [ "$(echo "$r" | tail -1)" = 404 ]; ok $? "its snapshot list is 404"
+n=$(sqlite3 "file:$TD/state/state.db?mode=ro" "SELECT count(*) FROM kv WHERE key LIKE '/gureum/snapshots/$C/%'" 2>&1)
+[ "$n" = 0 ]; ok $? "its snapshot records are dropped from the store (left: $n)"
 run_ok "create it again" "$G" create busybox "$C"
 [ -z "$(snapnames "$C")" ]; ok $? "the new instance has no snapshots"
 run_ok "delete it" "$G" delete --force "$C"
