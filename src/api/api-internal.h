@@ -31,6 +31,9 @@ enum MHD_Result gr__api_reply(struct MHD_Connection *conn, unsigned status, cons
 /* Steals j. */
 enum MHD_Result gr__api_reply_json(struct MHD_Connection *conn, unsigned status, json_t *j);
 enum MHD_Result gr__api_reply_error(struct MHD_Connection *conn, const gr_error_t *err);
+/* The same with error.<key> = extra (stolen; e.g. the instance a failed launch kept). */
+enum MHD_Result gr__api_reply_error_with(struct MHD_Connection *conn, const gr_error_t *err,
+					 const char *key, json_t *extra);
 enum MHD_Result gr__api_fail(struct MHD_Connection *conn, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 char *gr__api_latency_metrics(struct gr_api *a);

@@ -295,8 +295,8 @@ static enum MHD_Result instances(struct gr_api *a, struct MHD_Connection *conn, 
 			json_object_del(req, "start");
 			int r = gr_control_instance_create(c, req, start, &out, &err);
 			json_decref(req);
-			if (r < 0)
-				return gr__api_reply_error(conn, &err);
+			if (r < 0) /* out: the instance a launch kept when its start failed */
+				return gr__api_reply_error_with(conn, &err, "instance", out);
 			return gr__api_reply_json(conn, 201, out);
 		}
 		return gr__api_fail(conn, EINVAL, "%s /v1/instances: method not allowed", m);

@@ -96,7 +96,8 @@ enum MHD_Result gr__api_reply_json(struct MHD_Connection *conn, unsigned status,
 	return gr__api_reply(conn, status, "application/json", body, n + 1);
 }
 
-enum MHD_Result gr__api_reply_error(struct MHD_Connection *conn, const gr_error_t *err)
+enum MHD_Result gr__api_reply_error_with(struct MHD_Connection *conn, const gr_error_t *err,
+					 const char *key, json_t *extra)
 {
 	int code = err->code ? err->code : EIO;
 	const char *name = strerrorname_np(code);
@@ -106,7 +107,16 @@ enum MHD_Result gr__api_reply_error(struct MHD_Connection *conn, const gr_error_
 	if (!j) /* message not valid UTF-8 */
 		j = json_pack("{s:{s:s,s:s}}", "error", "code", name ? name : "EIO", "message",
 			      "(unprintable error message)");
+	if (key && extra)
+		json_object_set_new(json_object_get(j, "error"), key, extra);
+	else
+		json_decref(extra);
 	return gr__api_reply_json(conn, status, j);
+}
+
+enum MHD_Result gr__api_reply_error(struct MHD_Connection *conn, const gr_error_t *err)
+{
+	return gr__api_reply_error_with(conn, err, NULL, NULL);
 }
 
 enum MHD_Result gr__api_fail(struct MHD_Connection *conn, int code, const char *fmt, ...)

@@ -67,6 +67,19 @@ void gr__spec_from_doc(struct gr_control *c, const json_t *doc, struct gr__spec_
 void gr__spec_clear(struct gr__spec_holder *h);
 const struct gr_driver_ops *gr__driver_of(const json_t *doc, gr_error_t *err);
 
+/* backend.c: the workload class and the backend it implies (pure).  cls and
+ * type as the request gave them (NULL = not given). */
+struct gr__backend {
+	const char *cls;     /* "critical" | "elastic" (static strings) */
+	const char *type;    /* "vm" | "container" */
+	bool class_given, type_given;
+	char reason[160];    /* why this type, e.g. "class critical: strong isolation by default" */
+};
+int gr__backend_choose(const char *cls, const char *type, struct gr__backend *out, gr_error_t *err);
+/* EINVAL naming the image and its kind when it cannot serve b->type. */
+int gr__backend_check_image(const struct gr__backend *b, const char *image, const char *kind,
+			    gr_error_t *err);
+
 /* lifecycle.c (the caller holds the name lock for the __locked ones) */
 int gr__start_locked(struct gr_control *c, const char *name, json_t **out, gr_error_t *err);
 int gr__stop_locked(struct gr_control *c, const char *name, int timeout_s, bool force,

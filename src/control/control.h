@@ -53,8 +53,10 @@ void gr_control_dispatch(struct gr_control *c);
 /* Once a second from the loop: store lease expiry and change notices. */
 void gr_control_tick(struct gr_control *c);
 
-/* Instances.  req: {"name","image","type","cpu","memory","pids","env","cmd",
- * "ephemeral","restart"}; start: also start it (launch). */
+/* Instances.  req: {"name","image","type","class","cpu","memory","pids","env","cmd",
+ * "ephemeral","restart","options"}; start: also start it (launch).  When the
+ * start of a launch fails the instance is kept at rest: -1, err says so, and
+ * *out (if out) is the kept record. */
 int gr_control_instance_create(struct gr_control *c, json_t *req, bool start, json_t **out,
 			       gr_error_t *err);
 int gr_control_instance_list(struct gr_control *c, json_t **out, gr_error_t *err);

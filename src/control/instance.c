@@ -2,7 +2,8 @@
  * instance.c - the instance document: validating outside input (API bodies,
  * config changes) into it, and turning it into a driver spec.
  *
- * A document holds: name, type, image, cpu, memory (bytes), pids, env (array
+ * A document holds: name, type, class, backend, backend_reason (backend.c),
+ * image, cpu, memory (bytes), pids, env (array
  * of "K=V"), cmd (array or null), ephemeral, restart (no|always|on-failure),
  * options (driver-specific object), plus the lifecycle fields the state
  * machine writes: state, op, pid, exit_code, restart_count, created, error.
@@ -143,6 +144,9 @@ static int set_field(json_t *doc, const char *key, json_t *v, bool creating, gr_
 		if (!json_is_object(v))
 			return gr_error_set(err, EINVAL, "options: expected an object");
 		json_object_set_new(doc, key, json_deep_copy(v));
+	} else if (!creating && (!strcmp(key, "class") || !strcmp(key, "type") ||
+				 !strcmp(key, "image") || !strcmp(key, "name"))) {
+		return gr_error_set(err, EINVAL, "%s: fixed when the instance is created", key);
 	} else {
 		return gr_error_set(err, EINVAL, "%s: unknown field", key);
 	}
@@ -166,17 +170,25 @@ int gr__inst_from_request(json_t *req, json_t **out, gr_error_t *err)
 	if (!json_is_string(image) || !gr_image_name_valid(json_string_value(image)))
 		return gr_error_set(err, EINVAL, "image: expected an image name ([a-z0-9][a-z0-9._-]*)");
 	json_t *type = json_object_get(req, "type");
-	if (type && (!json_is_string(type) || (strcmp(json_string_value(type), "container") &&
-					       strcmp(json_string_value(type), "vm"))))
+	if (type && !json_is_string(type))
 		return gr_error_set(err, EINVAL, "type: expected \"container\" or \"vm\"");
-	json_t *doc = json_pack("{s:O,s:O,s:s,s:f,s:i,s:i,s:[],s:n,s:b,s:s,s:{}}", "name", name,
-				"image", image, "type", type ? json_string_value(type) : "container",
+	json_t *cls = json_object_get(req, "class");
+	if (cls && !json_is_string(cls))
+		return gr_error_set(err, EINVAL, "class: expected \"critical\" or \"elastic\"");
+	struct gr__backend b;
+	if (gr__backend_choose(json_string_value(cls), json_string_value(type), &b, err) < 0)
+		return -1;
+	_cleanup_free_ char *backend = xasprintf("%s (%s)", b.type, b.reason);
+	json_t *doc = json_pack("{s:O,s:O,s:s,s:s,s:s,s:s,s:f,s:i,s:i,s:[],s:n,s:b,s:s,s:{}}",
+				"name", name, "image", image, "type", b.type, "class", b.cls,
+				"backend_reason", b.reason, "backend", backend,
 				"cpu", 0.0, "memory", 0, "pids", 0, "env", "cmd", "ephemeral", 0,
 				"restart", "no", "options");
 	const char *key;
 	json_t *v;
 	json_object_foreach(req, key, v) {
-		if (!strcmp(key, "name") || !strcmp(key, "image") || !strcmp(key, "type"))
+		if (!strcmp(key, "name") || !strcmp(key, "image") || !strcmp(key, "type") ||
+		    !strcmp(key, "class"))
 			continue;
 		if (set_field(doc, key, v, true, err) < 0) {
 			json_decref(doc);

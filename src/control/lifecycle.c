@@ -80,7 +80,16 @@ int gr_control_instance_create(struct gr_control *c, json_t *req, bool start, js
 		json_decref(doc);
 		return -1;
 	}
+	struct gr__backend b;
+	json_t *jt = json_object_get(req, "type"), *jc = json_object_get(req, "class");
+	int br = gr__backend_choose(json_string_value(jc), json_string_value(jt), &b, err);
+	if (br == 0)
+		br = gr__backend_check_image(&b, image, info.kind, err);
 	gr_image_info_clear(&info);
+	if (br < 0) {
+		json_decref(doc);
+		return -1;
+	}
 	_cleanup_free_ char *nm = xstrdup(name);
 	gr__lock_name(c, nm);
 	_cleanup_free_ char *op = gr__op_begin(c, start ? "launch" : "create", nm);
@@ -106,8 +115,20 @@ int gr_control_instance_create(struct gr_control *c, json_t *req, bool start, js
 	}
 	if ((r = gr__transition(c, nm, "defining", "defined", NULL, err)) < 0)
 		goto out;
-	if (start)
-		r = gr__start_locked(c, nm, NULL, err);
+	if (start && (r = gr__start_locked(c, nm, NULL, err)) < 0) {
+		/* as Incus does: the instance stays, at rest, and the error says so */
+		json_t *kept = NULL;
+		gr_error_t e2;
+		if (gr__get_doc(c, nm, &kept, &e2) == 0) {
+			const char *st = json_string_value(json_object_get(kept, "state"));
+			gr_error_prefix(err, "instance '%s' was created but did not start; it is kept, "
+					"stopped (state %s)", nm, st ? st : "?");
+			if (out)
+				*out = kept;
+			else
+				json_decref(kept);
+		}
+	}
 out:
 	gr__op_end(c, op, r < 0 ? err : NULL, NULL);
 	gr__spec_clear(&h);

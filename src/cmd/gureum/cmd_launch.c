@@ -19,7 +19,11 @@ static const char *usage_launch =
 	"  --env K=V            environment variable (repeatable)\n"
 	"  --ephemeral          throw the instance's writes away when it stops\n"
 	"  --restart POLICY     always | on-failure | no (default no)\n"
-	"  --vm                 a QEMU virtual machine instead of a container\n"
+	"  --class CLASS        critical (strong isolation: a VM by default) or\n"
+	"                       elastic (speed, density, live resizing: a container by default);\n"
+	"                       default elastic, or critical with --vm\n"
+	"  --vm                 a QEMU virtual machine, whatever the class\n"
+	"  --container          a container, whatever the class\n"
 	"  -- CMD...            main process (default: an idle shell)\n"
 	"launch creates and starts; create only defines it ('gureum start NAME' later).\n";
 
@@ -31,10 +35,12 @@ static int run(int argc, char **argv, bool start)
 		{ "cpu", required_argument, 0, 'c' }, { "memory", required_argument, 0, 'm' },
 		{ "pids", required_argument, 0, 'p' }, { "env", required_argument, 0, 'e' },
 		{ "ephemeral", no_argument, 0, 'E' }, { "restart", required_argument, 0, 'r' },
-		{ "vm", no_argument, 0, 'V' }, { 0, 0, 0, 0 }
+		{ "vm", no_argument, 0, 'V' }, { "container", no_argument, 0, 'C' },
+		{ "class", required_argument, 0, 'k' }, { 0, 0, 0, 0 }
 	};
 	json_t *body = json_object();
 	json_t *env = json_array();
+	char *name = NULL;
 	int ch, rc = 2;
 	optind = 1;
 	opterr = 0;
@@ -87,7 +93,23 @@ static int run(int argc, char **argv, bool start)
 			json_object_set_new(body, "restart", json_string(optarg));
 			break;
 		case 'V':
-			json_object_set_new(body, "type", json_string("vm"));
+		case 'C': {
+			const char *t = ch == 'V' ? "vm" : "container";
+			const char *prev = json_string_value(json_object_get(body, "type"));
+			if (prev && strcmp(prev, t)) {
+				rc = gr_cli_usage(usage_launch, "--vm and --container exclude each other");
+				goto out;
+			}
+			json_object_set_new(body, "type", json_string(t));
+			break;
+		}
+		case 'k':
+			if (strcmp(optarg, "critical") && strcmp(optarg, "elastic")) {
+				rc = gr_cli_usage(usage_launch, "--class: '%s' is not critical or elastic",
+						  optarg);
+				goto out;
+			}
+			json_object_set_new(body, "class", json_string(optarg));
 			break;
 		case ':':
 			rc = gr_cli_usage(usage_launch, "%s needs a value", argv[optind - 1]);
@@ -103,7 +125,7 @@ static int run(int argc, char **argv, bool start)
 		goto out;
 	}
 	const char *image = json_string_value(json_array_get(pos, 0));
-	const char *name = json_string_value(json_array_get(pos, 1));
+	name = xstrdup(json_string_value(json_array_get(pos, 1)));
 	json_object_set_new(body, "image", json_string(image));
 	json_object_set_new(body, "name", json_string(name));
 	json_object_del(body, "_pos");
@@ -117,12 +139,29 @@ static int run(int argc, char **argv, bool start)
 	}
 	json_object_set_new(body, "start", json_boolean(start));
 	json_t *resp = NULL;
-	rc = gr_cli_call("POST", "/v1/instances", body, &resp);
-	if (rc == 0)
+	long status = 0;
+	gr_error_t err;
+	if (gr_client_request(&gr_cli, "POST", "/v1/instances", body, &status, &resp, &err) < 0) {
+		rc = gr_cli_fail("%s", err.msg);
+		goto out;
+	}
+	if (status >= 200 && status <= 299) {
+		rc = 0;
 		printf("%s %s\n", json_string_value(json_object_get(resp, "name")),
 		       json_string_value(json_object_get(resp, "state")));
+	} else {
+		rc = gr_cli_fail("%s", gr_client_error_message(resp, status));
+		/* a launch whose start failed keeps the instance (at rest): say what to do */
+		json_t *kept = json_object_get(json_object_get(resp, "error"), "instance");
+		if (json_is_object(kept))
+			fprintf(stderr,
+				"gureum: instance '%s' exists and is stopped (%s); fix the cause and "
+				"'gureum start %s', or remove it with 'gureum delete %s'\n",
+				name, json_string_value(json_object_get(kept, "state")), name, name);
+	}
 	json_decref(resp);
 out:
+	free(name);
 	json_decref(env);
 	json_decref(body);
 	return rc;
