@@ -83,6 +83,8 @@ size_t gr_ws_frame(uint8_t opcode, const void *data, size_t len, bool mask, uint
 
 void gr_ws_feed(struct gr_ws_decoder *d, const void *data, size_t len)
 {
+	if (len == 0)
+		return;
 	if (d->len + len > d->cap) {
 		d->cap = (d->len + len) * 2;
 		d->buf = xrealloc(d->buf, d->cap);
@@ -99,8 +101,14 @@ int gr_ws_next(struct gr_ws_decoder *d, uint8_t *opcode, uint8_t **payload, size
 	const uint8_t *b = d->buf;
 	if (!(b[0] & 0x80) || (b[0] & 0x70))
 		return gr_error_set(err, EPROTO, "websocket: fragmented frame or reserved bits set");
+	uint8_t op = b[0] & 0x0f;
+	if (op != GR_WS_TEXT && op != GR_WS_BINARY && op != GR_WS_CLOSE && op != GR_WS_PING &&
+	    op != GR_WS_PONG)
+		return gr_error_set(err, EPROTO, "websocket: unknown or continuation opcode 0x%x", op);
 	bool masked = b[1] & 0x80;
 	uint64_t n = b[1] & 0x7f;
+	if ((op & 0x8) && n > 125)
+		return gr_error_set(err, EPROTO, "websocket: control frame longer than 125 bytes");
 	size_t h = 2;
 	if (n == 126) {
 		if (d->len < 4)
@@ -131,7 +139,7 @@ int gr_ws_next(struct gr_ws_decoder *d, uint8_t *opcode, uint8_t **payload, size
 	for (size_t i = 0; i < n; i++)
 		p[i] = b[h + i] ^ key[i & 3];
 	p[n] = 0;
-	*opcode = b[0] & 0x0f;
+	*opcode = op;
 	*payload = p;
 	*plen = n;
 	memmove(d->buf, d->buf + h + n, d->len - h - n);

@@ -114,6 +114,8 @@ static int set_field(json_t *doc, const char *key, json_t *v, bool creating, gr_
 			return gr_error_set(err, EINVAL, "memory: expected a size (\"512M\") or bytes");
 		if (bytes && bytes < (4u << 20))
 			return gr_error_set(err, EINVAL, "memory: at least 4M (or 0 for no limit)");
+		if (bytes > (uint64_t)INT64_MAX) /* stored as a JSON integer (signed 64 bits) */
+			return gr_error_set(err, EINVAL, "memory: too large (at most 2^63-1 bytes)");
 		json_object_set_new(doc, key, json_integer((json_int_t)bytes));
 	} else if (!strcmp(key, "pids")) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 4194304)

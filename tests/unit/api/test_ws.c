@@ -68,5 +68,19 @@ int main(void)
 	gr_ws_feed(&d, big, sizeof big);
 	ok(gr_ws_next(&d, &op, &p, &plen, &err) < 0 && err.code == EMSGSIZE, "a 256 MiB frame is refused");
 	gr_ws_decoder_clear(&d);
+	uint8_t reserved[] = { 0x83, 0x00 }, cont[] = { 0x80, 0x00 };
+	gr_ws_feed(&d, reserved, sizeof reserved);
+	ok(gr_ws_next(&d, &op, &p, &plen, &err) < 0 && err.code == EPROTO, "a reserved opcode is refused");
+	gr_ws_decoder_clear(&d);
+	gr_ws_feed(&d, cont, sizeof cont);
+	ok(gr_ws_next(&d, &op, &p, &plen, &err) < 0 && err.code == EPROTO, "a continuation frame is refused");
+	gr_ws_decoder_clear(&d);
+	uint8_t longping[] = { 0x89, 0x7e, 0x00, 0x7e };
+	gr_ws_feed(&d, longping, sizeof longping);
+	ok(gr_ws_next(&d, &op, &p, &plen, &err) < 0 && err.code == EPROTO,
+	   "a control frame over 125 bytes is refused");
+	gr_ws_decoder_clear(&d);
+	gr_ws_feed(&d, NULL, 0);
+	ok(gr_ws_next(&d, &op, &p, &plen, &err) == 0 && d.buf == NULL, "feeding nothing is a no-op");
 	return tap_done();
 }

@@ -76,6 +76,7 @@ int main(void)
 
 	bad("{\"image\":\"busybox\"}", "name: required");
 	bad("{\"name\":5,\"image\":\"busybox\"}", "name:");
+	bad("{\"name\":\"x\",\"image\":\"i\",\"memory\":\"12222222222222M\"}", "memory:"); /* fuzz: > INT64_MAX */
 	bad("{\"name\":\"web1\"}", "image: required");
 	bad("{\"name\":\"web1\",\"image\":\"../etc\"}", "image:");
 	bad("{\"name\":\"web1\",\"image\":\"busybox\",\"type\":\"jail\"}", "type:");
