@@ -125,4 +125,13 @@ const struct gr_driver_ops *gr_driver_lookup(const char *type);
 /* Log file of an instance's main process output: <dir>/console.log (malloc'd). */
 char *gr_inst_log_path(const struct gr_inst_spec *s);
 
+/* logcap.c: console.log bounds.  Over GR_INST_LOG_MAX at start, the log is
+ * renamed to <path>.1; while running, gr_inst_log_cap cuts the oldest part in
+ * place (FALLOC_FL_COLLAPSE_RANGE; safe with O_APPEND writers) down to about
+ * max/2.  Both return 1 when they acted, 0 when not needed (or not supported
+ * by the file system, for the cap), -1 on error. */
+#define GR_INST_LOG_MAX ((off_t)8 << 20)
+int gr_inst_log_rotate(const char *path, off_t max, gr_error_t *err);
+int gr_inst_log_cap(const char *path, off_t max, gr_error_t *err);
+
 #endif

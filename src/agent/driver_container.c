@@ -301,6 +301,9 @@ static int c_start(const struct gr_agent *a, const struct gr_inst_spec *s, pid_t
 		return -1;
 	if (gr_layer_mount_root(img(a), s->image, s->name, s->ephemeral, rootfs, err) < 0)
 		return gr_error_prefix(err, "mounting the root of %s", s->name);
+	gr_error_t e2;
+	if (gr_inst_log_rotate(logp, GR_INST_LOG_MAX, &e2) < 0)
+		gr_log_warn("%s: %s", s->name, e2.msg);
 	_cleanup_close_ int logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (logfd < 0) {
 		gr_error_sys(err, "%s", logp);
@@ -325,8 +328,7 @@ static int c_start(const struct gr_agent *a, const struct gr_inst_spec *s, pid_t
 		goto fail;
 	}
 	return 0;
-fail:;
-	gr_error_t e2;
+fail:
 	c_cleanup(a, s, &e2);
 	return -1;
 }

@@ -26,6 +26,7 @@
 #include "image/image.h"
 #include "util/alloc.h"
 #include "util/fs.h"
+#include "util/log.h"
 #include "vm/vm.h"
 
 #define STOP_DEFAULT_S 30
@@ -134,7 +135,18 @@ static int vm_define(const struct gr_agent *a, const struct gr_inst_spec *s, gr_
 
 static int vm_start(const struct gr_agent *a, const struct gr_inst_spec *s, pid_t *pid, gr_error_t *err)
 {
-	WITH_VM(gr_vm_start(&h.vm, pid, err));
+	struct vm_holder h;
+	int r = holder_init(&h, a, s, err);
+	if (r == 0) {
+		/* QEMU appends to console.log (logappend=on): rotate a big one first */
+		_cleanup_free_ char *logp = gr_vm_path(&h.vm, "console.log");
+		gr_error_t e2;
+		if (gr_inst_log_rotate(logp, GR_INST_LOG_MAX, &e2) < 0)
+			gr_log_warn("%s: %s", s->name, e2.msg);
+		r = gr_vm_start(&h.vm, pid, err);
+	}
+	holder_clear(&h);
+	return r;
 }
 
 static int vm_stop(const struct gr_agent *a, const struct gr_inst_spec *s, int timeout_s, bool force, gr_error_t *err)

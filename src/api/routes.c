@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "api/routes_snapshot.h"
 #include "control/control.h"
@@ -102,6 +103,11 @@ static ssize_t log_read(void *cls, uint64_t pos, char *buf, size_t max)
 			n = read(ls->fd, buf, max);
 			return n > 0 ? n : MHD_CONTENT_READER_END_OF_STREAM;
 		}
+		/* the daemon cut the log's oldest part (logcap.c): go on at its end */
+		struct stat fst;
+		off_t at = lseek(ls->fd, 0, SEEK_CUR);
+		if (fstat(ls->fd, &fst) == 0 && at > fst.st_size)
+			lseek(ls->fd, 0, SEEK_END);
 		usleep(100 * 1000);
 	}
 }

@@ -37,6 +37,7 @@ struct gr_control {
 	struct gr__watch *watches;
 	size_t n_watches;
 	int epfd;                   /* pidfds of running instances */
+	unsigned ticks;             /* gr_control_tick calls (loop thread only) */
 	int lock_fd;                /* flock on <state_dir>/gureumd.lock */
 	atomic_bool closing;
 	atomic_int workers;         /* detached worker threads alive */

@@ -241,9 +241,33 @@ void gr_control_close(struct gr_control *c)
 	free(c);
 }
 
+/* Every 10 ticks: keep the console.log of running instances (the watched
+ * ones) under GR_INST_LOG_MAX (logcap.c; a few stat calls, on the loop). */
+static void cap_logs(struct gr_control *c)
+{
+	pthread_mutex_lock(&c->lock);
+	size_t n = c->n_watches;
+	char **names = xcalloc(n + 1, sizeof *names);
+	for (size_t i = 0; i < n; i++)
+		names[i] = xstrdup(c->watches[i].name);
+	pthread_mutex_unlock(&c->lock);
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s/console.log", c->inst_dir, names[i]);
+		gr_error_t err;
+		int r = gr_inst_log_cap(p, GR_INST_LOG_MAX, &err);
+		if (r < 0)
+			gr_log_warn("%s: %s", names[i], err.msg);
+		else if (r > 0)
+			gr_log_info("%s: console.log cut to its newest part", names[i]);
+	}
+	gr_strv_free(names);
+}
+
 void gr_control_tick(struct gr_control *c)
 {
 	gr_store_tick(c->store, NULL);
+	if (++c->ticks % 10 == 0)
+		cap_logs(c);
 }
 
 int gr_control_watch_fd(struct gr_control *c)
