@@ -6,7 +6,7 @@
 # refused naming its kind; `gureum show` and the API say why the backend was
 # chosen; class is fixed after creation.  A launch the scheduler refuses keeps
 # the instance at rest and the CLI says it exists, is stopped and how to remove
-# it.  VM (debian-vm, GR_TEST_VM=0 skips): `--class critical` boots a VM.
+# it; once the cause is fixed it starts.  VM (debian-vm, GR_TEST_VM=0 skips): `--class critical` boots a VM.
 . "$(dirname "$0")/lib.sh"
 need_root_and_bins
 E=gr-test-cls-e
@@ -47,12 +47,15 @@ r=$(api POST /v1/instances '{"name":"x","image":"busybox","class":"gold"}')
 out=$("$G" launch busybox "$F" --cpu 1000 2>&1); rc=$?
 [ $rc -eq 1 ]; ok $? "launch refused at start exits 1"
 echo "$out" | grep -q "was created but did not start" && echo "$out" | grep -q "gureum delete $F"
-ok $? "the error says the instance exists, is stopped and how to remove it ($out)"
+ok $? "the error says the instance exists, is stopped and how to remove it ($(echo "$out" | tr "\n" " "))"
 st=$(field "$F" state); [ "$st" = defined ] || [ "$st" = stopped ]; ok $? "the instance is kept at rest ($st)"
 r=$(api POST /v1/instances '{"name":"'$F'x","image":"busybox","cpu":1000,"start":true}')
 [ "$(echo "$r" | tail -1)" = 503 ] && echo "$r" | grep -q '"instance":{' ; ok $? "API: 503 carrying the kept instance"
+r=$(api PATCH "/v1/instances/${F}x/config" '{"cpu":0.5}'); [ "$(echo "$r" | tail -1)" = 200 ]; ok $? "the cause is fixed (cpu 0.5)"
+run_ok "the kept instance starts now" "$G" start "${F}x"
+[ "$(field "${F}x" state)" = running ]; ok $? "it runs"
 run_ok "the kept instance is removed with delete" "$G" delete "$F"
-run_ok "and the API one" "$G" delete "${F}x"
+run_ok "and the API one" "$G" delete --force "${F}x"
 out=$("$G" launch busybox "$E" 2>&1); rc=$?
 [ $rc -eq 1 ] && ! echo "$out" | grep -q "exists and is stopped"; ok $? "an existing name is not reported as kept ($out)"
 
