@@ -329,3 +329,36 @@ long long gr__cgroup_oom_kills(struct gr_cgroup *cg)
 			return cg->ops[i]->oom_kills(cg, &cg->hier[i]);
 	return -1;
 }
+
+int gr__cg_enter_pid(const struct gr_cgroup *cg, const struct gr_cg_hier *h, pid_t pid, gr_error_t *err)
+{
+	char dir[1024], b[24];
+	snprintf(dir, sizeof dir, "%s%s", h->mount, cg->path);
+	snprintf(b, sizeof b, "%d", (int)pid);
+	return gr__cg_write(dir, "cgroup.procs", b, err);
+}
+
+int gr__cg_rmdir(const struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err)
+{
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s%s", h->mount, cg->path);
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		return gr_error_sys(err, "cannot remove cgroup %s", dir);
+	return 0;
+}
+
+long long gr__cg_oom_kill_count(const struct gr_cgroup *cg, const struct gr_cg_hier *h, const char *file)
+{
+	char path[1100];
+	snprintf(path, sizeof path, "%s%s/%s", h->mount, cg->path, file);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	char line[128];
+	long long v = -1;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "oom_kill %lld", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}

@@ -215,35 +215,17 @@ static int v1_apply(struct gr_cgroup *cg, const struct gr_cg_hier *h, const stru
 
 static int v1_enter(struct gr_cgroup *cg, const struct gr_cg_hier *h, pid_t pid, gr_error_t *err)
 {
-	char dir[1024], b[24];
-	snprintf(dir, sizeof dir, "%s%s", h->mount, cg->path);
-	snprintf(b, sizeof b, "%d", (int)pid);
-	return gr__cg_write(dir, "cgroup.procs", b, err);
+	return gr__cg_enter_pid(cg, h, pid, err);
 }
 
 static int v1_destroy(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err)
 {
-	char dir[1024];
-	snprintf(dir, sizeof dir, "%s%s", h->mount, cg->path);
-	if (rmdir(dir) < 0 && errno != ENOENT)
-		return gr_error_sys(err, "cannot remove cgroup %s", dir);
-	return 0;
+	return gr__cg_rmdir(cg, h, err);
 }
 
 static long long v1_oom_kills(struct gr_cgroup *cg, const struct gr_cg_hier *h)
 {
-	char path[1100];
-	snprintf(path, sizeof path, "%s%s/memory.oom_control", h->mount, cg->path);
-	FILE *f = fopen(path, "re");
-	if (!f)
-		return -1;
-	char line[128];
-	long long v = -1;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "oom_kill %lld", &v) == 1)
-			break;
-	fclose(f);
-	return v;
+	return gr__cg_oom_kill_count(cg, h, "memory.oom_control");
 }
 
 const struct gr_cgroup_ops gr__cgroup_v1_ops = {

@@ -80,6 +80,11 @@ long long gr__cgroup_oom_kills(struct gr_cgroup *cg);
 void gr__cg_dir(const struct gr_cgroup *cg, size_t i, char *buf, size_t len);
 /* Write value to <dir>/<file>; err names the file. */
 int gr__cg_write(const char *dir, const char *file, const char *value, gr_error_t *err);
+/* Shared by both back-ends: move pid into the hierarchy's copy of cg, remove that
+ * copy (ENOENT is success), and read the "oom_kill N" line of a memory events file. */
+int gr__cg_enter_pid(const struct gr_cgroup *cg, const struct gr_cg_hier *h, pid_t pid, gr_error_t *err);
+int gr__cg_rmdir(const struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err);
+long long gr__cg_oom_kill_count(const struct gr_cgroup *cg, const struct gr_cg_hier *h, const char *file);
 
 /* ---- device rules on cgroup v2 (devices_bpf.c) ---- */
 struct bpf_insn;
