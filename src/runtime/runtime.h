@@ -81,4 +81,14 @@ int gr_rt_oom_kills(const struct gr_rt_opts *o, const char *id, long long *count
 
 const char *gr_rt_status_name(enum gr_rt_status s);
 
+/* Host tuning (host_tune.c).  Remount the cgroup2 mount with "favordynmods" so
+ * moving a process into a cgroup does not wait for an RCU grace period.  Global
+ * and, on current kernels, sticky until reboot; only gureumd calls it.  Returns 1
+ * when it changed the host, 0 when there was nothing to do, < 0 on failure. */
+int gr_rt_host_favor_dynmods(gr_error_t *err);
+/* Parse one /proc/self/mountinfo line: 1 for a cgroup2 mount (target, the mount
+ * flags a remount must keep, whether favordynmods is already on), else 0. */
+int gr_rt_mountinfo_cgroup2(const char *line, char *target, size_t target_len, unsigned long *flags,
+			    int *has_favordynmods);
+
 #endif

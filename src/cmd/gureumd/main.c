@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "api/api.h"
 #include "control/control.h"
+#include "runtime/runtime.h"
 #include "util/alloc.h"
 #include "util/fs.h"
 #include "util/log.h"
@@ -47,6 +48,8 @@ static void usage(FILE *f)
 		"  --pid-file FILE      write the daemon's pid here\n"
 		"  --log FILE           log here instead of stderr;  --log-json  JSON lines\n"
 		"  --debug              verbose log\n"
+		"  --no-host-tuning     leave the cgroup2 mount as found (by default gureumd adds\n"
+		"                       favordynmods, so container starts skip an RCU grace period)\n"
 		"  -h, --help           this text\n");
 }
 
@@ -55,9 +58,9 @@ int main(int argc, char **argv)
 	const char *state_dir = getenv("GUREUM_STATE_DIR"), *run_dir = getenv("GUREUM_RUN_DIR");
 	const char *sock = NULL, *prefix = NULL, *listen_addr = NULL, *cert = NULL, *key = NULL;
 	const char *tokens = NULL, *log_path = NULL, *pid_file = NULL;
-	int log_json = 0, debug = 0, no_tls = 0;
+	int log_json = 0, debug = 0, no_tls = 0, no_tune = 0;
 	enum { O_STATE = 256, O_RUN, O_SOCK, O_CG, O_LISTEN, O_CERT, O_KEY, O_TOKENS, O_LOG,
-	       O_LOGJSON, O_DEBUG, O_NOTLS, O_PID };
+	       O_LOGJSON, O_DEBUG, O_NOTLS, O_PID, O_NOTUNE };
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, 0, O_STATE }, { "run-dir", required_argument, 0, O_RUN },
 		{ "socket", required_argument, 0, O_SOCK }, { "cgroup-prefix", required_argument, 0, O_CG },
@@ -66,6 +69,7 @@ int main(int argc, char **argv)
 		{ "log", required_argument, 0, O_LOG }, { "log-json", no_argument, 0, O_LOGJSON },
 		{ "debug", no_argument, 0, O_DEBUG }, { "no-tls", no_argument, 0, O_NOTLS },
 		{ "pid-file", required_argument, 0, O_PID }, { "help", no_argument, 0, 'h' },
+		{ "no-host-tuning", no_argument, 0, O_NOTUNE },
 		{ 0, 0, 0, 0 }
 	};
 	int ch;
@@ -84,6 +88,7 @@ int main(int argc, char **argv)
 		case O_DEBUG: debug = 1; break;
 		case O_NOTLS: no_tls = 1; break;
 		case O_PID: pid_file = optarg; break;
+		case O_NOTUNE: no_tune = 1; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -120,6 +125,13 @@ int main(int argc, char **argv)
 		gr_log_warn("cannot become a child subreaper: %s", strerror(errno));
 
 	gr_error_t err;
+	if (!no_tune) {
+		int t = gr_rt_host_favor_dynmods(&err);
+		if (t < 0)
+			gr_log_warn("host tuning: %s (container starts may wait for an RCU grace period)", err.msg);
+		else if (t > 0)
+			gr_log_info("host tuning: cgroup2 remounted with favordynmods (fast cgroup moves)");
+	}
 	struct gr_control_opts co = { .state_dir = state_dir, .run_dir = run_dir, .cgroup_prefix = prefix };
 	struct gr_control *c = NULL;
 	if (gr_control_open(&co, &c, &err) < 0) {
