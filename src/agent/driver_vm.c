@@ -245,6 +245,13 @@ static int do_exec(struct vm_holder *h, const struct gr_exec_req *req, int *exit
 			free(line);
 			return gr_error_set(err, EINVAL, "cmd: arguments with newlines cannot go over the serial console");
 		}
+	/* Input typed while the guest still boots is lost (the console has no
+	 * reader yet), so wait for this boot's readiness line first; a booted guest
+	 * answers at once. */
+	if (gr_vm_wait_ready(&h->vm, 120000, NULL, err) < 0) {
+		free(line);
+		return -1;
+	}
 	char *out = NULL;
 	int rc = gr_vm_console_run(&h->vm, line, 60000, &out, err);
 	free(line);

@@ -121,6 +121,9 @@ gone "$pid"; ok $? "QEMU is gone"
 
 # a killed QEMU is noticed
 out=$("$G" launch debian-vm "$VM2" --vm --ephemeral 2>&1); ok $? "launch an ephemeral VM"
+# exec straight after launch, while the guest still boots: it must wait for the guest
+out=$("$G" exec "$VM2" -- hostname 2>&1); ok $? "exec right after launch waits for the guest"
+[ "$(echo "$out" | tr -d '\r')" = "$VM2" ]; ok $? "exec right after launch prints the hostname ($out)"
 pid2=$(field "$VM2" pid)
 [ -n "$pid2" ] && [ "$pid2" != 0 ] && kill -9 "$pid2"
 wait_state "$VM2" stopped 100; ok $? "killed QEMU -> state stopped"
