@@ -30,7 +30,7 @@ else
 	mkdir -p "$STATE"
 	echo "== starting gureumd (state $STATE, socket $GUREUM_SOCKET, log $STATE/gureumd.log)"
 	"$B/bin/gureumd" --state-dir "$STATE" --run-dir "$RUN" --log "$STATE/gureumd.log" \
-		--pid-file "$RUN/gureumd.pid" &
+		--pid-file "$RUN/gureumd.pid" </dev/null >>"$STATE/gureumd.log" 2>&1 &
 	DPID=$!
 	for _ in $(seq 1 100); do
 		"$G" list >/dev/null 2>&1 && break
