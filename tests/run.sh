@@ -5,6 +5,8 @@
 # Integration tests: tests/integration/**/*.sh, as root, with GR_BUILD pointing at the
 # binaries (build/bin), GR_SRC at the source tree.  Each test prints TAP lines; a test
 # that exits non-zero without a "not ok" line counts as one failure.
+# Sanitized: the integration tests run a second time on build-asan/bin (all but the
+# conformance comparison).
 # Fuzzers: every build-fuzz/fuzz/* for GR_FUZZ_SECONDS (default 20) each.
 # Options: --unit-only, --filter REGEX (run only tests whose path matches).
 set -u
@@ -62,6 +64,16 @@ if [ "$unit_only" -eq 0 ]; then
 		[[ "$t" =~ $filter ]] || continue
 		run_one "$t" bash "$t"
 	done < <(find tests/integration -name '*.sh' | sort)
+	# The same integration tests once more on the ASan+UBSan binaries (the conformance
+	# comparison with crun is left to the plain build).
+	if [ -d build-asan/bin ]; then
+		export GR_BUILD=$top/build-asan ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+		while IFS= read -r t; do
+			[[ "asan:$t" =~ $filter ]] || continue
+			run_one "asan:$t" bash "$t"
+		done < <(find tests/integration -name '*.sh' ! -path '*/conformance/*' | sort)
+		export GR_BUILD=$top/build
+	fi
 	if [ -d build-fuzz/fuzz ]; then
 		while IFS= read -r fz; do
 			[[ "$fz" =~ $filter ]] || continue
