@@ -16,35 +16,7 @@
 static int global_place(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
 			struct gr_sched_decision *d, gr_error_t *err)
 {
-	struct gr__fit f;
-	gr__fit_request(s, req, &f);
-	int best = -1;
-	double best_load = 0;
-	uint32_t best_n = 0;
-	for (size_t h = 0; h < s->n_hosts; h++) {
-		const struct gr_sched_host *hs = &s->hosts[h];
-		double load = gr__load_with(hs, &f);
-		if (best >= 0 && load > best_load)
-			continue; /* cannot win */
-		int why = gr__fit_host(s, &f, (int)h);
-		if (why >= 0) {
-			d->rejected[why]++;
-			continue;
-		}
-		if (best < 0 || load < best_load || hs->n_instances < best_n) {
-			best = (int)h;
-			best_load = load;
-			best_n = hs->n_instances;
-		}
-	}
-	d->considered = (uint32_t)s->n_hosts;
-	if (best < 0) {
-		gr__decision_not_placed(d, &f, NULL);
-		return 0;
-	}
-	gr__decision_placed(d, s, best, best_load, "lowest load in the cluster after placement (%.1f %%)",
-			    best_load * 100);
-	return 0;
+	return gr__place_least_loaded(s, req, d, 1, "lowest load in the cluster after placement (%.1f %%)");
 }
 
 /* Least-loaded host (working loads) that instance i can move to, or -1. */

@@ -8,8 +8,8 @@
  */
 #include "sched/sched-internal.h"
 
-static int sq_place(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
-		    struct gr_sched_decision *d, gr_error_t *err)
+int gr__place_least_loaded(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
+			   struct gr_sched_decision *d, int with_request, const char *reason)
 {
 	struct gr__fit f;
 	gr__fit_request(s, req, &f);
@@ -18,7 +18,7 @@ static int sq_place(const struct gr_sched_snapshot *s, const struct gr_sched_req
 	uint32_t best_n = 0;
 	for (size_t h = 0; h < s->n_hosts; h++) {
 		const struct gr_sched_host *hs = &s->hosts[h];
-		double load = gr_sched_host_load(hs);
+		double load = with_request ? gr__load_with(hs, &f) : gr_sched_host_load(hs);
 		if (best >= 0 && load > best_load)
 			continue; /* cannot win */
 		int why = gr__fit_host(s, &f, (int)h);
@@ -37,8 +37,14 @@ static int sq_place(const struct gr_sched_snapshot *s, const struct gr_sched_req
 		gr__decision_not_placed(d, &f, NULL);
 		return 0;
 	}
-	gr__decision_placed(d, s, best, best_load, "least loaded now (%.1f %% CPU)", best_load * 100);
+	gr__decision_placed(d, s, best, best_load, reason, best_load * 100);
 	return 0;
+}
+
+static int sq_place(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
+		    struct gr_sched_decision *d, gr_error_t *err)
+{
+	return gr__place_least_loaded(s, req, d, 0, "least loaded now (%.1f %% CPU)");
 }
 
 const struct gr_sched_policy_ops gr__policy_shortest_queue = {

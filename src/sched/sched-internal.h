@@ -122,6 +122,13 @@ static inline double gr__load_with(const struct gr_sched_host *h, const struct g
 	return (h->cpu_used + f->cpu_use) / h->cpu_phys;
 }
 
+/* The least-loaded host that fits (ties: fewer instances, then lower index),
+ * loads counted with the request when with_request, else as they are now.
+ * Fills d; reason is a printf format taking the chosen load in percent.
+ * Shared by shortest-queue (load now) and global (load after placement). */
+int gr__place_least_loaded(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
+			   struct gr_sched_decision *d, int with_request, const char *reason);
+
 /* May rebalancing move this instance?  Placed, not pinned, no affinity rule
  * (moving it alone would break the rule). */
 static inline bool gr__movable(const struct gr_sched_snapshot *s, int inst)
