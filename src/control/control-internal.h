@@ -103,4 +103,8 @@ void gr__op_progress(struct gr_control *c, const char *id, json_t *progress);
 void gr__op_end(struct gr_control *c, const char *id, const gr_error_t *err, json_t *result);
 int gr__ops_recover(struct gr_control *c, gr_error_t *err);
 
+/* {"<field>": [the values of every record under prefix]} (ops.c). */
+int gr__list_values(struct gr_control *c, const char *prefix, const char *field, json_t **out,
+		    gr_error_t *err);
+
 #endif

@@ -349,17 +349,7 @@ out:
 
 int gr_control_instance_list(struct gr_control *c, json_t **out, gr_error_t *err)
 {
-	json_t *arr = NULL;
-	if (gr_store_list_json(c->store, GR_KEY_INSTANCES, &arr, err) < 0)
-		return -1;
-	json_t *list = json_array();
-	size_t i;
-	json_t *e;
-	json_array_foreach(arr, i, e)
-		json_array_append(list, json_object_get(e, "value"));
-	json_decref(arr);
-	*out = json_pack("{s:o}", "instances", list);
-	return 0;
+	return gr__list_values(c, GR_KEY_INSTANCES, "instances", out, err);
 }
 
 int gr_control_instance_list_text(struct gr_control *c, char **out, size_t *len, gr_error_t *err)

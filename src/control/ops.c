@@ -166,10 +166,11 @@ int gr_control_op_get(struct gr_control *c, const char *id, int wait_ms, json_t 
 	}
 }
 
-int gr_control_op_list(struct gr_control *c, json_t **out, gr_error_t *err)
+int gr__list_values(struct gr_control *c, const char *prefix, const char *field, json_t **out,
+		    gr_error_t *err)
 {
 	json_t *arr = NULL;
-	if (gr_store_list_json(c->store, GR_KEY_OPS, &arr, err) < 0)
+	if (gr_store_list_json(c->store, prefix, &arr, err) < 0)
 		return -1;
 	json_t *list = json_array();
 	size_t i;
@@ -177,8 +178,13 @@ int gr_control_op_list(struct gr_control *c, json_t **out, gr_error_t *err)
 	json_array_foreach(arr, i, e)
 		json_array_append(list, json_object_get(e, "value"));
 	json_decref(arr);
-	*out = json_pack("{s:o}", "operations", list);
+	*out = json_pack("{s:o}", field, list);
 	return 0;
+}
+
+int gr_control_op_list(struct gr_control *c, json_t **out, gr_error_t *err)
+{
+	return gr__list_values(c, GR_KEY_OPS, "operations", out, err);
 }
 
 /* ---- images ---- */
