@@ -153,19 +153,28 @@ static int rootfs_restore(const struct snap_ctx *s, const char *snap, gr_error_t
 	return 0;
 }
 
+/* snap_open, then ENOENT unless the instance has snapshot snap.  s must be
+ * cleared by the caller either way. */
+static int snap_open_existing(const struct gr_image_ctx *ctx, const char *instance_id, const char *snap,
+			      int flag, struct snap_ctx *s, gr_error_t *err)
+{
+	int exists = 0;
+	if (snap_open(ctx, instance_id, snap, flag, s, err) < 0 || snap_exists(s, snap, &exists, err) < 0)
+		return -1;
+	if (!exists)
+		return gr_error_set(err, ENOENT, "instance '%s' has no snapshot '%s'", instance_id, snap);
+	return 0;
+}
+
 int gr_layer_snapshot_restore(const struct gr_image_ctx *ctx, const char *instance_id, const char *snap,
 			      gr_error_t *err)
 {
 	struct snap_ctx s;
-	int rc = -1, exists = 0;
+	int rc = -1;
 	if (!snap)
 		return gr_error_set(err, EINVAL, "snapshot name: missing");
-	if (snap_open(ctx, instance_id, snap, 1, &s, err) < 0 || snap_exists(&s, snap, &exists, err) < 0)
+	if (snap_open_existing(ctx, instance_id, snap, 1, &s, err) < 0)
 		goto out;
-	if (!exists) {
-		gr_error_set(err, ENOENT, "instance '%s' has no snapshot '%s'", instance_id, snap);
-		goto out;
-	}
 	if (s.qcow) {
 		_cleanup_free_ char *disk = xasprintf("%s/user.qcow2", s.dir);
 		_cleanup_free_ char *run = xasprintf("%s/run.qcow2", s.dir);
@@ -185,15 +194,11 @@ int gr_layer_snapshot_delete(const struct gr_image_ctx *ctx, const char *instanc
 			     gr_error_t *err)
 {
 	struct snap_ctx s;
-	int rc = -1, exists = 0;
+	int rc = -1;
 	if (!snap)
 		return gr_error_set(err, EINVAL, "snapshot name: missing");
-	if (snap_open(ctx, instance_id, snap, 0, &s, err) < 0 || snap_exists(&s, snap, &exists, err) < 0)
+	if (snap_open_existing(ctx, instance_id, snap, 0, &s, err) < 0)
 		goto out;
-	if (!exists) {
-		gr_error_set(err, ENOENT, "instance '%s' has no snapshot '%s'", instance_id, snap);
-		goto out;
-	}
 	if (s.qcow) {
 		_cleanup_free_ char *disk = xasprintf("%s/user.qcow2", s.dir);
 		rc = gr__qcow2_snapshot("delete", disk, snap, err);
