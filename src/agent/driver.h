@@ -2,17 +2,20 @@
  * driver.h - the instance driver table: what the control layer asks of a
  * per-host back-end (containers on our runtime, QEMU VMs).
  *
- * A driver is a `struct gr_driver_ops` chosen once per instance by its type
- * ("container", "vm").  The control layer owns the instance record (store)
- * and the state machine; a driver only does the host work and never touches
- * the store or the API.  Every op returns < 0 and fills err on failure and
+ * A driver is a `struct gr_driver_ops` chosen once per instance by its
+ * backend (gr_driver_of).  The control layer owns the instance record (store)
+ * and the state machine and never names a back-end; a driver only does the
+ * host work (including the instance's disk or root file system, made from
+ * the image module's layers) and never touches the store or the API.  Every op returns < 0 and fills err on failure and
  * must leave no half-made host state behind (rollback inside the op).  Ops
  * are called from API worker threads, never concurrently for one instance
  * (control holds the instance's lock), but concurrently for different ones.
  *
  * Life of an instance, as seen by a driver:
  *   define   make the user layer (thin clone of the master + per-instance config)
- *   start    make the run layer if missing, boot; returns the main pid
+ *   start    make the run layer if missing, boot; returns the main pid, marked
+ *            owned (gr_proc_own) so a stray-child reaper leaves it to the
+ *            caller, who disowns it once it watches the pid
  *   stop     graceful stop (SIGTERM then SIGKILL after timeout), remove the
  *            runtime object; an ephemeral instance also loses its run layer
  *   kill     send a signal, nothing else
@@ -21,15 +24,26 @@
  *            so that start can run again; ephemeral drops the run layer
  *   delete   remove everything (must be stopped/cleaned first; force kills)
  *   state    what is really on the host: absent/created/running/stopped, pid
+ *   reattach after a daemon restart, for an instance recorded starting or
+ *            running: find it by every handle the back-end keeps and give
+ *            the pid to watch (0 when nothing of it runs)
+ *   snapshot_create/restore/delete  the back-end's own kind of snapshot
+ * gr_agent_sweep() (sweep.c) removes what belongs to no instance: each
+ * driver's `sweep` first (runtime objects, processes), then instance folders,
+ * layers and cgroups without a record.
  * Optional ops may be NULL (the API then answers 501/EOPNOTSUPP).
  */
 #ifndef GR_AGENT_DRIVER_H
 #define GR_AGENT_DRIVER_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include "util/error.h"
+
+/* The back-ends an instance can run on (JSON "type": "container", "vm"). */
+enum gr_backend { GR_BACKEND_CONTAINER, GR_BACKEND_VM, GR_BACKEND__COUNT };
 
 /* Per-host settings every driver gets (owned by the daemon, read-only). */
 struct gr_agent {
@@ -41,10 +55,11 @@ struct gr_agent {
 	void *image;                /* the image module handle (struct gr_image *), may be NULL */
 };
 
-/* What a driver needs to know about one instance (owned by the caller). */
+/* What a driver needs to know about one instance: a read-only view of the
+ * instance's configuration (owned by the caller, valid during the call). */
 struct gr_inst_spec {
 	const char *name;           /* validated: [a-z0-9][a-z0-9-]{0,62} */
-	const char *type;           /* "container" or "vm" */
+	enum gr_backend backend;
 	const char *image;          /* master image name */
 	const char *dir;            /* <state_dir>/instances/<name>: driver's private folder */
 	double cpu;                 /* CPUs (0 = no limit) */
@@ -53,7 +68,7 @@ struct gr_inst_spec {
 	char **env;                 /* "K=V", NULL-terminated, may be NULL */
 	char **cmd;                 /* command override, NULL = image default (/bin/sh) */
 	bool ephemeral;             /* drop the run layer on stop */
-	const char *extra_json;     /* driver-specific options as JSON text, may be NULL */
+	const json_t *options;      /* driver options (an object, checked by check_options), may be NULL */
 };
 
 enum gr_drv_status { GR_DRV_ABSENT, GR_DRV_CREATED, GR_DRV_RUNNING, GR_DRV_STOPPED };
@@ -84,8 +99,19 @@ struct gr_exec_req {
 	unsigned cols, rows;        /* tty size, 0 = default */
 };
 
+/* sweep's question: does an instance of this name have a record? */
+typedef bool (*gr_known_fn)(const char *name, void *ud);
+
 struct gr_driver_ops {
-	const char *name;
+	const char *name;           /* the backend's JSON name: "container", "vm" */
+	enum gr_backend backend;
+	/* What the back-end gives an instance that asks for no limit (0 = none):
+	 * recorded at creation, so `show` tells what the instance really has. */
+	double default_cpu;
+	uint64_t default_memory;
+	/* Validate the options object (NULL or empty = none) before anything is
+	 * stored: EINVAL naming "options.<key>". */
+	int (*check_options)(const json_t *options, gr_error_t *err);
 	int (*define)(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err);
 	int (*start)(const struct gr_agent *a, const struct gr_inst_spec *s, pid_t *pid, gr_error_t *err);
 	int (*stop)(const struct gr_agent *a, const struct gr_inst_spec *s, int timeout_s, bool force,
@@ -95,6 +121,11 @@ struct gr_driver_ops {
 	int (*delete)(const struct gr_agent *a, const struct gr_inst_spec *s, bool force, gr_error_t *err);
 	int (*state)(const struct gr_agent *a, const struct gr_inst_spec *s, struct gr_drv_state *out,
 		     gr_error_t *err);
+	int (*reattach)(const struct gr_agent *a, const struct gr_inst_spec *s, pid_t *pid,
+			gr_error_t *err);
+	/* Remove this back-end's host objects (runtime state, processes) whose
+	 * instance has no record.  Best effort: logs what it removes. */
+	int (*sweep)(const struct gr_agent *a, gr_known_fn known, void *ud, gr_error_t *err);
 	/* optional */
 	int (*exec)(const struct gr_agent *a, const struct gr_inst_spec *s, const struct gr_exec_req *req,
 		    int *exit_status, gr_error_t *err);
@@ -119,8 +150,21 @@ extern const struct gr_driver_ops gr_driver_container;
 /* QEMU VMs: src/agent/driver_vm.c over src/vm (written by the VM work). */
 extern const struct gr_driver_ops gr_driver_vm;
 
+/* The driver of a backend; never NULL for a valid backend. */
+const struct gr_driver_ops *gr_driver_of(enum gr_backend b);
 /* The driver for a type name ("container", "vm"); NULL when unknown/not built. */
 const struct gr_driver_ops *gr_driver_lookup(const char *type);
+/* Every driver, NULL-terminated. */
+extern const struct gr_driver_ops *const gr_drivers[];
+
+/* sweep.c: every driver's sweep, then instance folders (<state_dir>/instances/<name>),
+ * image layers and instance cgroups (<cgroup_prefix>/<name> in every hierarchy) whose
+ * name has no record.  Returns how many objects were removed. */
+int gr_agent_sweep(const struct gr_agent *a, gr_known_fn known, void *ud);
+/* Kill every process in the cgroup <cgroup_prefix>/<name> of every hierarchy
+ * (v1 and v2) and remove it, nested groups first.  Absent is success; EBUSY
+ * when a group could not be emptied. */
+int gr_agent_cgroup_remove(const struct gr_agent *a, const char *name, gr_error_t *err);
 
 /* Log file of an instance's main process output: <dir>/console.log (malloc'd). */
 char *gr_inst_log_path(const struct gr_inst_spec *s);

@@ -36,25 +36,12 @@
 #include "util/alloc.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/proc.h"
 
 /* Default main process: idles until told to stop. */
 static const char *const default_cmd[] = {
 	"/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 1000 & wait $!; done", NULL
 };
-
-char *gr_inst_log_path(const struct gr_inst_spec *s)
-{
-	return xasprintf("%s/console.log", s->dir);
-}
-
-const struct gr_driver_ops *gr_driver_lookup(const char *type)
-{
-	if (!type || !strcmp(type, "container"))
-		return &gr_driver_container;
-	if (!strcmp(type, "vm"))
-		return &gr_driver_vm;
-	return NULL;
-}
 
 static const struct gr_image_ctx *img(const struct gr_agent *a)
 {
@@ -226,69 +213,36 @@ static int wait_stopped(const struct gr_agent *a, const char *id, int ms)
 	}
 }
 
-/* The instance's cgroup in every hierarchy, for a container the runtime has
- * no (complete) record of, e.g. when a daemon died during create: kill what
- * is in it, then rmdir it (leaves first). */
-static void remove_cgroup(const struct gr_agent *a, const struct gr_inst_spec *s)
-{
-	_cleanup_free_ char *pat = xasprintf("/sys/fs/cgroup/*/%s/%s", a->cgroup_prefix, s->name);
-	_cleanup_free_ char *v2 = xasprintf("/sys/fs/cgroup/%s/%s", a->cgroup_prefix, s->name);
-	glob_t g = { 0 };
-	glob(pat, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g);
-	for (size_t i = 0; i <= g.gl_pathc; i++) {
-		const char *dir = i < g.gl_pathc ? g.gl_pathv[i] : v2;
-		if (access(dir, F_OK) < 0)
-			continue;
-		for (int tries = 0; tries < 50; tries++) {
-			_cleanup_free_ char *procs_path = xasprintf("%s/cgroup.procs", dir);
-			_cleanup_free_ char *procs = NULL;
-			if (gr_read_file(procs_path, 1 << 20, &procs, NULL, NULL) < 0 || !*procs)
-				break;
-			for (char *p = procs, *end; *p; p = end) {
-				long pid = strtol(p, &end, 10);
-				if (end == p)
-					break;
-				if (pid > 0)
-					kill((pid_t)pid, SIGKILL);
-			}
-			usleep(20 * 1000);
-		}
-		/* nested cgroups the container made itself go first */
-		if (rmdir(dir) < 0 && errno == EBUSY) {
-			glob_t sub = { 0 };
-			_cleanup_free_ char *sp = xasprintf("%s/*/", dir);
-			glob(sp, GLOB_ONLYDIR, NULL, &sub);
-			for (size_t k = sub.gl_pathc; k > 0; k--)
-				rmdir(sub.gl_pathv[k - 1]);
-			globfree(&sub);
-			rmdir(dir);
-		}
-	}
-	globfree(&g);
-}
-
+/* Every step is tried, whatever failed before it (a daemon killed at any
+ * point may have left any subset of these behind); the first error is
+ * reported. */
 static int c_cleanup(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err)
 {
 	struct gr_rt_opts o = rt_opts(a);
 	struct gr_rt_state st = { 0 };
+	gr_error_t e;
+	int rc = 0;
 	if (gr_rt_state(&o, s->name, &st, NULL) == 0) {
 		gr_rt_state_clear(&st);
-		if (gr_rt_delete(&o, s->name, true, err) < 0)
-			return gr_error_prefix(err, "removing container %s", s->name);
-	} else {
-		/* no usable runtime record (a create cut short): remove its parts */
-		_cleanup_free_ char *rdir = xasprintf("%s/%s", a->rt_root, s->name);
-		remove_cgroup(a, s);
-		gr_rm_rf(rdir, NULL);
+		if (gr_rt_delete(&o, s->name, true, &e) < 0)
+			rc = gr_error_set(err, e.code, "removing container %s: %s", s->name, e.msg);
 	}
+	/* no usable runtime record (a create cut short), or a delete that left
+	 * parts: the cgroup and the runtime folder go anyway */
+	_cleanup_free_ char *rdir = xasprintf("%s/%s", a->rt_root, s->name);
+	if (gr_agent_cgroup_remove(a, s->name, &e) < 0 && rc == 0)
+		rc = gr_error_set(err, e.code, "removing container %s: %s", s->name, e.msg);
+	gr_rm_rf(rdir, NULL);
+	/* the root is unmounted wherever it is mounted: the layer's record of
+	 * the mount may be missing (a crash between mount and record) */
+	_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", s->dir);
 	struct gr_layer_info li = { 0 };
 	if (gr_layer_get(img(a), s->name, &li, NULL) == 0) {
-		bool mounted = li.mounted_at != NULL;
 		gr_layer_info_clear(&li);
-		if (mounted && gr_layer_umount_root(img(a), s->name, NULL, s->ephemeral, err) < 0)
-			return gr_error_prefix(err, "unmounting the root of %s", s->name);
+		if (gr_layer_umount_root(img(a), s->name, rootfs, s->ephemeral, &e) < 0 && rc == 0)
+			rc = gr_error_set(err, e.code, "unmounting the root of %s: %s", s->name, e.msg);
 	}
-	return 0;
+	return rc;
 }
 
 static int c_start(const struct gr_agent *a, const struct gr_inst_spec *s, pid_t *pid,
@@ -323,7 +277,11 @@ static int c_start(const struct gr_agent *a, const struct gr_inst_spec *s, pid_t
 			     s->name, s->name);
 		goto fail;
 	}
+	/* the init is ours (re-parented to the daemon) and blocked until
+	 * start: owned from here, so no reaper takes its exit status */
+	gr_proc_own(*pid);
 	if (gr_rt_start(&o, s->name, err) < 0) {
+		gr_proc_disown(*pid);
 		gr_error_prefix(err, "starting container %s", s->name);
 		goto fail;
 	}
@@ -516,8 +474,81 @@ static int c_stats(const struct gr_agent *a, const struct gr_inst_spec *s, struc
 	return 0;
 }
 
+static int c_check_options(const json_t *options, gr_error_t *err)
+{
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)options, key, v)
+		return gr_error_set(err, EINVAL, "options.%s: unknown container option (containers take "
+				    "no options)", key);
+	return 0;
+}
+
+static int c_reattach(const struct gr_agent *a, const struct gr_inst_spec *s, pid_t *pid,
+		      gr_error_t *err)
+{
+	struct gr_drv_state st;
+	*pid = 0;
+	if (c_state(a, s, &st, err) < 0)
+		return -1;
+	if (st.status == GR_DRV_RUNNING)
+		*pid = st.pid;
+	return 0;
+}
+
+/* Runtime state folders (and their containers) without a record. */
+static int c_sweep(const struct gr_agent *a, gr_known_fn known, void *ud, gr_error_t *err)
+{
+	struct gr_rt_opts o = rt_opts(a);
+	struct gr_rt_state *sts = NULL;
+	size_t n = 0;
+	int removed = 0;
+	if (gr_rt_list(&o, &sts, &n, err) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!known(sts[i].id, ud)) {
+			gr_log_info("sweep: removing container %s (no record)", sts[i].id);
+			gr_error_t e;
+			if (gr_rt_delete(&o, sts[i].id, true, &e) < 0)
+				gr_log_warn("sweep: %s", e.msg);
+			else
+				removed++;
+		}
+		gr_rt_state_clear(&sts[i]);
+	}
+	free(sts);
+	return removed;
+}
+
+/* Snapshots of a container are copies of its user layer, taken and restored
+ * while the root is unmounted (the control layer stops it first). */
+static int c_snap_create(const struct gr_agent *a, const struct gr_inst_spec *s, const char *snap,
+			 gr_error_t *err)
+{
+	return gr_layer_snapshot_create(img(a), s->name, snap, err);
+}
+
+static int c_snap_restore(const struct gr_agent *a, const struct gr_inst_spec *s, const char *snap,
+			  gr_error_t *err)
+{
+	return gr_layer_snapshot_restore(img(a), s->name, snap, err);
+}
+
+static int c_snap_delete(const struct gr_agent *a, const struct gr_inst_spec *s, const char *snap,
+			 gr_error_t *err)
+{
+	return gr_layer_snapshot_delete(img(a), s->name, snap, err);
+}
+
 const struct gr_driver_ops gr_driver_container = {
 	.name = "container",
+	.backend = GR_BACKEND_CONTAINER,
+	.check_options = c_check_options,
+	.reattach = c_reattach,
+	.sweep = c_sweep,
+	.snapshot_create = c_snap_create,
+	.snapshot_restore = c_snap_restore,
+	.snapshot_delete = c_snap_delete,
 	.define = c_define,
 	.start = c_start,
 	.stop = c_stop,

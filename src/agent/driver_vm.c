@@ -7,7 +7,7 @@
  * QEMU runs daemonized in cgroup <cgroup_prefix>/<name>.  No state is kept in memory, so
  * a restarted daemon finds running VMs again through state() (pid + start time, QMP).
  *
- * Options ("options" object of the instance, extra_json), all optional:
+ * Options ("options" object of the instance), all optional:
  *   {"machine": "microvm"|"q35", "accel": "auto"|"kvm"|"tcg", "cpus": N,
  *    "hostname": "...", "ssh_keys": ["ssh-ed25519 ..."], "address": "10.0.0.5/24",
  *    "gateway": "10.0.0.1", "tap": "tap0", "mac": "52:54:00:...", "runas": "user"|""}
@@ -16,6 +16,7 @@
  */
 #include "agent/driver.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -51,23 +52,15 @@ static const char *opt_str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
-static int holder_init(struct vm_holder *h, const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err)
+static int vm_check_options(const json_t *options, gr_error_t *err)
 {
-	memset(h, 0, sizeof(*h));
-	if (s->extra_json && *s->extra_json) {
-		json_error_t je;
-		h->opts = json_loads(s->extra_json, 0, &je);
-		if (!json_is_object(h->opts)) {
-			json_decref(h->opts);
-			h->opts = NULL;
-			return gr_error_set(err, EINVAL, "options: expected a JSON object");
-		}
-	}
 	static const char *const known[] = {"machine", "accel", "cpus", "hostname", "ssh_keys", "address",
 					    "gateway", "tap", "mac", "runas", NULL};
 	const char *key;
 	json_t *v;
-	json_object_foreach(h->opts, key, v) {
+	if (options && !json_is_object(options))
+		return gr_error_set(err, EINVAL, "options: expected a JSON object");
+	json_object_foreach((json_t *)options, key, v) {
 		size_t i = 0;
 		while (known[i] && strcmp(known[i], key))
 			i++;
@@ -78,6 +71,16 @@ static int holder_init(struct vm_holder *h, const struct gr_agent *a, const stru
 		    : !json_is_string(v))
 			return gr_error_set(err, EINVAL, "options.%s: bad value", key);
 	}
+	return 0;
+}
+
+static int holder_init(struct vm_holder *h, const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err)
+{
+	memset(h, 0, sizeof(*h));
+	if (vm_check_options(s->options, err) < 0)
+		return -1;
+	h->opts = s->options ? json_incref((json_t *)s->options) : NULL;
+	json_t *v;
 	json_t *keys = json_object_get(h->opts, "ssh_keys");
 	if (keys) {
 		h->keys = xcalloc(json_array_size(keys) + 1, sizeof(char *));
@@ -336,8 +339,60 @@ static int vm_snap_delete(const struct gr_agent *a, const struct gr_inst_spec *s
 	WITH_VM(gr_vm_snapshot_delete(&h.vm, snap, err));
 }
 
+static int vm_reattach(const struct gr_agent *a, const struct gr_inst_spec *s, pid_t *pid,
+		       gr_error_t *err)
+{
+	struct gr_drv_state st;
+	*pid = 0;
+	if (vm_state(a, s, &st, err) < 0)
+		return -1;
+	if (st.status == GR_DRV_RUNNING)
+		*pid = st.pid;
+	return 0;
+}
+
+/* VMs without a record: an instance folder holding vm.json, or a socket
+ * folder under <run_dir>/vm/, whose name the daemon does not know.  QEMU is
+ * stopped (forced) and its files removed. */
+static int vm_sweep(const struct gr_agent *a, gr_known_fn known, void *ud, gr_error_t *err)
+{
+	int removed = 0;
+	_cleanup_free_ char *inst_dir = xasprintf("%s/instances", a->state_dir);
+	_cleanup_free_ char *sock_root = xasprintf("%s/vm", a->run_dir ? a->run_dir : "/run/gureum");
+	const char *roots[] = { inst_dir, sock_root };
+	for (int k = 0; k < 2; k++) {
+		DIR *d = opendir(roots[k]);
+		struct dirent *de;
+		while (d && (de = readdir(d))) {
+			if (de->d_name[0] == '.' || known(de->d_name, ud) || !gr_layer_id_valid(de->d_name))
+				continue;
+			_cleanup_free_ char *meta = xasprintf("%s/%s/vm.json", inst_dir, de->d_name);
+			if (k == 0 && access(meta, F_OK) < 0)
+				continue;
+			_cleanup_free_ char *dir = xasprintf("%s/%s", inst_dir, de->d_name);
+			struct gr_inst_spec s = { .name = de->d_name, .backend = GR_BACKEND_VM, .image = "",
+						  .dir = dir };
+			gr_log_info("sweep: removing VM %s (no record)", de->d_name);
+			gr_error_t e;
+			if (vm_delete(a, &s, true, &e) < 0)
+				gr_log_warn("sweep: VM %s: %s", de->d_name, e.msg);
+			else
+				removed++;
+		}
+		if (d)
+			closedir(d);
+	}
+	return removed;
+}
+
 const struct gr_driver_ops gr_driver_vm = {
 	.name = "vm",
+	.backend = GR_BACKEND_VM,
+	.default_cpu = 1,
+	.default_memory = 256ull << 20,
+	.check_options = vm_check_options,
+	.reattach = vm_reattach,
+	.sweep = vm_sweep,
 	.define = vm_define,
 	.start = vm_start,
 	.stop = vm_stop,

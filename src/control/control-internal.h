@@ -1,10 +1,21 @@
 /*
- * control-internal.h - shared between the control layer's files:
- *   control.c    open/close, per-name locks, events, metrics
- *   instance.c   request validation, the instance document, doc -> driver spec
- *   lifecycle.c  create/start/stop/delete/config/exec (the state machine)
- *   recover.c    restart recovery, exit watching, restart policies
- *   ops.c        operation records and image work on worker threads
+ * control-internal.h - shared between the control layer's files.  They call
+ * each other in one direction only (top to bottom; no file calls a file
+ * above it, checked by tests/integration/lint/layers.sh):
+ *
+ *   control.c    open/close, the loop's entry points (tick, dispatch), metrics
+ *   snapshot.c   instance snapshots (jobs on worker threads)
+ *   recover.c    restart recovery, exits seen while running, restart policies
+ *   lifecycle.c  create/start/stop/delete/config/exec/console: the state machine
+ *   images.c     image calls (import/build jobs on worker threads)
+ *   snaprec.c    snapshot records in the store
+ *   watch.c      pidfds of running instances
+ *   index.c      the instance records: the store's and the in-memory index's
+ *   place.c      admission through the scheduler, on the index's host usage
+ *   ops.c        the operation journal
+ *   backend.c    workload class -> backend (pure)
+ *   instance.c   the typed instance: codec, validation, transitions (pure)
+ *   core.c       name locks, events, worker threads, driver views
  */
 #ifndef GR_CONTROL_INTERNAL_H
 #define GR_CONTROL_INTERNAL_H
@@ -13,8 +24,13 @@
 #include <stdatomic.h>
 #include "agent/driver.h"
 #include "control/control.h"
+#include "control/instance.h"
 #include "image/image.h"
 #include "store/records.h"
+
+#define GR_KEY_INSTANCES "/gureum/instances/"
+#define GR_KEY_OPS "/gureum/ops/"
+#define GR_KEY_SNAPSHOTS "/gureum/snapshots/"
 
 struct gr__watch {
 	char *name;
@@ -22,11 +38,15 @@ struct gr__watch {
 	int pidfd;
 };
 
+struct gr__index;
+
 struct gr_control {
 	char *state_dir, *run_dir, *rt_root, *images_dir, *layers_dir, *inst_dir, *cgroup_prefix;
+	char hostname[256];
 	struct gr_store *store;
 	struct gr_image_ctx img;
 	struct gr_agent agent;
+	struct gr__index *index;    /* index.c */
 
 	pthread_mutex_t lock;       /* protects everything below */
 	pthread_cond_t cond;        /* busy set, events, ops changed */
@@ -36,75 +56,150 @@ struct gr_control {
 	uint64_t ev_seq;
 	struct gr__watch *watches;
 	size_t n_watches;
-	int epfd;                   /* pidfds of running instances */
+	int epfd;                   /* pidfds of running instances, and the store's feed */
+	int feed_fd;                /* the store's change notifications (in epfd) */
 	unsigned ticks;             /* gr_control_tick calls (loop thread only) */
 	int lock_fd;                /* flock on <state_dir>/gureumd.lock */
 	atomic_bool closing;
 	atomic_int workers;         /* detached worker threads alive */
 };
 
-/* control.c */
+/* ---- core.c ---- */
 void gr__lock_name(struct gr_control *c, const char *name);
 void gr__unlock_name(struct gr_control *c, const char *name);
 void gr__event(struct gr_control *c, const char *kind, const char *name, const char *state,
 	       const char *detail);
 /* Run fn(arg) on a detached worker thread (counted, so close can wait). */
 void gr__spawn(struct gr_control *c, void *(*fn)(void *), void *arg);
-char *gr__inst_key(const char *name);
+/* The driver's view of an instance: pointers into in, and the instance folder
+ * in dir (the caller's buffer of GR__DIR_MAX bytes). */
+#define GR__DIR_MAX 4096
+void gr__spec_of(const struct gr_control *c, const struct gr_instance *in, struct gr_inst_spec *s,
+		 char *dir);
+const struct gr_driver_ops *gr__driver(const struct gr_instance *in);
 
-/* instance.c */
-/* Validate a create request into a full instance document (new reference). */
-int gr__inst_from_request(json_t *req, json_t **doc, gr_error_t *err);
-/* Validate config changes against doc; *merged is the updated doc. */
-int gr__inst_apply_config(const json_t *doc, json_t *changes, json_t **merged, gr_error_t *err);
-/* Fill spec from doc (copies; doc may be released after). */
-struct gr__spec_holder {
-	struct gr_inst_spec spec;
-	char *dir, *name, *type, *image;
-	char **env, **cmd;
-	char *extra;
-};
-void gr__spec_from_doc(struct gr_control *c, const json_t *doc, struct gr__spec_holder *h);
-void gr__spec_clear(struct gr__spec_holder *h);
-const struct gr_driver_ops *gr__driver_of(const json_t *doc, gr_error_t *err);
+/* ---- instance.c: instance.h ---- */
 
-/* backend.c: the workload class and the backend it implies (pure).  cls and
- * type as the request gave them (NULL = not given). */
+/* ---- backend.c: the workload class and the backend it implies (pure) ---- */
 struct gr__backend {
-	const char *cls;     /* "critical" | "elastic" (static strings) */
-	const char *type;    /* "vm" | "container" */
-	bool class_given, type_given;
+	enum gr_inst_class cls;
+	enum gr_backend type;
+	bool class_given, type_given, from_image;
 	char reason[160];    /* why this type, e.g. "class critical: strong isolation by default" */
 };
-int gr__backend_choose(const char *cls, const char *type, struct gr__backend *out, gr_error_t *err);
-/* EINVAL naming the image and its kind when it cannot serve b->type. */
-int gr__backend_check_image(const struct gr__backend *b, const char *image, const char *kind,
-			    gr_error_t *err);
+/* cls and type as the request gave them (NULL = not given); image_kind the
+ * image's kind (GR_IMAGE_KIND_*), used when neither is given.  The image must
+ * suit the result: EINVAL naming the image and its kind otherwise. */
+int gr__backend_choose(const char *cls, const char *type, const char *image,
+		       const char *image_kind, struct gr__backend *out, gr_error_t *err);
 
-/* lifecycle.c (the caller holds the name lock for the __locked ones) */
-int gr__start_locked(struct gr_control *c, const char *name, json_t **out, gr_error_t *err);
+/* ---- ops.c: the operation journal ---- */
+struct gr__op {
+	char id[64];
+	json_t *doc;         /* the record as written, owned */
+};
+/* Record a new operation (status "running") before the work it announces:
+ * -1 (nothing to do then) when the journal cannot be written. */
+int gr__op_begin(struct gr_control *c, const char *kind, const char *target, struct gr__op *op,
+		 gr_error_t *err);
+void gr__op_progress(struct gr_control *c, struct gr__op *op, json_t *progress);
+/* Record the end (success when err is NULL) and release op. */
+void gr__op_end(struct gr_control *c, struct gr__op *op, const gr_error_t *err, json_t *result);
+int gr__ops_recover(struct gr_control *c, gr_error_t *err);
+/* Wake waiters of gr_control_op_get. */
+void gr__ops_changed(struct gr_control *c);
+
+/* ---- place.c: admission, on the index's host usage (index lock held) ---- */
+struct gr__placer;
+struct gr__placer *gr__placer_new(const char *hostname, gr_error_t *err);
+void gr__placer_free(struct gr__placer *p);
+/* Keep the host usage in step with an instance's record (NULL = removed). */
+void gr__placer_track(struct gr__placer *p, const char *name, const struct gr_instance *in);
+/* Choose a host for in and reserve its share there (until tracked out).
+ * EAGAIN with the scheduler's reason when nothing fits now. */
+int gr__placer_place(struct gr__placer *p, const struct gr_instance *in, char *host, size_t len,
+		     gr_error_t *err);
+/* EINVAL naming the field when in could never fit any host, even idle. */
+int gr__placer_check(const struct gr__placer *p, const struct gr_instance *in, gr_error_t *err);
+
+/* ---- index.c: instance records (the only reader and writer of them) ---- */
+int gr__index_open(struct gr_control *c, gr_error_t *err);
+void gr__index_close(struct gr_control *c);
+/* Apply the store's changes since the index last looked (the loop, after the
+ * feed fd fired; also at open). */
+void gr__index_feed(struct gr_control *c);
+/* A copy of the instance (caller clears it).  ENOENT naming it when absent. */
+int gr__inst_get(struct gr_control *c, const char *name, struct gr_instance *out, gr_error_t *err);
+/* Write a new record (in->state set by the caller): EEXIST when the name is
+ * taken.  in->mod_revision/create_revision are updated. */
+int gr__inst_create(struct gr_control *c, struct gr_instance *in, gr_error_t *err);
+/* Record in in state `to` (checked against the transition table), with the
+ * other fields as in holds them, by compare-and-swap on in->mod_revision:
+ * EBUSY naming the current state when someone else wrote it meanwhile (in
+ * then holds the current record).  updated is stamped; op is cleared unless
+ * the caller set op_id for this step. */
+int gr__inst_move(struct gr_control *c, struct gr_instance *in, enum gr_inst_state to,
+		  gr_error_t *err);
+/* Remove the record (a define rolled back, a delete done). */
+int gr__inst_remove(struct gr_control *c, const struct gr_instance *in, gr_error_t *err);
+/* Sorted names of every instance (NULL-terminated strv). */
+char **gr__index_names(struct gr_control *c);
+/* {"instances":[...]} from the records as stored (no parse).  malloc'd. */
+void gr__index_list_text(struct gr_control *c, char **out, size_t *len);
+/* Instances by state, and per running instance fn(in, ud) on a copy. */
+void gr__index_count(struct gr_control *c, size_t counts[GR_ST__COUNT]);
+/* Names of the instances using image, ", "-separated, into who; 0 none. */
+size_t gr__index_image_users(struct gr_control *c, const char *image, char *who, size_t len);
+/* Admission for in (placer under the index lock). */
+int gr__index_place(struct gr_control *c, const struct gr_instance *in, char *host, size_t len,
+		    gr_error_t *err);
+int gr__index_check_fits(struct gr_control *c, const struct gr_instance *in, gr_error_t *err);
+/* Is there a record of name (for sweeps)? */
+bool gr__index_known(const char *name, void *c);
+
+/* ---- watch.c: pidfds of running instances ---- */
+void gr__watch_add(struct gr_control *c, const char *name, pid_t pid);
+struct gr__exited {
+	char *name;
+	pid_t pid;
+	int status;   /* exit status (128+signal), -1 unknown */
+};
+/* Exits seen on c->epfd's events (fd the readable pidfd); the caller frees names. */
+bool gr__watch_take(struct gr_control *c, int fd, struct gr__exited *out);
+/* Names being watched (running instances), NULL-terminated strv. */
+char **gr__watch_names(struct gr_control *c);
+/* Is pid the main process of a watched instance? (the stray reaper leaves it) */
+bool gr__watch_has_pid(pid_t pid, void *c);
+
+/* ---- snaprec.c: snapshot records (irev: the instance's create_revision) ---- */
+/* 1 found (*rec a new reference) / 0 none or stale (a stale one is dropped) / -1. */
+int gr__snaprec_get(struct gr_control *c, int64_t irev, const char *inst, const char *snap,
+		    json_t **rec, gr_error_t *err);
+/* Like get, ENOENT naming both when there is none. */
+int gr__snaprec_need(struct gr_control *c, int64_t irev, const char *inst, const char *snap,
+		     json_t **rec, gr_error_t *err);
+int gr__snaprec_put(struct gr_control *c, const char *inst, const char *snap, const json_t *rec,
+		    gr_error_t *err);
+int gr__snaprec_delete(struct gr_control *c, const char *inst, const char *snap, gr_error_t *err);
+/* Every current record of inst as a JSON array (new reference), sorted by name. */
+int gr__snaprec_list(struct gr_control *c, int64_t irev, const char *inst, json_t **out,
+		     gr_error_t *err);
+/* Drop every record of inst (its layers, holding the host snapshots, are gone). */
+int gr__snaprec_forget(struct gr_control *c, const char *inst, gr_error_t *err);
+
+/* ---- lifecycle.c (the caller holds the name lock for the __locked ones) ---- */
+int gr__start_locked(struct gr_control *c, const char *name, gr_error_t *err);
 int gr__stop_locked(struct gr_control *c, const char *name, int timeout_s, bool force,
 		    gr_error_t *err);
-int gr__transition(struct gr_control *c, const char *name, const char *from, const char *to,
-		   json_t *patch, gr_error_t *err);
-int gr__get_doc(struct gr_control *c, const char *name, json_t **doc, gr_error_t *err);
+/* Remove what is left of an instance that no longer runs (cleanup through
+ * the driver) and record it stopped with status (-1 unknown) and why; 1 when
+ * the restart policy wants it started again (*rev = the record's revision). */
+int gr__settle_stopped(struct gr_control *c, struct gr_instance *in, int status, const char *why,
+		       int64_t *rev);
 
-/* place.c: admission through the scheduler; *host = the chosen host's name. */
-int gr__place(struct gr_control *c, const json_t *doc, char **host, gr_error_t *err);
-
-/* recover.c */
+/* ---- recover.c ---- */
 int gr__recover(struct gr_control *c, gr_error_t *err);
-void gr__watch_add(struct gr_control *c, const char *name, pid_t pid);
-
-/* ops.c */
-/* Record a new operation (status "running"); returns its id (malloc'd). */
-char *gr__op_begin(struct gr_control *c, const char *kind, const char *target);
-void gr__op_progress(struct gr_control *c, const char *id, json_t *progress);
-void gr__op_end(struct gr_control *c, const char *id, const gr_error_t *err, json_t *result);
-int gr__ops_recover(struct gr_control *c, gr_error_t *err);
-
-/* {"<field>": [the values of every record under prefix]} (ops.c). */
-int gr__list_values(struct gr_control *c, const char *prefix, const char *field, json_t **out,
-		    gr_error_t *err);
+/* An exit seen by the loop: follow it up on a worker thread. */
+void gr__exit_seen(struct gr_control *c, const char *name, pid_t pid, int status);
 
 #endif

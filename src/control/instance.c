@@ -1,22 +1,124 @@
 /*
- * instance.c - the instance document: validating outside input (API bodies,
- * config changes) into it, and turning it into a driver spec.
+ * instance.c - the typed instance (instance.h): names of states and enums,
+ * the transition table, validation of outside input (create bodies, config
+ * changes) and the one JSON codec of the record.
  *
- * A document holds: name, type, class, backend, backend_reason (backend.c),
- * image, cpu, memory (bytes), pids, env (array
- * of "K=V"), cmd (array or null), ephemeral, restart (no|always|on-failure),
- * options (driver-specific object), plus the lifecycle fields the state
- * machine writes: state, op, pid, exit_code, restart_count, created, error.
+ * The record's JSON shape (docs/API.md "Instances"): name, image, type,
+ * class, backend ("TYPE (REASON)"), backend_reason, cpu, memory (bytes),
+ * pids, env, cmd (array or null), ephemeral, restart, options, state, op
+ * ({"id","kind"} or null), pid, exit_code (or null), restart_count, created,
+ * updated, host (or null), error (or null).  Decoding is strict on what the
+ * state machine relies on (name, state, type) and names the bad field.
  * Validation never touches the store; every message names the field.
  */
 #include "control/control-internal.h"
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "util/alloc.h"
+
+_Atomic unsigned long long gr__inst_decodes;
+
+static const char *const state_names[GR_ST__COUNT] = {
+	[GR_ST_DEFINING] = "defining", [GR_ST_DEFINED] = "defined", [GR_ST_STARTING] = "starting",
+	[GR_ST_RUNNING] = "running",   [GR_ST_STOPPING] = "stopping", [GR_ST_STOPPED] = "stopped",
+	[GR_ST_DELETING] = "deleting",
+};
+
+const char *gr__state_name(enum gr_inst_state st)
+{
+	return (unsigned)st < GR_ST__COUNT ? state_names[st] : "?";
+}
+
+int gr__state_parse(const char *s)
+{
+	for (int i = 0; s && i < GR_ST__COUNT; i++)
+		if (!strcmp(s, state_names[i]))
+			return i;
+	return -1;
+}
+
+const char *gr__class_name(enum gr_inst_class c)
+{
+	return c == GR_CLASS_CRITICAL ? "critical" : "elastic";
+}
+
+const char *gr__backend_name(enum gr_backend b)
+{
+	const struct gr_driver_ops *d = gr_driver_of(b);
+	return d ? d->name : "?";
+}
+
+const char *gr__restart_name(enum gr_restart_policy p)
+{
+	return p == GR_RESTART_ALWAYS ? "always" : p == GR_RESTART_ON_FAILURE ? "on-failure" : "no";
+}
+
+/*
+ * The transition table, the only place a state change is allowed.
+ *   defining -> defined              define done
+ *   defining -> starting             a launch goes on to start right away
+ *   defined|stopped -> starting      start
+ *   starting -> running | stopped    started / failed (rolled back)
+ *   running -> stopping | stopped    stop / died
+ *   stopping -> stopped | running    stopped / stop failed, it still runs
+ *   defined|stopped -> deleting      delete (a running one is stopped first)
+ *   resting -> itself                config changes, restart bookkeeping
+ * (defining and deleting end with the record's removal, not a transition.)
+ */
+bool gr__state_may(enum gr_inst_state from, enum gr_inst_state to)
+{
+	static const unsigned allowed[GR_ST__COUNT] = {
+#define B(s) (1u << (s))
+		[GR_ST_DEFINING] = B(GR_ST_DEFINED) | B(GR_ST_STARTING),
+		[GR_ST_DEFINED] = B(GR_ST_DEFINED) | B(GR_ST_STARTING) | B(GR_ST_DELETING),
+		[GR_ST_STARTING] = B(GR_ST_RUNNING) | B(GR_ST_STOPPED),
+		[GR_ST_RUNNING] = B(GR_ST_RUNNING) | B(GR_ST_STOPPING) | B(GR_ST_STOPPED),
+		[GR_ST_STOPPING] = B(GR_ST_STOPPED) | B(GR_ST_RUNNING),
+		[GR_ST_STOPPED] = B(GR_ST_STOPPED) | B(GR_ST_STARTING) | B(GR_ST_DELETING),
+		[GR_ST_DELETING] = B(GR_ST_DELETING),
+#undef B
+	};
+	return (unsigned)from < GR_ST__COUNT && (unsigned)to < GR_ST__COUNT &&
+	       (allowed[from] & (1u << to));
+}
+
+void gr__inst_clear(struct gr_instance *in)
+{
+	gr_strv_free(in->env);
+	gr_strv_free(in->cmd);
+	json_decref(in->options);
+	free(in->error);
+	memset(in, 0, sizeof *in);
+}
+
+void gr__inst_copy(struct gr_instance *dst, const struct gr_instance *src)
+{
+	*dst = *src;
+	dst->env = src->env ? gr_strv_dup(src->env) : NULL;
+	dst->cmd = src->cmd ? gr_strv_dup(src->cmd) : NULL;
+	dst->options = src->options ? json_deep_copy(src->options) : json_object();
+	dst->error = src->error ? xstrdup(src->error) : NULL;
+}
+
+void gr__inst_set_error(struct gr_instance *in, const char *fmt, ...)
+{
+	free(in->error);
+	in->error = NULL;
+	if (!fmt)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&in->error, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+}
+
+/* ---- names and sizes ---- */
 
 int gr_name_valid(const char *field, const char *name, gr_error_t *err)
 {
@@ -73,6 +175,8 @@ int gr_parse_size(const char *field, const char *s, uint64_t *out, gr_error_t *e
 	return 0;
 }
 
+/* ---- validation of outside input ---- */
+
 static int check_strv(const char *field, json_t *v, bool env, gr_error_t *err)
 {
 	if (!json_is_array(v))
@@ -96,13 +200,24 @@ static int check_strv(const char *field, json_t *v, bool env, gr_error_t *err)
 	return 0;
 }
 
-/* Validate one settable field into doc (copying value). */
-static int set_field(json_t *doc, const char *key, json_t *v, bool creating, gr_error_t *err)
+static char **strv_of(const json_t *arr)
+{
+	char **v = xcalloc(json_array_size(arr) + 1, sizeof *v);
+	size_t i;
+	json_t *e;
+	json_array_foreach(arr, i, e)
+		v[i] = xstrdup(json_string_value(e) ? json_string_value(e) : "");
+	return v;
+}
+
+/* Validate one settable field into in. */
+static int set_field(struct gr_instance *in, const char *key, json_t *v, bool creating,
+		     gr_error_t *err)
 {
 	if (!strcmp(key, "cpu")) {
 		if (!json_is_number(v) || json_number_value(v) < 0 || json_number_value(v) > 1024)
 			return gr_error_set(err, EINVAL, "cpu: expected a number of CPUs from 0 to 1024");
-		json_object_set_new(doc, key, json_real(json_number_value(v)));
+		in->cpu = json_number_value(v);
 	} else if (!strcmp(key, "memory")) {
 		uint64_t bytes;
 		if (json_is_integer(v) && json_integer_value(v) >= 0)
@@ -116,15 +231,16 @@ static int set_field(json_t *doc, const char *key, json_t *v, bool creating, gr_
 			return gr_error_set(err, EINVAL, "memory: at least 4M (or 0 for no limit)");
 		if (bytes > (uint64_t)INT64_MAX) /* stored as a JSON integer (signed 64 bits) */
 			return gr_error_set(err, EINVAL, "memory: too large (at most 2^63-1 bytes)");
-		json_object_set_new(doc, key, json_integer((json_int_t)bytes));
+		in->memory = bytes;
 	} else if (!strcmp(key, "pids")) {
 		if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 4194304)
 			return gr_error_set(err, EINVAL, "pids: expected an integer from 0 to 4194304");
-		json_object_set(doc, key, v);
+		in->pids = json_integer_value(v);
 	} else if (!strcmp(key, "env")) {
 		if (check_strv("env", v, true, err) < 0)
 			return -1;
-		json_object_set_new(doc, key, json_deep_copy(v));
+		gr_strv_free(in->env);
+		in->env = strv_of(v);
 	} else if (!strcmp(key, "cmd") && creating) {
 		if (!json_is_null(v)) {
 			if (check_strv("cmd", v, false, err) < 0)
@@ -132,22 +248,37 @@ static int set_field(json_t *doc, const char *key, json_t *v, bool creating, gr_
 			if (json_array_size(v) == 0)
 				return gr_error_set(err, EINVAL, "cmd: must not be empty");
 		}
-		json_object_set_new(doc, key, json_deep_copy(v));
+		gr_strv_free(in->cmd);
+		in->cmd = json_is_null(v) ? NULL : strv_of(v);
 	} else if (!strcmp(key, "ephemeral")) {
 		if (!json_is_boolean(v))
 			return gr_error_set(err, EINVAL, "ephemeral: expected true or false");
-		json_object_set(doc, key, v);
+		in->ephemeral = json_is_true(v);
 	} else if (!strcmp(key, "restart")) {
 		const char *s = json_string_value(v);
 		if (!s || (strcmp(s, "no") && strcmp(s, "always") && strcmp(s, "on-failure")))
 			return gr_error_set(err, EINVAL, "restart: expected \"no\", \"always\" or \"on-failure\"");
-		json_object_set(doc, key, v);
-	} else if (!strcmp(key, "options") && creating) {
+		in->restart = !strcmp(s, "always") ? GR_RESTART_ALWAYS
+			      : !strcmp(s, "on-failure") ? GR_RESTART_ON_FAILURE : GR_RESTART_NO;
+	} else if (!strcmp(key, "options")) {
 		if (!json_is_object(v))
 			return gr_error_set(err, EINVAL, "options: expected an object");
-		json_object_set_new(doc, key, json_deep_copy(v));
+		if (creating) {
+			json_decref(in->options);
+			in->options = json_deep_copy(v);
+		} else {
+			/* a change merges key by key; null removes a key */
+			const char *k;
+			json_t *o;
+			json_object_foreach(v, k, o) {
+				if (json_is_null(o))
+					json_object_del(in->options, k);
+				else
+					json_object_set_new(in->options, k, json_deep_copy(o));
+			}
+		}
 	} else if (!creating && (!strcmp(key, "class") || !strcmp(key, "type") ||
-				 !strcmp(key, "image") || !strcmp(key, "name"))) {
+				 !strcmp(key, "image") || !strcmp(key, "name") || !strcmp(key, "cmd"))) {
 		return gr_error_set(err, EINVAL, "%s: fixed when the instance is created", key);
 	} else {
 		return gr_error_set(err, EINVAL, "%s: unknown field", key);
@@ -155,8 +286,10 @@ static int set_field(json_t *doc, const char *key, json_t *v, bool creating, gr_
 	return 0;
 }
 
-int gr__inst_from_request(json_t *req, json_t **out, gr_error_t *err)
+int gr__inst_from_request(json_t *req, struct gr_instance *out, const char **cls,
+			  const char **type, gr_error_t *err)
 {
+	memset(out, 0, sizeof *out);
 	if (!json_is_object(req))
 		return gr_error_set(err, EINVAL, "body: expected a JSON object");
 	json_t *name = json_object_get(req, "name");
@@ -171,114 +304,216 @@ int gr__inst_from_request(json_t *req, json_t **out, gr_error_t *err)
 		return gr_error_set(err, EINVAL, "image: required");
 	if (!json_is_string(image) || !gr_image_name_valid(json_string_value(image)))
 		return gr_error_set(err, EINVAL, "image: expected an image name ([a-z0-9][a-z0-9._-]*)");
-	json_t *type = json_object_get(req, "type");
-	if (type && !json_is_string(type))
+	json_t *jt = json_object_get(req, "type");
+	if (jt && (!json_is_string(jt) || !gr_driver_lookup(json_string_value(jt))))
 		return gr_error_set(err, EINVAL, "type: expected \"container\" or \"vm\"");
-	json_t *cls = json_object_get(req, "class");
-	if (cls && !json_is_string(cls))
+	json_t *jc = json_object_get(req, "class");
+	if (jc && (!json_is_string(jc) || (strcmp(json_string_value(jc), "critical") &&
+					   strcmp(json_string_value(jc), "elastic"))))
 		return gr_error_set(err, EINVAL, "class: expected \"critical\" or \"elastic\"");
-	struct gr__backend b;
-	if (gr__backend_choose(json_string_value(cls), json_string_value(type), &b, err) < 0)
-		return -1;
-	_cleanup_free_ char *backend = xasprintf("%s (%s)", b.type, b.reason);
-	json_t *doc = json_pack("{s:O,s:O,s:s,s:s,s:s,s:s,s:f,s:i,s:i,s:[],s:n,s:b,s:s,s:{}}",
-				"name", name, "image", image, "type", b.type, "class", b.cls,
-				"backend_reason", b.reason, "backend", backend,
-				"cpu", 0.0, "memory", 0, "pids", 0, "env", "cmd", "ephemeral", 0,
-				"restart", "no", "options");
+	*cls = json_string_value(jc);
+	*type = json_string_value(jt);
+	snprintf(out->name, sizeof out->name, "%s", json_string_value(name));
+	snprintf(out->image, sizeof out->image, "%s", json_string_value(image));
+	out->env = xcalloc(1, sizeof *out->env);
+	out->options = json_object();
+	out->exit_code = -1;
 	const char *key;
 	json_t *v;
 	json_object_foreach(req, key, v) {
 		if (!strcmp(key, "name") || !strcmp(key, "image") || !strcmp(key, "type") ||
 		    !strcmp(key, "class"))
 			continue;
-		if (set_field(doc, key, v, true, err) < 0) {
-			json_decref(doc);
+		if (set_field(out, key, v, true, err) < 0) {
+			gr__inst_clear(out);
 			return -1;
 		}
 	}
-	json_object_set_new(doc, "created", json_integer((json_int_t)time(NULL)));
-	json_object_set_new(doc, "restart_count", json_integer(0));
-	json_object_set_new(doc, "pid", json_integer(0));
-	json_object_set_new(doc, "exit_code", json_null());
-	*out = doc;
+	out->created = out->updated = (int64_t)time(NULL);
 	return 0;
 }
 
-int gr__inst_apply_config(const json_t *doc, json_t *changes, json_t **merged, gr_error_t *err)
+int gr__inst_apply_config(const struct gr_instance *in, json_t *changes, struct gr_instance *out,
+			  gr_error_t *err)
 {
 	if (!json_is_object(changes) || json_object_size(changes) == 0)
 		return gr_error_set(err, EINVAL, "body: expected an object with at least one field");
-	json_t *m = json_deep_copy(doc);
+	gr__inst_copy(out, in);
 	const char *key;
 	json_t *v;
 	json_object_foreach(changes, key, v)
-		if (set_field(m, key, v, false, err) < 0) {
-			json_decref(m);
+		if (set_field(out, key, v, false, err) < 0) {
+			gr__inst_clear(out);
 			return -1;
 		}
-	*merged = m;
 	return 0;
 }
 
-const struct gr_driver_ops *gr__driver_of(const json_t *doc, gr_error_t *err)
+/* ---- the codec ---- */
+
+static json_t *strv_json(char *const *v)
 {
-	const char *type = json_string_value(json_object_get(doc, "type"));
-	const struct gr_driver_ops *d = gr_driver_lookup(type ? type : "container");
-	if (!d)
-		gr_error_set(err, EOPNOTSUPP, "type: no '%s' driver in this build", type ? type : "?");
-	return d;
+	json_t *a = json_array();
+	for (size_t i = 0; v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
 }
 
-static char **strv_of(const json_t *arr)
+json_t *gr__inst_to_json(const struct gr_instance *in)
 {
-	if (!json_is_array(arr))
-		return NULL;
-	char **v = xcalloc(json_array_size(arr) + 1, sizeof *v);
+	json_t *o = json_object();
+	char backend[256];
+	snprintf(backend, sizeof backend, "%s (%s)", gr__backend_name(in->backend), in->backend_reason);
+	json_object_set_new(o, "name", json_string(in->name));
+	json_object_set_new(o, "image", json_string(in->image));
+	json_object_set_new(o, "type", json_string(gr__backend_name(in->backend)));
+	json_object_set_new(o, "class", json_string(gr__class_name(in->cls)));
+	json_object_set_new(o, "backend", json_string(backend));
+	json_object_set_new(o, "backend_reason", json_string(in->backend_reason));
+	json_object_set_new(o, "cpu", json_real(in->cpu));
+	json_object_set_new(o, "memory", json_integer((json_int_t)in->memory));
+	json_object_set_new(o, "pids", json_integer(in->pids));
+	json_object_set_new(o, "env", strv_json(in->env));
+	json_object_set_new(o, "cmd", in->cmd ? strv_json(in->cmd) : json_null());
+	json_object_set_new(o, "ephemeral", json_boolean(in->ephemeral));
+	json_object_set_new(o, "restart", json_string(gr__restart_name(in->restart)));
+	json_object_set_new(o, "options", in->options ? json_deep_copy(in->options) : json_object());
+	json_object_set_new(o, "state", json_string(gr__state_name(in->state)));
+	json_object_set_new(o, "op", in->op_id[0] ? json_pack("{s:s,s:s}", "id", in->op_id, "kind",
+							    in->op_kind)
+					   : json_null());
+	json_object_set_new(o, "pid", json_integer(in->pid));
+	json_object_set_new(o, "exit_code", in->exit_code >= 0 ? json_integer(in->exit_code) : json_null());
+	json_object_set_new(o, "restart_count", json_integer(in->restart_count));
+	json_object_set_new(o, "created", json_integer(in->created));
+	json_object_set_new(o, "updated", json_integer(in->updated));
+	json_object_set_new(o, "host", in->host[0] ? json_string(in->host) : json_null());
+	json_object_set_new(o, "error", in->error ? json_string(in->error) : json_null());
+	return o;
+}
+
+char *gr__inst_encode(const struct gr_instance *in, size_t *len)
+{
+	json_t *o = gr__inst_to_json(in);
+	char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	if (!text)
+		abort();
+	if (len)
+		*len = strlen(text);
+	return text;
+}
+
+static int bad_field(gr_error_t *err, const char *name, const char *field)
+{
+	return gr_error_set(err, EBADMSG, "instance record %s: field '%s' is missing or malformed",
+			    name ? name : "?", field);
+}
+
+static int copy_str(char *dst, size_t n, const json_t *v, bool nullable)
+{
+	if (nullable && (!v || json_is_null(v))) {
+		dst[0] = '\0';
+		return 0;
+	}
+	if (!json_is_string(v) || json_string_length(v) >= n)
+		return -1;
+	memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+static int strv_from(const json_t *v, char ***out, bool nullable)
+{
+	*out = NULL;
+	if (nullable && (!v || json_is_null(v)))
+		return 0;
+	if (!json_is_array(v))
+		return -1;
 	size_t i;
 	json_t *e;
-	json_array_foreach(arr, i, e)
-		v[i] = xstrdup(json_string_value(e) ? json_string_value(e) : "");
-	return v;
+	json_array_foreach(v, i, e)
+		if (!json_is_string(e))
+			return -1;
+	*out = strv_of(v);
+	return 0;
 }
 
-void gr__spec_from_doc(struct gr_control *c, const json_t *doc, struct gr__spec_holder *h)
+int gr__inst_decode(const char *text, size_t len, struct gr_instance *out, gr_error_t *err)
 {
-	memset(h, 0, sizeof *h);
-	const char *name = json_string_value(json_object_get(doc, "name"));
-	const char *type = json_string_value(json_object_get(doc, "type"));
-	const char *image = json_string_value(json_object_get(doc, "image"));
-	h->name = xstrdup(name ? name : "_");
-	h->type = xstrdup(type ? type : "container");
-	h->image = xstrdup(image ? image : "");
-	h->dir = xasprintf("%s/%s", c->inst_dir, h->name);
-	h->env = strv_of(json_object_get(doc, "env"));
-	h->cmd = strv_of(json_object_get(doc, "cmd"));
-	json_t *opt = json_object_get(doc, "options");
-	h->extra = opt ? json_dumps(opt, JSON_COMPACT) : NULL;
-	h->spec = (struct gr_inst_spec){
-		.name = h->name,
-		.type = h->type,
-		.image = h->image,
-		.dir = h->dir,
-		.cpu = json_number_value(json_object_get(doc, "cpu")),
-		.memory = (uint64_t)json_integer_value(json_object_get(doc, "memory")),
-		.pids = json_integer_value(json_object_get(doc, "pids")),
-		.env = h->env,
-		.cmd = h->cmd,
-		.ephemeral = json_is_true(json_object_get(doc, "ephemeral")),
-		.extra_json = h->extra,
-	};
-}
-
-void gr__spec_clear(struct gr__spec_holder *h)
-{
-	free(h->dir);
-	free(h->name);
-	free(h->type);
-	free(h->image);
-	gr_strv_free(h->env);
-	gr_strv_free(h->cmd);
-	free(h->extra);
-	memset(h, 0, sizeof *h);
+	gr__inst_decodes++;
+	memset(out, 0, sizeof *out);
+	json_error_t je;
+	json_t *o = json_loadb(text, len, 0, &je);
+	if (!json_is_object(o)) {
+		json_decref(o);
+		return gr_error_set(err, EBADMSG, "instance record: not a JSON object: %s", je.text);
+	}
+	const char *name = json_string_value(json_object_get(o, "name"));
+	int rc = -1;
+	const char *type = json_string_value(json_object_get(o, "type"));
+	const struct gr_driver_ops *d = gr_driver_lookup(type ? type : "container");
+	int st = gr__state_parse(json_string_value(json_object_get(o, "state")));
+	const char *cls = json_string_value(json_object_get(o, "class"));
+	const char *restart = json_string_value(json_object_get(o, "restart"));
+	json_t *op = json_object_get(o, "op");
+	json_t *ec = json_object_get(o, "exit_code");
+	if (copy_str(out->name, sizeof out->name, json_object_get(o, "name"), false) < 0 ||
+	    gr_name_valid("name", out->name, NULL) < 0) {
+		bad_field(err, name, "name");
+		goto out;
+	}
+	if (copy_str(out->image, sizeof out->image, json_object_get(o, "image"), false) < 0) {
+		bad_field(err, name, "image");
+		goto out;
+	}
+	if (!d) {
+		bad_field(err, name, "type");
+		goto out;
+	}
+	if (st < 0) {
+		bad_field(err, name, "state");
+		goto out;
+	}
+	out->backend = d->backend;
+	out->state = (enum gr_inst_state)st;
+	out->cls = cls && !strcmp(cls, "critical") ? GR_CLASS_CRITICAL : GR_CLASS_ELASTIC;
+	copy_str(out->backend_reason, sizeof out->backend_reason, json_object_get(o, "backend_reason"),
+		 true);
+	out->cpu = json_number_value(json_object_get(o, "cpu"));
+	json_int_t mem = json_integer_value(json_object_get(o, "memory"));
+	out->memory = mem > 0 ? (uint64_t)mem : 0;
+	out->pids = json_integer_value(json_object_get(o, "pids"));
+	if (strv_from(json_object_get(o, "env"), &out->env, true) < 0) {
+		bad_field(err, name, "env");
+		goto out;
+	}
+	if (!out->env)
+		out->env = xcalloc(1, sizeof *out->env);
+	if (strv_from(json_object_get(o, "cmd"), &out->cmd, true) < 0) {
+		bad_field(err, name, "cmd");
+		goto out;
+	}
+	out->ephemeral = json_is_true(json_object_get(o, "ephemeral"));
+	out->restart = restart && !strcmp(restart, "always") ? GR_RESTART_ALWAYS
+		       : restart && !strcmp(restart, "on-failure") ? GR_RESTART_ON_FAILURE : GR_RESTART_NO;
+	json_t *opts = json_object_get(o, "options");
+	out->options = json_is_object(opts) ? json_incref(opts) : json_object();
+	if (json_is_object(op)) {
+		copy_str(out->op_id, sizeof out->op_id, json_object_get(op, "id"), true);
+		copy_str(out->op_kind, sizeof out->op_kind, json_object_get(op, "kind"), true);
+	}
+	out->pid = (pid_t)json_integer_value(json_object_get(o, "pid"));
+	out->exit_code = json_is_integer(ec) ? (int)json_integer_value(ec) : -1;
+	out->restart_count = json_integer_value(json_object_get(o, "restart_count"));
+	out->created = json_integer_value(json_object_get(o, "created"));
+	out->updated = json_integer_value(json_object_get(o, "updated"));
+	copy_str(out->host, sizeof out->host, json_object_get(o, "host"), true);
+	const char *e = json_string_value(json_object_get(o, "error"));
+	out->error = e ? xstrdup(e) : NULL;
+	rc = 0;
+out:
+	json_decref(o);
+	if (rc < 0)
+		gr__inst_clear(out);
+	return rc;
 }

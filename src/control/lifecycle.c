@@ -1,238 +1,279 @@
 /*
- * lifecycle.c - the instance state machine (control.h has the picture).
+ * lifecycle.c - the instance state machine (control.h has the picture;
+ * instance.c holds the table of allowed moves).
  *
  * Rule: the store records the state an instance is about to enter (with the
  * operation doing it in "op") before the host work starts, and the end state
- * after it finished; each step is a compare-and-swap on the previous state
- * (gr_store_transition), so two actors can never both start an instance.
- * Host work that fails is rolled back by the driver; the record then goes
- * back to a resting state (defined/stopped) with "error" set, or away
- * entirely for a failed define.  Resting states: defined, running, stopped.
+ * after it finished; each step is a compare-and-swap on the record as read
+ * (gr__inst_move), so two actors can never both start an instance.  Host
+ * work that fails is rolled back by the driver; the record then goes back to
+ * a resting state (defined/stopped) with "error" set, or away entirely for a
+ * failed define.  Resting states: defined, running, stopped.  Requests that
+ * can never succeed (bad fields, an instance bigger than any host) are
+ * refused before anything is written.
+ *
+ * Everything here works on struct gr_instance; JSON only at the edges (the
+ * request bodies this file's public calls take, and the documents they
+ * return).  The name lock (gr__lock_name) serializes the steps of one
+ * instance; different instances proceed in parallel.
  */
 #include "control/control-internal.h"
 #include "control/snapshot.h"
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include "util/alloc.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/proc.h"
 
-int gr__get_doc(struct gr_control *c, const char *name, json_t **doc, gr_error_t *err)
+static void set_op(struct gr_instance *in, const char *op_id, const char *kind)
 {
-	if (gr_name_valid("name", name, err) < 0)
-		return -1;
-	_cleanup_free_ char *key = gr__inst_key(name);
-	int r = gr_store_get_json(c->store, key, doc, NULL, err);
-	if (r < 0)
-		return -1;
-	if (r == 0)
-		return gr_error_set(err, ENOENT, "instance '%s' does not exist", name);
-	return 0;
+	snprintf(in->op_id, sizeof in->op_id, "%s", op_id ? op_id : "");
+	snprintf(in->op_kind, sizeof in->op_kind, "%s", kind);
 }
 
-/* from -> to (from NULL: create), merging patch (stolen, may be NULL). */
-int gr__transition(struct gr_control *c, const char *name, const char *from, const char *to,
-		   json_t *patch, gr_error_t *err)
+/* Start in (read under the name lock; state defining, defined or stopped). */
+static int start_inst(struct gr_control *c, struct gr_instance *in, const char *op_id,
+		      gr_error_t *err)
 {
-	_cleanup_free_ char *key = gr__inst_key(name);
-	_cleanup_free_ char *cur = NULL;
-	if (!patch)
-		patch = json_object();
-	if (to && !json_object_get(patch, "op"))
-		json_object_set_new(patch, "op", json_null());
-	json_object_set_new(patch, "updated", json_integer((json_int_t)time(NULL)));
-	int r = gr_store_transition(c->store, key, from, to, patch, NULL, &cur, err);
-	json_decref(patch);
-	if (r < 0)
-		return gr_error_prefix(err, "instance '%s': %s -> %s", name, from ? from : "(new)", to);
-	if (r == 0) {
-		if (!from)
-			return gr_error_set(err, EEXIST, "instance '%s' already exists", name);
-		return gr_error_set(err, EBUSY, "instance '%s' is %s, not %s", name,
-				    cur ? cur : "gone", from);
-	}
-	gr__event(c, "state", name, to, NULL);
-	return 0;
-}
-
-static json_t *op_patch(const char *op_id, const char *kind)
-{
-	return json_pack("{s:{s:s,s:s}}", "op", "id", op_id, "kind", kind);
-}
-
-int gr_control_instance_create(struct gr_control *c, json_t *req, bool start, json_t **out,
-			       gr_error_t *err)
-{
-	json_t *doc = NULL;
-	if (gr__inst_from_request(req, &doc, err) < 0)
-		return -1;
-	const char *name = json_string_value(json_object_get(doc, "name"));
-	const char *image = json_string_value(json_object_get(doc, "image"));
-	const struct gr_driver_ops *d = gr__driver_of(doc, err);
-	struct gr_image_info info = { 0 };
-	if (!d || gr_image_get(&c->img, image, &info, err) < 0) {
-		if (err && err->code == ENOENT)
-			gr_error_set(err, ENOENT, "image: no image named '%s' (see 'gureum image list')",
-				     image);
-		json_decref(doc);
-		return -1;
-	}
-	struct gr__backend b;
-	json_t *jt = json_object_get(req, "type"), *jc = json_object_get(req, "class");
-	int br = gr__backend_choose(json_string_value(jc), json_string_value(jt), &b, err);
-	if (br == 0)
-		br = gr__backend_check_image(&b, image, info.kind, err);
-	gr_image_info_clear(&info);
-	if (br < 0) {
-		json_decref(doc);
-		return -1;
-	}
-	_cleanup_free_ char *nm = xstrdup(name);
-	gr__lock_name(c, nm);
-	_cleanup_free_ char *op = gr__op_begin(c, start ? "launch" : "create", nm);
-	struct gr__spec_holder h;
-	gr__spec_from_doc(c, doc, &h);
-	json_t *patch = json_deep_copy(doc);
-	json_object_del(patch, "state");
-	json_t *opj = op_patch(op, "define");
-	json_object_update(patch, opj);
-	json_decref(opj);
-	int r = gr__transition(c, nm, NULL, "defining", patch, err);
-	if (r < 0)
-		goto out;
-	if (gr_mkdir_p(h.dir, 0700, err) < 0 || d->define(&c->agent, &h.spec, err) < 0) {
-		gr_error_t e2;
-		d->delete(&c->agent, &h.spec, true, &e2);
-		gr_rm_rf(h.dir, NULL);
-		_cleanup_free_ char *key = gr__inst_key(nm);
-		gr_store_delete(c->store, key, NULL, NULL);
-		gr__event(c, "deleted", nm, NULL, err ? err->msg : NULL);
-		r = -1;
-		goto out;
-	}
-	if ((r = gr__transition(c, nm, "defining", "defined", NULL, err)) < 0)
-		goto out;
-	if (start && (r = gr__start_locked(c, nm, NULL, err)) < 0) {
-		/* as Incus does: the instance stays, at rest, and the error says so */
-		json_t *kept = NULL;
-		gr_error_t e2;
-		if (gr__get_doc(c, nm, &kept, &e2) == 0) {
-			const char *st = json_string_value(json_object_get(kept, "state"));
-			gr_error_prefix(err, "instance '%s' was created but did not start; it is kept, "
-					"stopped (state %s)", nm, st ? st : "?");
-			if (out)
-				*out = kept;
-			else
-				json_decref(kept);
+	const struct gr_driver_ops *d = gr__driver(in);
+	char host[GR_INST_HOST_MAX];
+	if (gr__index_place(c, in, host, sizeof host, err) < 0) {
+		if (in->state == GR_ST_DEFINING) {
+			/* a launch the scheduler refused: the instance stays, defined */
+			gr_error_t e2;
+			if (gr__inst_move(c, in, GR_ST_DEFINED, &e2) < 0)
+				gr_log_warn("%s: %s", in->name, e2.msg);
 		}
+		return -1;
 	}
-out:
-	gr__op_end(c, op, r < 0 ? err : NULL, NULL);
-	gr__spec_clear(&h);
-	gr__unlock_name(c, nm);
-	json_decref(doc);
-	if (r == 0 && out)
-		r = gr_control_instance_get(c, nm, out, err);
+	snprintf(in->host, sizeof in->host, "%s", host);
+	set_op(in, op_id, "start");
+	if (gr__inst_move(c, in, GR_ST_STARTING, err) < 0)
+		return -1;
+	struct gr_inst_spec s;
+	char dir[GR__DIR_MAX];
+	gr__spec_of(c, in, &s, dir);
+	pid_t pid = 0;
+	if (d->start(&c->agent, &s, &pid, err) < 0) {
+		gr_error_t e2;
+		if (d->cleanup(&c->agent, &s, &e2) < 0)
+			gr_log_warn("%s: cleanup after the failed start: %s", in->name, e2.msg);
+		in->pid = 0;
+		gr__inst_set_error(in, "%s", err->msg);
+		if (gr__inst_move(c, in, GR_ST_STOPPED, &e2) < 0)
+			gr_log_warn("%s: %s", in->name, e2.msg);
+		return -1;
+	}
+	in->pid = pid;
+	gr__inst_set_error(in, NULL);
+	int r = gr__inst_move(c, in, GR_ST_RUNNING, err);
+	if (r == 0)
+		gr__watch_add(c, in->name, pid);
+	gr_proc_disown(pid); /* the driver owned it until the watch (or nobody) */
 	return r;
 }
 
-int gr__start_locked(struct gr_control *c, const char *name, json_t **out, gr_error_t *err)
+int gr__start_locked(struct gr_control *c, const char *name, gr_error_t *err)
 {
-	json_t *doc = NULL;
-	if (gr__get_doc(c, name, &doc, err) < 0)
+	struct gr_instance in;
+	if (gr__inst_get(c, name, &in, err) < 0)
 		return -1;
-	const char *st = json_string_value(json_object_get(doc, "state"));
-	if (!st || (strcmp(st, "defined") && strcmp(st, "stopped"))) {
-		int code = st && !strcmp(st, "running") ? EEXIST : EBUSY;
-		gr_error_set(err, code, "instance '%s' is %s; only a defined or stopped instance starts",
-			     name, st ? st : "?");
-		json_decref(doc);
-		return -1;
-	}
-	const struct gr_driver_ops *d = gr__driver_of(doc, err);
-	_cleanup_free_ char *host = NULL;
-	if (!d || gr__place(c, doc, &host, err) < 0) {
-		json_decref(doc);
-		return -1;
-	}
-	_cleanup_free_ char *from = xstrdup(st);
-	struct gr__spec_holder h;
-	gr__spec_from_doc(c, doc, &h);
-	json_decref(doc);
-	int r = gr__transition(c, name, from, "starting", json_pack("{s:{s:s}}", "op", "kind", "start"),
-			       err);
-	if (r < 0)
-		goto out;
-	pid_t pid = 0;
-	if (d->start(&c->agent, &h.spec, &pid, err) < 0) {
-		gr_error_t e2;
-		d->cleanup(&c->agent, &h.spec, &e2);
-		gr__transition(c, name, "starting", "stopped",
-			       json_pack("{s:s,s:i}", "error", err->msg, "pid", 0), NULL);
-		r = -1;
-		goto out;
-	}
-	r = gr__transition(c, name, "starting", "running",
-			   json_pack("{s:i,s:n,s:s}", "pid", (int)pid, "error", "host", host), err);
-	if (r == 0)
-		gr__watch_add(c, name, pid);
-out:
-	gr__spec_clear(&h);
+	int r;
+	if (in.state != GR_ST_DEFINED && in.state != GR_ST_STOPPED)
+		r = gr_error_set(err, in.state == GR_ST_RUNNING ? EEXIST : EBUSY,
+				 "instance '%s' is %s; only a defined or stopped instance starts", name,
+				 gr__state_name(in.state));
+	else
+		r = start_inst(c, &in, NULL, err);
+	gr__inst_clear(&in);
 	return r;
 }
 
 int gr__stop_locked(struct gr_control *c, const char *name, int timeout_s, bool force,
 		    gr_error_t *err)
 {
-	json_t *doc = NULL;
-	if (gr__get_doc(c, name, &doc, err) < 0)
+	struct gr_instance in;
+	if (gr__inst_get(c, name, &in, err) < 0)
 		return -1;
-	const char *st = json_string_value(json_object_get(doc, "state"));
-	if (st && (!strcmp(st, "stopped") || !strcmp(st, "defined"))) {
+	int r = -1;
+	if (in.state == GR_ST_STOPPED || in.state == GR_ST_DEFINED) {
 		/* already at rest; the write still cancels a restart the policy has
 		 * pending (recover.c restarts only an unchanged record) */
-		_cleanup_free_ char *rest = xstrdup(st);
-		json_decref(doc);
-		return gr__transition(c, name, rest, rest, NULL, err);
+		r = gr__inst_move(c, &in, in.state, err);
+		goto out;
 	}
-	if (!st || (strcmp(st, "running") && strcmp(st, "stopping"))) {
+	if (in.state != GR_ST_RUNNING && in.state != GR_ST_STOPPING) {
 		gr_error_set(err, EBUSY, "instance '%s' is %s and cannot be stopped now", name,
-			     st ? st : "?");
-		json_decref(doc);
-		return -1;
+			     gr__state_name(in.state));
+		goto out;
 	}
-	const struct gr_driver_ops *d = gr__driver_of(doc, err);
-	struct gr__spec_holder h;
-	gr__spec_from_doc(c, doc, &h);
-	bool was_running = !strcmp(st, "running");
-	json_decref(doc);
-	int r = -1;
-	if (!d)
-		goto out;
-	if (was_running &&
-	    gr__transition(c, name, "running", "stopping", json_pack("{s:{s:s}}", "op", "kind", "stop"),
-			   err) < 0)
-		goto out;
+	const struct gr_driver_ops *d = gr__driver(&in);
+	if (in.state == GR_ST_RUNNING) {
+		set_op(&in, NULL, "stop");
+		if (gr__inst_move(c, &in, GR_ST_STOPPING, err) < 0)
+			goto out;
+	}
+	struct gr_inst_spec s;
+	char dir[GR__DIR_MAX];
+	gr__spec_of(c, &in, &s, dir);
 	/* the pid watch stays: it reaps the process; the exit job then finds
 	 * the instance no longer "running" and leaves it alone */
-	if (d->stop(&c->agent, &h.spec, timeout_s, force, err) < 0) {
+	if (d->stop(&c->agent, &s, timeout_s, force, err) < 0) {
 		struct gr_drv_state ds = { 0 };
 		gr_error_t e2;
-		if (d->state(&c->agent, &h.spec, &ds, &e2) == 0 && ds.status == GR_DRV_RUNNING) {
-			gr__transition(c, name, "stopping", "running", json_pack("{s:i}", "pid", (int)ds.pid),
-				       NULL);
+		if (d->state(&c->agent, &s, &ds, &e2) == 0 && ds.status == GR_DRV_RUNNING) {
+			in.pid = ds.pid;
+			if (gr__inst_move(c, &in, GR_ST_RUNNING, &e2) < 0)
+				gr_log_warn("%s: %s", name, e2.msg);
 			goto out;
 		}
 		gr_log_warn("stop %s: %s (the instance is no longer running)", name, err->msg);
 	}
-	r = gr__transition(c, name, "stopping", "stopped", json_pack("{s:i}", "pid", 0), err);
+	in.pid = 0;
+	r = gr__inst_move(c, &in, GR_ST_STOPPED, err);
 out:
-	gr__spec_clear(&h);
+	gr__inst_clear(&in);
 	return r;
 }
+
+int gr__settle_stopped(struct gr_control *c, struct gr_instance *in, int status, const char *why,
+		       int64_t *rev)
+{
+	const struct gr_driver_ops *d = gr__driver(in);
+	struct gr_inst_spec s;
+	char dir[GR__DIR_MAX];
+	gr_error_t err;
+	gr__spec_of(c, in, &s, dir);
+	if (d->cleanup(&c->agent, &s, &err) < 0)
+		gr_log_warn("cleanup of %s: %s", in->name, err.msg);
+	bool again = in->restart == GR_RESTART_ALWAYS ||
+		     (in->restart == GR_RESTART_ON_FAILURE && status != 0);
+	in->pid = 0;
+	in->exit_code = status;
+	gr__inst_set_error(in, why ? "%s" : NULL, why);
+	if (again)
+		in->restart_count++;
+	if (gr__inst_move(c, in, GR_ST_STOPPED, &err) < 0) {
+		gr_log_warn("%s: %s", in->name, err.msg);
+		return 0;
+	}
+	char detail[64];
+	snprintf(detail, sizeof detail, "exit %d", status);
+	gr__event(c, "exited", in->name, "stopped", detail);
+	*rev = in->mod_revision;
+	return again ? 1 : 0;
+}
+
+/* ---- create ---- */
+
+/* Everything a create checks before anything is written. */
+static int prepare(struct gr_control *c, json_t *req, struct gr_instance *in, gr_error_t *err)
+{
+	const char *cls = NULL, *type = NULL;
+	if (gr__inst_from_request(req, in, &cls, &type, err) < 0)
+		return -1;
+	struct gr_image_info info = { 0 };
+	if (gr_image_get(&c->img, in->image, &info, err) < 0) {
+		if (err && err->code == ENOENT)
+			gr_error_set(err, ENOENT, "image: no image named '%s' (see 'gureum image list')",
+				     in->image);
+		goto fail;
+	}
+	struct gr__backend b;
+	int r = gr__backend_choose(cls, type, in->image, info.kind, &b, err);
+	gr_image_info_clear(&info);
+	if (r < 0)
+		goto fail;
+	in->backend = b.type;
+	in->cls = b.cls;
+	snprintf(in->backend_reason, sizeof in->backend_reason, "%s", b.reason);
+	const struct gr_driver_ops *d = gr__driver(in);
+	if (d->check_options && d->check_options(in->options, err) < 0)
+		goto fail;
+	/* what the back-end gives when no limit is asked for is what it has */
+	if (in->cpu <= 0)
+		in->cpu = d->default_cpu;
+	if (!in->memory)
+		in->memory = d->default_memory;
+	if (gr__index_check_fits(c, in, err) < 0)
+		goto fail;
+	return 0;
+fail:
+	gr__inst_clear(in);
+	return -1;
+}
+
+int gr_control_instance_create(struct gr_control *c, json_t *req, bool start, json_t **out,
+			       gr_error_t *err)
+{
+	struct gr_instance in;
+	if (prepare(c, req, &in, err) < 0)
+		return -1;
+	const struct gr_driver_ops *d = gr__driver(&in);
+	char name[GR_INST_NAME_MAX];
+	memcpy(name, in.name, sizeof name);
+	gr__lock_name(c, name);
+	struct gr__op op;
+	int r = gr__op_begin(c, start ? "launch" : "create", name, &op, err);
+	if (r < 0)
+		goto unlock;
+	in.state = GR_ST_DEFINING;
+	set_op(&in, op.id, "define");
+	if ((r = gr__inst_create(c, &in, err)) < 0)
+		goto out;
+	struct gr_inst_spec s;
+	char dir[GR__DIR_MAX];
+	gr__spec_of(c, &in, &s, dir);
+	if (gr_mkdir_p(dir, 0700, err) < 0 || d->define(&c->agent, &s, err) < 0) {
+		gr_error_t e2;
+		d->delete(&c->agent, &s, true, &e2);
+		gr_rm_rf(dir, NULL);
+		if (gr__inst_remove(c, &in, &e2) < 0)
+			gr_log_warn("%s: %s", name, e2.msg);
+		r = -1;
+		goto out;
+	}
+	if (!start) {
+		r = gr__inst_move(c, &in, GR_ST_DEFINED, err);
+		goto out;
+	}
+	/* a launch goes from defining straight to starting: one write less,
+	 * and a crash in between leaves a defined layer recovery keeps */
+	if ((r = start_inst(c, &in, op.id, err)) < 0) {
+		/* as Incus does: the instance stays, at rest, and the error says so */
+		struct gr_instance kept;
+		gr_error_t e2;
+		if (gr__inst_get(c, name, &kept, &e2) == 0) {
+			if (kept.state == GR_ST_DEFINING) {
+				/* the move to a resting state failed too: try once more */
+				if (gr__inst_move(c, &kept, GR_ST_DEFINED, &e2) < 0)
+					gr_log_warn("%s: %s", name, e2.msg);
+			}
+			gr_error_prefix(err, "instance '%s' was created but did not start; it is kept, "
+					"%s (state %s)", name,
+					kept.state == GR_ST_STOPPED ? "stopped" : "defined",
+					gr__state_name(kept.state));
+			if (out)
+				*out = gr__inst_to_json(&kept);
+			gr__inst_clear(&kept);
+		}
+	}
+out:
+	gr__op_end(c, &op, r < 0 ? err : NULL, NULL);
+unlock:
+	gr__unlock_name(c, name);
+	gr__inst_clear(&in);
+	if (r == 0 && out)
+		r = gr_control_instance_get(c, name, out, err);
+	return r;
+}
+
+/* ---- actions ---- */
 
 int gr_control_instance_action(struct gr_control *c, const char *name, const char *action,
 			       json_t *opts, json_t **out, gr_error_t *err)
@@ -263,25 +304,26 @@ int gr_control_instance_action(struct gr_control *c, const char *name, const cha
 	if (!start && !stop && !restart && !kill)
 		return gr_error_set(err, EINVAL, "action: '%s' is not one of start, stop, restart, kill",
 				    action);
+	struct gr_instance in;
+	if (gr__inst_get(c, name, &in, err) < 0)
+		return -1;
+	gr__inst_clear(&in);
 	gr__lock_name(c, name);
-	_cleanup_free_ char *op = gr__op_begin(c, action, name);
-	int r = 0;
-	if (kill) {
-		json_t *doc = NULL;
-		if ((r = gr__get_doc(c, name, &doc, err)) == 0) {
-			const struct gr_driver_ops *d = gr__driver_of(doc, err);
-			struct gr__spec_holder h;
-			gr__spec_from_doc(c, doc, &h);
-			r = d ? d->kill(&c->agent, &h.spec, sig, err) : -1;
-			gr__spec_clear(&h);
-			json_decref(doc);
-		}
+	struct gr__op op;
+	int r = gr__op_begin(c, action, name, &op, err);
+	if (r == 0 && kill && (r = gr__inst_get(c, name, &in, err)) == 0) {
+		struct gr_inst_spec s;
+		char dir[GR__DIR_MAX];
+		gr__spec_of(c, &in, &s, dir);
+		r = gr__driver(&in)->kill(&c->agent, &s, sig, err);
+		gr__inst_clear(&in);
 	}
-	if (stop || restart)
+	if (r == 0 && (stop || restart))
 		r = gr__stop_locked(c, name, timeout, force, err);
 	if (r == 0 && (start || restart))
-		r = gr__start_locked(c, name, NULL, err);
-	gr__op_end(c, op, r < 0 ? err : NULL, NULL);
+		r = gr__start_locked(c, name, err);
+	if (op.doc)
+		gr__op_end(c, &op, r < 0 ? err : NULL, NULL);
 	gr__unlock_name(c, name);
 	if (r == 0 && out)
 		r = gr_control_instance_get(c, name, out, err);
@@ -290,232 +332,240 @@ int gr_control_instance_action(struct gr_control *c, const char *name, const cha
 
 int gr_control_instance_delete(struct gr_control *c, const char *name, bool force, gr_error_t *err)
 {
-	json_t *doc = NULL;
-	if (gr__get_doc(c, name, &doc, err) < 0)
+	struct gr_instance in;
+	if (gr__inst_get(c, name, &in, err) < 0)
 		return -1;
-	json_decref(doc);
+	gr__inst_clear(&in);
 	gr__lock_name(c, name);
-	_cleanup_free_ char *op = gr__op_begin(c, "delete", name);
-	_cleanup_free_ char *state = NULL;
+	struct gr__op op;
 	int r = -1;
-	if (gr__get_doc(c, name, &doc, err) < 0)
+	if (gr__op_begin(c, "delete", name, &op, err) < 0) {
+		gr__unlock_name(c, name);
+		return -1;
+	}
+	if (gr__inst_get(c, name, &in, err) < 0)
 		goto out;
-	const char *st = json_string_value(json_object_get(doc, "state"));
-	state = xstrdup(st ? st : "?");
-	json_decref(doc);
-	doc = NULL;
-	if (!strcmp(state, "running") || !strcmp(state, "stopping")) {
+	if (in.state == GR_ST_RUNNING || in.state == GR_ST_STOPPING) {
 		if (!force) {
 			gr_error_set(err, EBUSY, "instance '%s' is %s (stop it first, or use --force)",
-				     name, state);
-			goto out;
+				     name, gr__state_name(in.state));
+			goto out_inst;
 		}
-		if (gr__stop_locked(c, name, 0, true, err) < 0)
+		gr__inst_clear(&in);
+		if (gr__stop_locked(c, name, 0, true, err) < 0 || gr__inst_get(c, name, &in, err) < 0)
 			goto out;
-		free(state);
-		state = xstrdup("stopped");
 	}
-	if (strcmp(state, "deleting") &&
-	    gr__transition(c, name, state, "deleting", json_pack("{s:{s:s}}", "op", "kind", "delete"),
-			   err) < 0)
-		goto out;
-	if (gr__get_doc(c, name, &doc, err) < 0)
-		goto out;
-	const struct gr_driver_ops *d = gr__driver_of(doc, err);
-	struct gr__spec_holder h;
-	gr__spec_from_doc(c, doc, &h);
-	r = d ? d->delete(&c->agent, &h.spec, true, err) : -1;
+	if (in.state != GR_ST_DELETING) {
+		set_op(&in, op.id, "delete");
+		if (gr__inst_move(c, &in, GR_ST_DELETING, err) < 0)
+			goto out_inst;
+	}
+	struct gr_inst_spec s;
+	char dir[GR__DIR_MAX];
+	gr__spec_of(c, &in, &s, dir);
+	r = gr__driver(&in)->delete(&c->agent, &s, true, err);
 	if (r == 0)
-		r = gr_rm_rf(h.dir, err);
-	gr__spec_clear(&h);
+		r = gr_rm_rf(dir, err);
+	if (r == 0)
+		r = gr__inst_remove(c, &in, err);
 	if (r == 0) {
-		_cleanup_free_ char *key = gr__inst_key(name);
-		r = gr_store_delete(c->store, key, NULL, err) < 0 ? -1 : 0;
-		if (r == 0) {
-			/* the snapshots lived in the layers just removed: drop their
-			 * records, so a new instance of this name starts with none */
-			gr_error_t e2;
-			if (gr_control_snapshot_forget(c, name, &e2) < 0)
-				gr_log_warn("delete %s: snapshot records: %s", name, e2.msg);
-			gr__event(c, "deleted", name, NULL, NULL);
-		}
+		/* the snapshots lived in the layers just removed: drop their
+		 * records, so a new instance of this name starts with none */
+		gr_error_t e2;
+		if (gr__snaprec_forget(c, name, &e2) < 0)
+			gr_log_warn("delete %s: snapshot records: %s", name, e2.msg);
 	}
+out_inst:
+	gr__inst_clear(&in);
 out:
-	json_decref(doc);
-	gr__op_end(c, op, r < 0 ? err : NULL, NULL);
+	gr__op_end(c, &op, r < 0 ? err : NULL, NULL);
 	gr__unlock_name(c, name);
 	return r;
 }
 
-int gr_control_instance_list(struct gr_control *c, json_t **out, gr_error_t *err)
-{
-	return gr__list_values(c, GR_KEY_INSTANCES, "instances", out, err);
-}
+/* ---- reading ---- */
 
 int gr_control_instance_list_text(struct gr_control *c, char **out, size_t *len, gr_error_t *err)
 {
-	struct gr_kv_list l = { 0 };
-	if (gr_store_list(c->store, GR_KEY_INSTANCES, 0, &l, err) < 0)
-		return -1;
-	size_t n = sizeof "{\"instances\":[]}\n"; /* with the NUL stpcpy writes */
-	for (size_t i = 0; i < l.n; i++)
-		n += l.kvs[i].value_len + 1;
-	char *t = xmalloc(n), *p = t;
-	p = stpcpy(p, "{\"instances\":[");
-	for (size_t i = 0; i < l.n; i++) {
-		if (i)
-			*p++ = ',';
-		memcpy(p, l.kvs[i].value, l.kvs[i].value_len);
-		p += l.kvs[i].value_len;
-	}
-	p = stpcpy(p, "]}\n");
-	gr_kv_list_clear(&l);
-	*out = t;
-	*len = (size_t)(p - t);
+	gr__index_list_text(c, out, len);
+	return 0;
+}
+
+int gr_control_instance_list(struct gr_control *c, json_t **out, gr_error_t *err)
+{
+	char *text;
+	size_t len;
+	gr__index_list_text(c, &text, &len);
+	json_error_t je;
+	*out = json_loadb(text, len, 0, &je);
+	free(text);
+	if (!*out)
+		return gr_error_set(err, EIO, "instance list: %s", je.text);
 	return 0;
 }
 
 int gr_control_instance_get(struct gr_control *c, const char *name, json_t **out, gr_error_t *err)
 {
-	return gr__get_doc(c, name, out, err);
+	struct gr_instance in;
+	if (gr__inst_get(c, name, &in, err) < 0)
+		return -1;
+	json_t *o = gr__inst_to_json(&in);
+	const struct gr_driver_ops *d = gr__driver(&in);
+	if (in.state == GR_ST_RUNNING && d->stats) {
+		struct gr_inst_spec s;
+		char dir[GR__DIR_MAX];
+		struct gr_drv_stats st;
+		gr__spec_of(c, &in, &s, dir);
+		if (d->stats(&c->agent, &s, &st, NULL) == 0)
+			json_object_set_new(o, "usage",
+					    json_pack("{s:f,s:I,s:I,s:I}", "cpu_seconds",
+						      (double)st.cpu_ns / 1e9, "memory_bytes",
+						      (json_int_t)st.memory_bytes, "memory_limit",
+						      (json_int_t)st.memory_limit, "pids",
+						      (json_int_t)st.pids));
+	}
+	gr__inst_clear(&in);
+	*out = o;
+	return 0;
 }
+
+/* ---- config ---- */
 
 int gr_control_instance_config(struct gr_control *c, const char *name, json_t *changes,
 			       json_t **out, gr_error_t *err)
 {
-	if (gr_name_valid("name", name, err) < 0)
+	struct gr_instance in, merged;
+	if (gr__inst_get(c, name, &in, err) < 0)
 		return -1;
+	gr__inst_clear(&in);
 	gr__lock_name(c, name);
-	json_t *doc = NULL, *merged = NULL;
+	memset(&merged, 0, sizeof merged);
 	int r = -1;
-	if (gr__get_doc(c, name, &doc, err) < 0 || gr__inst_apply_config(doc, changes, &merged, err) < 0)
+	if (gr__inst_get(c, name, &in, err) < 0)
+		goto unlock;
+	if (gr__inst_apply_config(&in, changes, &merged, err) < 0)
 		goto out;
-	const char *st = json_string_value(json_object_get(doc, "state"));
-	if (st && !strcmp(st, "running")) {
-		const struct gr_driver_ops *d = gr__driver_of(doc, err);
-		if (!d)
-			goto out;
+	const struct gr_driver_ops *d = gr__driver(&in);
+	if (d->check_options && d->check_options(merged.options, err) < 0)
+		goto out;
+	if (merged.cpu <= 0)
+		merged.cpu = d->default_cpu;
+	if (!merged.memory)
+		merged.memory = d->default_memory;
+	if (gr__index_check_fits(c, &merged, err) < 0)
+		goto out;
+	if (in.state == GR_ST_RUNNING) {
 		if (!d->update) {
 			gr_error_set(err, EOPNOTSUPP, "%s instances cannot be changed while running",
 				     d->name);
 			goto out;
 		}
-		struct gr__spec_holder ho, hn;
-		gr__spec_from_doc(c, doc, &ho);
-		gr__spec_from_doc(c, merged, &hn);
-		r = d->update(&c->agent, &ho.spec, &hn.spec, err);
-		gr__spec_clear(&ho);
-		gr__spec_clear(&hn);
-		if (r < 0)
+		struct gr_inst_spec so, sn;
+		char dir_o[GR__DIR_MAX], dir_n[GR__DIR_MAX];
+		gr__spec_of(c, &in, &so, dir_o);
+		gr__spec_of(c, &merged, &sn, dir_n);
+		if (d->update(&c->agent, &so, &sn, err) < 0)
 			goto out;
-	} else if (!st || (strcmp(st, "defined") && strcmp(st, "stopped"))) {
+	} else if (in.state != GR_ST_DEFINED && in.state != GR_ST_STOPPED) {
 		gr_error_set(err, EBUSY, "instance '%s' is %s; try again when it is at rest", name,
-			     st ? st : "?");
+			     gr__state_name(in.state));
 		goto out;
 	}
-	/* same state, new fields: a CAS on the state we read */
-	json_t *patch = json_deep_copy(changes);
-	const char *k;
-	json_t *v;
-	json_object_foreach(patch, k, v)
-		json_object_set(patch, k, json_object_get(merged, k));
-	r = gr__transition(c, name, st, st, patch, err);
+	/* same state, new fields: a compare-and-swap on the record we read */
+	r = gr__inst_move(c, &merged, merged.state, err);
 	if (r == 0)
-		gr__event(c, "config", name, st, NULL);
+		gr__event(c, "config", name, gr__state_name(merged.state), NULL);
 out:
-	json_decref(doc);
-	json_decref(merged);
+	gr__inst_clear(&in);
+	gr__inst_clear(&merged);
+unlock:
 	gr__unlock_name(c, name);
 	if (r == 0 && out)
 		r = gr_control_instance_get(c, name, out, err);
 	return r;
 }
 
-static int exec_common(struct gr_control *c, const char *name, json_t *req, int fd_in, int fd_out,
-		       int fd_err, const char *console_socket, int *exit_status, gr_error_t *err)
+/* ---- exec and console ---- */
+
+static int parse_exec(json_t *req, bool tty_ok, struct gr_exec_req *er, char ***cmd, char ***env,
+		      gr_error_t *err)
 {
-	json_t *doc = NULL;
-	if (gr__get_doc(c, name, &doc, err) < 0)
-		return -1;
-	int r = -1;
-	struct gr__spec_holder h;
-	gr__spec_from_doc(c, doc, &h);
-	_cleanup_strv_ char **cmd = NULL, **env = NULL;
-	const char *cwd = NULL;
-	bool tty = console_socket != NULL;
-	unsigned cols = 0, rows = 0;
 	const char *key;
 	json_t *v;
-	const struct gr_driver_ops *d = gr__driver_of(doc, err);
-	if (!d)
-		goto out;
-	const char *st = json_string_value(json_object_get(doc, "state"));
-	if (!st || strcmp(st, "running")) {
-		gr_error_set(err, EBUSY, "instance '%s' is %s, not running", name, st ? st : "?");
-		goto out;
-	}
 	json_object_foreach(req, key, v) {
 		if (!strcmp(key, "cmd") || !strcmp(key, "env")) {
-			if (!json_is_array(v) || (!strcmp(key, "cmd") && !json_array_size(v))) {
-				gr_error_set(err, EINVAL, "%s: expected a non-empty array of strings", key);
-				goto out;
-			}
+			bool is_cmd = !strcmp(key, "cmd");
+			if (!json_is_array(v) || (is_cmd && !json_array_size(v)))
+				return gr_error_set(err, EINVAL, "%s: expected a non-empty array of strings", key);
 			char **sv = xcalloc(json_array_size(v) + 1, sizeof *sv);
 			size_t i;
 			json_t *e;
 			json_array_foreach(v, i, e) {
-				if (!json_is_string(e) || (!strcmp(key, "env") && !strchr(json_string_value(e), '='))) {
+				if (!json_is_string(e) || (!is_cmd && !strchr(json_string_value(e), '='))) {
 					gr_strv_free(sv);
-					gr_error_set(err, EINVAL, "%s[%zu]: expected a%s string", key, i,
-						     !strcmp(key, "env") ? " KEY=VALUE" : "");
-					goto out;
+					return gr_error_set(err, EINVAL, "%s[%zu]: expected a%s string", key, i,
+							    is_cmd ? "" : " KEY=VALUE");
 				}
 				sv[i] = xstrdup(json_string_value(e));
 			}
-			if (!strcmp(key, "cmd"))
-				cmd = sv;
-			else
-				env = sv;
+			gr_strv_free(is_cmd ? *cmd : *env);
+			*(is_cmd ? cmd : env) = sv;
 		} else if (!strcmp(key, "cwd") && json_is_string(v) && json_string_value(v)[0] == '/') {
-			cwd = json_string_value(v);
+			er->cwd = json_string_value(v);
 		} else if (!strcmp(key, "tty") && json_is_boolean(v)) {
-			if (json_is_true(v) && !console_socket) {
-				gr_error_set(err, EINVAL, "tty: a terminal needs the websocket form of exec "
-					     "(GET with Upgrade: websocket)");
-				goto out;
-			}
+			if (json_is_true(v) && !tty_ok)
+				return gr_error_set(err, EINVAL, "tty: a terminal needs the websocket form of "
+						    "exec (GET with Upgrade: websocket)");
 		} else if ((!strcmp(key, "cols") || !strcmp(key, "rows")) && json_is_integer(v) &&
 			   json_integer_value(v) > 0 && json_integer_value(v) < 10000) {
-			*(key[0] == 'c' ? &cols : &rows) = (unsigned)json_integer_value(v);
+			*(key[0] == 'c' ? &er->cols : &er->rows) = (unsigned)json_integer_value(v);
 		} else {
-			gr_error_set(err, EINVAL, "%s: unknown field or bad value", key);
-			goto out;
+			return gr_error_set(err, EINVAL, "%s: unknown field or bad value", key);
 		}
 	}
-	if (!cmd) {
-		gr_error_set(err, EINVAL, "cmd: required");
+	if (!*cmd)
+		return gr_error_set(err, EINVAL, "cmd: required");
+	return 0;
+}
+
+static int exec_common(struct gr_control *c, const char *name, json_t *req, int fd_in, int fd_out,
+		       int fd_err, const char *console_socket, int *exit_status, gr_error_t *err)
+{
+	struct gr_instance in;
+	if (gr__inst_get(c, name, &in, err) < 0)
+		return -1;
+	int r = -1;
+	_cleanup_strv_ char **cmd = NULL, **env = NULL;
+	struct gr_exec_req er = { .tty = console_socket != NULL, .fd_in = fd_in, .fd_out = fd_out,
+				  .fd_err = fd_err, .console_socket = console_socket };
+	const struct gr_driver_ops *d = gr__driver(&in);
+	if (in.state != GR_ST_RUNNING) {
+		gr_error_set(err, EBUSY, "instance '%s' is %s, not running", name, gr__state_name(in.state));
 		goto out;
 	}
+	if (parse_exec(req, console_socket != NULL, &er, &cmd, &env, err) < 0)
+		goto out;
 	if (!d->exec) {
 		gr_error_set(err, EOPNOTSUPP, "%s instances have no exec", d->name);
 		goto out;
 	}
 	/* the instance's own environment first, the request's on top */
-	size_t ni = gr_strv_len(h.spec.env), nr = gr_strv_len(env);
+	size_t ni = gr_strv_len(in.env), nr = gr_strv_len(env);
 	char **all = xcalloc(ni + nr + 1, sizeof *all);
 	for (size_t i = 0; i < ni; i++)
-		all[i] = xstrdup(h.spec.env[i]);
+		all[i] = xstrdup(in.env[i]);
 	for (size_t i = 0; i < nr; i++)
 		all[ni + i] = xstrdup(env[i]);
 	gr_strv_free(env);
 	env = all;
-	struct gr_exec_req er = { .cmd = cmd, .env = env, .cwd = cwd, .tty = tty, .fd_in = fd_in,
-				  .fd_out = fd_out, .fd_err = fd_err, .console_socket = console_socket,
-				  .cols = cols, .rows = rows };
-	r = d->exec(&c->agent, &h.spec, &er, exit_status, err);
+	er.cmd = cmd;
+	er.env = env;
+	struct gr_inst_spec s;
+	char dir[GR__DIR_MAX];
+	gr__spec_of(c, &in, &s, dir);
+	r = d->exec(&c->agent, &s, &er, exit_status, err);
 out:
-	gr__spec_clear(&h);
-	json_decref(doc);
+	gr__inst_clear(&in);
 	return r;
 }
 
@@ -539,30 +589,29 @@ const char *gr_control_run_dir(const struct gr_control *c)
 int gr_control_instance_console(struct gr_control *c, const char *name, char **out_path,
 				char **in_path, gr_error_t *err)
 {
-	json_t *doc = NULL;
-	if (gr__get_doc(c, name, &doc, err) < 0)
+	struct gr_instance in;
+	if (gr__inst_get(c, name, &in, err) < 0)
 		return -1;
-	struct gr__spec_holder h;
-	gr__spec_from_doc(c, doc, &h);
-	const struct gr_driver_ops *d = gr__driver_of(doc, NULL);
-	char *in = NULL;
+	struct gr_inst_spec s;
+	char dir[GR__DIR_MAX];
+	gr__spec_of(c, &in, &s, dir);
+	const struct gr_driver_ops *d = gr__driver(&in);
+	char *inp = NULL;
 	int r = 0;
 	*out_path = NULL;
-	if (d && d->console)
-		r = d->console(&c->agent, &h.spec, out_path, &in, err);
+	if (d->console)
+		r = d->console(&c->agent, &s, out_path, &inp, err);
 	else
-		*out_path = gr_inst_log_path(&h.spec);
-	const char *st = json_string_value(json_object_get(doc, "state"));
-	if (r == 0 && in && (!st || strcmp(st, "running"))) {
-		free(in); /* a console input only exists while the instance runs */
-		in = NULL;
+		*out_path = gr_inst_log_path(&s);
+	if (r == 0 && inp && in.state != GR_ST_RUNNING) {
+		free(inp); /* a console input only exists while the instance runs */
+		inp = NULL;
 	}
 	if (in_path)
-		*in_path = in;
+		*in_path = inp;
 	else
-		free(in);
-	gr__spec_clear(&h);
-	json_decref(doc);
+		free(inp);
+	gr__inst_clear(&in);
 	return r;
 }
 

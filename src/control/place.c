@@ -1,20 +1,26 @@
 /*
- * place.c - admission of a start through the scheduler (src/sched).
+ * place.c - admission of a start through the scheduler (src/sched), on a
+ * snapshot of the hosts that lives as long as the daemon.
  *
- * A single host still asks the placement code, so the cluster version only
- * adds hosts to the snapshot: gr__place() builds a one-host snapshot (this
- * machine's cores and memory; CPU overcommitted GR_PLACE_CPU_OVERCOMMIT
- * times, memory not at all), places the instances that are running or
- * starting, then asks the "best-fit" policy for the new one.  No room: EAGAIN
- * (503) with the scheduler's reason.  An instance without a memory limit
+ * The placer keeps one gr_sched_snapshot: the hosts (this machine today: its
+ * cores, CPU overcommitted GR_PLACE_CPU_OVERCOMMIT times, its memory not
+ * overcommitted) and every instance that holds host resources (starting,
+ * running, stopping), kept in step with the records by the index
+ * (gr__placer_track on every change), so a placement costs O(hosts), not a
+ * walk over every instance.  A placement reserves the instance's share at
+ * once (two starts racing cannot both take the last room); the reservation
+ * turns into the running instance's share, or is dropped when the record
+ * says the instance does not run.  An instance without a memory limit
  * counts GR_PLACE_DEFAULT_MIB, one without a CPU limit a hundredth of a core
  * (idle containers are dense: 200 of them must fit a small host).
- * Pure computation on a private snapshot: any thread.
+ *
+ * Not thread-safe: the index calls it under its lock.
  */
 #include "control/control-internal.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/sysinfo.h>
 #include <unistd.h>
@@ -26,28 +32,34 @@
 #define GR_PLACE_DEFAULT_CPU 0.01
 #define GR_PLACE_MIPS 1000.0
 
-static void request_of(const json_t *doc, struct gr_sched_request *r)
+struct gr__placer {
+	struct gr_sched_snapshot *s;
+	const struct gr_sched_policy_ops *policy;
+};
+
+static void request_of(const char *name, const struct gr_instance *in, struct gr_sched_request *r)
 {
-	double cpu = json_number_value(json_object_get(doc, "cpu"));
-	uint64_t mem = (uint64_t)json_integer_value(json_object_get(doc, "memory"));
+	double cpu = in->cpu;
 	memset(r, 0, sizeof *r);
-	r->name = json_string_value(json_object_get(doc, "name"));
+	r->name = name;
 	if (cpu <= 0)
 		cpu = GR_PLACE_DEFAULT_CPU;
 	r->vcpus = (uint32_t)ceil(cpu);
 	r->mips_per_vcpu = GR_PLACE_MIPS * cpu / r->vcpus;
-	r->mem_mib = mem ? (mem + (1 << 20) - 1) >> 20 : GR_PLACE_DEFAULT_MIB;
+	r->mem_mib = in->memory ? (in->memory + (1 << 20) - 1) >> 20 : GR_PLACE_DEFAULT_MIB;
 }
 
-int gr__place(struct gr_control *c, const json_t *doc, char **host, gr_error_t *err)
+struct gr__placer *gr__placer_new(const char *hostname, gr_error_t *err)
 {
 	struct sysinfo si;
-	char hostname[256] = "localhost";
-	gethostname(hostname, sizeof hostname - 1);
-	if (sysinfo(&si) < 0)
-		return gr_error_sys(err, "sysinfo");
+	if (sysinfo(&si) < 0) {
+		gr_error_sys(err, "sysinfo");
+		return NULL;
+	}
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	struct gr_sched_snapshot *s = gr_sched_snapshot_new(1);
+	struct gr__placer *p = xcalloc(1, sizeof *p);
+	p->s = gr_sched_snapshot_new(1);
+	p->policy = gr_sched_policy_by_name("best-fit");
 	struct gr_sched_host h = {
 		.state = GR_SCHED_HOST_UP,
 		.cores = (uint32_t)(cores > 0 ? cores : 1),
@@ -57,50 +69,93 @@ int gr__place(struct gr_control *c, const json_t *doc, char **host, gr_error_t *
 		.mem_overcommit = 1.0,
 		.name = hostname,
 	};
-	int r = -1;
-	if (gr_sched_add_host(s, &h, err) < 0)
-		goto out;
-	const struct gr_sched_policy_ops *p = gr_sched_policy_by_name("best-fit");
-	if (!p) {
+	if (!p->policy) {
 		gr_error_set(err, ENOSYS, "scheduler: no best-fit policy");
-		goto out;
+		gr__placer_free(p);
+		return NULL;
 	}
-	json_t *arr = NULL;
-	if (gr_store_list_json(c->store, GR_KEY_INSTANCES, &arr, err) < 0)
-		goto out;
-	const char *me = json_string_value(json_object_get(doc, "name"));
-	size_t i;
-	json_t *e;
-	json_array_foreach(arr, i, e) {
-		json_t *d = json_object_get(e, "value");
-		const char *st = json_string_value(json_object_get(d, "state"));
-		const char *n = json_string_value(json_object_get(d, "name"));
-		if (!st || !n || (me && !strcmp(n, me)) || (strcmp(st, "running") && strcmp(st, "starting")))
-			continue;
-		struct gr_sched_request rq;
-		struct gr_sched_decision dc;
-		request_of(d, &rq);
-		/* what already runs counts where it fits (an overcommit made
-		 * outside the scheduler is not counted twice) */
-		if (gr_sched_place(s, p, &rq, &dc, NULL) == 0 && dc.host >= 0)
-			gr_sched_apply(s, &rq, &dc, NULL);
+	if (gr_sched_add_host(p->s, &h, err) < 0) {
+		gr__placer_free(p);
+		return NULL;
 	}
-	json_decref(arr);
+	return p;
+}
+
+void gr__placer_free(struct gr__placer *p)
+{
+	if (!p)
+		return;
+	gr_sched_snapshot_free(p->s);
+	free(p);
+}
+
+void gr__placer_track(struct gr__placer *p, const char *name, const struct gr_instance *in)
+{
+	int idx = gr_sched_instance_find(p->s, name);
+	bool want = in && gr__state_active(in->state);
+	struct gr_sched_request rq;
+	if (want)
+		request_of(name, in, &rq);
+	if (idx >= 0) {
+		const struct gr_sched_instance *si = &p->s->instances[idx];
+		if (want && si->host >= 0 && si->vcpus == rq.vcpus && si->mem_mib == rq.mem_mib &&
+		    fabs(si->mips_per_vcpu - rq.mips_per_vcpu) < 1e-9)
+			return; /* placed as it is */
+		gr_sched_remove(p->s, idx, NULL);
+	}
+	if (!want)
+		return;
+	/* what runs counts on its host where it fits (an overcommit made outside
+	 * the scheduler is not counted twice) */
+	int host = in->host[0] ? gr_sched_host_find(p->s, in->host) : -1;
+	if (host < 0)
+		host = 0;
+	struct gr_sched_decision d = { .host = host };
+	gr_sched_apply(p->s, &rq, &d, NULL);
+}
+
+int gr__placer_place(struct gr__placer *p, const struct gr_instance *in, char *host, size_t len,
+		     gr_error_t *err)
+{
+	int idx = gr_sched_instance_find(p->s, in->name);
+	if (idx >= 0 && p->s->instances[idx].host >= 0) {
+		snprintf(host, len, "%s", p->s->hosts[p->s->instances[idx].host].name);
+		return 0;
+	}
+	if (idx >= 0)
+		gr_sched_remove(p->s, idx, NULL);
 	struct gr_sched_request rq;
 	struct gr_sched_decision dc;
-	request_of(doc, &rq);
-	if (gr_sched_place(s, p, &rq, &dc, err) < 0) {
-		gr_error_prefix(err, "scheduler");
-		goto out;
+	request_of(in->name, in, &rq);
+	if (gr_sched_place(p->s, p->policy, &rq, &dc, err) < 0)
+		return gr_error_prefix(err, "scheduler");
+	if (dc.host < 0)
+		return gr_error_set(err, EAGAIN, "no room to start '%s' (%u vCPU, %llu MiB): %s", in->name,
+				    rq.vcpus, (unsigned long long)rq.mem_mib, dc.reason);
+	if (gr_sched_apply(p->s, &rq, &dc, err) < 0)
+		return gr_error_prefix(err, "scheduler");
+	snprintf(host, len, "%s", p->s->hosts[dc.host].name);
+	return 0;
+}
+
+int gr__placer_check(const struct gr__placer *p, const struct gr_instance *in, gr_error_t *err)
+{
+	struct gr_sched_request rq;
+	request_of(in->name, in, &rq);
+	uint64_t mem_max = 0;
+	uint32_t cores_max = 0;
+	for (size_t h = 0; h < p->s->n_hosts; h++) {
+		const struct gr_sched_host *host = &p->s->hosts[h];
+		if ((uint64_t)host->mem_cap > mem_max)
+			mem_max = (uint64_t)host->mem_cap;
+		if (host->cores > cores_max)
+			cores_max = host->cores;
 	}
-	if (dc.host < 0) {
-		gr_error_set(err, EAGAIN, "no room to start '%s' (%u vCPU, %llu MiB): %s", me ? me : "?",
-			     rq.vcpus, (unsigned long long)rq.mem_mib, dc.reason);
-		goto out;
-	}
-	*host = xstrdup(s->hosts[dc.host].name);
-	r = 0;
-out:
-	gr_sched_snapshot_free(s);
-	return r;
+	if (rq.mem_mib > mem_max)
+		return gr_error_set(err, EINVAL, "memory: %llu MiB is more than any host has (this host: "
+				    "%llu MiB)", (unsigned long long)rq.mem_mib, (unsigned long long)mem_max);
+	if (rq.vcpus > cores_max)
+		return gr_error_set(err, EINVAL, "cpu: %g CPUs is more than any host has (this host: %u "
+				    "cores)", in->cpu, cores_max);
+	return 0;
 }

@@ -31,11 +31,10 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include "control/instance.h"
 #include "util/error.h"
 
 struct gr_control;
-
-#define GR_KEY_SNAPSHOTS "/gureum/snapshots/"
 
 /* {"snapshots": [record, ...]} sorted by name; ENOENT for an unknown instance. */
 int gr_control_snapshot_list(struct gr_control *c, const char *inst, json_t **out, gr_error_t *err);
@@ -56,10 +55,6 @@ int gr_control_snapshot_restore(struct gr_control *c, const char *inst, const ch
 /* Removes the host snapshot (already gone on the host is fine) and the record. */
 int gr_control_snapshot_delete(struct gr_control *c, const char *inst, const char *snap,
 			       gr_error_t *err);
-/* Drop every record of inst (the instance is being deleted with its layers,
- * which hold the host snapshots).  Absent records are fine. */
-int gr_control_snapshot_forget(struct gr_control *c, const char *inst, gr_error_t *err);
-
 /* ---- pure parts, exposed for unit tests ---- */
 
 struct gr__snap_req {
@@ -77,15 +72,15 @@ enum gr__snap_plan {
 	GR_SNAP_AT_REST,    /* the instance is defined/stopped: disk or layer snapshot */
 	GR_SNAP_STOP_CYCLE, /* stop, snapshot/restore at rest, start again */
 };
-/* What a create does.  type "container"|"vm"; state the instance's state;
- * *memory gets whether the snapshot holds memory.  EINVAL (field "memory")
- * or EBUSY (state) with a message saying what to do instead. */
-int gr__snapshot_plan_create(const char *inst, const char *type, const char *state, bool ephemeral,
-			     const struct gr__snap_req *rq, enum gr__snap_plan *plan, bool *memory,
-			     gr_error_t *err);
+/* What a create does, given the instance's backend and state; *memory gets
+ * whether the snapshot holds memory.  EINVAL (field "memory") or EBUSY
+ * (state) with a message saying what to do instead. */
+int gr__snapshot_plan_create(const char *inst, enum gr_backend type, enum gr_inst_state state,
+			     bool ephemeral, const struct gr__snap_req *rq, enum gr__snap_plan *plan,
+			     bool *memory, gr_error_t *err);
 /* What a restore does, given whether the snapshot holds memory. */
-int gr__snapshot_plan_restore(const char *inst, const char *type, const char *state, bool ephemeral,
-			      bool snap_memory, const struct gr__snap_req *rq, enum gr__snap_plan *plan,
-			      gr_error_t *err);
+int gr__snapshot_plan_restore(const char *inst, enum gr_backend type, enum gr_inst_state state,
+			      bool ephemeral, bool snap_memory, const struct gr__snap_req *rq,
+			      enum gr__snap_plan *plan, gr_error_t *err);
 
 #endif

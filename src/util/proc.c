@@ -174,7 +174,8 @@ static int prep_open(const struct gr_proc *p, bool piped_ok, struct prep *pr, gr
 	if (pr->devnull < 0)
 		return gr_error_sys(err, "/dev/null");
 	if ((p->fd_out == GR_PROC_PIPE && pipe2(pr->out_pipe, O_CLOEXEC) < 0) ||
-	    (p->fd_err == GR_PROC_PIPE && p->capture && pipe2(pr->err_pipe, O_CLOEXEC) < 0) ||
+	    (p->fd_err == GR_PROC_PIPE && (p->capture || p->fd_out != GR_PROC_PIPE) &&
+	     pipe2(pr->err_pipe, O_CLOEXEC) < 0) ||
 	    (p->input && pipe2(pr->in_pipe, O_CLOEXEC) < 0) || pipe2(pr->exec_pipe, O_CLOEXEC) < 0)
 		return gr_error_sys(err, "pipe");
 	pr->n_cg = gr_strv_len(p->cgroup_procs);
@@ -204,10 +205,11 @@ static int child_src(const struct gr_proc *p, const struct prep *pr, int i)
 	if (i == 0 && p->input)
 		return pr->in_pipe[0];
 	if (want == GR_PROC_PIPE) {
-		/* stderr joins stdout's pipe unless stdout is captured apart */
-		if (i == 2 && p->capture)
+		/* stderr joins stdout's pipe unless it has its own (stdout captured
+		 * apart, or not piped at all) */
+		if (i == 2 && pr->err_pipe[1] >= 0)
 			return pr->err_pipe[1];
-		return pr->out_pipe[1] >= 0 ? pr->out_pipe[1] : pr->err_pipe[1];
+		return pr->out_pipe[1];
 	}
 	return want >= 0 ? want : pr->devnull;
 }

@@ -4,6 +4,9 @@
 # there (a resting state, its folder and layers, a live process when running)
 # or fully gone (no record, folder, layer, mount or cgroup), and running
 # containers are still running.  Seeded: GR_CRASH_SEED=n replays a run.
+# The kill comes after a counted number of the daemon's steps (state changes
+# and operations it logs), not after a sleep, and the run ends when 100
+# operations are done, however fast or slow the machine is.
 . "$(dirname "$0")/lib.sh"
 need_root_and_bins
 SEED=${GR_CRASH_SEED:-$$}
@@ -30,6 +33,20 @@ worker() { # launches and deletes until killed
 }
 
 json_list() { "$G" list --format json 2>/dev/null; }
+
+# steps: state changes and operations the daemon logged so far
+steps() { local n; n=$(grep -c -e ' -> ' -e ' operation ' "$TD/daemon.log" 2>/dev/null); echo "${n:-0}"; }
+
+# wait_steps N: until the daemon logged N steps (bounded: a daemon that makes
+# no progress for 120 s fails the round rather than hanging the test)
+wait_steps() {
+	local i
+	for i in $(seq 1 12000); do
+		[ "$(steps)" -ge "$1" ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
 
 check_consistent() { # round
 	local bad=0 list
@@ -71,15 +88,16 @@ for i in json.load(sys.stdin):
 }
 
 round=0
-while [ "$(wc -l <"$OPS")" -lt 100 ] && [ $round -lt 40 ]; do
+while [ "$(wc -l <"$OPS")" -lt 100 ] && [ $round -lt 500 ]; do
 	round=$((round + 1))
 	# running containers before the crash must survive it
 	before=$(json_list | python3 -c '
 import sys, json
 print(" ".join("%s:%s" % (i["name"], i["pid"]) for i in json.load(sys.stdin) if i["state"] == "running"))')
+	target=$(($(steps) + 1 + RANDOM % 30))
 	worker $((SEED + round)) &
 	W=$!
-	sleep "0.$((RANDOM % 9 + 1))$((RANDOM % 10))"
+	wait_steps "$target" || ok 1 "round $round: the daemon made no progress"
 	stop_daemon KILL
 	kill "$W" 2>/dev/null; wait "$W" 2>/dev/null
 	sleep 0.1

@@ -7,16 +7,24 @@
 #include "control/control-internal.h"
 #include "tap.h"
 
-static void choose(const char *cls, const char *type, const char *want_cls, const char *want_type,
-		   const char *reason_part)
+/* kind: the image's; the choice must suit it */
+static void choose_k(const char *cls, const char *type, const char *kind, const char *want_cls,
+		     const char *want_type, const char *reason_part)
 {
 	struct gr__backend b;
 	gr_error_t err = { 0 };
-	int r = gr__backend_choose(cls, type, &b, &err);
-	ok(r == 0 && !strcmp(b.cls, want_cls) && !strcmp(b.type, want_type) &&
-	   strstr(b.reason, reason_part) != NULL,
-	   "class %s, type %s -> %s/%s: %s", cls ? cls : "-", type ? type : "-", want_cls, want_type,
-	   r == 0 ? b.reason : err.msg);
+	int r = gr__backend_choose(cls, type, "img", kind, &b, &err);
+	ok(r == 0 && !strcmp(gr__class_name(b.cls), want_cls) &&
+	   !strcmp(gr__backend_name(b.type), want_type) && strstr(b.reason, reason_part) != NULL,
+	   "class %s, type %s, %s image -> %s/%s: %s", cls ? cls : "-", type ? type : "-", kind, want_cls,
+	   want_type, r == 0 ? b.reason : err.msg);
+}
+
+static void choose(const char *cls, const char *type, const char *want_cls, const char *want_type,
+		   const char *reason_part)
+{
+	choose_k(cls, type, !strcmp(want_type, "vm") ? "qcow2" : "rootfs", want_cls, want_type,
+		 reason_part);
 }
 
 static void image(const char *cls, const char *type, const char *kind, int want_ok,
@@ -24,9 +32,7 @@ static void image(const char *cls, const char *type, const char *kind, int want_
 {
 	struct gr__backend b;
 	gr_error_t err = { 0 };
-	int r = gr__backend_choose(cls, type, &b, &err);
-	if (r == 0)
-		r = gr__backend_check_image(&b, "img", kind, &err);
+	int r = gr__backend_choose(cls, type, "img", kind, &b, &err);
 	if (want_ok)
 		ok(r == 0, "%s image serves %s/%s", kind, cls ? cls : "-", type ? type : "-");
 	else
@@ -34,16 +40,6 @@ static void image(const char *cls, const char *type, const char *kind, int want_
 		   strstr(err.msg, msg_part) != NULL,
 		   "%s image refused for %s/%s: %s", kind ? kind : "(null)", cls ? cls : "-",
 		   type ? type : "-", err.msg);
-}
-
-static json_t *doc_of(const char *json)
-{
-	json_t *req = json_loads(json, 0, NULL), *doc = NULL;
-	gr_error_t err = { 0 };
-	if (gr__inst_from_request(req, &doc, &err) < 0)
-		diag("%s: %s", json, err.msg);
-	json_decref(req);
-	return doc;
 }
 
 int main(void)
@@ -60,9 +56,9 @@ int main(void)
 
 	struct gr__backend b;
 	gr_error_t err = { 0 };
-	ok(gr__backend_choose("gold", NULL, &b, &err) < 0 && err.code == EINVAL &&
+	ok(gr__backend_choose("gold", NULL, "img", "rootfs", &b, &err) < 0 && err.code == EINVAL &&
 	   !strncmp(err.msg, "class:", 6), "unknown class refused naming the field: %s", err.msg);
-	ok(gr__backend_choose(NULL, "lxc", &b, &err) < 0 && err.code == EINVAL &&
+	ok(gr__backend_choose(NULL, "lxc", "img", "rootfs", &b, &err) < 0 && err.code == EINVAL &&
 	   !strncmp(err.msg, "type:", 5), "unknown type refused naming the field: %s", err.msg);
 
 	image(NULL, NULL, "rootfs", 1, "");
@@ -71,39 +67,12 @@ int main(void)
 	image("critical", NULL, "rootfs", 0, "a rootfs image");
 	image("critical", NULL, "rootfs", 0, "give --container");
 	image(NULL, "vm", "rootfs", 0, "cannot serve a VM");
-	image(NULL, NULL, "qcow2", 0, "a qcow2 image (a VM disk)");
+	/* no class, no type: the image decides */
+	choose_k(NULL, NULL, "qcow2", "critical", "vm", "image 'img' is a VM disk");
+	choose_k(NULL, NULL, "rootfs", "elastic", "container", "no class given: elastic");
+	image("elastic", NULL, "qcow2", 0, "a qcow2 image (a VM disk)");
 	image("critical", "container", "qcow2", 0, "cannot serve a container");
 	image(NULL, NULL, NULL, 0, "unknown kind");
 
-	json_t *d = doc_of("{\"name\":\"a\",\"image\":\"i\",\"class\":\"critical\"}");
-	ok(d && !strcmp(json_string_value(json_object_get(d, "type")), "vm") &&
-	   !strcmp(json_string_value(json_object_get(d, "class")), "critical") &&
-	   !strcmp(json_string_value(json_object_get(d, "backend")),
-		   "vm (class critical: strong isolation by default)"),
-	   "the document records class, type and backend: %s",
-	   d ? json_string_value(json_object_get(d, "backend")) : "(none)");
-	json_decref(d);
-	d = doc_of("{\"name\":\"a\",\"image\":\"i\",\"class\":\"critical\",\"type\":\"container\"}");
-	ok(d && !strcmp(json_string_value(json_object_get(d, "backend")),
-			"container (--container given; class critical would default to a VM)") &&
-	   strstr(json_string_value(json_object_get(d, "backend_reason")), "would default") != NULL,
-	   "an override is recorded with the class default it overrode");
-	json_decref(d);
-	d = doc_of("{\"name\":\"a\",\"image\":\"i\"}");
-	ok(d && !strcmp(json_string_value(json_object_get(d, "class")), "elastic") &&
-	   !strcmp(json_string_value(json_object_get(d, "type")), "container"),
-	   "no class, no type: elastic container");
-	json_t *merged = NULL;
-	json_t *ch = json_pack("{s:s}", "class", "critical");
-	ok(d && gr__inst_apply_config(d, ch, &merged, &err) < 0 && !strncmp(err.msg, "class:", 6),
-	   "class cannot be changed by config: %s", err.msg);
-	json_decref(ch);
-	json_decref(merged);
-	json_decref(d);
-	json_t *req = json_pack("{s:s,s:s,s:i}", "name", "a", "image", "i", "class", 1);
-	json_t *dd = NULL;
-	ok(gr__inst_from_request(req, &dd, &err) < 0 && !strncmp(err.msg, "class:", 6),
-	   "a non-string class is refused: %s", err.msg);
-	json_decref(req);
 	return tap_done();
 }

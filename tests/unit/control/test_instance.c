@@ -1,30 +1,44 @@
 /*
- * test_instance.c - validation of outside input into instance documents:
- * names, sizes, create requests and config changes (no store, no host).
+ * test_instance.c - the typed instance: validation of outside input (names,
+ * sizes, create requests, config changes), the codec's round trip and its
+ * refusal of bad records, the transition table, and the driver's view (no
+ * store, no host).
  */
 #include <errno.h>
 #include <string.h>
 #include "control/control-internal.h"
 #include "tap.h"
 
-static int create(const char *json, json_t **doc, gr_error_t *err)
+static int create(const char *json, struct gr_instance *in, gr_error_t *err)
 {
 	json_t *req = json_loads(json, 0, NULL);
 	if (!req)
 		return gr_error_set(err, EINVAL, "test: bad JSON in the test itself");
-	int r = gr__inst_from_request(req, doc, err);
+	const char *cls, *type;
+	int r = gr__inst_from_request(req, in, &cls, &type, err);
 	json_decref(req);
 	return r;
 }
 
 static void bad(const char *json, const char *field)
 {
-	json_t *doc = NULL;
+	struct gr_instance in;
 	gr_error_t err = { 0 };
-	int r = create(json, &doc, &err);
+	int r = create(json, &in, &err);
 	ok(r < 0 && err.code == EINVAL && strncmp(err.msg, field, strlen(field)) == 0,
 	   "rejects %s: %s", json, err.msg);
-	json_decref(doc);
+	if (r == 0)
+		gr__inst_clear(&in);
+}
+
+static void bad_record(const char *json, const char *field)
+{
+	struct gr_instance in;
+	gr_error_t err = { 0 };
+	int r = gr__inst_decode(json, strlen(json), &in, &err);
+	ok(r < 0 && err.code == EBADMSG && strstr(err.msg, field), "bad record %s: %s", json, err.msg);
+	if (r == 0)
+		gr__inst_clear(&in);
 }
 
 int main(void)
@@ -53,26 +67,80 @@ int main(void)
 	ok(gr_parse_size("memory", "99999999999999999999", &v, &err) < 0, "overflow");
 	ok(gr_parse_size("memory", "20000000000T", &v, &err) < 0, "overflow after the unit");
 
-	json_t *doc = NULL;
+	struct gr_instance in;
 	ok(create("{\"name\":\"web1\",\"image\":\"busybox\",\"memory\":\"64M\",\"cpu\":0.5,"
-		  "\"env\":[\"A=B\"],\"restart\":\"always\",\"ephemeral\":true}", &doc, &err) == 0,
+		  "\"env\":[\"A=B\"],\"restart\":\"always\",\"ephemeral\":true,\"options\":{\"k\":[1]}}",
+		  &in, &err) == 0,
 	   "a full request is accepted");
-	is_int(json_integer_value(json_object_get(doc, "memory")), 64 << 20, "memory in bytes");
-	is_str(json_string_value(json_object_get(doc, "type")), "container", "type defaults to container");
-	is_str(json_string_value(json_object_get(doc, "restart")), "always", "restart kept");
-	ok(json_is_true(json_object_get(doc, "ephemeral")), "ephemeral kept");
-	ok(json_object_get(doc, "state") == NULL, "no state before the state machine sets one");
+	is_int(in.memory, 64 << 20, "memory in bytes");
+	is_int(in.backend, GR_BACKEND_CONTAINER, "backend not chosen yet (the image decides later)");
+	is_int(in.restart, GR_RESTART_ALWAYS, "restart kept");
+	ok(in.ephemeral, "ephemeral kept");
+	is_int(in.state, GR_ST_DEFINING, "no state of its own before the state machine sets one");
+	ok(in.exit_code == -1 && in.cmd == NULL && in.env && !strcmp(in.env[0], "A=B"), "defaults");
 
+	/* the codec: encode, decode, encode gives the same text */
+	in.state = GR_ST_RUNNING;
+	in.pid = 1234;
+	in.backend = GR_BACKEND_VM;
+	in.cls = GR_CLASS_CRITICAL;
+	snprintf(in.backend_reason, sizeof in.backend_reason, "class critical: strong isolation");
+	snprintf(in.host, sizeof in.host, "node1");
+	gr__inst_set_error(&in, "it said %d", 42);
+	size_t len;
+	char *text = gr__inst_encode(&in, &len);
+	struct gr_instance back;
+	unsigned long long before = gr__inst_decodes;
+	ok(gr__inst_decode(text, len, &back, &err) == 0, "the record decodes: %s", text);
+	is_int(gr__inst_decodes - before, 1, "decodes are counted");
+	char *again = gr__inst_encode(&back, NULL);
+	is_str(again, text, "encode(decode(x)) == x");
+	ok(back.pid == 1234 && back.state == GR_ST_RUNNING && back.backend == GR_BACKEND_VM &&
+	   back.cls == GR_CLASS_CRITICAL && !strcmp(back.error, "it said 42") &&
+	   !strcmp(back.host, "node1") && back.memory == 64u << 20, "fields survive the round trip");
+	ok(strstr(text, "\"backend\":\"vm (class critical: strong isolation)\"") != NULL,
+	   "the backend line is written for readers");
+	free(again);
+	free(text);
+	gr__inst_clear(&back);
+
+	/* the driver's view */
 	struct gr_control c = { .inst_dir = "/x/instances" };
-	struct gr__spec_holder h;
-	gr__spec_from_doc(&c, doc, &h);
-	json_decref(doc);
-	is_str(h.spec.name, "web1", "spec name (copied; doc released)");
-	is_str(h.spec.dir, "/x/instances/web1", "spec dir");
-	ok(h.spec.memory == 64u << 20 && h.spec.cpu == 0.5 && h.spec.ephemeral, "spec limits");
-	is_str(h.spec.env[0], "A=B", "spec env");
-	ok(h.spec.cmd == NULL, "no cmd: the driver's default");
-	gr__spec_clear(&h);
+	struct gr_inst_spec sp;
+	char dir[GR__DIR_MAX];
+	gr__spec_of(&c, &in, &sp, dir);
+	is_str(sp.name, "web1", "spec name");
+	is_str(sp.dir, "/x/instances/web1", "spec dir");
+	ok(sp.memory == 64u << 20 && sp.cpu == 0.5 && sp.ephemeral, "spec limits");
+	is_str(sp.env[0], "A=B", "spec env");
+	ok(sp.cmd == NULL, "no cmd: the driver's default");
+	ok(json_is_array(json_object_get(sp.options, "k")), "options handed over as parsed");
+	gr__inst_clear(&in);
+
+	bad_record("[]", "not a JSON object");
+	bad_record("{\"name\":\"a\",\"image\":\"i\",\"type\":\"container\"}", "state");
+	bad_record("{\"name\":\"a\",\"image\":\"i\",\"type\":\"jail\",\"state\":\"running\"}", "type");
+	bad_record("{\"name\":\"A\",\"image\":\"i\",\"state\":\"running\"}", "name");
+	bad_record("{\"name\":\"a\",\"image\":\"i\",\"state\":\"running\",\"env\":[1]}", "env");
+	bad_record("{\"name\":\"a\",\"image\":\"i\",\"state\":\"sleeping\"}", "state");
+
+	/* the transition table */
+	ok(gr__state_may(GR_ST_DEFINING, GR_ST_DEFINED) && gr__state_may(GR_ST_DEFINING, GR_ST_STARTING),
+	   "defining -> defined | starting");
+	ok(gr__state_may(GR_ST_STOPPED, GR_ST_STARTING) && gr__state_may(GR_ST_DEFINED, GR_ST_STARTING),
+	   "defined | stopped -> starting");
+	ok(!gr__state_may(GR_ST_RUNNING, GR_ST_STARTING), "running cannot start again");
+	ok(!gr__state_may(GR_ST_RUNNING, GR_ST_DELETING), "running cannot be deleted without a stop");
+	ok(!gr__state_may(GR_ST_DELETING, GR_ST_DEFINED), "deleting never comes back");
+	ok(gr__state_may(GR_ST_STOPPING, GR_ST_RUNNING), "a failed stop leaves it running");
+	ok(!gr__state_may(GR_ST_STARTING, GR_ST_STARTING), "starting is no resting state");
+	int allowed = 0;
+	for (int f = 0; f < GR_ST__COUNT; f++)
+		for (int t = 0; t < GR_ST__COUNT; t++)
+			allowed += gr__state_may(f, t);
+	is_int(allowed, 16, "exactly the 16 moves of the table are allowed");
+	for (int st = 0; st < GR_ST__COUNT; st++)
+		is_int(gr__state_parse(gr__state_name(st)), st, "state %s round-trips", gr__state_name(st));
 
 	bad("{\"image\":\"busybox\"}", "name: required");
 	bad("{\"name\":5,\"image\":\"busybox\"}", "name:");
@@ -92,19 +160,24 @@ int main(void)
 	bad("{\"name\":\"web1\",\"image\":\"busybox\",\"restart\":\"maybe\"}", "restart:");
 	bad("{\"name\":\"web1\",\"image\":\"busybox\",\"colour\":\"red\"}", "colour: unknown field");
 
-	ok(create("{\"name\":\"web1\",\"image\":\"busybox\"}", &doc, &err) == 0, "minimal request");
-	json_t *ch = json_pack("{s:s,s:f}", "memory", "128M", "cpu", 2.0), *m = NULL;
-	ok(gr__inst_apply_config(doc, ch, &m, &err) == 0, "config change accepted");
-	is_int(json_integer_value(json_object_get(m, "memory")), 128 << 20, "memory changed");
-	is_int(json_integer_value(json_object_get(doc, "memory")), 0, "original untouched");
-	json_decref(m);
+	ok(create("{\"name\":\"web1\",\"image\":\"busybox\",\"options\":{\"a\":1,\"b\":2}}", &in,
+		  &err) == 0, "minimal request");
+	struct gr_instance m;
+	json_t *ch = json_pack("{s:s,s:f,s:{s:n,s:i}}", "memory", "128M", "cpu", 2.0, "options", "a", "c", 3);
+	ok(gr__inst_apply_config(&in, ch, &m, &err) == 0, "config change accepted: %s", err.msg);
+	is_int(m.memory, 128 << 20, "memory changed");
+	is_int(in.memory, 0, "original untouched");
+	ok(!json_object_get(m.options, "a") && json_integer_value(json_object_get(m.options, "b")) == 2 &&
+	   json_integer_value(json_object_get(m.options, "c")) == 3,
+	   "options merged key by key, null removes a key");
+	gr__inst_clear(&m);
 	json_decref(ch);
 	ch = json_pack("{s:[s]}", "cmd", "ls");
-	ok(gr__inst_apply_config(doc, ch, &m, &err) < 0 && strstr(err.msg, "cmd"), "cmd cannot change: %s", err.msg);
+	ok(gr__inst_apply_config(&in, ch, &m, &err) < 0 && strstr(err.msg, "cmd"), "cmd cannot change: %s", err.msg);
 	json_decref(ch);
 	ch = json_object();
-	ok(gr__inst_apply_config(doc, ch, &m, &err) < 0, "empty change refused");
+	ok(gr__inst_apply_config(&in, ch, &m, &err) < 0, "empty change refused");
 	json_decref(ch);
-	json_decref(doc);
+	gr__inst_clear(&in);
 	return tap_done();
 }

@@ -34,14 +34,16 @@ static int plan_c(const char *type, const char *state, bool eph, int memory, boo
 		  enum gr__snap_plan *p, bool *mem, gr_error_t *err)
 {
 	struct gr__snap_req rq = { .name = "s", .memory = memory, .stop = stop };
-	return gr__snapshot_plan_create("i", type, state, eph, &rq, p, mem, err);
+	return gr__snapshot_plan_create("i", gr_driver_lookup(type)->backend, gr__state_parse(state), eph,
+					&rq, p, mem, err);
 }
 
 static int plan_r(const char *type, const char *state, bool eph, bool snap_mem, bool stop,
 		  enum gr__snap_plan *p, gr_error_t *err)
 {
 	struct gr__snap_req rq = { .name = "s", .memory = -1, .stop = stop };
-	return gr__snapshot_plan_restore("i", type, state, eph, snap_mem, &rq, p, err);
+	return gr__snapshot_plan_restore("i", gr_driver_lookup(type)->backend, gr__state_parse(state), eph,
+					 snap_mem, &rq, p, err);
 }
 
 int main(void)

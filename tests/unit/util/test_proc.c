@@ -120,6 +120,13 @@ int main(void)
 	free(out);
 	free(big);
 
+	/* stderr piped alone (stdout to /dev/null): its lines still arrive */
+	l.n = 0;
+	struct gr_proc pe = { .argv = P("sh", "-c", "echo out; echo err-line >&2"), .fd_in = GR_PROC_NULL,
+			      .fd_out = GR_PROC_NULL, .fd_err = GR_PROC_PIPE, .on_line = on_line, .ud = &l };
+	is_int(gr_proc_run(&pe, &err), 0, "stderr piped, stdout not: runs (%s)", err.msg);
+	ok(l.n == 1 && !strcmp(l.last, "err-line"), "... only stderr's line arrives (%d: %s)", l.n, l.last);
+
 	/* a deadline */
 	struct gr_proc pt = { .argv = P("sleep", "30"), .fd_in = GR_PROC_NULL,
 			      .fd_out = GR_PROC_PIPE, .fd_err = GR_PROC_PIPE, .timeout_ms = 200 };
