@@ -129,8 +129,8 @@ int gr_rt_exec(const struct gr_rt_opts *o, const char *id, const struct gr_oci_p
 			goto out;
 		}
 	}
-	struct gr_cgroup cg;
-	if (gr__cgroup_init(&cg, meta.cgroup, err) < 0)
+	struct gr_cgroup cg; /* the hierarchies of create: not one mounted since */
+	if (gr__cgroup_load(&cg, &meta, err) < 0)
 		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		gr_error_sys(err, "socketpair");
@@ -174,9 +174,10 @@ int gr_rt_exec(const struct gr_rt_opts *o, const char *id, const struct gr_oci_p
 		struct gr__sync_err e;
 	} msg;
 	ssize_t n;
-	do
+	int resets = 0;
+	do /* ECONNRESET: the child exited with 'c' unread; its error message is still queued */
 		n = recv(sv[0], &msg, sizeof msg, cgrc < 0 ? MSG_DONTWAIT : 0);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR || (errno == ECONNRESET && ++resets < 3)));
 	if (cgrc < 0 && (n <= 0 || msg.type != GR__SYNC_ERROR)) {
 		*err = cgerr;
 		goto out;
