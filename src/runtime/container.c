@@ -70,7 +70,11 @@ static void plan_free(struct gr__plan *plan)
 	for (int i = 0; i < GR_NS_COUNT; i++)
 		if (plan->join_fds[i] >= 0)
 			close(plan->join_fds[i]);
+	for (size_t i = 0; plan->mounts && i < plan->n_mounts; i++)
+		free(plan->mounts[i].data);
 	free(plan->mounts);
+	free(plan->mount_context);
+	gr__lsm_free(&plan->proc.lsm);
 	gr__bpf_free(&plan->proc.bpf);
 	if (plan->proc.console_fd >= 0)
 		close(plan->proc.console_fd);
@@ -127,7 +131,10 @@ static int make_plan(struct gr__plan *plan, const struct gr_rt_opts *o, const ch
 	if ((cfg->hostname || cfg->domainname) && !(plan->clone_flags & CLONE_NEWUTS) &&
 	    plan->join_fds[GR_NS_UTS] < 0)
 		return gr_error_set(err, EINVAL, "hostname: needs a uts namespace");
-	if (gr__plan_mounts(plan, err) < 0)
+	if (gr__lsm_mount_label(cfg, &plan->mount_context, err) < 0 || gr__plan_mounts(plan, err) < 0)
+		return -1;
+	if (gr__check_caps_known(cfg->process, err) < 0 ||
+	    gr__lsm_plan(cfg->process, cfg->ignore_unsupported, &plan->proc.lsm, err) < 0)
 		return -1;
 	plan->proc.p = cfg->process;
 	for (int i = 0; o && i < 3; i++)
@@ -301,6 +308,7 @@ int gr_rt_create(const struct gr_rt_opts *o, const char *id, const char *bundle_
 	for (int i = 0; i < GR_NS_COUNT; i++)
 		plan.join_fds[i] = -1;
 	plan.proc.console_fd = plan.fifo_fd = plan.sync_fd = plan.parent_sync_fd = -1;
+	plan.proc.lsm.apparmor_fd = plan.proc.lsm.selinux_fd = -1;
 	int rc = -1, sv[2] = { -1, -1 };
 	pid_t pid = -1;
 	bool dir_made = false;

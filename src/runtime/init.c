@@ -9,7 +9,8 @@
  *           [hooks: -> 'p', parent runs prestart+createRuntime -> 'g';
  *            child runs createContainer]
  *           pivot_root, masked/ro paths, terminal, finds the program,
- *           [waits for 'c'], unshare(CLONE_NEWCGROUP) -> 'r'
+ *           [waits for 'c'], unshare(CLONE_NEWCGROUP), credentials tried in a
+ *           vfork()ed copy (caps.c) -> 'r'
  *   parent: state.json, pid file -> 'd'
  *   then it waits on the exec fifo for `start`, runs startContainer hooks and
  *   execs the program (caps.c).  Any failure sends 'e'+struct gr__sync_err
@@ -221,6 +222,8 @@ void gr__init_main(struct gr__plan *plan)
 			       strerror(errno));
 	if (plan->clone_flags & CLONE_NEWNET)
 		loopback_up(fd);
+	if (gr__lsm_open(&plan->proc.lsm, &err) < 0) /* the host's /proc, before any pivot */
+		gr__child_fail(fd, err.code, "%s", err.msg);
 	static const enum gr_ns_type order[] = { GR_NS_USER, GR_NS_IPC, GR_NS_UTS, GR_NS_NET,
 						 GR_NS_CGROUP, GR_NS_TIME, GR_NS_MNT };
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
@@ -268,6 +271,9 @@ void gr__init_main(struct gr__plan *plan)
 	if (plan->new_timens && unshare(gr__ns_flag(GR_NS_TIME)) < 0)
 		gr__child_fail(fd, errno, "linux.namespaces: cannot create the time namespace: %s",
 			       strerror(errno));
+	/* what the kernel would refuse at the exec (capset, setuid, rlimits) fails create now */
+	if (gr__check_creds(&plan->proc, &err) < 0)
+		gr__child_fail(fd, err.code, "%s", err.msg);
 	send_msg(plan, GR__SYNC_READY);
 	/* the state is saved only now; EOF instead of 'd' = create failed or died: exit */
 	wait_msg(plan, GR__SYNC_DONE);

@@ -136,10 +136,28 @@ void gr__bpf_free(struct gr__bpf *b);
 
 struct gr__mount_plan {
 	const struct gr_oci_mount *m;
+	char *data;          /* mount data when the plan changes it (linux.mountLabel), else NULL */
 	char target[4096];   /* rootfs-joined, symlinks resolved inside the rootfs */
 	char source[4096];   /* bind sources made absolute (relative = to the bundle) */
 	bool is_bind, src_is_dir;
 };
+
+/* lsm.c: AppArmor / SELinux labels for the program (parent allocates, child writes) */
+struct gr__lsm {
+	char *apparmor_exec;         /* "exec <profile>", NULL = none */
+	char *selinux_exec;          /* the label, NULL = none */
+	int apparmor_fd, selinux_fd; /* child: /proc/thread-self/attr/.../exec, -1 */
+};
+/* Parent: what to apply; refuses (or, opted out, warns about) what the host cannot. */
+int gr__lsm_plan(const struct gr_oci_process *p, unsigned ignore, struct gr__lsm *out, gr_error_t *err);
+/* Parent: linux.mountLabel as a mount option (context="..."), NULL when none. */
+int gr__lsm_mount_label(const struct gr_oci_config *cfg, char **context_opt, gr_error_t *err);
+/* Whether mounts of this file system type get the mount label as context=. */
+bool gr__lsm_labels_mount(const char *type);
+/* Child: open the attr files (while the host's /proc is reachable); write them before execve. */
+int gr__lsm_open(struct gr__lsm *l, gr_error_t *err);
+int gr__lsm_apply(const struct gr__lsm *l, gr_error_t *err);
+void gr__lsm_free(struct gr__lsm *l);
 
 struct gr__process_plan {
 	const struct gr_oci_process *p;
@@ -149,6 +167,7 @@ struct gr__process_plan {
 	int stdio[3];                /* dup'ed onto 0,1,2 when > 0 (gr_rt_opts.stdio) */
 	char **env;                  /* env to exec with */
 	char exe[4096];              /* resolved path of args[0] (via PATH in env); "" = not found yet */
+	struct gr__lsm lsm;          /* fds -1 until the child opens them */
 };
 
 struct gr__plan {
@@ -168,6 +187,7 @@ struct gr__plan {
 				      * parent's death (or its end closing) is EOF for the child */
 	int fifo_fd;                 /* exec fifo opened O_RDONLY|O_NONBLOCK, child waits on it */
 	bool dev_is_tmpfs;           /* the config mounts a tmpfs on /dev: create default nodes */
+	char *mount_context;         /* context="<linux.mountLabel>" when SELinux applies it, NULL */
 	bool userns;
 	bool host_mnt;               /* no mount namespace in the config: mount in the caller's,
 				      * chroot instead of pivot_root (host_mounts.c records them) */
@@ -239,6 +259,11 @@ void gr__mnts_free(struct gr__mnts *m);
 int gr__apply_stdio(const struct gr__process_plan *pp);
 int gr__apply_rlimits(const struct gr_oci_process *p, gr_error_t *err);
 int gr__apply_user_caps(const struct gr_oci_process *p, gr_error_t *err);
+/* Parent: refuse capabilities above the running kernel's last (capset would drop them). */
+int gr__check_caps_known(const struct gr_oci_process *p, gr_error_t *err);
+/* Child: apply rlimits, the early seccomp filter, user and capabilities in a vfork()ed
+ * copy and report what the kernel refuses; the caller's credentials are untouched. */
+int gr__check_creds(const struct gr__process_plan *pp, gr_error_t *err);
 int gr__find_exe(char *const *env, const char *arg0, char *out, size_t len);
 __attribute__((noreturn)) void gr__exec_process(struct gr__process_plan *pp, int errfd);
 
