@@ -278,7 +278,7 @@ static void undo_host_mounts(const char *rootfs, const struct gr__mnts *before)
 	gr__mnts_diff(before, &after, &mine);
 	gr_error_t e = { 0 };
 	if (gr__mnts_unmount(&mine, &e) < 0)
-		fprintf(stderr, "gureum-oci: warning: %s\n", e.msg);
+		gr_log_warn("%s", e.msg);
 	gr__mnts_free(&after);
 	gr__mnts_free(&mine);
 }
@@ -441,11 +441,11 @@ static void run_saved_hooks(const struct gr_rt_state *st, enum gr_hook_kind kind
 	struct gr_oci_config *cfg = NULL;
 	gr_error_t err = { 0 };
 	if (gr_oci_config_load(st->bundle, &cfg, &err) < 0) {
-		fprintf(stderr, "gureum-oci: warning: loading hooks: %s\n", err.msg);
+		gr_log_warn("container '%s': loading its %s hooks: %s", st->id, gr__hook_kind_name(kind), err.msg);
 		return;
 	}
 	_cleanup_free_ char *json = gr_rt_state_json(st);
-	gr__run_hooks_warn(cfg->hooks[kind], cfg->n_hooks[kind], json, gr__hook_kind_name(kind));
+	gr__run_hooks_warn(cfg->hooks[kind], cfg->n_hooks[kind], json, gr__hook_kind_name(kind), st->id);
 	gr_oci_config_free(cfg);
 }
 

@@ -274,8 +274,9 @@ int gr__setup_terminal(int sockfd, const struct gr_oci_process *p, gr_error_t *e
 int gr__console_connect(const char *path, gr_error_t *err);
 
 /* hooks.c */
-/* poststart/poststop: every hook runs; a failure is a warning on stderr */
-void gr__run_hooks_warn(const struct gr_oci_hook *h, size_t n, const char *state_json, const char *kind);
+/* poststart/poststop: every hook runs; a failure is a warning in the log (util/log.h) */
+void gr__run_hooks_warn(const struct gr_oci_hook *h, size_t n, const char *state_json, const char *kind,
+			const char *id);
 int gr__run_hooks(const struct gr_oci_hook *h, size_t n, const char *state_json,
 		  const char *kind, gr_error_t *err);
 const char *gr__hook_kind_name(enum gr_hook_kind k);
