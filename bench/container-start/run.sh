@@ -6,17 +6,19 @@
 # crun refuses this machine's hybrid layout while cgroup2 holds a controller
 # (hugetlb).  hugetlb can be moved to a v1 hierarchy when no v2 cgroup has it
 # enabled (gureum only enables the v2 controllers its containers use), so we
-# mount it at /sys/fs/cgroup/hugetlb.  This is one-way until reboot: after an
-# umount the v1 hierarchy lingers (every css_set still references it) and
-# hugetlb does not return to cgroup2, so we leave it mounted (usable by all
-# runtimes; gureum picks v1 for it).  If the mount fails, crun is reported as
-# not runnable and the ratio is against runc.
+# mount it at /sys/fs/cgroup/hugetlb for the run and put it back on cgroup2 at
+# the end, also on failure (tests/integration/runtime/lib/cgroup_v1_move.bash:
+# the kernel returns it once the hierarchy holds no cgroup and is unmounted; if
+# cgroups others made meanwhile remain in it, it stays mounted and we say so).
+# If the mount fails, crun is reported as not runnable and the ratio is
+# against runc.
 # Env: ROUNDS (default 50), GR_BUILD (default build), GR_SRC.
 # See below for the cgroup2 favordynmods host tuning it measures with and without.
 set -u
 src=${GR_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${GR_BUILD:-$src/build}
 rounds=${ROUNDS:-50}
+. "$src/tests/integration/runtime/lib/cgroup_v1_move.bash"
 work=$(mktemp -d /tmp/gr-bench-cs.XXXXXX)
 cleanup() {
 	for r in /run/gr-bench-cs /run/gr-bench-cs-crun /run/gr-bench-cs-runc; do
@@ -29,8 +31,13 @@ cleanup() {
 		done
 	done
 	rm -rf "$work"
+	if [ ${#CGV1_MOUNTS[@]} -gt 0 ]; then
+		if cgv1_restore; then echo "# hugetlb is back on cgroup2 (the host as found)"
+		else echo "# hugetlb could not be put back on cgroup2 (see above)"; fi
+	fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
 
 [ -x "$build/bin/gureum-oci" ] || { echo "no $build/bin/gureum-oci (make first)"; echo "ratio_vs_crun_median=nan"; exit 1; }
 "$src/scripts/mk-busybox-rootfs.sh" "$work/bundle/rootfs" >/dev/null
@@ -46,14 +53,11 @@ command -v runc >/dev/null && contenders="runc $contenders"
 if command -v crun >/dev/null; then
 	if grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null &&
 	   ! grep -q ' - cgroup .*hugetlb' /proc/self/mountinfo; then
-		mkdir -p /sys/fs/cgroup/hugetlb
-		moved=0
-		for try in 1 2 3 4 5; do # a v2 css that was just released may linger a moment
-			mount -t cgroup -o hugetlb none /sys/fs/cgroup/hugetlb 2>/dev/null && { moved=1; break; }
-			sleep 1
-		done
-		if [ $moved = 1 ]; then echo "# moved hugetlb from cgroup2 to v1 at /sys/fs/cgroup/hugetlb (stays until reboot)"
-		else rmdir /sys/fs/cgroup/hugetlb 2>/dev/null; echo "# could not move hugetlb to v1; crun will fail"; fi
+		if cgv1_mount hugetlb /sys/fs/cgroup/hugetlb; then
+			echo "# moved hugetlb from cgroup2 to v1 at /sys/fs/cgroup/hugetlb for this run"
+		else
+			echo "# could not move hugetlb to v1; crun will fail"
+		fi
 	fi
 	contenders="crun $contenders"
 fi

@@ -14,8 +14,11 @@
 #include "runtime/runtime-internal.h"
 #include "util/alloc.h"
 #include "util/fs.h"
+#include "util/log.h"
 
 #include <dirent.h>
+#include <stdlib.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -29,6 +32,7 @@ static const char *const ctrl_names[GR_CG_NCTRL] = {
 	[GR_CG_CPU] = "cpu", [GR_CG_CPUACCT] = "cpuacct", [GR_CG_CPUSET] = "cpuset",
 	[GR_CG_MEMORY] = "memory", [GR_CG_DEVICES] = "devices", [GR_CG_FREEZER] = "freezer",
 	[GR_CG_BLKIO] = "blkio", [GR_CG_PIDS] = "pids", [GR_CG_HUGETLB] = "hugetlb",
+	[GR_CG_NET_CLS] = "net_cls", [GR_CG_NET_PRIO] = "net_prio",
 };
 
 const char *gr__cg_ctrl_name(enum gr_cg_ctrl c)
@@ -88,6 +92,22 @@ int gr__cg_write(const char *dir, const char *file, const char *value, gr_error_
 		return gr_error_sys(err, "cannot write '%s' to %s", value, path);
 	}
 	return 0;
+}
+
+int gr__unsupported(unsigned ignore, unsigned bit, gr_error_t *err, const char *fmt, ...)
+{
+	char why[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	if (ignore & bit) {
+		gr_log_warn("%s: not applied: %s (listed in annotations[\"%s\"])", gr_oci_optional_name(bit),
+			    why, GR_OCI_IGNORE_UNSUPPORTED);
+		return 0;
+	}
+	return gr_error_set(err, EINVAL, "%s: %s (annotations[\"%s\"] may list it to run without it)",
+			    gr_oci_optional_name(bit), why, GR_OCI_IGNORE_UNSUPPORTED);
 }
 
 /* Unescape the octal escapes of mountinfo (\040 for space) in place. */
@@ -179,12 +199,59 @@ int gr__cgroup_init_from(struct gr_cgroup *cg, const char *path, const char *mou
 	return 0;
 }
 
-static unsigned wanted(const struct gr_oci_resources *r)
+int gr__cgroup_load(struct gr_cgroup *cg, const struct gr__meta *meta, gr_error_t *err)
+{
+	return gr__cgroup_load_from(cg, meta, "/proc/self/mountinfo", err);
+}
+
+int gr__cgroup_load_from(struct gr_cgroup *cg, const struct gr__meta *meta, const char *mountinfo,
+			 gr_error_t *err)
+{
+	if (gr__cgroup_init_from(cg, meta->cgroup, mountinfo, err) < 0)
+		return -1;
+	cg->want = meta->cg_want;
+	bool legacy = meta->n_cg_parents == 0 ||
+		      (meta->n_cg_parents == 1 && !strcmp(meta->cg_parents[0].name, "*"));
+	bool used[GR_CG_MAX_HIER] = { false };
+	size_t k = 0;
+	for (size_t i = 0; i < cg->n_hier; i++) {
+		size_t j = 0;
+		while (!legacy && j < meta->n_cg_parents && strcmp(meta->cg_parents[j].name, cg->hier[i].name))
+			j++;
+		if (!legacy && j == meta->n_cg_parents) /* mounted after create: not the container's */
+			continue;
+		if (!legacy)
+			used[j] = true;
+		cg->hier[k] = cg->hier[i];
+		cg->ops[k] = cg->ops[i];
+		cg->own_parents[k] = meta->n_cg_parents ? meta->cg_parents[legacy ? 0 : j].levels : 0;
+		k++;
+	}
+	cg->n_hier = k;
+	cg->created_mask = (int)((1u << k) - 1);
+	size_t o = 0;
+	for (size_t j = 0; !legacy && j < meta->n_cg_parents; j++)
+		if (!used[j] && o < sizeof cg->gone)
+			o += (size_t)snprintf(cg->gone + o, sizeof cg->gone - o, "%s%s", o ? " " : "",
+					      meta->cg_parents[j].name);
+	return 0;
+}
+
+void gr__cgroup_stats(struct gr_cgroup *cg, struct gr_rt_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	for (size_t i = 0; i < cg->n_hier; i++)
+		cg->ops[i]->stats(cg, &cg->hier[i], out);
+}
+
+/* The controllers the resource fields (not the unified keys) use. */
+static unsigned wanted_by_fields(const struct gr_oci_resources *r)
 {
 	unsigned w = 0;
 	if (!r)
 		return 0;
-	if (r->has_mem_limit || r->has_mem_reservation || r->has_mem_swap || r->disable_oom_killer)
+	if (r->has_mem_limit || r->has_mem_reservation || r->has_mem_swap || r->disable_oom_killer ||
+	    r->has_mem_kernel || r->has_mem_kernel_tcp || r->has_mem_swappiness)
 		w |= 1u << GR_CG_MEMORY;
 	if (r->has_cpu_shares || r->has_cpu_quota || r->has_cpu_period)
 		w |= 1u << GR_CG_CPU;
@@ -197,13 +264,63 @@ static unsigned wanted(const struct gr_oci_resources *r)
 		w |= 1u << GR_CG_BLKIO;
 	if (r->n_hugepage_limits)
 		w |= 1u << GR_CG_HUGETLB;
-	for (size_t i = 0; i < r->n_unified; i++) {
+	if (r->has_net_class_id)
+		w |= 1u << GR_CG_NET_CLS;
+	if (r->n_net_priorities)
+		w |= 1u << GR_CG_NET_PRIO;
+	return w;
+}
+
+static unsigned wanted(const struct gr_oci_resources *r)
+{
+	unsigned w = wanted_by_fields(r);
+	for (size_t i = 0; r && i < r->n_unified; i++) {
 		size_t n = strcspn(r->unified[i].key, ".");
 		int c = ctrl_from_name(r->unified[i].key, n);
 		if (c >= 0)
 			w |= 1u << c;
 	}
 	return w;
+}
+
+/* Every resource the config sets needs a hierarchy carrying its controller: a limit
+ * nothing would apply is refused (or skipped with a warning where the config's
+ * annotation allows that), never dropped in silence. */
+static int check_carried(const struct gr_cgroup *cg, const struct gr_oci_resources *r, gr_error_t *err)
+{
+	static const struct { enum gr_cg_ctrl c; const char *field; unsigned opt; } need[] = {
+		{ GR_CG_MEMORY, "linux.resources.memory", 0 },
+		{ GR_CG_CPU, "linux.resources.cpu (shares, quota, period)", 0 },
+		{ GR_CG_CPUSET, "linux.resources.cpu (cpus, mems)", 0 },
+		{ GR_CG_PIDS, "linux.resources.pids", 0 },
+		{ GR_CG_BLKIO, "linux.resources.blockIO", 0 },
+		{ GR_CG_HUGETLB, "linux.resources.hugepageLimits", 0 },
+		{ GR_CG_NET_CLS, NULL, GR_OPT_NET_CLASSID },
+		{ GR_CG_NET_PRIO, NULL, GR_OPT_NET_PRIORITIES },
+	};
+	unsigned carried = 0;
+	bool v2 = false;
+	for (size_t i = 0; i < cg->n_hier; i++) {
+		carried |= cg->hier[i].ctrls;
+		v2 |= cg->hier[i].v2;
+	}
+	unsigned w = wanted_by_fields(r);
+	if (r->n_unified && !v2)
+		return gr_error_set(err, EINVAL, "linux.resources.unified: needs cgroup v2, which is not mounted");
+	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+		if (!(w & (1u << need[i].c)) || (carried & (1u << need[i].c)))
+			continue;
+		if (need[i].opt) { /* net_cls/net_prio exist on cgroup v1 only */
+			if (gr__unsupported(r->ignore_unsupported, need[i].opt, err,
+					    "no cgroup v1 %s hierarchy is mounted on this host",
+					    ctrl_names[need[i].c]) < 0)
+				return -1;
+			continue;
+		}
+		return gr_error_set(err, EINVAL, "%s: no cgroup hierarchy carries the %s controller",
+				    need[i].field, ctrl_names[need[i].c]);
+	}
+	return 0;
 }
 
 int gr__cgroup_create(struct gr_cgroup *cg, const struct gr_oci_resources *r, gr_error_t *err)
@@ -230,9 +347,11 @@ fail:
 
 int gr__cgroup_apply(struct gr_cgroup *cg, const struct gr_oci_resources *r, gr_error_t *err)
 {
+	if (check_carried(cg, r, err) < 0)
+		return -1;
 	for (size_t i = 0; i < cg->n_hier; i++)
 		if (cg->ops[i]->apply(cg, &cg->hier[i], r, err) < 0)
-			return gr_error_prefix(err, "linux.resources");
+			return err && strncmp(err->msg, "linux.", 6) ? gr_error_prefix(err, "linux.resources") : -1;
 	return 0;
 }
 
@@ -347,18 +466,32 @@ int gr__cg_rmdir(const struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_erro
 	return 0;
 }
 
-long long gr__cg_oom_kill_count(const struct gr_cgroup *cg, const struct gr_cg_hier *h, const char *file)
+long long gr__cg_read_num(const struct gr_cgroup *cg, const struct gr_cg_hier *h, const char *file,
+			  const char *key)
 {
 	char path[1100];
 	snprintf(path, sizeof path, "%s%s/%s", h->mount, cg->path, file);
 	FILE *f = fopen(path, "re");
 	if (!f)
 		return -1;
-	char line[128];
+	char line[256];
 	long long v = -1;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "oom_kill %lld", &v) == 1)
-			break;
+	size_t klen = strlen(key);
+	while (fgets(line, sizeof line, f)) {
+		if (klen && (strncmp(line, key, klen) || line[klen] != ' '))
+			continue;
+		char *p = line + klen, *end;
+		while (*p == ' ')
+			p++;
+		long long n = strtoll(p, &end, 10);
+		v = end != p ? n : !strncmp(p, "max", 3) ? 0 /* no limit */ : -1;
+		break;
+	}
 	fclose(f);
 	return v;
+}
+
+long long gr__cg_oom_kill_count(const struct gr_cgroup *cg, const struct gr_cg_hier *h, const char *file)
+{
+	return gr__cg_read_num(cg, h, file, "oom_kill");
 }

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -129,6 +130,50 @@ static int throttle(const char *dir, const char *file, const struct gr_oci_throt
 	return 0;
 }
 
+static long long read_i64(const char *dir, const char *file)
+{
+	char path[1100], buf[64];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtoll(buf, NULL, 10);
+}
+
+/* memory.kmem[.tcp].limit_in_bytes: written, then read back, because kernels that
+ * dropped kernel memory limits keep the file and accept writes without effect. */
+static int kmem_limit(const char *dir, const char *file, unsigned bit, int64_t v,
+		      const struct gr_oci_resources *r, gr_error_t *err)
+{
+	char path[1100];
+	snprintf(path, sizeof path, "%s/%s", dir, file);
+	if (access(path, F_OK) < 0)
+		return v < 0 ? 0 /* unlimited: nothing to enforce */
+			     : gr__unsupported(r->ignore_unsupported, bit, err,
+					       "this kernel has no %s (no kernel memory accounting)", file);
+	if (wr_i64(dir, file, v, err) < 0) {
+		if (err && (err->code == EOPNOTSUPP || err->code == 524 /* ENOTSUPP */))
+			return gr__unsupported(r->ignore_unsupported, bit, err,
+					       "this kernel refuses writes to %s", file);
+		return gr_error_prefix(err, "%s", gr_oci_optional_name(bit));
+	}
+	if (v < 0)
+		return 0;
+	/* the kernel rounds down to whole pages and caps at its maximum */
+	long long page = sysconf(_SC_PAGESIZE), got = read_i64(dir, file);
+	if (got == v / page * page || (got > (1LL << 62) && got <= v))
+		return 0;
+	return gr__unsupported(r->ignore_unsupported, bit, err,
+			       "this kernel accepts %s but does not enforce it (it reads back %lld, not %lld): "
+			       "kernel memory is charged to memory.limit_in_bytes",
+			       file, got, (long long)v);
+}
+
 static int v1_memory(const char *dir, const struct gr_oci_resources *r, gr_error_t *err)
 {
 	if (r->has_mem_limit && wr_i64(dir, "memory.limit_in_bytes", r->mem_limit, err) < 0) {
@@ -150,6 +195,13 @@ static int v1_memory(const char *dir, const struct gr_oci_resources *r, gr_error
 	    wr_i64(dir, "memory.swappiness", (long long)r->mem_swappiness, err) < 0)
 		return -1;
 	if (r->disable_oom_killer && gr__cg_write(dir, "memory.oom_control", "1", err) < 0)
+		return -1;
+	if (r->has_mem_kernel &&
+	    kmem_limit(dir, "memory.kmem.limit_in_bytes", GR_OPT_MEM_KERNEL, r->mem_kernel, r, err) < 0)
+		return -1;
+	if (r->has_mem_kernel_tcp &&
+	    kmem_limit(dir, "memory.kmem.tcp.limit_in_bytes", GR_OPT_MEM_KERNEL_TCP, r->mem_kernel_tcp, r,
+		       err) < 0)
 		return -1;
 	return 0;
 }
@@ -202,6 +254,15 @@ static int v1_apply(struct gr_cgroup *cg, const struct gr_cg_hier *h, const stru
 				return gr_error_prefix(err, "hugepageLimits[%zu]", i);
 		}
 	}
+	if (has(h, GR_CG_NET_CLS) && r->has_net_class_id &&
+	    wr_i64(dir, "net_cls.classid", (long long)r->net_class_id, err) < 0)
+		return gr_error_prefix(err, "network.classID");
+	for (size_t i = 0; has(h, GR_CG_NET_PRIO) && i < r->n_net_priorities; i++) {
+		char b[64];
+		snprintf(b, sizeof b, "%s %u", r->net_priorities[i].name, (unsigned)r->net_priorities[i].priority);
+		if (gr__cg_write(dir, "net_prio.ifpriomap", b, err) < 0)
+			return gr_error_prefix(err, "network.priorities[%zu]", i);
+	}
 	if (has(h, GR_CG_DEVICES) && r->n_devices) {
 		for (size_t i = 0; i < r->n_devices; i++)
 			if (device_rule(dir, &r->devices[i], err) < 0)
@@ -228,6 +289,22 @@ static long long v1_oom_kills(struct gr_cgroup *cg, const struct gr_cg_hier *h)
 	return gr__cg_oom_kill_count(cg, h, "memory.oom_control");
 }
 
+static void v1_stats(struct gr_cgroup *cg, const struct gr_cg_hier *h, struct gr_rt_stats *out)
+{
+	long long v;
+	if (has(h, GR_CG_CPUACCT) && (v = gr__cg_read_num(cg, h, "cpuacct.usage", "")) > 0)
+		out->cpu_ns = (unsigned long long)v;
+	if (has(h, GR_CG_MEMORY)) {
+		if ((v = gr__cg_read_num(cg, h, "memory.usage_in_bytes", "")) > 0)
+			out->memory_bytes = (unsigned long long)v;
+		/* the kernel shows "no limit" as its page counter maximum */
+		if ((v = gr__cg_read_num(cg, h, "memory.limit_in_bytes", "")) > 0 && v < (1LL << 62))
+			out->memory_limit = (unsigned long long)v;
+	}
+	if (has(h, GR_CG_PIDS) && (v = gr__cg_read_num(cg, h, "pids.current", "")) > 0)
+		out->pids = (unsigned long long)v;
+}
+
 const struct gr_cgroup_ops gr__cgroup_v1_ops = {
 	.name = "v1",
 	.create = v1_create,
@@ -235,4 +312,5 @@ const struct gr_cgroup_ops gr__cgroup_v1_ops = {
 	.enter = v1_enter,
 	.destroy = v1_destroy,
 	.oom_kills = v1_oom_kills,
+	.stats = v1_stats,
 };

@@ -113,6 +113,15 @@ static int v2_apply(struct gr_cgroup *cg, const struct gr_cg_hier *h_in, const s
 		}
 		if (r->disable_oom_killer && gr__cg_write(dir, "memory.oom.group", "0", err) < 0)
 			return -1;
+		/* no kernel memory limits on cgroup v2: kernel memory counts against memory.max */
+		if (r->has_mem_kernel && r->mem_kernel >= 0 &&
+		    gr__unsupported(r->ignore_unsupported, GR_OPT_MEM_KERNEL, err,
+				    "cgroup v2 has no kernel memory limit (kernel memory counts against memory.max)") < 0)
+			return -1;
+		if (r->has_mem_kernel_tcp && r->mem_kernel_tcp >= 0 &&
+		    gr__unsupported(r->ignore_unsupported, GR_OPT_MEM_KERNEL_TCP, err,
+				    "cgroup v2 has no TCP buffer limit (socket memory counts against memory.max)") < 0)
+			return -1;
 	}
 	if (has(h, GR_CG_CPU)) {
 		if (r->has_cpu_shares) {
@@ -186,6 +195,22 @@ static long long v2_oom_kills(struct gr_cgroup *cg, const struct gr_cg_hier *h)
 	return gr__cg_oom_kill_count(cg, h, "memory.events");
 }
 
+static void v2_stats(struct gr_cgroup *cg, const struct gr_cg_hier *h, struct gr_rt_stats *out)
+{
+	long long v;
+	/* cpu.stat is in every cgroup2 folder; a v1 cpuacct hierarchy, when there is one, wins */
+	if (!out->cpu_ns && (v = gr__cg_read_num(cg, h, "cpu.stat", "usage_usec")) > 0)
+		out->cpu_ns = (unsigned long long)v * 1000;
+	if (has(h, GR_CG_MEMORY)) {
+		if ((v = gr__cg_read_num(cg, h, "memory.current", "")) > 0)
+			out->memory_bytes = (unsigned long long)v;
+		if ((v = gr__cg_read_num(cg, h, "memory.max", "")) > 0)
+			out->memory_limit = (unsigned long long)v;
+	}
+	if (has(h, GR_CG_PIDS) && (v = gr__cg_read_num(cg, h, "pids.current", "")) > 0)
+		out->pids = (unsigned long long)v;
+}
+
 const struct gr_cgroup_ops gr__cgroup_v2_ops = {
 	.name = "v2",
 	.create = v2_create,
@@ -193,4 +218,5 @@ const struct gr_cgroup_ops gr__cgroup_v2_ops = {
 	.enter = v2_enter,
 	.destroy = v2_destroy,
 	.oom_kills = v2_oom_kills,
+	.stats = v2_stats,
 };

@@ -489,6 +489,52 @@ static int check_version(struct gr__pctx *c, const char *v)
 	return 0;
 }
 
+static const char *const optional_names[] = {
+	"linux.resources.memory.kernel", "linux.resources.memory.kernelTCP",
+	"linux.resources.network.classID", "linux.resources.network.priorities",
+	"process.apparmorProfile", "process.selinuxLabel", "linux.mountLabel",
+};
+
+const char *gr_oci_optional_name(unsigned bit)
+{
+	for (size_t i = 0; i < sizeof optional_names / sizeof optional_names[0]; i++)
+		if (bit == 1u << i)
+			return optional_names[i];
+	return "?";
+}
+
+/* annotations["org.gureum.ignore-unsupported"]: the fields the host may leave unapplied. */
+static int parse_ignore_unsupported(struct gr__pctx *c, struct gr_oci_config *cfg)
+{
+	const char *list = NULL;
+	for (size_t i = 0; i < cfg->n_annotations; i++)
+		if (!strcmp(cfg->annotations[i].key, GR_OCI_IGNORE_UNSUPPORTED))
+			list = cfg->annotations[i].value;
+	for (const char *p = list; p && *p;) {
+		p += strspn(p, ", \t\n");
+		size_t n = strcspn(p, ", \t\n");
+		if (!n)
+			break;
+		unsigned bit = 0;
+		if (n == strlen("linux.resources.network") && !strncmp(p, "linux.resources.network", n))
+			bit = GR_OPT_NET_CLASSID | GR_OPT_NET_PRIORITIES;
+		for (size_t k = 0; !bit && k < sizeof optional_names / sizeof optional_names[0]; k++)
+			if (strlen(optional_names[k]) == n && !strncmp(p, optional_names[k], n))
+				bit = 1u << k;
+		if (!bit) {
+			gr__path_key(c, "annotations");
+			return gr__fail_at(c, GR_OCI_IGNORE_UNSUPPORTED,
+					   "unknown field \"%.*s\" (known: linux.resources.memory.kernel, "
+					   "linux.resources.memory.kernelTCP, linux.resources.network[.classID|"
+					   ".priorities], process.apparmorProfile, process.selinuxLabel, "
+					   "linux.mountLabel)", (int)n, p);
+		}
+		cfg->ignore_unsupported |= bit;
+		p += n;
+	}
+	return 0;
+}
+
 static bool ns_created(const struct gr_oci_config *cfg, enum gr_ns_type t)
 {
 	return gr_oci_config_ns(cfg, t) != NULL;
@@ -529,7 +575,8 @@ static int parse_config(struct gr__pctx *c, json_t *root, struct gr_oci_config *
 	if (cfg->domainname && strlen(cfg->domainname) > 64)
 		return gr__fail_at(c, "domainname", "longer than 64 bytes");
 	if (gr__parse_mounts(c, root, cfg) < 0 || gr__parse_hooks(c, root, cfg) < 0 ||
-	    gr__opt_kv(c, root, "annotations", &cfg->annotations, &cfg->n_annotations) < 0)
+	    gr__opt_kv(c, root, "annotations", &cfg->annotations, &cfg->n_annotations) < 0 ||
+	    parse_ignore_unsupported(c, cfg) < 0)
 		return -1;
 
 	obj = NULL;
@@ -541,6 +588,7 @@ static int parse_config(struct gr__pctx *c, json_t *root, struct gr_oci_config *
 			return -1;
 		gr__path_pop(c, old);
 	}
+	cfg->resources.ignore_unsupported = cfg->ignore_unsupported;
 	/* Setting the host or domain name needs a UTS namespace of the container's own. */
 	if (cfg->hostname && *cfg->hostname && !ns_created(cfg, GR_NS_UTS))
 		return gr__fail_at(c, "hostname", "set, but linux.namespaces has no uts namespace");

@@ -47,8 +47,8 @@ struct gr_oci_process {
 	bool no_new_privileges;
 	bool has_oom_score_adj;
 	int oom_score_adj;
-	char *apparmor_profile;  /* accepted, not applied */
-	char *selinux_label;     /* accepted, not applied */
+	char *apparmor_profile;  /* applied where AppArmor is enabled, else refused (lsm.c) */
+	char *selinux_label;     /* applied where SELinux is enabled, else refused (lsm.c) */
 };
 
 struct gr_oci_mount {
@@ -112,10 +112,35 @@ struct gr_oci_kv {
 	char *key, *value;
 };
 
+struct gr_oci_net_priority { /* linux.resources.network.priorities */
+	char *name;              /* interface name */
+	uint32_t priority;
+};
+
+/* Fields a host may be unable to apply.  The runtime refuses a config that sets
+ * one the host cannot apply, with an error naming the field, unless the
+ * annotation GR_OCI_IGNORE_UNSUPPORTED lists the field: then it runs without it
+ * and logs a warning.  The annotation's value is a comma- or space-separated list
+ * of the names below ("linux.resources.network" stands for both of its fields). */
+#define GR_OCI_IGNORE_UNSUPPORTED "org.gureum.ignore-unsupported"
+enum gr_oci_optional {
+	GR_OPT_MEM_KERNEL = 1u << 0,     /* linux.resources.memory.kernel */
+	GR_OPT_MEM_KERNEL_TCP = 1u << 1, /* linux.resources.memory.kernelTCP */
+	GR_OPT_NET_CLASSID = 1u << 2,    /* linux.resources.network.classID */
+	GR_OPT_NET_PRIORITIES = 1u << 3, /* linux.resources.network.priorities */
+	GR_OPT_APPARMOR = 1u << 4,       /* process.apparmorProfile */
+	GR_OPT_SELINUX = 1u << 5,        /* process.selinuxLabel */
+	GR_OPT_MOUNT_LABEL = 1u << 6,    /* linux.mountLabel */
+	GR_OPT_ALL = (1u << 7) - 1,
+};
+/* The field name of one GR_OPT_* bit ("linux.resources.memory.kernel"); "?" if unknown. */
+const char *gr_oci_optional_name(unsigned bit);
+
 struct gr_oci_resources {
 	/* memory */
-	bool has_mem_limit, has_mem_reservation, has_mem_swap, has_mem_kernel, has_mem_swappiness;
-	int64_t mem_limit, mem_reservation, mem_swap, mem_kernel;
+	bool has_mem_limit, has_mem_reservation, has_mem_swap, has_mem_kernel, has_mem_kernel_tcp,
+		has_mem_swappiness;
+	int64_t mem_limit, mem_reservation, mem_swap, mem_kernel, mem_kernel_tcp;
 	uint64_t mem_swappiness;
 	bool disable_oom_killer;
 	/* cpu */
@@ -143,6 +168,13 @@ struct gr_oci_resources {
 	/* cgroup v2 "unified" key/values */
 	struct gr_oci_kv *unified;
 	size_t n_unified;
+	/* network (v1 net_cls / net_prio) */
+	bool has_net_class_id;
+	uint32_t net_class_id;
+	struct gr_oci_net_priority *net_priorities;
+	size_t n_net_priorities;
+	/* GR_OPT_* fields the host may leave unapplied (the config's annotation) */
+	unsigned ignore_unsupported;
 };
 
 enum gr_seccomp_op { GR_SCMP_NE = 1, GR_SCMP_LT, GR_SCMP_LE, GR_SCMP_EQ, GR_SCMP_GE, GR_SCMP_GT,
@@ -219,7 +251,8 @@ struct gr_oci_config {
 	size_t n_sysctl;
 	char **masked_paths;             /* NULL-terminated or NULL */
 	char **readonly_paths;           /* NULL-terminated or NULL */
-	char *mount_label;
+	char *mount_label;               /* applied where SELinux is enabled, else refused */
+	unsigned ignore_unsupported;     /* GR_OPT_* bits from GR_OCI_IGNORE_UNSUPPORTED */
 };
 
 /* Parse config.json text.  On error returns < 0 with err->msg starting with the

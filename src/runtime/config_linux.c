@@ -9,9 +9,9 @@
  * device nodes c/b/u/p with absolute paths;
  * resource values non-negative where the kernel wants that (-1 = unlimited for
  * memory, swap, cpu quota, pids); sysctl/unified keys without empty or ".."
- * components.  linux.resources.network/rdma, intelRdt, personality,
- * timeOffsets, memoryPolicy and the cpu realtime/idle/burst knobs are accepted
- * and ignored.
+ * components; network priorities name an interface.  linux.resources.rdma,
+ * intelRdt, personality, timeOffsets, memoryPolicy and the cpu
+ * realtime/idle/burst knobs are accepted and ignored.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -193,6 +193,19 @@ static int parse_hugepage(struct gr__pctx *c, json_t *v, struct gr_oci_hugepage_
 	return 0;
 }
 
+static int parse_net_prio(struct gr__pctx *c, json_t *v, struct gr_oci_net_priority *p)
+{
+	uint64_t prio = 0;
+	if (gr__req_str(c, v, "name", &p->name) < 0 || gr__req_u64(c, v, "priority", UINT32_MAX, &prio) < 0)
+		return -1;
+	/* written as "<name> <priority>" to net_prio.ifpriomap: one interface name, IFNAMSIZ */
+	size_t n = strlen(p->name);
+	if (!n || n > 15 || strpbrk(p->name, " \t\n/:"))
+		return gr__fail_at(c, "name", "\"%s\" is not an interface name", p->name);
+	p->priority = (uint32_t)prio;
+	return 0;
+}
+
 /* "0-3,5" style list; empty is allowed (= not set). */
 static int check_cpuset_list(struct gr__pctx *c, const char *key, const char *s)
 {
@@ -256,6 +269,8 @@ static int parse_resources(struct gr__pctx *c, json_t *v, struct gr_oci_resource
 				&r->has_mem_reservation) < 0 ||
 		    gr__opt_i64(c, o, "swap", -1, INT64_MAX, &r->mem_swap, &r->has_mem_swap) < 0 ||
 		    gr__opt_i64(c, o, "kernel", -1, INT64_MAX, &r->mem_kernel, &r->has_mem_kernel) < 0 ||
+		    gr__opt_i64(c, o, "kernelTCP", -1, INT64_MAX, &r->mem_kernel_tcp,
+				&r->has_mem_kernel_tcp) < 0 ||
 		    gr__opt_u64(c, o, "swappiness", 100, &r->mem_swappiness,
 				&r->has_mem_swappiness) < 0 ||
 		    gr__opt_bool(c, o, "disableOOMKiller", &r->disable_oom_killer, NULL) < 0)
@@ -317,6 +332,20 @@ static int parse_resources(struct gr__pctx *c, json_t *v, struct gr_oci_resource
 		gr__path_pop(c, old);
 	}
 
+	o = NULL;
+	if (gr__opt_obj(c, v, "network", &o) < 0)
+		return -1;
+	if (o) {
+		uint64_t id = 0;
+		old = gr__path_key(c, "network");
+		if (gr__opt_u64(c, o, "classID", UINT32_MAX, &id, &r->has_net_class_id) < 0 ||
+		    PARSE_ARRAY(c, o, "priorities", r->net_priorities, r->n_net_priorities,
+				parse_net_prio) < 0)
+			return -1;
+		r->net_class_id = (uint32_t)id;
+		gr__path_pop(c, old);
+	}
+
 	if (PARSE_ARRAY(c, v, "hugepageLimits", r->hugepage_limits, r->n_hugepage_limits,
 			parse_hugepage) < 0 ||
 	    gr__opt_kv(c, v, "unified", &r->unified, &r->n_unified) < 0)
@@ -343,6 +372,9 @@ void gr__resources_clear(struct gr_oci_resources *r)
 	free(r->hugepage_limits);
 	free(r->devices);
 	gr__kv_free(r->unified, r->n_unified);
+	for (size_t i = 0; r->net_priorities && i < r->n_net_priorities; i++)
+		free(r->net_priorities[i].name);
+	free(r->net_priorities);
 }
 
 /* ---- linux ---- */

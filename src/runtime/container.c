@@ -13,6 +13,7 @@
 #include "runtime/runtime-internal.h"
 #include "util/alloc.h"
 #include "util/fs.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -69,7 +70,11 @@ static void plan_free(struct gr__plan *plan)
 	for (int i = 0; i < GR_NS_COUNT; i++)
 		if (plan->join_fds[i] >= 0)
 			close(plan->join_fds[i]);
+	for (size_t i = 0; plan->mounts && i < plan->n_mounts; i++)
+		free(plan->mounts[i].data);
 	free(plan->mounts);
+	free(plan->mount_context);
+	gr__lsm_free(&plan->proc.lsm);
 	gr__bpf_free(&plan->proc.bpf);
 	if (plan->proc.console_fd >= 0)
 		close(plan->proc.console_fd);
@@ -126,7 +131,10 @@ static int make_plan(struct gr__plan *plan, const struct gr_rt_opts *o, const ch
 	if ((cfg->hostname || cfg->domainname) && !(plan->clone_flags & CLONE_NEWUTS) &&
 	    plan->join_fds[GR_NS_UTS] < 0)
 		return gr_error_set(err, EINVAL, "hostname: needs a uts namespace");
-	if (gr__plan_mounts(plan, err) < 0)
+	if (gr__lsm_mount_label(cfg, &plan->mount_context, err) < 0 || gr__plan_mounts(plan, err) < 0)
+		return -1;
+	if (gr__check_caps_known(cfg->process, err) < 0 ||
+	    gr__lsm_plan(cfg->process, cfg->ignore_unsupported, &plan->proc.lsm, err) < 0)
 		return -1;
 	plan->proc.p = cfg->process;
 	for (int i = 0; o && i < 3; i++)
@@ -184,9 +192,13 @@ static int sync_with_init(struct gr__plan *plan, int fd, pid_t pid, const char *
 			struct gr__sync_err e;
 		} msg;
 		ssize_t n;
-		do /* after a cgroup failure only take what the init already said */
+		int resets = 0;
+		/* after a cgroup failure only take what the init already said.  An init that
+		 * exits with our 'c' unread makes the kernel report ECONNRESET once, ahead of
+		 * the error message it queued: read on to get the message. */
+		do
 			n = recv(fd, &msg, sizeof msg, cgrc < 0 ? MSG_DONTWAIT : 0);
-		while (n < 0 && errno == EINTR);
+		while (n < 0 && (errno == EINTR || (errno == ECONNRESET && ++resets < 3)));
 		if (n <= 0 || (cgrc < 0 && msg.type != GR__SYNC_ERROR)) {
 			if (cgrc < 0) {
 				*err = cgerr;
@@ -266,7 +278,7 @@ static void undo_host_mounts(const char *rootfs, const struct gr__mnts *before)
 	gr__mnts_diff(before, &after, &mine);
 	gr_error_t e = { 0 };
 	if (gr__mnts_unmount(&mine, &e) < 0)
-		fprintf(stderr, "gureum-oci: warning: %s\n", e.msg);
+		gr_log_warn("%s", e.msg);
 	gr__mnts_free(&after);
 	gr__mnts_free(&mine);
 }
@@ -296,6 +308,7 @@ int gr_rt_create(const struct gr_rt_opts *o, const char *id, const char *bundle_
 	for (int i = 0; i < GR_NS_COUNT; i++)
 		plan.join_fds[i] = -1;
 	plan.proc.console_fd = plan.fifo_fd = plan.sync_fd = plan.parent_sync_fd = -1;
+	plan.proc.lsm.apparmor_fd = plan.proc.lsm.selinux_fd = -1;
 	int rc = -1, sv[2] = { -1, -1 };
 	pid_t pid = -1;
 	bool dir_made = false;
@@ -370,6 +383,8 @@ int gr_rt_create(const struct gr_rt_opts *o, const char *id, const char *bundle_
 		meta.cg_parents[i].levels = plan.cg->own_parents[i];
 	}
 	meta.n_cg_parents = plan.cg->n_hier;
+	meta.cg_want = plan.cg->want;
+	meta.ignore_unsupported = cfg->ignore_unsupported;
 	snprintf(meta.cgroup, sizeof meta.cgroup, "%s", cgpath);
 	for (int k = 0; k < GR_HOOK_NKINDS; k++)
 		if (cfg->n_hooks[k])
@@ -426,11 +441,11 @@ static void run_saved_hooks(const struct gr_rt_state *st, enum gr_hook_kind kind
 	struct gr_oci_config *cfg = NULL;
 	gr_error_t err = { 0 };
 	if (gr_oci_config_load(st->bundle, &cfg, &err) < 0) {
-		fprintf(stderr, "gureum-oci: warning: loading hooks: %s\n", err.msg);
+		gr_log_warn("container '%s': loading its %s hooks: %s", st->id, gr__hook_kind_name(kind), err.msg);
 		return;
 	}
 	_cleanup_free_ char *json = gr_rt_state_json(st);
-	gr__run_hooks_warn(cfg->hooks[kind], cfg->n_hooks[kind], json, gr__hook_kind_name(kind));
+	gr__run_hooks_warn(cfg->hooks[kind], cfg->n_hooks[kind], json, gr__hook_kind_name(kind), st->id);
 	gr_oci_config_free(cfg);
 }
 
@@ -484,7 +499,7 @@ int gr_rt_state(const struct gr_rt_opts *o, const char *id, struct gr_rt_state *
 	if (gr__state_read(o, id, out, &meta, err) < 0)
 		return -1;
 	struct gr_cgroup cg;
-	if (meta.cgroup[0] && gr__cgroup_init(&cg, meta.cgroup, NULL) == 0) {
+	if (meta.cgroup[0] && gr__cgroup_load(&cg, &meta, NULL) == 0) {
 		long long ooms = gr__cgroup_oom_kills(&cg);
 		if (ooms > 0) {
 			out->annotations = xrealloc(out->annotations,
@@ -504,7 +519,7 @@ int gr_rt_oom_kills(const struct gr_rt_opts *o, const char *id, long long *count
 		return -1;
 	gr_rt_state_clear(&st);
 	struct gr_cgroup cg;
-	if (gr__cgroup_init(&cg, meta.cgroup, err) < 0)
+	if (gr__cgroup_load(&cg, &meta, err) < 0)
 		return -1;
 	*count = gr__cgroup_oom_kills(&cg);
 	if (*count < 0)
@@ -523,7 +538,7 @@ int gr_rt_kill(const struct gr_rt_opts *o, const char *id, int sig, bool all, gr
 		rc = gr_error_set(err, ESRCH, "container '%s' is not running", id);
 	} else if (all) {
 		struct gr_cgroup cg;
-		rc = gr__cgroup_init(&cg, meta.cgroup, err);
+		rc = gr__cgroup_load(&cg, &meta, err);
 		if (rc == 0)
 			rc = gr__cgroup_signal_all(&cg, sig, err);
 	} else if (kill(st.pid, sig) < 0) {
@@ -547,19 +562,16 @@ int gr_rt_delete(const struct gr_rt_opts *o, const char *id, bool force, gr_erro
 			     gr_rt_status_name(st.status));
 		goto out;
 	}
-	struct gr_cgroup cg;
-	if (gr__cgroup_init(&cg, meta.cgroup, err) < 0)
+	struct gr_cgroup cg; /* the hierarchies create used, with the parent levels it made */
+	if (gr__cgroup_load(&cg, &meta, err) < 0)
 		goto out;
-	cg.created_mask = (1 << cg.n_hier) - 1;
-	for (size_t i = 0; i < cg.n_hier; i++) /* by name: the layout is rediscovered */
-		for (size_t k = 0; k < meta.n_cg_parents; k++)
-			if (!strcmp(meta.cg_parents[k].name, cg.hier[i].name) ||
-			    !strcmp(meta.cg_parents[k].name, "*"))
-				cg.own_parents[i] = meta.cg_parents[k].levels;
 	if (st.pid > 0)
 		kill(st.pid, SIGKILL);
 	if (gr__cgroup_destroy(&cg, err) < 0)
 		goto out;
+	if (cg.gone[0])
+		gr_log_warn("container '%s': cgroup hierarchy %s is no longer mounted: the cgroup %s there stays "
+			    "until it is mounted again", id, cg.gone, meta.cgroup);
 	/* mounts a container without a mount namespace made in ours (host_mounts.c) */
 	struct gr__mnts mnts;
 	if (gr__mnts_load(mntfile, &mnts, err) < 0)
@@ -620,9 +632,25 @@ int gr_rt_update(const struct gr_rt_opts *o, const char *id, const struct gr_oci
 		return -1;
 	gr_rt_state_clear(&st);
 	struct gr_cgroup cg;
-	if (gr__cgroup_init(&cg, meta.cgroup, err) < 0)
+	if (gr__cgroup_load(&cg, &meta, err) < 0)
 		return -1;
-	return gr__cgroup_apply(&cg, res, err);
+	struct gr_oci_resources r = *res; /* the config's opt-outs hold for updates too */
+	r.ignore_unsupported |= meta.ignore_unsupported;
+	return gr__cgroup_apply(&cg, &r, err);
+}
+
+int gr_rt_stats(const struct gr_rt_opts *o, const char *id, struct gr_rt_stats *out, gr_error_t *err)
+{
+	struct gr_rt_state st;
+	struct gr__meta meta;
+	if (gr__state_read(o, id, &st, &meta, err) < 0)
+		return -1;
+	gr_rt_state_clear(&st);
+	struct gr_cgroup cg;
+	if (gr__cgroup_load(&cg, &meta, err) < 0)
+		return -1;
+	gr__cgroup_stats(&cg, out);
+	return 0;
 }
 
 int gr_rt_cgroup_path(const struct gr_rt_opts *o, const char *id, char **out, gr_error_t *err)

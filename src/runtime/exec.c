@@ -35,6 +35,9 @@ __attribute__((noreturn)) static void exec_child(struct gr__process_plan *pp, co
 	char go;
 	if (recv(sync, &go, 1, 0) != 1 || go != GR__SYNC_GO)
 		_exit(127);
+	gr_error_t err;
+	if (gr__lsm_open(&pp->lsm, &err) < 0) /* the host's /proc, before the mount namespace */
+		gr__child_fail(sync, err.code, "%s", err.msg);
 	for (size_t i = 0; i < sizeof join_order / sizeof join_order[0]; i++) {
 		enum gr_ns_type t = join_order[i];
 		if (fds[t] >= 0 && setns(fds[t], gr__ns_flag(t)) < 0)
@@ -49,7 +52,6 @@ __attribute__((noreturn)) static void exec_child(struct gr__process_plan *pp, co
 	if (gr__apply_stdio(pp) < 0)
 		gr__child_fail(sync, errno, "stdio: %s", strerror(errno));
 	if (pp->p->terminal) {
-		gr_error_t err;
 		if (gr__setup_terminal(pp->console_fd, pp->p, &err) < 0)
 			gr__child_fail(sync, err.code, "%s", err.msg);
 	}
@@ -76,6 +78,7 @@ int gr_rt_exec(const struct gr_rt_opts *o, const char *id, const struct gr_oci_p
 	struct gr__process_plan pp;
 	memset(&pp, 0, sizeof pp);
 	pp.console_fd = -1;
+	pp.lsm.apparmor_fd = pp.lsm.selinux_fd = -1;
 	pid_t pid = -1;
 	if (st.status != GR_RT_RUNNING && st.status != GR_RT_CREATED) {
 		gr_error_set(err, ESRCH, "container '%s' is %s", id, gr_rt_status_name(st.status));
@@ -85,11 +88,15 @@ int gr_rt_exec(const struct gr_rt_opts *o, const char *id, const struct gr_oci_p
 		gr_error_set(err, EINVAL, "process.args: empty");
 		goto out;
 	}
+	if (gr__check_caps_known(proc, err) < 0)
+		goto out;
 	if (gr_oci_config_load(st.bundle, &cfg, err) < 0) {
 		gr_error_prefix(err, "reading the container's config");
 		goto out;
 	}
 	pp.p = proc;
+	if (gr__lsm_plan(proc, cfg->ignore_unsupported, &pp.lsm, err) < 0)
+		goto out;
 	for (int i = 0; o && i < 3; i++)
 		pp.stdio[i] = o->stdio[i];
 	pp.env = proc->env ? proc->env : default_env;
@@ -129,8 +136,8 @@ int gr_rt_exec(const struct gr_rt_opts *o, const char *id, const struct gr_oci_p
 			goto out;
 		}
 	}
-	struct gr_cgroup cg;
-	if (gr__cgroup_init(&cg, meta.cgroup, err) < 0)
+	struct gr_cgroup cg; /* the hierarchies of create: not one mounted since */
+	if (gr__cgroup_load(&cg, &meta, err) < 0)
 		goto out;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		gr_error_sys(err, "socketpair");
@@ -174,9 +181,10 @@ int gr_rt_exec(const struct gr_rt_opts *o, const char *id, const struct gr_oci_p
 		struct gr__sync_err e;
 	} msg;
 	ssize_t n;
-	do
+	int resets = 0;
+	do /* ECONNRESET: the child exited with 'c' unread; its error message is still queued */
 		n = recv(sv[0], &msg, sizeof msg, cgrc < 0 ? MSG_DONTWAIT : 0);
-	while (n < 0 && errno == EINTR);
+	while (n < 0 && (errno == EINTR || (errno == ECONNRESET && ++resets < 3)));
 	if (cgrc < 0 && (n <= 0 || msg.type != GR__SYNC_ERROR)) {
 		*err = cgerr;
 		goto out;
@@ -226,6 +234,7 @@ out:
 	if (pp.console_fd >= 0)
 		close(pp.console_fd);
 	gr__bpf_free(&pp.bpf);
+	gr__lsm_free(&pp.lsm);
 	gr_oci_config_free(cfg);
 	gr_rt_state_clear(&st);
 	if (rc < 0)

@@ -3,9 +3,12 @@
  *
  * Used by the parent (prestart, createRuntime, poststart, poststop) and by the
  * container's init (createContainer, startContainer), so it does not allocate:
- * the hook is started with vfork + execve and waited on through a pidfd.
+ * the hook is started with vfork + execve and waited on through a pidfd.  A
+ * failing poststart or poststop hook is a warning in the process's log
+ * (util/log.h), never a write to stderr: in gureumd that is an instance's console.
  */
 #include "runtime/runtime-internal.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -92,12 +95,13 @@ static int run_one(const struct gr_oci_hook *h, const char *state, const char *k
 			    WTERMSIG(status));
 }
 
-void gr__run_hooks_warn(const struct gr_oci_hook *h, size_t n, const char *state_json, const char *kind)
+void gr__run_hooks_warn(const struct gr_oci_hook *h, size_t n, const char *state_json, const char *kind,
+			const char *id)
 {
 	for (size_t i = 0; i < n; i++) {
 		gr_error_t e = { 0 };
 		if (run_one(&h[i], state_json, kind, i, &e) < 0)
-			fprintf(stderr, "gureum-oci: warning: %s\n", e.msg);
+			gr_log_warn("container '%s': %s", id, e.msg);
 	}
 }
 

@@ -5,11 +5,12 @@
  * SOCK_SEQPACKET pair (runtime-internal.h: GR__SYNC_*):
  *   parent: uid/gid maps, oom_score_adj -> 'g'[state JSON]; then cgroup.procs
  *           writes (slow: an RCU grace period) -> 'c', overlapping the child's work
- *   child:  setns joins, hostname, sysctl, mounts, /dev
+ *   child:  lo up in a new network namespace, setns joins, hostname, sysctl, mounts, /dev
  *           [hooks: -> 'p', parent runs prestart+createRuntime -> 'g';
  *            child runs createContainer]
  *           pivot_root, masked/ro paths, terminal, finds the program,
- *           [waits for 'c'], unshare(CLONE_NEWCGROUP) -> 'r'
+ *           [waits for 'c'], unshare(CLONE_NEWCGROUP), credentials tried in a
+ *           vfork()ed copy (caps.c) -> 'r'
  *   parent: state.json, pid file -> 'd'
  *   then it waits on the exec fifo for `start`, runs startContainer hooks and
  *   execs the program (caps.c).  Any failure sends 'e'+struct gr__sync_err
@@ -26,11 +27,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -123,6 +126,31 @@ static void apply_sysctls(struct gr__plan *plan)
 	}
 }
 
+/* A new network namespace starts with lo down, and the container's program usually lacks
+ * CAP_NET_ADMIN to raise it: bring it up, as crun does, while the init still holds the
+ * caller's capabilities (or full ones in its new user namespace, which then owns the
+ * network namespace).  Namespaces joined by path are left as they are. */
+static void loopback_up(int fd)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0) /* no IPv4: any socket reaches the device ioctls */
+		s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		gr__child_fail(fd, errno, "linux.namespaces: network: socket for lo: %s", strerror(errno));
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	memcpy(ifr.ifr_name, "lo", 3);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		gr__child_fail(fd, errno, "linux.namespaces: network: reading the flags of lo: %s", strerror(errno));
+	if (!(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+			gr__child_fail(fd, errno, "linux.namespaces: network: cannot bring lo up in the new network "
+				       "namespace: %s", strerror(errno));
+	}
+	close(s);
+}
+
 static void wait_start(struct gr__plan *plan)
 {
 	for (;;) {
@@ -192,6 +220,10 @@ void gr__init_main(struct gr__plan *plan)
 	if (plan->userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
 		gr__child_fail(fd, errno, "linux.uidMappings: container root is not mapped: %s",
 			       strerror(errno));
+	if (plan->clone_flags & CLONE_NEWNET)
+		loopback_up(fd);
+	if (gr__lsm_open(&plan->proc.lsm, &err) < 0) /* the host's /proc, before any pivot */
+		gr__child_fail(fd, err.code, "%s", err.msg);
 	static const enum gr_ns_type order[] = { GR_NS_USER, GR_NS_IPC, GR_NS_UTS, GR_NS_NET,
 						 GR_NS_CGROUP, GR_NS_TIME, GR_NS_MNT };
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
@@ -239,6 +271,9 @@ void gr__init_main(struct gr__plan *plan)
 	if (plan->new_timens && unshare(gr__ns_flag(GR_NS_TIME)) < 0)
 		gr__child_fail(fd, errno, "linux.namespaces: cannot create the time namespace: %s",
 			       strerror(errno));
+	/* what the kernel would refuse at the exec (capset, setuid, rlimits) fails create now */
+	if (gr__check_creds(&plan->proc, &err) < 0)
+		gr__child_fail(fd, err.code, "%s", err.msg);
 	send_msg(plan, GR__SYNC_READY);
 	/* the state is saved only now; EOF instead of 'd' = create failed or died: exit */
 	wait_msg(plan, GR__SYNC_DONE);

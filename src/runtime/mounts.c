@@ -26,6 +26,7 @@
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 int gr__secure_join(const char *root, const char *path, char *out, size_t len)
@@ -97,6 +98,9 @@ int gr__plan_mounts(struct gr__plan *plan, gr_error_t *err)
 			plan->dev_is_tmpfs = true;
 		if (!mp->is_bind) {
 			snprintf(mp->source, sizeof mp->source, "%s", m->source ? m->source : "none");
+			if (plan->mount_context && gr__lsm_labels_mount(m->type))
+				mp->data = m->data ? xasprintf("%s,%s", m->data, plan->mount_context)
+						   : xstrdup(plan->mount_context);
 			continue;
 		}
 		if (!m->source)
@@ -201,7 +205,7 @@ static int do_mount(struct gr__plan *plan, size_t i, gr_error_t *err)
 			return gr_error_sys(err, "mounts[%zu]: cannot remount %s with its options", i,
 					    m->destination);
 	} else {
-		if (mount(mp->source, mp->target, m->type, fl, m->data) < 0) {
+		if (mount(mp->source, mp->target, m->type, fl, mp->data ? mp->data : m->data) < 0) {
 			if (!(errno == EPERM && m->type && !strcmp(m->type, "sysfs")))
 				return gr_error_sys(err, "mounts[%zu]: cannot mount %s (%s) on %s", i,
 						    mp->source, m->type ? m->type : "?", m->destination);
@@ -211,6 +215,11 @@ static int do_mount(struct gr__plan *plan, size_t i, gr_error_t *err)
 						    m->destination);
 		}
 	}
+	/* mqueue takes no context= option: the mount label goes on its root (runc does so) */
+	if (plan->mount_context && m->type && !strcmp(m->type, "mqueue") &&
+	    lsetxattr(mp->target, "security.selinux", plan->cfg->mount_label, strlen(plan->cfg->mount_label),
+		      0) < 0)
+		return gr_error_sys(err, "mounts[%zu]: linux.mountLabel on %s", i, m->destination);
 	if (m->propagation && mount(NULL, mp->target, NULL, m->propagation, NULL) < 0)
 		return gr_error_sys(err, "mounts[%zu]: cannot set propagation of %s", i, m->destination);
 	return 0;

@@ -20,7 +20,8 @@
 /* ---- cgroups (cgroup.c, cgroup_v1.c, cgroup_v2.c) ---- */
 
 enum gr_cg_ctrl { GR_CG_CPU, GR_CG_CPUACCT, GR_CG_CPUSET, GR_CG_MEMORY, GR_CG_DEVICES,
-		  GR_CG_FREEZER, GR_CG_BLKIO, GR_CG_PIDS, GR_CG_HUGETLB, GR_CG_NCTRL };
+		  GR_CG_FREEZER, GR_CG_BLKIO, GR_CG_PIDS, GR_CG_HUGETLB, GR_CG_NET_CLS, GR_CG_NET_PRIO,
+		  GR_CG_NCTRL };
 
 #define GR_CG_MAX_HIER 16
 
@@ -46,6 +47,8 @@ struct gr_cgroup_ops {
 	int (*destroy)(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err);
 	/* Number of OOM kills seen by the memory controller; -1 when unknown. */
 	long long (*oom_kills)(struct gr_cgroup *cg, const struct gr_cg_hier *h);
+	/* Fill the figures of struct gr_rt_stats this hierarchy holds. */
+	void (*stats)(struct gr_cgroup *cg, const struct gr_cg_hier *h, struct gr_rt_stats *out);
 };
 
 extern const struct gr_cgroup_ops gr__cgroup_v1_ops;
@@ -61,13 +64,25 @@ struct gr_cgroup {
 			      * made there; destroy() removes that many there when empty */
 	unsigned want;       /* controllers the resources use: v2 enables only these, so an
 			      * unused controller stays free for a v1 mount (crun's hybrid fix) */
+	char gone[256];      /* gr__cgroup_load: hierarchies the container was created in that
+			      * are not mounted now ("net_cls,net_prio unified"), "" if none */
 };
+
+struct gr__meta;
 
 const char *gr__cg_ctrl_name(enum gr_cg_ctrl c);
 /* Discover the host's layout (v1, v2 or hybrid) and pick a back-end per controller. */
 int gr__cgroup_init(struct gr_cgroup *cg, const char *path, gr_error_t *err);
 /* Same from another mountinfo file (unit tests feed v1, v2 and hybrid layouts). */
 int gr__cgroup_init_from(struct gr_cgroup *cg, const char *path, const char *mountinfo, gr_error_t *err);
+/* An existing container's cgroup (every operation after create): the hierarchies it was
+ * created in (meta->cg_parents, matched by name against those mounted now).  A hierarchy
+ * mounted since is left out; one unmounted since is skipped and named in cg->gone.  A state
+ * from before the record (no names) gets every hierarchy mounted now. */
+int gr__cgroup_load(struct gr_cgroup *cg, const struct gr__meta *meta, gr_error_t *err);
+int gr__cgroup_load_from(struct gr_cgroup *cg, const struct gr__meta *meta, const char *mountinfo,
+			 gr_error_t *err);
+void gr__cgroup_stats(struct gr_cgroup *cg, struct gr_rt_stats *out);
 int gr__cgroup_create(struct gr_cgroup *cg, const struct gr_oci_resources *r, gr_error_t *err);
 int gr__cgroup_enter(struct gr_cgroup *cg, pid_t pid, gr_error_t *err);
 int gr__cgroup_apply(struct gr_cgroup *cg, const struct gr_oci_resources *r, gr_error_t *err);
@@ -80,11 +95,19 @@ long long gr__cgroup_oom_kills(struct gr_cgroup *cg);
 void gr__cg_dir(const struct gr_cgroup *cg, size_t i, char *buf, size_t len);
 /* Write value to <dir>/<file>; err names the file. */
 int gr__cg_write(const char *dir, const char *file, const char *value, gr_error_t *err);
+/* A field (GR_OPT_* bit) this host cannot apply: fails with "<field>: <why>" (EINVAL),
+ * or, when ignore (the config's GR_OCI_IGNORE_UNSUPPORTED annotation) lists the
+ * field, logs a warning and returns 0. */
+int gr__unsupported(unsigned ignore, unsigned bit, gr_error_t *err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* Shared by both back-ends: move pid into the hierarchy's copy of cg, remove that
  * copy (ENOENT is success), and read the "oom_kill N" line of a memory events file. */
 int gr__cg_enter_pid(const struct gr_cgroup *cg, const struct gr_cg_hier *h, pid_t pid, gr_error_t *err);
 int gr__cg_rmdir(const struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err);
 long long gr__cg_oom_kill_count(const struct gr_cgroup *cg, const struct gr_cg_hier *h, const char *file);
+/* The first number in <h's copy of cg>/<file> after key ("" = the file's first number); -1 if none. */
+long long gr__cg_read_num(const struct gr_cgroup *cg, const struct gr_cg_hier *h, const char *file,
+			  const char *key);
 
 /* ---- device rules on cgroup v2 (devices_bpf.c) ---- */
 struct bpf_insn;
@@ -113,10 +136,28 @@ void gr__bpf_free(struct gr__bpf *b);
 
 struct gr__mount_plan {
 	const struct gr_oci_mount *m;
+	char *data;          /* mount data when the plan changes it (linux.mountLabel), else NULL */
 	char target[4096];   /* rootfs-joined, symlinks resolved inside the rootfs */
 	char source[4096];   /* bind sources made absolute (relative = to the bundle) */
 	bool is_bind, src_is_dir;
 };
+
+/* lsm.c: AppArmor / SELinux labels for the program (parent allocates, child writes) */
+struct gr__lsm {
+	char *apparmor_exec;         /* "exec <profile>", NULL = none */
+	char *selinux_exec;          /* the label, NULL = none */
+	int apparmor_fd, selinux_fd; /* child: /proc/thread-self/attr/.../exec, -1 */
+};
+/* Parent: what to apply; refuses (or, opted out, warns about) what the host cannot. */
+int gr__lsm_plan(const struct gr_oci_process *p, unsigned ignore, struct gr__lsm *out, gr_error_t *err);
+/* Parent: linux.mountLabel as a mount option (context="..."), NULL when none. */
+int gr__lsm_mount_label(const struct gr_oci_config *cfg, char **context_opt, gr_error_t *err);
+/* Whether mounts of this file system type get the mount label as context=. */
+bool gr__lsm_labels_mount(const char *type);
+/* Child: open the attr files (while the host's /proc is reachable); write them before execve. */
+int gr__lsm_open(struct gr__lsm *l, gr_error_t *err);
+int gr__lsm_apply(const struct gr__lsm *l, gr_error_t *err);
+void gr__lsm_free(struct gr__lsm *l);
 
 struct gr__process_plan {
 	const struct gr_oci_process *p;
@@ -126,6 +167,7 @@ struct gr__process_plan {
 	int stdio[3];                /* dup'ed onto 0,1,2 when > 0 (gr_rt_opts.stdio) */
 	char **env;                  /* env to exec with */
 	char exe[4096];              /* resolved path of args[0] (via PATH in env); "" = not found yet */
+	struct gr__lsm lsm;          /* fds -1 until the child opens them */
 };
 
 struct gr__plan {
@@ -145,6 +187,7 @@ struct gr__plan {
 				      * parent's death (or its end closing) is EOF for the child */
 	int fifo_fd;                 /* exec fifo opened O_RDONLY|O_NONBLOCK, child waits on it */
 	bool dev_is_tmpfs;           /* the config mounts a tmpfs on /dev: create default nodes */
+	char *mount_context;         /* context="<linux.mountLabel>" when SELinux applies it, NULL */
 	bool userns;
 	bool host_mnt;               /* no mount namespace in the config: mount in the caller's,
 				      * chroot instead of pivot_root (host_mounts.c records them) */
@@ -216,6 +259,11 @@ void gr__mnts_free(struct gr__mnts *m);
 int gr__apply_stdio(const struct gr__process_plan *pp);
 int gr__apply_rlimits(const struct gr_oci_process *p, gr_error_t *err);
 int gr__apply_user_caps(const struct gr_oci_process *p, gr_error_t *err);
+/* Parent: refuse capabilities above the running kernel's last (capset would drop them). */
+int gr__check_caps_known(const struct gr_oci_process *p, gr_error_t *err);
+/* Child: apply rlimits, the early seccomp filter, user and capabilities in a vfork()ed
+ * copy and report what the kernel refuses; the caller's credentials are untouched. */
+int gr__check_creds(const struct gr__process_plan *pp, gr_error_t *err);
 int gr__find_exe(char *const *env, const char *arg0, char *out, size_t len);
 __attribute__((noreturn)) void gr__exec_process(struct gr__process_plan *pp, int errfd);
 
@@ -226,8 +274,9 @@ int gr__setup_terminal(int sockfd, const struct gr_oci_process *p, gr_error_t *e
 int gr__console_connect(const char *path, gr_error_t *err);
 
 /* hooks.c */
-/* poststart/poststop: every hook runs; a failure is a warning on stderr */
-void gr__run_hooks_warn(const struct gr_oci_hook *h, size_t n, const char *state_json, const char *kind);
+/* poststart/poststop: every hook runs; a failure is a warning in the log (util/log.h) */
+void gr__run_hooks_warn(const struct gr_oci_hook *h, size_t n, const char *state_json, const char *kind,
+			const char *id);
 int gr__run_hooks(const struct gr_oci_hook *h, size_t n, const char *state_json,
 		  const char *kind, gr_error_t *err);
 const char *gr__hook_kind_name(enum gr_hook_kind k);
@@ -237,9 +286,13 @@ struct gr__meta {                /* what state.json keeps beyond the spec's fiel
 	char cgroup[512];
 	unsigned long long starttime;  /* /proc/<pid>/stat field 22, to detect pid reuse */
 	bool userns;
-	/* struct gr_cgroup.own_parents at create, by hierarchy name ("memory", "unified") */
+	/* The hierarchies create made the cgroup in, by name ("memory", "unified"), each with
+	 * struct gr_cgroup.own_parents there; a state from before per-hierarchy counts has
+	 * one entry "*" (levels for every hierarchy) and n_cg_parents == 0 none */
 	size_t n_cg_parents;
 	struct { char name[64]; int levels; } cg_parents[GR_CG_MAX_HIER];
+	unsigned cg_want;              /* struct gr_cgroup.want at create */
+	unsigned ignore_unsupported;   /* the config's GR_OPT_* opt-outs (for updates) */
 	unsigned hooks;                /* bit (1<<gr_hook_kind) when the config has such hooks */
 };
 const char *gr__root(const struct gr_rt_opts *o);

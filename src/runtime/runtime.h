@@ -68,8 +68,20 @@ int gr_rt_exec(const struct gr_rt_opts *o, const char *id, const struct gr_oci_p
 /* Apply new resource limits to a live container (memory, cpu, pids). */
 int gr_rt_update(const struct gr_rt_opts *o, const char *id, const struct gr_oci_resources *res,
 		 gr_error_t *err);
-/* The container's cgroup path relative to the hierarchy roots (for stats). */
+/* The container's cgroup path relative to the hierarchy roots. */
 int gr_rt_cgroup_path(const struct gr_rt_opts *o, const char *id, char **out, gr_error_t *err);
+
+/* Usage figures of a container, read from the cgroup hierarchies it was created in
+ * (v1: cpuacct.usage, memory.usage_in_bytes / limit_in_bytes, pids.current; v2:
+ * cpu.stat usage_usec, memory.current / max, pids.current), wherever those are
+ * mounted now.  A figure no hierarchy holds is 0.  Any thread. */
+struct gr_rt_stats {
+	unsigned long long cpu_ns;
+	unsigned long long memory_bytes;
+	unsigned long long memory_limit;     /* 0 = no limit */
+	unsigned long long pids;
+};
+int gr_rt_stats(const struct gr_rt_opts *o, const char *id, struct gr_rt_stats *out, gr_error_t *err);
 
 /* OOM kills: the number of processes the kernel's OOM killer killed in the
  * container's memory cgroup (v1 memory.oom_control "oom_kill", v2

@@ -104,10 +104,13 @@ int gr__state_write(const struct gr_rt_opts *o, const struct gr_rt_state *st,
 	json_t *parents = json_object();
 	for (size_t i = 0; i < meta->n_cg_parents; i++)
 		json_object_set_new(parents, meta->cg_parents[i].name, json_integer(meta->cg_parents[i].levels));
+	/* cgroup_parents names every hierarchy create made the cgroup in: later operations
+	 * use those only (a hierarchy mounted since is not the container's) */
 	json_object_set_new(j, "gureum",
-			    json_pack("{s:s, s:I, s:b, s:i, s:o}", "cgroup", meta->cgroup, "starttime",
+			    json_pack("{s:s, s:I, s:b, s:i, s:o, s:i, s:i}", "cgroup", meta->cgroup, "starttime",
 				      (json_int_t)meta->starttime, "userns", meta->userns, "hooks",
-				      (int)meta->hooks, "cgroup_parents", parents));
+				      (int)meta->hooks, "cgroup_parents", parents, "cgroup_want",
+				      (int)meta->cg_want, "ignore_unsupported", (int)meta->ignore_unsupported));
 	_cleanup_free_ char *text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	_cleanup_free_ char *dir = gr__dir(o, st->id);
@@ -169,15 +172,17 @@ int gr__state_read(const struct gr_rt_opts *o, const char *id, struct gr_rt_stat
 		}
 	}
 	json_int_t starttime = 0;
-	int userns = 0, hooks = 0, own = 0;
+	int userns = 0, hooks = 0, own = 0, want = 0, ignore = 0;
 	const char *cgroup = "";
 	json_t *parents = NULL;
 	if (g)
-		json_unpack(g, "{s?s, s?I, s?b, s?i, s?i, s?o}", "cgroup", &cgroup, "starttime", &starttime,
-			    "userns", &userns, "hooks", &hooks, "cgroup_own_parents", &own,
-			    "cgroup_parents", &parents);
+		json_unpack(g, "{s?s, s?I, s?b, s?i, s?i, s?o, s?i, s?i}", "cgroup", &cgroup, "starttime",
+			    &starttime, "userns", &userns, "hooks", &hooks, "cgroup_own_parents", &own,
+			    "cgroup_parents", &parents, "cgroup_want", &want, "ignore_unsupported", &ignore);
 	if (meta) {
 		snprintf(meta->cgroup, sizeof meta->cgroup, "%s", cgroup);
+		meta->cg_want = (unsigned)want;
+		meta->ignore_unsupported = (unsigned)ignore;
 		meta->starttime = (unsigned long long)starttime;
 		meta->userns = userns;
 		meta->hooks = (unsigned)hooks;

@@ -74,14 +74,22 @@ build || { echo "run.sh: build failed" >&2; exit 1; }
 
 # crun refuses a hybrid cgroup layout whose cgroup2 holds a controller
 # (hugetlb here). Moving hugetlb to a v1 hierarchy works while no cgroup2
-# group uses it; it stays until reboot (same approach as bench/container-start).
+# group uses it; it goes back to cgroup2 when the run ends, also on failure
+# (tests/integration/runtime/lib/cgroup_v1_move.bash; bench/container-start
+# does the same).
+. "$GR_SRC/tests/integration/runtime/lib/cgroup_v1_move.bash"
+restore_host() {
+	[ ${#CGV1_MOUNTS[@]} -gt 0 ] || return 0
+	if cgv1_restore; then echo "# hugetlb is back on cgroup2 (the host as found)"
+	else echo "# hugetlb could not be put back on cgroup2 (see above)"; fi
+}
+trap restore_host EXIT
+trap 'exit 130' INT TERM HUP
 if grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null &&
    ! grep -q ' - cgroup .*hugetlb' /proc/self/mountinfo; then
-	mkdir -p /sys/fs/cgroup/hugetlb
-	if mount -t cgroup -o hugetlb none /sys/fs/cgroup/hugetlb 2>/dev/null; then
-		echo "# moved hugetlb from cgroup2 to a v1 hierarchy at /sys/fs/cgroup/hugetlb (until reboot)"
+	if cgv1_mount hugetlb /sys/fs/cgroup/hugetlb; then
+		echo "# moved hugetlb from cgroup2 to a v1 hierarchy at /sys/fs/cgroup/hugetlb for this run"
 	else
-		rmdir /sys/fs/cgroup/hugetlb 2>/dev/null
 		echo "# could not move hugetlb to cgroup v1; crun will refuse to run"
 	fi
 fi

@@ -3,8 +3,9 @@
 # no cgroup, no mount, no state folder and no process of the container remain.
 . "$GR_SRC/tests/integration/runtime/lib/common.bash"
 B=$WORK/b
+ID=gr-test-rt-bad-$$ # unique: the same tests may run in other checkouts at the same time
 snapshot() { # cgroups, host mounts under our paths, state dirs, processes started from this bundle
-	echo "cg=$(cg_count) mounts=$(grep -c -e "$WORK" -e gr-test-rt /proc/self/mountinfo) state=$(ls "$STATE" | wc -l) procs=$(pgrep -fc "gr-test-rt-bad" || true)"
+	echo "cg=$(find /sys/fs/cgroup -maxdepth 4 -type d -name "$ID" 2>/dev/null | wc -l) mounts=$(grep -c -e "$WORK" -e "$ID" /proc/self/mountinfo) state=$(ls "$STATE" | wc -l) procs=$(pgrep -fc "$ID" || true)"
 }
 expect_fail() { # what, jq filter
 	local what=$1
@@ -12,10 +13,10 @@ expect_fail() { # what, jq filter
 	local before after msg
 	before=$(snapshot)
 	# into a file, not $(...): should create wrongly succeed, its init would hold the pipe
-	$OCI create -b "$B" gr-test-rt-bad >"$WORK/msg" 2>&1 </dev/null; local rc=$?
+	$OCI create -b "$B" "$ID" >"$WORK/msg" 2>&1 </dev/null; local rc=$?
 	after=$(snapshot)
 	msg=$(cat "$WORK/msg")
-	$OCI delete --force gr-test-rt-bad >/dev/null 2>&1
+	$OCI delete --force "$ID" >/dev/null 2>&1
 	ok $(( rc != 1 )) "$what: create fails with exit 1"
 	echo "$msg" | grep -q "gureum-oci: .*$3"; ok $? "$what: the error says '$3' ($msg)"
 	[ "$before" = "$after" ]; ok $? "$what: nothing left behind ($before -> $after)"

@@ -94,6 +94,37 @@ int main(void)
 	snprintf(text, sizeof text, "35 31 0:32 /docker/abc /sys/fs/cgroup/memory ro - cgroup cgroup rw,memory\n");
 	ok(gr__cgroup_init_from(&cg, "/a", write_mountinfo("sub", text), &err) < 0, "no usable hierarchy: error");
 
+	/* an existing container: only the hierarchies of its create (state.json's record) */
+	snprintf(text, sizeof text,
+		 "32 31 0:29 / /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu\n"
+		 "35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
+		 "44 31 0:39 / /sys/fs/cgroup/hugetlb rw - cgroup none rw,hugetlb\n"
+		 "45 31 0:40 / /run/x/net rw - cgroup none rw,net_cls,net_prio\n"
+		 "41 31 0:38 / %s rw,relatime - cgroup2 cgroup2 rw\n", v2dir);
+	struct gr__meta meta;
+	memset(&meta, 0, sizeof meta);
+	snprintf(meta.cgroup, sizeof meta.cgroup, "/gureum/c");
+	const char *names[] = { "memory", "unified", "pids" }; /* pids: unmounted since create */
+	for (int i = 0; i < 3; i++) {
+		snprintf(meta.cg_parents[i].name, sizeof meta.cg_parents[i].name, "%s", names[i]);
+		meta.cg_parents[i].levels = i + 1;
+	}
+	meta.n_cg_parents = 3;
+	const char *mi = write_mountinfo("later", text);
+	is_int(gr__cgroup_load_from(&cg, &meta, mi, &err), 0, "load an existing container's cgroup");
+	is_int(cg.n_hier, 2, "only memory and unified: cpu, hugetlb and net_cls,net_prio are not the container's");
+	ok(cg.n_hier == 2 && !strcmp(cg.hier[0].name, "memory") && !strcmp(cg.hier[1].name, "unified") &&
+	   cg.own_parents[0] == 1 && cg.own_parents[1] == 2, "matched by name, each with its own parent count");
+	ok(find(&cg, GR_CG_HUGETLB, &ops) < 0, "a hierarchy mounted after create is skipped");
+	is_str(cg.gone, "pids", "a hierarchy unmounted since create is named in gone");
+	is_int(cg.created_mask, 3, "delete may remove the leaf in both");
+	meta.n_cg_parents = 1; /* a state from before per-hierarchy counts */
+	snprintf(meta.cg_parents[0].name, sizeof meta.cg_parents[0].name, "*");
+	is_int(gr__cgroup_load_from(&cg, &meta, mi, &err), 0, "legacy state loads");
+	is_int(cg.n_hier, 5, "legacy state: every hierarchy mounted now");
+	ok(find(&cg, GR_CG_NET_PRIO, &ops) >= 0, "net_cls,net_prio is one v1 hierarchy");
+	is_str(cg.hier[3].name, "net_cls,net_prio", "named after both controllers");
+
 	/* path guards */
 	ok(gr__cgroup_init_from(&cg, "relative", write_mountinfo("v1b", "32 31 0:29 / /x rw - cgroup cgroup rw,cpu\n"),
 				&err) < 0 && strstr(err.msg, "cgroupsPath"), "relative path refused, names cgroupsPath");

@@ -56,7 +56,7 @@ static const char *full_json =
 "    'devices':[{'allow':false,'access':'rwm'},{'allow':true,'type':'c','major':10,'minor':229,'access':'rw'},"
 "      {'allow':true,'type':'b','major':8}],"
 "    'memory':{'limit':536870912,'reservation':268435456,'swap':1073741824,'kernel':-1,"
-"      'swappiness':60,'disableOOMKiller':true,'useHierarchy':true},"
+"      'kernelTCP':50593792,'swappiness':60,'disableOOMKiller':true,'useHierarchy':true},"
 "    'cpu':{'shares':512,'quota':50000,'period':100000,'cpus':'0-1,3','mems':'0','realtimeRuntime':0},"
 "    'pids':{'limit':100},"
 "    'blockIO':{'weight':500,'leafWeight':300,"
@@ -66,7 +66,7 @@ static const char *full_json =
 "      'throttleReadIOPSDevice':[{'major':8,'minor':0,'rate':100}],"
 "      'throttleWriteIOPSDevice':[{'major':8,'minor':0,'rate':200},{'major':8,'minor':16,'rate':300}]},"
 "    'hugepageLimits':[{'pageSize':'2MB','limit':209715200},{'pageSize':'1GB','limit':0}],"
-"    'network':{'classID':1},"
+"    'network':{'classID':1048577,'priorities':[{'name':'lo','priority':10},{'name':'eth0','priority':0}]},"
 "    'unified':{'memory.high':'1G','io.weight':'default 100'}},"
 "  'cgroupsPath':'/gureum/test',"
 "  'sysctl':{'net.ipv4.ip_forward':'1','kernel/shmmax':'65536'},"
@@ -199,6 +199,11 @@ static void test_full(void)
 	ok(r->has_mem_reservation && r->mem_reservation == 268435456, "memory.reservation");
 	ok(r->has_mem_swap && r->mem_swap == 1073741824, "memory.swap");
 	ok(r->has_mem_kernel && r->mem_kernel == -1, "memory.kernel -1");
+	ok(r->has_mem_kernel_tcp && r->mem_kernel_tcp == 50593792, "memory.kernelTCP");
+	ok(r->has_net_class_id && r->net_class_id == 1048577, "network.classID");
+	ok(r->n_net_priorities == 2 && !strcmp(r->net_priorities[0].name, "lo") &&
+	   r->net_priorities[0].priority == 10 && !strcmp(r->net_priorities[1].name, "eth0"),
+	   "network.priorities");
 	ok(r->has_mem_swappiness && r->mem_swappiness == 60, "memory.swappiness");
 	ok(r->disable_oom_killer, "disableOOMKiller");
 	ok(r->has_cpu_shares && r->cpu_shares == 512, "cpu.shares");
@@ -365,6 +370,15 @@ static void test_edges(void)
 		is_str(cfg->annotations[0].key, "18446744073709551615", "digit key untouched");
 		is_str(cfg->annotations[0].value, "9223372036854775808 [1,2] \" 18446744073709551615",
 		       "digit value with escaped quote untouched");
+		gr_oci_config_free(cfg);
+	}
+	cfg = parse_ok(MIN_HEAD ",'annotations':{'org.gureum.ignore-unsupported':"
+		       "' linux.resources.network,process.apparmorProfile linux.resources.memory.kernel'}}",
+		       "ignore-unsupported annotation");
+	if (cfg) {
+		is_int(cfg->ignore_unsupported, GR_OPT_NET_CLASSID | GR_OPT_NET_PRIORITIES | GR_OPT_APPARMOR |
+		       GR_OPT_MEM_KERNEL, "the fields it lists (network = classID + priorities)");
+		is_int(cfg->resources.ignore_unsupported, cfg->ignore_unsupported, "handed to the resources");
 		gr_oci_config_free(cfg);
 	}
 	const char *t = J(MIN_HEAD ",'annotations':{'a':18446744073709551615}}");

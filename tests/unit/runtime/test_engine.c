@@ -120,6 +120,30 @@ static void test_seccomp_cache(void)
 	ok(gr__seccomp_compile(&s, &a, &err) < 0 && strstr(err.msg, "syscalls[0]"), "SCMP_ACT_NOTIFY refused, names the rule");
 }
 
+/* capabilities above the running kernel's last are refused (capset would drop them) */
+static void test_caps_known(void)
+{
+	gr_error_t err = { 0 };
+	int last = -1;
+	FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "r");
+	if (!f || fscanf(f, "%d", &last) != 1 || last < 0 || last > 61) {
+		skip("no usable /proc/sys/kernel/cap_last_cap");
+		if (f)
+			fclose(f);
+		return;
+	}
+	fclose(f);
+	struct gr_oci_process p = { .has_caps = true };
+	p.caps[GR_CAP_PERMITTED] = (1ull << (last + 1)) - 1;
+	ok(gr__check_caps_known(&p, &err) == 0, "every capability up to the kernel's last is accepted");
+	p.caps[GR_CAP_AMBIENT] = 1ull << (last + 2);
+	ok(gr__check_caps_known(&p, &err) < 0 && strstr(err.msg, "process.capabilities.ambient: ") &&
+	   strstr(err.msg, "not known to the running kernel"), "one past it is refused, naming the set (%s)",
+	   err.msg);
+	p.has_caps = false;
+	ok(gr__check_caps_known(&p, &err) == 0, "no capabilities object: nothing to check");
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmp))
@@ -128,6 +152,7 @@ int main(void)
 	test_ids();
 	test_state_json();
 	test_seccomp_cache();
+	test_caps_known();
 	char cmd[400];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
 	if (system(cmd) != 0)

@@ -1,7 +1,7 @@
 /*
  * rt-lib-check.c - drives the runtime library the way gureumd does (in-process,
  * no gureum-oci): create with the container's stdio sent to a file, start, exec
- * with its own stdio, update a limit live, cgroup path, OOM count, wait, delete.
+ * with its own stdio, update a limit live, cgroup path, usage figures, OOM count, wait, delete.
  * usage: rt-lib-check ROOT BUNDLE OUTDIR ; prints TAP lines.
  */
 #include "runtime/runtime.h"
@@ -62,6 +62,10 @@ int main(int argc, char **argv)
 	char *cg = NULL;
 	ok(gr_rt_cgroup_path(&o, id, &cg, &err) == 0 && cg && strstr(cg, id), "cgroup path (%s)", cg ? cg : "");
 	free(cg);
+	struct gr_rt_stats stats;
+	ok(gr_rt_stats(&o, id, &stats, &err) == 0, "stats (%s)", err.msg);
+	ok(stats.pids >= 1 && stats.memory_bytes > 0 && stats.cpu_ns > 0,
+	   "stats: %llu pids, %llu bytes of memory, %llu ns of CPU", stats.pids, stats.memory_bytes, stats.cpu_ns);
 	long long ooms = -1;
 	ok(gr_rt_oom_kills(&o, id, &ooms, &err) == 0 && ooms == 0, "no OOM kill so far");
 	for (int i = 0; i < 500 && !strstr(slurp(out), "init-out"); i++)

@@ -1,0 +1,91 @@
+# cgroup_v1_move.bash - mount a cgroup controller as a new v1 hierarchy and put the host back
+# as it was (sourced by tests and benchmarks that change the host's cgroup layout).
+#
+#   cgv1_free CTRL...       print the first CTRL no v1 hierarchy carries (/proc/cgroups column 2
+#                           is 0) and the kernel has enabled; status 1 when none is free
+#   cgv1_mount CTRL DIR     mount CTRL (or CTRL,CTRL...) as one v1 hierarchy at DIR (made when missing); retried a few
+#                           times (a cgroup2 group that just released CTRL may hold it a moment);
+#                           remembered for cgv1_restore; status 1 when the kernel refuses
+#   cgv1_restore            undo every cgv1_mount of this shell, newest first: wait until the
+#                           hierarchy holds only its root cgroup, unmount, wait until the kernel
+#                           has destroyed the hierarchy (the controller returns to cgroup2, or to
+#                           no hierarchy), remove DIR if cgv1_mount made it.  A hierarchy that
+#                           still holds cgroups someone else made stays mounted (unmounting it
+#                           would leave it alive and invisible, the controller lost to cgroup2
+#                           until reboot); status 1 and a "#" line saying so.
+#
+# The kernel destroys a v1 hierarchy when its last mount goes and it has no child cgroup, also
+# none still dying (an rmdir'ed cgroup lingers until RCU releases it); unmounting earlier leaves
+# the hierarchy alive without a mount.  cgv1_restore therefore waits on /proc/cgroups
+# (num_cgroups back to 1) before the umount, and mounts once more and unmounts when the kernel
+# kept the hierarchy anyway.  Waits are bounded by a count of /proc reads, not by time.
+CGV1_MOUNTS=()
+
+cgv1__field() { # CTRL[,CTRL...] COLUMN -> that column of /proc/cgroups for the first CTRL
+	awk -v c="${1%%,*}" -v k="$2" '$1 == c {print $k}' /proc/cgroups     # (2 hierarchy, 3 num_cgroups, 4 enabled)
+}
+
+cgv1_free() {
+	local c
+	for c in "$@"; do
+		[ "$(cgv1__field "$c" 4)" = 1 ] && [ "$(cgv1__field "$c" 2)" = 0 ] && { echo "$c"; return 0; }
+	done
+	return 1
+}
+
+cgv1_mount() {
+	local ctrl=$1 dir=$2 made=0 try
+	if [ ! -d "$dir" ]; then mkdir -p "$dir" || return 1; made=1; fi
+	for try in 1 2 3 4 5; do
+		if mount -t cgroup -o "$ctrl" none "$dir" 2>/dev/null; then
+			CGV1_MOUNTS+=("$ctrl|$dir|$made")
+			return 0
+		fi
+		sleep 1
+	done
+	[ $made = 1 ] && rmdir "$dir"
+	return 1
+}
+
+# cgv1__wait CTRL COLUMN VALUE: until /proc/cgroups shows VALUE (at most ~10 s of polling)
+cgv1__wait() {
+	local i
+	for i in $(seq 200); do
+		[ "$(cgv1__field "$1" "$2")" = "$3" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+cgv1_restore() {
+	local rc=0 k ctrl dir made rest tmp try
+	for ((k = ${#CGV1_MOUNTS[@]} - 1; k >= 0; k--)); do
+		IFS='|' read -r ctrl dir made <<<"${CGV1_MOUNTS[$k]}"
+		unset 'CGV1_MOUNTS[k]'
+		grep -q " $dir .* - cgroup " /proc/self/mountinfo || continue
+		if ! cgv1__wait "$ctrl" 3 1; then
+			rest=$(find "$dir" -mindepth 1 -type d 2>/dev/null | head -5 | tr '\n' ' ')
+			echo "# $ctrl stays mounted at $dir: cgroups made there remain ($rest)"
+			rc=1
+			continue
+		fi
+		umount "$dir" || { rc=1; continue; }
+		[ "$made" = 1 ] && rmdir "$dir" 2>/dev/null
+		# another mount of the same hierarchy keeps it alive: that one is not ours to undo
+		awk '$0 ~ / - cgroup / {print $NF}' /proc/self/mountinfo | tr ',' '\n' | grep -qx "${ctrl%%,*}" && continue
+		for try in 1 2 3; do
+			cgv1__wait "$ctrl" 2 0 && break
+			tmp=$(mktemp -d /run/gr-cgv1-restore.XXXXXX)
+			if mount -t cgroup -o "$ctrl" none "$tmp" 2>/dev/null; then
+				cgv1__wait "$ctrl" 3 1
+				umount "$tmp"
+			fi
+			rmdir "$tmp"
+		done
+		if [ "$(cgv1__field "$ctrl" 2)" != 0 ]; then
+			echo "# $ctrl: the kernel keeps its v1 hierarchy $(cgv1__field "$ctrl" 2) after the unmount"
+			rc=1
+		fi
+	done
+	return $rc
+}
