@@ -12,6 +12,13 @@
  * 0 ("0 for an empty, never-written store").  Every revision crossing the wire
  * is shifted by one here (ours = etcd's - 1), so a fresh cluster and a fresh
  * SQLite file give the same numbers; etcdctl shows one more.
+ *
+ * Compaction: etcd compacted at C keeps every revision after C whole, but may
+ * drop revision C's DELETE events (a key's last tombstone).  The interface's
+ * compact(R) keeps revision R whole, so it compacts etcd at R (our R - 1):
+ * etcd's compact revision C is our compact revision as it stands, and a feed
+ * from our S watches from etcd S (one revision early, dropped) so that etcd
+ * itself refuses exactly the starts below our compact revision.
  */
 #ifndef GR_STORE_ETCD_INTERNAL_H
 #define GR_STORE_ETCD_INTERNAL_H
@@ -80,7 +87,7 @@ int gr__etcd_parse_auth(const char *body, size_t len, char **token, gr_error_t *
 struct gr__etcd_watch_msg {
 	bool created, canceled;
 	int64_t revision;          /* header revision (ours) */
-	int64_t compact_revision;  /* ours; 0 when the reply has none */
+	int64_t compact_revision;  /* etcd's number as is (see below); 0 when the reply has none */
 	char reason[160];          /* cancel_reason */
 	struct gr_store_event *events;
 	size_t n;

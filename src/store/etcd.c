@@ -491,7 +491,8 @@ static int etcd_compact(void *be, int64_t rev, gr_error_t *err)
 	if (rev <= known)
 		return 0;
 	char body[96];
-	snprintf(body, sizeof body, "{\"revision\":\"%" PRId64 "\",\"physical\":false}", gr__etcd_rev_out(rev));
+	/* etcd at our rev - 1: keeps our rev whole (etcd-internal.h). */
+	snprintf(body, sizeof body, "{\"revision\":\"%" PRId64 "\",\"physical\":false}", rev);
 	struct gr__etcd_buf reply;
 	int r = gr__etcd_call(e, e->curl, "/v3/kv/compaction", body, true, &reply, err);
 	gr__etcd_buf_free(&reply);

@@ -597,9 +597,13 @@ int gr__etcd_parse_watch(const char *line, size_t len, struct gr__etcd_watch_msg
 	if (header_rev(res, "result.", &m->revision, err) < 0 ||
 	    get_bool(res, "created", "result.", &m->created, err) < 0 ||
 	    get_bool(res, "canceled", "result.", &m->canceled, err) < 0 ||
-	    get_rev(res, "compact_revision", "result.", &m->compact_revision, err) < 0 ||
+	    get_int(res, "compact_revision", "result.", &m->compact_revision, err) < 0 ||
 	    get_arr(res, "events", "result.", &evs, err) < 0)
 		goto fail;
+	if (m->compact_revision < 0) {
+		proto(err, "result.compact_revision: negative");
+		goto fail;
+	}
 	if (reason && !json_is_string(reason)) {
 		proto(err, "result.cancel_reason: expected a string");
 		goto fail;

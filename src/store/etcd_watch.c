@@ -6,8 +6,9 @@
  * takes the store revision R from the "created" reply, reads events until it
  * has seen revision R (every revision has at least one event, and etcd never
  * splits a revision over two replies), filters by prefix here, and closes the
- * stream.  A start below etcd's compaction is refused by etcd with the compact
- * revision: ESTALE, as the interface says.  etcd reports its compact revision
+ * stream.  A start below the compaction is refused by etcd with the compact
+ * revision: ESTALE, as the interface says (the watch starts one revision early
+ * for that; etcd-internal.h).  etcd reports its compact revision
  * only then, so a successful read's compact_revision is the highest this
  * handle has seen (from its own compactions and refusals), at least 1.
  *
@@ -71,12 +72,14 @@ static int feed_line(void *ud, const char *line, size_t len, gr_error_t *err)
 	for (size_t i = 0; i < m.n; i++) {
 		struct gr_store_event *ev = &m.events[i];
 		int64_t rev = ev->kv.mod_revision;
-		if (rev < f->start || rev < f->max_rev) {
+		if (rev < f->start - 1 || rev < f->max_rev) {
 			r = gr_error_set(err, EPROTO, "malformed etcd reply: watch event at revision %" PRId64
 					 " out of order (after %" PRId64 ", from %" PRId64 ")", rev, f->max_rev, f->start);
 			goto out;
 		}
 		f->max_rev = rev;
+		if (rev < f->start)
+			continue; /* the revision before: read only to have etcd check the compaction */
 		if (strncmp(ev->kv.key, f->prefix, f->plen))
 			continue;
 		struct gr_store_events *o = f->out;
@@ -102,7 +105,8 @@ out:
 /* One watch from `start` (ours).  0 done, 1 refused as compacted (f->compact), -1 error. */
 static int read_feed(struct gr__etcd *e, struct feed *f, gr_error_t *err)
 {
-	_cleanup_free_ char *body = gr__etcd_req_watch(gr__etcd_rev_out(f->start));
+	/* etcd's revision f->start is our f->start - 1: one revision early (see etcd-internal.h). */
+	_cleanup_free_ char *body = gr__etcd_req_watch(f->start);
 	if (gr__etcd_stream(e, e->curl, NULL, "/v3/watch", body, e->timeout_ms, NULL, feed_line, f, NULL,
 			    err) < 0)
 		return -1;
