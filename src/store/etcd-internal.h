@@ -115,6 +115,7 @@ struct gr__etcd {
 	int64_t own_rev;           /* highest revision committed through this handle */
 	int64_t known_compact;     /* highest compact revision seen (ours), >= 1 */
 	bool external_seen;        /* the watch thread saw another writer since the last tick */
+	bool barrier;              /* a member failed: next write waits for a linearizable read */
 	bool writing;              /* a write through this handle is in flight */
 	int64_t pending_rev;       /* events the watch thread saw during that write */
 	int64_t woken_rev;         /* highest revision subscribers were woken for */

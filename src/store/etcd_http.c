@@ -115,13 +115,16 @@ int gr__etcd_error(int code, const char *msg, const char *what, gr_error_t *err)
 		e = EEXIST;
 	else if (strstr(msg, "has been compacted"))
 		e = ESTALE;
+	else if (strstr(msg, "timed out"))
+		e = ETIMEDOUT; /* a proposal may or may not have been applied */
 	else if (strstr(msg, "future revision"))
 		e = EINVAL;
 	else if (strstr(msg, "too large") || strstr(msg, "message larger"))
 		e = EMSGSIZE;
 	else if (strstr(msg, "too many operations"))
 		e = E2BIG;
-	else if (strstr(msg, "auth") || strstr(msg, "user name is empty") || strstr(msg, "permission denied"))
+	else if (strstr(msg, "auth") || strstr(msg, "user name is empty") || strstr(msg, "permission denied") ||
+		 strstr(msg, "CommonName")) /* etcd 3.4 with auth on: a client cert with a CN */
 		e = EACCES;
 	else {
 		switch (code) {
@@ -158,6 +161,7 @@ struct xfer {
 	CURL *curl;
 	bool stream, overflow, done, failed, got_line;
 	long status;
+	char errbuf[CURL_ERROR_SIZE];
 	gr__etcd_line_fn fn;
 	void *ud;
 	gr_error_t *err;
@@ -236,7 +240,17 @@ static void fail_over(struct gr__etcd *e, size_t from)
 	pthread_mutex_lock(&e->mu);
 	if (e->current == from)
 		e->current = (from + 1) % e->n_endpoints;
+	e->barrier = true;
 	pthread_mutex_unlock(&e->mu);
+}
+
+static bool take_barrier(struct gr__etcd *e)
+{
+	pthread_mutex_lock(&e->mu);
+	bool b = e->barrier;
+	e->barrier = false;
+	pthread_mutex_unlock(&e->mu);
+	return b;
 }
 
 /* Run one request on endpoint idx.  Returns the curl code. */
@@ -255,6 +269,8 @@ static CURLcode attempt(struct gr__etcd *e, CURL *curl, CURLM *multi, size_t idx
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, x);
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)connect_ms);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, x->errbuf);
+	x->errbuf[0] = '\0';
 	x->curl = curl;
 	CURLcode rc;
 	if (!multi) {
@@ -285,6 +301,7 @@ static CURLcode attempt(struct gr__etcd *e, CURL *curl, CURLM *multi, size_t idx
 	}
 	curl_slist_free_all(h);
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, NULL);
 	if (!x->status)
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &x->status);
 	if (x->stream && rc == CURLE_OK && x->status == 200 && x->line.len && !x->done && !x->failed) {
@@ -295,6 +312,13 @@ static CURLcode attempt(struct gr__etcd *e, CURL *curl, CURLM *multi, size_t idx
 }
 
 static int authenticate(struct gr__etcd *e, CURL *curl, gr_error_t *err);
+
+static bool tls_failure(CURLcode rc)
+{
+	return rc == CURLE_SSL_CONNECT_ERROR || rc == CURLE_PEER_FAILED_VERIFICATION ||
+	       rc == CURLE_SSL_CERTPROBLEM || rc == CURLE_SSL_CACERT_BADFILE || rc == CURLE_SSL_CIPHER ||
+	       rc == CURLE_SSL_ISSUER_ERROR;
+}
 
 /* The request went out (so a write may have been applied). */
 static bool request_sent(CURL *curl, CURLcode rc)
@@ -316,6 +340,7 @@ static int transfer(struct gr__etcd *e, CURL *curl, CURLM *multi, const char *pa
 	int64_t start = now_ms(), budget = e->timeout_ms;
 	bool reauthed = false, is_auth = !strcmp(path, "/v3/auth/authenticate");
 	char last[512] = "";
+	bool tls_seen = false;
 	int round = 0;
 	for (size_t tries = 0;; tries++) {
 		int64_t left = budget - (now_ms() - start);
@@ -323,6 +348,17 @@ static int transfer(struct gr__etcd *e, CURL *curl, CURLM *multi, const char *pa
 			break;
 		if (left < 1)
 			left = 1;
+		/* After a fail-over, a write waits for a linearizable read to pass
+		 * first: a member that still takes the dead one for its leader would
+		 * forward the write into the void (outcome unknown); the read instead
+		 * fails fast on the leader change and is retried. */
+		if (!idempotent && take_barrier(e)) {
+			struct gr__etcd_buf b;
+			if (gr__etcd_call(e, curl, "/v3/kv/range", "{\"key\":\"AA==\",\"count_only\":true}", true, &b,
+					  err) < 0)
+				return gr_error_prefix(err, "waiting for a leader before %s", path);
+			gr__etcd_buf_free(&b);
+		}
 		size_t idx = endpoint_in_use(e);
 		struct xfer x = { .stream = stream, .fn = fn, .ud = ud, .err = err };
 		int connect_ms = (int)(left < 1000 ? left : left / 2 > 1000 ? left / 2 : 1000);
@@ -378,12 +414,14 @@ static int transfer(struct gr__etcd *e, CURL *curl, CURLM *multi, const char *pa
 			}
 		} else {
 			gr__etcd_buf_free(&x.body);
-			snprintf(last, sizeof last, "%s: %s", e->endpoints[idx], curl_easy_strerror(rc));
+			snprintf(last, sizeof last, "%s: %s", e->endpoints[idx],
+				 x.errbuf[0] ? x.errbuf : curl_easy_strerror(rc));
+			tls_seen |= tls_failure(rc);
 			if (!idempotent && request_sent(curl, rc))
 				return gr_error_set(err, rc == CURLE_OPERATION_TIMEDOUT ? ETIMEDOUT : ECONNRESET,
 						    "etcd %s %s: %s after the request was sent; outcome unknown "
 						    "(re-read before retrying)", e->endpoints[idx], path,
-						    curl_easy_strerror(rc));
+						    x.errbuf[0] ? x.errbuf : curl_easy_strerror(rc));
 			fail_over(e, idx);
 		}
 		/* After a full round over the members, wait a little (an election). */
@@ -399,6 +437,9 @@ static int transfer(struct gr__etcd *e, CURL *curl, CURLM *multi, const char *pa
 			}
 		}
 	}
+	if (tls_seen)
+		return gr_error_set(err, EACCES, "no etcd member accepted TLS for %s (last: %s; check cacert, "
+				    "cert, key)", path, last);
 	return gr_error_set(err, ECONNREFUSED, "no etcd member answered %s within %d ms (last: %s)", path,
 			    e->timeout_ms, last);
 }

@@ -440,10 +440,10 @@ int gr__etcd_parse_header(const char *body, size_t len, int64_t *revision, gr_er
 int gr__etcd_parse_range(const char *body, size_t len, bool keys_only, struct gr_kv_list *out,
 			 gr_error_t *err)
 {
+	memset(out, 0, sizeof *out);
 	json_t *root = load(body, len, err), *kvs;
 	if (!root)
 		return -1;
-	memset(out, 0, sizeof *out);
 	if (header_rev(root, "", &out->revision, err) < 0 || get_arr(root, "kvs", "", &kvs, err) < 0 ||
 	    get_bool(root, "more", "", &out->more, err) < 0)
 		goto fail;
@@ -472,10 +472,10 @@ fail:
 int gr__etcd_parse_txn(const char *body, size_t len, struct gr_store_txn_result *res,
 		       gr_error_t *err)
 {
+	memset(res, 0, sizeof *res);
 	json_t *root = load(body, len, err), *resps;
 	if (!root)
 		return -1;
-	memset(res, 0, sizeof *res);
 	if (header_rev(root, "", &res->revision, err) < 0 ||
 	    get_bool(root, "succeeded", "", &res->succeeded, err) < 0 ||
 	    get_arr(root, "responses", "", &resps, err) < 0)

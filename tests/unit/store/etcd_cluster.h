@@ -114,6 +114,29 @@ static inline const char *st_etcd_url(const struct st_etcd *c, unsigned which, c
 	return b;
 }
 
+/* Like st_etcd_url for every member, listed from member `first` on (the
+ * handle uses that one until it fails). */
+static inline const char *st_etcd_url_from(const struct st_etcd *c, int first, const char *extra)
+{
+	static char buf[2][256];
+	static int k;
+	char *b = buf[k++ % 2];
+	b[0] = '\0';
+	for (int j = 0; j < ST_ETCD_MEMBERS; j++) {
+		size_t n = strlen(b);
+		snprintf(b + n, sizeof buf[0] - n, "%s127.0.0.1:%d", j ? "," : "",
+			 c->m[(first + j) % ST_ETCD_MEMBERS].client_port);
+	}
+	static char url[2][1600];
+	char *u = url[k % 2];
+	if (c->tls)
+		snprintf(u, sizeof url[0], "etcds://%s?cacert=%s&cert=%s&key=%s%s%s", b, c->ca, c->cli, c->cli_key,
+			 extra ? "&" : "", extra ? extra : "");
+	else
+		snprintf(u, sizeof url[0], "etcd://%s%s%s", b, extra ? "?" : "", extra ? extra : "");
+	return u;
+}
+
 static inline int st_etcd__run(char *const *argv, const char *cwd)
 {
 	gr_error_t err = {0};
@@ -151,7 +174,9 @@ static inline int st_etcd__certs(struct st_etcd *c)
 	if (st_etcd__run(ca, d) < 0)
 		return -1;
 	const char *names[2] = { "server", "client" };
-	const char *cns[2] = { "/CN=127.0.0.1", "/CN=gureum-test-client" };
+	/* The client certificate has no CommonName: with auth on, etcd 3.4 refuses
+	 * gateway requests whose certificate has one (it would not be used). */
+	const char *cns[2] = { "/CN=127.0.0.1", "/O=gureum-test-client" };
 	char *pems[2] = { c->srv, c->cli }, *keys[2] = { c->srv_key, c->cli_key }, *exts[2] = { ext_srv, ext_cli };
 	for (int i = 0; i < 2; i++) {
 		char csr[400];
@@ -193,6 +218,7 @@ static inline int st_etcd__spawn(struct st_etcd *c, int i, bool existing)
 		argv[n++] = key;
 		argv[n++] = ca;
 		argv[n++] = "--client-cert-auth";
+		argv[n++] = "--auth-token-ttl=3"; /* the TLS cluster's auth test waits out a token */
 	}
 	argv[n] = NULL;
 	int log = open(m->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -338,8 +364,9 @@ static inline int st_etcd_start(struct st_etcd *c, const char *parent, const cha
 	return -1;
 }
 
-/* Run etcdctl against the cluster (TLS files added); extra args after. */
-static inline int st_etcdctl(struct st_etcd *c, char *const *args)
+/* Run etcdctl against the cluster (TLS files added); extra args after.
+ * capture (may be NULL) gets its stdout. */
+static inline int st_etcdctl(struct st_etcd *c, char *const *args, char **capture)
 {
 	char eps[300], cacert[420], cert[420], key[420];
 	snprintf(eps, sizeof eps, "--endpoints=");
@@ -364,12 +391,38 @@ static inline int st_etcdctl(struct st_etcd *c, char *const *args)
 	char *env[] = { "ETCDCTL_API=3", "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
 	gr_error_t err = {0};
 	struct gr_proc p = { .argv = argv, .envp = env, .fd_in = GR_PROC_NULL, .fd_out = GR_PROC_PIPE,
-			     .fd_err = GR_PROC_PIPE, .timeout_ms = 60000 };
+			     .fd_err = GR_PROC_PIPE, .timeout_ms = 60000, .capture = capture };
 	if (gr_proc_run(&p, &err) < 0) {
 		printf("# etcdctl: %s\n", err.msg);
 		return -1;
 	}
 	return 0;
+}
+
+/* The member that leads the cluster now (from `etcdctl endpoint status`), or -1. */
+static inline int st_etcd_leader(struct st_etcd *c)
+{
+	char *out = NULL;
+	char *args[] = { "endpoint", "status", NULL };
+	int leader = -1;
+	if (st_etcdctl(c, args, &out) == 0) {
+		/* "<scheme>://127.0.0.1:PORT, <id>, <version>, <size>, <is leader>, ..." */
+		char *s1 = NULL;
+		for (char *line = strtok_r(out, "\n", &s1); line; line = strtok_r(NULL, "\n", &s1)) {
+			int port = 0;
+			char *s2 = NULL, *first = strtok_r(line, ",", &s2), *f = NULL;
+			char *colon = first ? strrchr(first, ':') : NULL;
+			if (colon)
+				port = atoi(colon + 1);
+			for (int k = 0; k < 4; k++)
+				f = strtok_r(NULL, ",", &s2);
+			for (int i = 0; f && i < ST_ETCD_MEMBERS; i++)
+				if (c->m[i].client_port == port && strstr(f, "true"))
+					leader = i;
+		}
+	}
+	free(out);
+	return leader;
 }
 
 #endif

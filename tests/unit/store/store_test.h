@@ -29,12 +29,18 @@
 #include "etcd_cluster.h"
 
 static char st__dir[64];
-static pid_t st__owner;
+static pid_t st__owner, st__reaper;
+static int st__reaper_fd = -1;
 
 static void st__cleanup(void)
 {
-	if (st__dir[0] && getpid() == st__owner)
-		gr_rm_rf(st__dir, NULL);
+	if (!st__dir[0] || getpid() != st__owner)
+		return;
+	gr_rm_rf(st__dir, NULL);
+	if (st__reaper > 0) { /* it sees EOF, finds nothing left, and exits */
+		close(st__reaper_fd);
+		waitpid(st__reaper, NULL, 0);
+	}
 }
 
 /* A child that outlives us by a moment: when our end of the pipe closes (we
@@ -63,6 +69,8 @@ static void st__start_reaper(void)
 	}
 	close(p[0]);
 	/* p[1] stays open (CLOEXEC: not in exec'd children) until we are gone. */
+	st__reaper = pid;
+	st__reaper_fd = p[1];
 }
 
 /* A fresh folder for this test binary; gone at exit. */
