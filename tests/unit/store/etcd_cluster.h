@@ -348,8 +348,8 @@ static inline int st_etcd_start(struct st_etcd *c, const char *parent, const cha
 			m->client_port = ports[2 * i];
 			m->peer_port = ports[2 * i + 1];
 			snprintf(m->name, sizeof m->name, "m%d", i);
-			snprintf(m->dir, sizeof m->dir, "%s/%s-%d", c->root, m->name, attempt);
-			snprintf(m->log, sizeof m->log, "%s/%s.log", c->root, m->name);
+			snprintf(m->dir, sizeof m->dir, "%s/m%d-%d", c->root, i, attempt);
+			snprintf(m->log, sizeof m->log, "%s/m%d.log", c->root, i);
 		}
 		for (int i = 0; i < ST_ETCD_MEMBERS && !failed; i++)
 			failed = st_etcd__spawn(c, i, false) < 0;
