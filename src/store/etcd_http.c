@@ -121,6 +121,8 @@ int gr__etcd_error(int code, const char *msg, const char *what, gr_error_t *err)
 		e = EINVAL;
 	else if (strstr(msg, "too large") || strstr(msg, "message larger"))
 		e = EMSGSIZE;
+	else if (strstr(msg, "space exceeded"))
+		e = ENOSPC; /* etcd's NOSPACE alarm: its quota is full until compaction + defrag */
 	else if (strstr(msg, "too many operations"))
 		e = E2BIG;
 	else if (strstr(msg, "auth") || strstr(msg, "user name is empty") || strstr(msg, "permission denied") ||

@@ -194,7 +194,7 @@ int gr_store_open(const char *url, const struct gr_store_options *opts, struct g
 		  gr_error_t *err);
 /* Close and free; NULL is allowed.  Subscriber fds are closed too. */
 void gr_store_close(struct gr_store *s);
-/* Back-end name ("sqlite"). */
+/* Back-end name: the URL scheme ("sqlite", "etcd", "etcds"). */
 const char *gr_store_backend(const struct gr_store *s);
 
 /* ---- reads ------------------------------------------------------------------ */

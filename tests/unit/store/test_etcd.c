@@ -91,8 +91,8 @@ static void test_parsers(void)
 		"{\"header\":{}}",
 		"{\"result\":{\"header\":{\"revision\":\"3\"},\"events\":[{\"type\":\"BOOM\",\"kv\":{\"key\":\"YQ==\"}}]}}",
 		"{\"result\":{\"header\":{\"revision\":\"3\"},\"events\":[{\"type\":\"PUT\"}]}}",
-		"{\"result\":{\"header\":{\"revision\":\"9\"},\"events\":[{\"kv\":{\"key\":\"YQ==\",\"mod_revision\":\"5\"}},"
-		"{\"kv\":{\"key\":\"Yg==\",\"mod_revision\":\"4\"}}]}}",
+		("{\"result\":{\"header\":{\"revision\":\"9\"},\"events\":[{\"kv\":{\"key\":\"YQ==\",\"mod_revision\":\"5\"}},"
+		 "{\"kv\":{\"key\":\"Yg==\",\"mod_revision\":\"4\"}}]}}"),
 		"{\"result\":{\"header\":{\"revision\":\"3\"},\"compact_revision\":\"-1\"}}",
 		"{\"result\":{\"header\":{\"revision\":\"3\"},\"cancel_reason\":[]}}",
 	};
