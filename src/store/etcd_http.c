@@ -334,12 +334,13 @@ static bool request_sent(CURL *curl, CURLcode rc)
 	return sent > 0;
 }
 
+/* deadline: CLOCK_MONOTONIC ms by which the call (fail-over included) ends. */
 static int transfer(struct gr__etcd *e, CURL *curl, CURLM *multi, const char *path,
-		    const char *body, bool idempotent, bool stream, int timeout_ms,
+		    const char *body, bool idempotent, bool stream, int timeout_ms, int64_t deadline,
 		    atomic_bool *stop, gr__etcd_line_fn fn, void *ud, struct gr__etcd_buf *reply,
 		    bool *got_line, gr_error_t *err)
 {
-	int64_t start = now_ms(), budget = e->timeout_ms;
+	int64_t start = now_ms(), budget = deadline - start;
 	bool reauthed = false, is_auth = !strcmp(path, "/v3/auth/authenticate");
 	char last[512] = "";
 	bool tls_seen = false;
@@ -355,11 +356,15 @@ static int transfer(struct gr__etcd *e, CURL *curl, CURLM *multi, const char *pa
 		 * forward the write into the void (outcome unknown); the read instead
 		 * fails fast on the leader change and is retried. */
 		if (!idempotent && take_barrier(e)) {
-			struct gr__etcd_buf b;
-			if (gr__etcd_call(e, curl, "/v3/kv/range", "{\"key\":\"AA==\",\"count_only\":true}", true, &b,
-					  err) < 0)
-				return gr_error_prefix(err, "waiting for a leader before %s", path);
+			struct gr__etcd_buf b = {0};
+			int r = transfer(e, curl, NULL, "/v3/kv/range", "{\"key\":\"AA==\",\"count_only\":true}", true,
+					 false, 0, deadline, NULL, NULL, NULL, &b, NULL, err);
 			gr__etcd_buf_free(&b);
+			if (r < 0)
+				return gr_error_prefix(err, "waiting for a leader before %s", path);
+			left = budget - (now_ms() - start);
+			if (left < 1)
+				left = 1;
 		}
 		size_t idx = endpoint_in_use(e);
 		struct xfer x = { .stream = stream, .fn = fn, .ud = ud, .err = err };
@@ -450,8 +455,8 @@ int gr__etcd_call(struct gr__etcd *e, CURL *curl, const char *path, const char *
 		  bool idempotent, struct gr__etcd_buf *reply, gr_error_t *err)
 {
 	memset(reply, 0, sizeof *reply);
-	return transfer(e, curl, NULL, path, body, idempotent, false, 0, NULL, NULL, NULL, reply, NULL,
-			err);
+	return transfer(e, curl, NULL, path, body, idempotent, false, 0, now_ms() + e->timeout_ms, NULL,
+			NULL, NULL, reply, NULL, err);
 }
 
 int gr__etcd_stream(struct gr__etcd *e, CURL *curl, CURLM *multi, const char *path,
@@ -460,8 +465,8 @@ int gr__etcd_stream(struct gr__etcd *e, CURL *curl, CURLM *multi, const char *pa
 {
 	if (got_line)
 		*got_line = false;
-	return transfer(e, curl, multi, path, body, true, true, timeout_ms, stop, fn, ud, NULL, got_line,
-			err);
+	return transfer(e, curl, multi, path, body, true, true, timeout_ms, now_ms() + e->timeout_ms, stop,
+			fn, ud, NULL, got_line, err);
 }
 
 static int authenticate(struct gr__etcd *e, CURL *curl, gr_error_t *err)

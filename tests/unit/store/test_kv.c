@@ -152,6 +152,14 @@ static void test_range(struct gr_store *s)
 	ok(l2.kvs[0].value == NULL, "keys_only leaves value NULL");
 	gr_kv_list_clear(&l);
 	gr_kv_list_clear(&l2);
+	r.start_after = "/gureum/hosts/zzz";
+	is_int(gr_store_range(s, &r, &l2, &err), 0, "start_after past the prefix");
+	ok(l2.n == 0 && !l2.more, "empty page, no more");
+	gr_kv_list_clear(&l2);
+	r.start_after = "/zzz";
+	is_int(gr_store_range(s, &r, &l2, &err), 0, "start_after past the prefix's end");
+	ok(l2.n == 0 && !l2.more, "empty page, no more");
+	gr_kv_list_clear(&l2);
 
 	is_int(gr_store_list(s, "", 0, &l, &err), 0, "list everything");
 	ok(l.n >= 8, "all keys (%zu)", l.n);
