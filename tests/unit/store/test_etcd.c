@@ -135,6 +135,7 @@ static void test_parsers(void)
 struct fake {
 	int lfd, port;
 	const char *reply; /* full HTTP response */
+	const char *range_reply; /* for /v3/kv/range when set (so open succeeds) */
 	atomic_int served;
 	pthread_t th;
 };
@@ -160,7 +161,8 @@ static void *fake_main(void *arg)
 			if (end && (!cl || got >= (size_t)(end + 4 - buf) + (size_t)atoi(cl + 15)))
 				break;
 		}
-		ssize_t w = write(c, f->reply, strlen(f->reply));
+		const char *reply = f->range_reply && strstr(buf, "POST /v3/kv/range ") ? f->range_reply : f->reply;
+		ssize_t w = write(c, reply, strlen(reply));
 		(void)w;
 		atomic_fetch_add(&f->served, 1);
 		close(c);
@@ -200,6 +202,46 @@ static void test_garbage_server(void)
 		   cases[i].names, err.msg);
 	}
 	ok(atomic_load(&f.served) >= 5, "the server was asked (%d requests)", atomic_load(&f.served));
+
+	/* A server whose ranges are fine but whose other replies are garbage:
+	 * each call fails with EPROTO naming the field, nothing crashes. */
+	static char range_reply[256], watch_reply[256];
+	const char range_body[] = "{\"header\":{\"revision\":\"5\"}}";
+	const char watch_body[] = "{\"result\":{\"header\":{\"revision\":\"5\"},\"created\":\"yes\",\"TTL\":{}}}\n";
+	snprintf(range_reply, sizeof range_reply, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		 strlen(range_body), range_body);
+	snprintf(watch_reply, sizeof watch_reply, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		 strlen(watch_body), watch_body);
+	f.range_reply = range_reply;
+	f.reply = watch_reply;
+	char url[128];
+	snprintf(url, sizeof url, "etcd://127.0.0.1:%d?timeout=500", f.port);
+	gr_error_t err = {0};
+	struct gr_store *s = NULL;
+	if (ok(gr_store_open(url, NULL, &s, &err) == 0, "open against a server with good ranges: %s", err.msg)) {
+		int64_t rev = -1;
+		ok(gr_store_revision(s, &rev, &err) == 0 && rev == 4, "its revision (etcd's 5 - 1)");
+		struct gr_store_events ev;
+		ok(gr_store_changes_since(s, 1, "", 0, &ev, &err) == -1 && err.code == EPROTO &&
+		   strstr(err.msg, "result.created") && ev.n == 0, "a garbage watch line: EPROTO naming the field (%s)",
+		   err.msg);
+		ok(gr_store_put(s, "/k", "v", 1, 0, NULL, &err) == -1 && err.code == EPROTO,
+		   "a garbage txn reply: EPROTO (%s)", err.msg);
+		struct gr_store_lease_info li;
+		ok(gr_store_lease_keepalive(s, 7, &li, &err) == -1 && err.code == EPROTO && strstr(err.msg, "result.TTL"),
+		   "a garbage keepalive line: EPROTO naming the field (%s)", err.msg);
+		int64_t id = 0;
+		ok(gr_store_lease_grant(s, 5, &id, &err) == -1 && err.code == EPROTO, "a garbage grant: EPROTO (%s)",
+		   err.msg);
+		int fd = gr_store_subscribe(s, &err);
+		ok(fd >= 0, "subscribing starts the watch thread against garbage");
+		int before = atomic_load(&f.served);
+		for (int i = 0; i < 300 && atomic_load(&f.served) < before + 2; i++)
+			usleep(10000);
+		ok(atomic_load(&f.served) >= before + 2, "the watch thread keeps retrying garbage without crashing");
+		gr_store_close(s);
+		ok(1, "close stops the watch thread");
+	}
 	shutdown(f.lfd, SHUT_RDWR);
 	close(f.lfd);
 	pthread_join(f.th, NULL);
