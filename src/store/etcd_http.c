@@ -369,7 +369,10 @@ static int transfer(struct gr__etcd *e, CURL *curl, CURLM *multi, const char *pa
 		size_t idx = endpoint_in_use(e);
 		struct xfer x = { .stream = stream, .fn = fn, .ud = ud, .err = err };
 		int connect_ms = (int)(left < 1000 ? left : left / 2 > 1000 ? left / 2 : 1000);
-		int req_ms = stream ? timeout_ms : (int)left;
+		/* An idempotent call gives a member half of what is left, so one that
+		 * stalls (it lost its leader) is left for another in time. */
+		int req_ms = stream ? timeout_ms
+			     : (int)(idempotent && e->n_endpoints > 1 && left > 2000 ? left / 2 : left);
 		CURLcode rc = attempt(e, curl, multi, idx, path, body, req_ms, connect_ms, stop, &x, !is_auth);
 		if (got_line)
 			*got_line = *got_line || x.got_line;

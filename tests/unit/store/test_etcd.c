@@ -311,9 +311,10 @@ static void test_failover(struct st_etcd *c)
 	if (a < 0)
 		a = 0;
 	int b = (a + 1) % ST_ETCD_MEMBERS, other = (a + 2) % ST_ETCD_MEMBERS;
-	if (!ok(gr_store_open(st_etcd_url_from(c, a, "timeout=5000"), NULL, &s, &err) == 0,
+	/* The request timeout must cover an election (test clusters: 2.5-5 s). */
+	if (!ok(gr_store_open(st_etcd_url_from(c, a, "timeout=15000"), NULL, &s, &err) == 0,
 		"open on 3 members, m%d first: %s", a, err.msg) ||
-	    !ok(gr_store_open(st_etcd_url(c, 1u << other, "timeout=5000"), NULL, &s2, &err) == 0,
+	    !ok(gr_store_open(st_etcd_url(c, 1u << other, "timeout=15000"), NULL, &s2, &err) == 0,
 		"a second handle on m%d alone: %s", other, err.msg))
 		return;
 	int64_t r0, r1;
@@ -404,8 +405,8 @@ static void test_failover(struct st_etcd *c)
 	/* 6. A caller's revision compacted meanwhile: ESTALE, re-list, continue. */
 	int64_t mine, top;
 	gr_store_revision(s, &mine, &err);
-	put_str(s2, "/f/d", "4", NULL, &err);
-	put_str(s2, "/f/e", "5", &top, &err);
+	ok(put_str(s2, "/f/d", "4", NULL, &err) == 0 && put_str(s2, "/f/e", "5", &top, &err) == 0,
+	   "two more writes from the other handle: %s", err.msg);
 	is_int(gr_store_compact(s2, top, &err), 0, "another handle compacts");
 	is_int(gr_store_changes_since(s, mine + 1, "/f/", 0, &ev, &err), -1, "the old position is gone");
 	ok(err.code == ESTALE && ev.compact_revision == top, "ESTALE with the compact revision (%lld): %s",
@@ -413,9 +414,12 @@ static void test_failover(struct st_etcd *c)
 	is_int(gr_store_list(s, "/f/", 0, &l, &err), 0, "re-list");
 	int64_t from = l.revision + 1;
 	gr_kv_list_clear(&l);
-	put_str(s2, "/f/g", "6", NULL, &err);
+	is_int(put_str(s2, "/f/g", "6", NULL, &err), 0, "one more write: %s", err.msg);
 	is_int(gr_store_changes_since(s, from, "/f/", 0, &ev, &err), 0, "continue after the list");
-	ok(ev.n == 1 && !strcmp(ev.events[0].kv.key, "/f/g"), "sees exactly what came after");
+	if (!ok(ev.n == 1 && !strcmp(ev.events[0].kv.key, "/f/g"), "sees exactly what came after"))
+		for (size_t i = 0; i < ev.n; i++)
+			diag("event %zu: %s %s at %lld (listed at %lld)", i, ev.events[i].type == GR_EV_PUT ? "PUT" : "DELETE",
+			     ev.events[i].kv.key, (long long)ev.events[i].kv.mod_revision, (long long)from - 1);
 	gr_store_events_clear(&ev);
 
 	gr_store_close(s2);
