@@ -180,6 +180,8 @@ struct gr_store_options {
  *   etcd://host:port[,host:port...]?timeout=5000&history=100000
  *   etcds://host:port[,...]?cacert=/ca.pem&cert=/client.pem&key=/client.key
  *     timeout       ms for one request, fail-over to the next member included
+ *                   (default 5000; make it cover an election: 2 x etcd's
+ *                   --election-timeout)
  *     cacert, cert, key   TLS: CA bundle, client certificate and key (any of
  *                   them also turns TLS on for etcd://)
  *     token | user + password   etcd auth (values percent-decoded)
