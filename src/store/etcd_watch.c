@@ -134,6 +134,10 @@ int gr__etcd_changes_since(void *be, int64_t from_rev, const char *prefix, size_
 		struct feed f = { .prefix = prefix, .plen = strlen(prefix), .limit = limit, .start = start,
 				  .out = out };
 		int r = read_feed(e, &f, err);
+		if (r < 0 && err && err->code == ECONNRESET && attempt < 4) {
+			gr_store_events_clear(out); /* the member died mid-stream: read again elsewhere */
+			continue;
+		}
 		if (r < 0)
 			goto fail;
 		if (r == 1) {
