@@ -3,7 +3,9 @@
  * normal), gets, prefix ranges and compare-and-swap on the SQLite back-end,
  * with a bare-SQLite baseline (one INSERT per transaction, same pragmas) to
  * show what the store's bookkeeping (revision, event row, lease check) costs.
- * Usage: bench <folder>.  Prints "name=value" lines; run.sh prints the figure.
+ * Then the etcd column (bench_etcd.c): put/get/txn latency through our etcd
+ * back-end against etcdctl on a private 3-member cluster.
+ * Usage: bench <folder>.  Prints "name=value" lines, the figures last.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -11,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 #include "store/store.h"
+
+int gr_bench_etcd(const char *dir, double *txn_p50, double *ratio);
 
 static double now_s(void)
 {
@@ -144,6 +148,10 @@ int main(int argc, char **argv)
 	printf("gets_per_s=%.0f (random key of %d)\n", gets, N_NORMAL);
 	printf("ranges_per_s=%.0f (100 keys each)\n", ranges);
 	printf("cas_per_s=%.0f (get + put_if, sync=normal)\n", cas);
-	printf("store_puts_per_s=%.0f store_gets_per_s=%.0f\n", put_full, gets);
+	fflush(stdout);
+	double txn_p50 = 0, ratio = 0;
+	gr_bench_etcd(dir, &txn_p50, &ratio);
+	printf("store_puts_per_s=%.0f store_gets_per_s=%.0f etcd_txn_p50_ms=%.2f ratio_vs_etcdctl=%.2f\n", put_full,
+	       gets, txn_p50, ratio);
 	return 0;
 }

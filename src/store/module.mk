@@ -1,2 +1,2 @@
 store_DEPS := util
-store_LIBS := -lsqlite3 -ljansson
+store_LIBS := -lsqlite3 -ljansson -lcurl

@@ -24,11 +24,15 @@ struct gr_store {
 	const struct gr_store_ops *ops;
 	void *be;
 	pthread_mutex_t lock;
+	pthread_mutex_t subs_lock; /* guards subs: a back-end thread may wake them */
 	int *subs;       /* subscriber eventfds */
 	size_t n_subs;
+	bool watching;   /* the back-end's watch was started */
 };
 
-static const struct gr_store_ops *const backends[] = { &gr__store_sqlite_ops };
+static const struct gr_store_ops *const backends[] = {
+	&gr__store_sqlite_ops, &gr__store_etcd_ops, &gr__store_etcds_ops,
+};
 
 void gr_kv_clear(struct gr_kv *kv)
 {
@@ -73,16 +77,12 @@ int gr_store_open(const char *url, const struct gr_store_options *opts, struct g
 				    url);
 	size_t slen = (size_t)(sep - url);
 	const char *location = sep + 3;
-	if (slen == 4 && !strncmp(url, "etcd", 4))
-		return gr_error_set(err, ENOTSUP,
-				    "store URL '%s': the etcd back-end is not built yet; use sqlite:///path/state.db",
-				    url);
 	const struct gr_store_ops *ops = NULL;
 	for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
 		if (strlen(backends[i]->scheme) == slen && !strncmp(url, backends[i]->scheme, slen))
 			ops = backends[i];
 	if (!ops)
-		return gr_error_set(err, EINVAL, "store URL '%s': unknown scheme '%.*s' (known: sqlite, etcd)",
+		return gr_error_set(err, EINVAL, "store URL '%s': unknown scheme '%.*s' (known: sqlite, etcd, etcds)",
 				    url, (int)slen, url);
 	void *be = NULL;
 	struct gr_store_options none = {0};
@@ -92,6 +92,7 @@ int gr_store_open(const char *url, const struct gr_store_options *opts, struct g
 	s->ops = ops;
 	s->be = be;
 	pthread_mutex_init(&s->lock, NULL);
+	pthread_mutex_init(&s->subs_lock, NULL);
 	*out = s;
 	return 0;
 }
@@ -100,11 +101,12 @@ void gr_store_close(struct gr_store *s)
 {
 	if (!s)
 		return;
-	s->ops->close(s->be);
+	s->ops->close(s->be); /* stops the back-end's watch thread: no wake after this */
 	for (size_t i = 0; i < s->n_subs; i++)
 		close(s->subs[i]);
 	free(s->subs);
 	pthread_mutex_destroy(&s->lock);
+	pthread_mutex_destroy(&s->subs_lock);
 	free(s);
 }
 
@@ -118,11 +120,19 @@ const char *gr_store_backend(const struct gr_store *s)
 static void notify_locked(struct gr_store *s)
 {
 	uint64_t one = 1;
+	pthread_mutex_lock(&s->subs_lock);
 	for (size_t i = 0; i < s->n_subs; i++) {
 		/* EAGAIN means the counter is saturated: it is readable anyway. */
 		ssize_t r = write(s->subs[i], &one, sizeof one);
 		(void)r;
 	}
+	pthread_mutex_unlock(&s->subs_lock);
+}
+
+/* From a back-end thread (ops->watch): another writer committed. */
+static void wake_subscribers(void *ctx)
+{
+	notify_locked(ctx);
 }
 
 /* Run `call` under the lock; wake subscribers if it committed. */
@@ -143,8 +153,18 @@ int gr_store_subscribe(struct gr_store *s, gr_error_t *err)
 	if (fd < 0)
 		return gr_error_sys(err, "store subscriber eventfd");
 	pthread_mutex_lock(&s->lock);
+	if (!s->watching && s->ops->watch) {
+		if (s->ops->watch(s->be, wake_subscribers, s, err) < 0) {
+			pthread_mutex_unlock(&s->lock);
+			close(fd);
+			return -1;
+		}
+		s->watching = true;
+	}
+	pthread_mutex_lock(&s->subs_lock);
 	s->subs = xrealloc(s->subs, (s->n_subs + 1) * sizeof *s->subs);
 	s->subs[s->n_subs++] = fd;
+	pthread_mutex_unlock(&s->subs_lock);
 	pthread_mutex_unlock(&s->lock);
 	return fd;
 }
@@ -158,7 +178,7 @@ void gr_store_subscriber_drain(int fd)
 
 void gr_store_unsubscribe(struct gr_store *s, int fd)
 {
-	pthread_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->subs_lock);
 	for (size_t i = 0; i < s->n_subs; i++) {
 		if (s->subs[i] == fd) {
 			close(fd);
@@ -166,7 +186,7 @@ void gr_store_unsubscribe(struct gr_store *s, int fd)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_unlock(&s->subs_lock);
 }
 
 /* ---- argument checks --------------------------------------------------------- */

@@ -16,7 +16,9 @@
  *     until compacted away.
  *
  * Back-ends: "sqlite:///abs/path.db[?options]" (the embedded default, sqlite.c)
- * and, later, "etcd://host:port,..." (gr_store_open reports ENOTSUP today).
+ * and "etcd://host:port,..." / "etcds://..." (a cluster, etcd.c: an etcd 3.4
+ * cluster through its v3 JSON gateway; docs/ARCHITECTURE.md lists where it
+ * differs).
  *
  * Return values: functions return -1 and fill err on failure (docs/ERRORS.md).
  * A failed compare is NOT an error: conditional calls return 1 when they were
@@ -28,7 +30,11 @@
  * or missing file with mode=rw), EEXIST (lease id taken), EINVAL (bad key,
  * argument, URL; overlapping txn ops), ENAMETOOLONG (key), EMSGSIZE (value),
  * E2BIG (txn too large), ESTALE (revision compacted), ENOTSUP (back-end not
- * available).  A failed call leaves nothing half-written.
+ * available).  A failed call leaves nothing half-written.  The etcd back-end
+ * adds ECONNREFUSED (no member answered within the timeout: nothing was
+ * written), EACCES (TLS or auth refused), EPROTO (a malformed reply), and
+ * ECONNRESET / ETIMEDOUT for a write cut off after it was sent: its outcome
+ * is unknown (re-read before retrying), as with etcd's own client.
  *
  * Thread-safety: a struct gr_store may be shared by any number of threads; every
  * call takes the store's internal mutex (calls are serialized).  Results handed
@@ -171,7 +177,18 @@ struct gr_store_options {
  *     mode          rwc (default, create if missing) | rw (must exist) | ro (read-only)
  *     history       revisions of change feed kept by gr_store_tick's automatic
  *                   compaction (default 100000; 0 = never compact automatically)
- *   etcd://host:port[,host:port...]  -> -1, ENOTSUP (not built yet)
+ *   etcd://host:port[,host:port...]?timeout=5000&history=100000
+ *   etcds://host:port[,...]?cacert=/ca.pem&cert=/client.pem&key=/client.key
+ *     timeout       ms for one request, fail-over to the next member included
+ *                   (default 5000; make it cover an election: 2 x etcd's
+ *                   --election-timeout)
+ *     cacert, cert, key   TLS: CA bundle, client certificate and key (any of
+ *                   them also turns TLS on for etcd://)
+ *     token | user + password   etcd auth (values percent-decoded)
+ *     history       as for sqlite (tick compacts etcd's history)
+ *   The endpoints are used in order: the first that answers until it fails.
+ *   opts->clock must be NULL (etcd keeps lease time: ENOTSUP otherwise);
+ *   refresh_leases is what etcd does on its own on leader election.
  * opts may be NULL.  The file is created (0600) with the current schema, or an
  * older schema is migrated in one transaction.  *out is owned by the caller.
  */
@@ -179,7 +196,7 @@ int gr_store_open(const char *url, const struct gr_store_options *opts, struct g
 		  gr_error_t *err);
 /* Close and free; NULL is allowed.  Subscriber fds are closed too. */
 void gr_store_close(struct gr_store *s);
-/* Back-end name ("sqlite"). */
+/* Back-end name: the URL scheme ("sqlite", "etcd", "etcds"). */
 const char *gr_store_backend(const struct gr_store *s);
 
 /* ---- reads ------------------------------------------------------------------ */
@@ -265,7 +282,8 @@ int gr_store_changes_since(struct gr_store *s, int64_t from_rev, const char *pre
 int gr_store_compact(struct gr_store *s, int64_t rev, gr_error_t *err);
 
 /* A new eventfd (O_NONBLOCK|O_CLOEXEC) that becomes readable after each commit
- * through this handle (and, via gr_store_tick, by other connections).  Put it in
+ * through this handle (and, via gr_store_tick, by other connections; on etcd
+ * also right away, from a watch-stream thread started by the first subscribe).  Put it in
  * the daemon's poll loop; after it fires, gr_store_subscriber_drain() it and call
  * gr_store_changes_since().  The store owns the fd: release it with
  * gr_store_unsubscribe() (or gr_store_close). */
@@ -302,8 +320,14 @@ struct gr_store_ops {
 	/* Commits made through this handle so far (lazy lease expiry included):
 	 * store.c wakes subscribers when a call changed it. */
 	uint64_t (*commits)(void *be);
+	/* Optional (NULL: other writers are seen by tick only).  Called once, under
+	 * the lock, when the first subscriber appears: from then on the back-end
+	 * calls wake(ctx) from a thread of its own whenever another writer
+	 * commits.  wake may be called until close returns. */
+	int (*watch)(void *be, void (*wake)(void *ctx), void *ctx, gr_error_t *err);
 };
 
 extern const struct gr_store_ops gr__store_sqlite_ops;
+extern const struct gr_store_ops gr__store_etcd_ops, gr__store_etcds_ops;
 
 #endif

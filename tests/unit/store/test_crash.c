@@ -4,7 +4,9 @@
  *    commit on a pipe; the parent SIGKILLs it mid-stream, reopens, and checks
  *    that every acknowledged commit is there, nothing is torn, revisions and
  *    the change feed are consistent, and the writer can resume.  Three rounds.
- *  - Several processes increment one counter with put_if: no lost update. */
+ *  - Several processes increment one counter with put_if: no lost update.
+ * Both run on SQLite and then on a private etcd cluster (where the writer is
+ * the client process: every acknowledged commit must be in the cluster). */
 #include "tap.h"
 #include "store_test.h"
 
@@ -231,7 +233,14 @@ static void contention(void)
 int main(void)
 {
 	st_dir(); /* before any fork: children must share the folder */
+	st_backend(ST_SQLITE);
 	crash_rounds();
 	contention();
+	/* On etcd the same: the client process dies mid-stream, the cluster keeps
+	 * every acknowledged commit; and the CAS counter across processes. */
+	if (ok(st_backend(ST_ETCD), "a private 3-member etcd cluster is up")) {
+		crash_rounds();
+		contention();
+	}
 	return tap_done();
 }
