@@ -22,6 +22,8 @@
 struct gr_control;
 
 #define GR_API_MAX_BODY (1u << 20)   /* request bodies above this get 413 */
+#define GR_VERSION "0.1.0"           /* gureum's version: `gureum version`, GET /v1 */
+#define GR_API_VERSION "v1"          /* the API's version (its path prefix) */
 
 struct gr_api_opts {
 	const char *unix_path;      /* e.g. /run/gureum/gureum.sock (mode 0600); NULL = none */
@@ -58,19 +60,31 @@ struct gr_client {
 	char *token;
 	char *cacert;               /* CA file for TLS */
 	bool insecure;              /* skip TLS verification */
+	long timeout_s;             /* give up on a request after this long; 0 = never (streams: never) */
 };
 
-/* Fill from environment: GUREUM_SOCKET, GUREUM_URL, GUREUM_TOKEN, GUREUM_CACERT. */
+/* Fill from environment: GUREUM_SOCKET, GUREUM_URL, GUREUM_TOKEN, GUREUM_CACERT,
+ * GUREUM_TIMEOUT (seconds; a value that is not a count of seconds is ignored). */
 void gr_client_init(struct gr_client *c);
 void gr_client_clear(struct gr_client *c);
 /* One request.  body may be NULL.  *resp gets the parsed JSON answer (or
  * NULL when the answer was not JSON); *status the HTTP status.  Fails only
- * when no answer came (daemon not reachable). */
+ * when no whole answer came; the message then says why in the user's words
+ * and names the socket or URL: no socket, permission denied, nothing listens,
+ * the daemon closed the connection before answering or in the middle, timed
+ * out, TLS.  err->code: ENOENT, EACCES, ECONNREFUSED, ECONNRESET, ETIMEDOUT,
+ * EPROTO (TLS), EIO. */
 int gr_client_request(const struct gr_client *c, const char *method, const char *path,
 		      json_t *body, long *status, json_t **resp, gr_error_t *err);
-/* Stream the answer body to fd as it arrives (logs, events). */
+/* Receives a streamed answer's bytes as they arrive; < 0 stops the stream. */
+typedef int (*gr_client_data_fn)(const char *p, size_t n, void *ud);
+/* Stream a 2xx answer's body to fn as it arrives (logs, events), with no
+ * timeout.  Another status's body is not streamed: it is parsed into
+ * *error_resp (may be NULL) for gr_client_error_message().  Fails as
+ * gr_client_request does (a stream cut by the daemon is ECONNRESET). */
 int gr_client_stream(const struct gr_client *c, const char *method, const char *path,
-		     json_t *body, int fd, long *status, gr_error_t *err);
+		     json_t *body, gr_client_data_fn fn, void *ud, long *status,
+		     json_t **error_resp, gr_error_t *err);
 /* A websocket session (GET path with Upgrade: websocket; see ws.h for the
  * exec protocol).  recv: 1 a frame (*p malloc'd) / 0 nothing yet (poll the fd)
  * / -1 closed or protocol error. */

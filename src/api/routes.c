@@ -1,5 +1,6 @@
 /*
- * routes.c - maps /v1/... requests onto the control layer (docs/API.md).
+ * routes.c - maps /v1/... requests onto the control layer (docs/API.md),
+ * and answers GET /v1 itself (what this server is; see server_info()).
  *
  * Every handler parses its body with jansson (a body that is not a JSON
  * object is 400), lets the control layer validate fields (unknown fields and
@@ -11,15 +12,23 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/kvm.h>
+#include <linux/magic.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 #include "api/routes_snapshot.h"
 #include "control/control.h"
 #include "util/alloc.h"
+#include "util/fs.h"
 
 int gr_api_split_path(char *buf, char **seg, int max)
 {
@@ -271,6 +280,141 @@ static enum MHD_Result serve_exec(struct gr_api *a, struct MHD_Connection *conn,
 	return gr__api_reply_json(conn, 200, out);
 }
 
+/* ---- GET /v1: what this server is ---- */
+
+/* What the host can run is probed once per process (as the VM back-end
+ * probes KVM once), with cheap checks only: statfs, access, and for KVM an
+ * open, two ioctls and /proc/cpuinfo; nothing is started.  Every request
+ * after the first costs a deep copy. */
+static pthread_once_t caps_once = PTHREAD_ONCE_INIT;
+static json_t *caps_backends;
+
+static const char *cgroup_layout(void)
+{
+	struct statfs fs;
+	if (statfs("/sys/fs/cgroup", &fs) < 0)
+		return NULL;
+	if (fs.f_type == CGROUP2_SUPER_MAGIC)
+		return "v2";
+	if (statfs("/sys/fs/cgroup/unified", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC)
+		return "hybrid";
+	if (statfs("/sys/fs/cgroup/memory", &fs) == 0 && fs.f_type == CGROUP_SUPER_MAGIC)
+		return "v1";
+	return NULL;
+}
+
+static json_t *container_caps(void)
+{
+	static const char *const ns[] = { "mnt", "pid", "ipc", "uts", "net", NULL };
+	const char *layout = cgroup_layout();
+	if (!layout)
+		return json_pack("{s:b,s:s}", "available", 0, "reason", "no cgroup hierarchy under /sys/fs/cgroup");
+	for (int i = 0; ns[i]; i++) {
+		char path[64];
+		snprintf(path, sizeof path, "/proc/self/ns/%s", ns[i]);
+		if (access(path, F_OK) < 0)
+			return json_pack("{s:b,s:s,s:s+}", "available", 0, "cgroup", layout, "reason",
+					 "the kernel has no namespaces of kind ", ns[i]);
+	}
+	return json_pack("{s:b,s:s}", "available", 1, "cgroup", layout);
+}
+
+/* The QEMU binary the VM back-end runs (GR_QEMU or qemu-system-x86_64) on PATH. */
+static bool find_qemu(char *out, size_t n)
+{
+	const char *q = getenv("GR_QEMU");
+	const char *name = q && *q ? q : "qemu-system-x86_64";
+	if (strchr(name, '/')) {
+		snprintf(out, n, "%s", name);
+		return access(out, X_OK) == 0;
+	}
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *dirs = xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	char *save = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		snprintf(out, n, "%s/%s", d, name);
+		if (access(out, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool cpu_has_virt(void)
+{
+	_cleanup_free_ char *info = NULL;
+	if (gr_read_file("/proc/cpuinfo", 8 << 20, &info, NULL, NULL) < 0)
+		return false;
+	char *flags = strstr(info, "\nflags");
+	char *end = flags ? strchr(flags + 1, '\n') : NULL;
+	if (end)
+		*end = 0;
+	return flags && (strstr(flags, " vmx") || strstr(flags, " svm"));
+}
+
+/* KVM as the VM back-end judges it (src/vm/host.c): the device opens, speaks
+ * the API, creates a VM, and the CPU has vmx/svm.  NULL = usable, else why not. */
+static const char *kvm_unusable(char *why, size_t n)
+{
+	const char *force = getenv("GR_VM_KVM");
+	if (force)
+		return atoi(force) > 0 ? NULL : "GR_VM_KVM=0 turns KVM off";
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, n, errno == ENOENT ? "no /dev/kvm" : "/dev/kvm: %s", strerror(errno));
+		return why;
+	}
+	const char *r = NULL;
+	if (ioctl(fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		r = "/dev/kvm speaks another KVM API version";
+	} else {
+		int vm = ioctl(fd, KVM_CREATE_VM, 0);
+		if (vm < 0) {
+			snprintf(why, n, "/dev/kvm cannot create a VM: %s", strerror(errno));
+			r = why;
+		} else {
+			close(vm);
+			if (!cpu_has_virt())
+				r = "the CPU shows no hardware virtualization (vmx/svm)";
+		}
+	}
+	close(fd);
+	return r;
+}
+
+static json_t *vm_caps(void)
+{
+	char qemu[PATH_MAX], why[256];
+	if (!find_qemu(qemu, sizeof qemu))
+		return json_pack("{s:b,s:n,s:n,s:s}", "available", 0, "accel", "qemu", "reason",
+				 "QEMU (qemu-system-x86_64) is not installed");
+	const char *no_kvm = kvm_unusable(why, sizeof why);
+	json_t *o = json_pack("{s:b,s:s,s:s}", "available", 1, "accel", no_kvm ? "tcg" : "kvm", "qemu", qemu);
+	json_object_set_new(o, "reason", no_kvm ? json_string(no_kvm) : json_null());
+	return o;
+}
+
+static void probe_backends(void)
+{
+	caps_backends = json_pack("{s:o,s:o}", "container", container_caps(), "vm", vm_caps());
+}
+
+static enum MHD_Result serve_server_info(struct MHD_Connection *conn)
+{
+	pthread_once(&caps_once, probe_backends);
+	struct utsname u;
+	if (uname(&u) < 0)
+		memset(&u, 0, sizeof u);
+	char host[256] = "localhost";
+	gethostname(host, sizeof host - 1);
+	json_t *j = json_pack("{s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s,s:o}}", "api_version", GR_API_VERSION,
+			      "server", "gureumd", "server_version", GR_VERSION, "environment",
+			      "server_name", host, "kernel", u.sysname, "kernel_version", u.release,
+			      "kernel_architecture", u.machine, "backends", json_deep_copy(caps_backends));
+	if (!j)
+		return gr__api_fail(conn, EIO, "server information is not valid UTF-8");
+	return gr__api_reply_json(conn, 200, j);
+}
+
 /* ---- dispatch ---- */
 
 
@@ -450,6 +594,10 @@ enum MHD_Result gr__api_route(struct gr_api *a, struct MHD_Connection *conn, con
 		free(l);
 		return gr__api_reply(conn, 200, "text/plain; version=0.0.4", all, strlen(all));
 	}
+	if (n == 1 && !strcmp(seg[0], "v1"))
+		return !strcmp(method, "GET") || !strcmp(method, "HEAD")
+			       ? serve_server_info(conn)
+			       : gr__api_fail(conn, EINVAL, "%s /v1: method not allowed", method);
 	if (n < 2 || strcmp(seg[0], "v1"))
 		return gr__api_fail(conn, ENOENT, "no such resource: %s (the API lives under /v1/)", url);
 	if (!strcmp(seg[1], "instances"))

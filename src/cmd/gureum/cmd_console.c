@@ -22,8 +22,6 @@ static const char *usage_console =
 	"\nAttach to the instance's console.  VMs: interactive (the serial port), Ctrl-] leaves.\n"
 	"Containers: their output, read-only, until they stop (a shell: gureum exec -t NAME -- sh).\n";
 
-int gr_cli_stream_text(const char *path);
-
 static int interactive(const char *name)
 {
 	gr_error_t err;
@@ -110,5 +108,5 @@ int gr_cmd_console(int argc, char **argv)
 	if (ws)
 		return interactive(argv[1]);
 	_cleanup_free_ char *path = xasprintf("/v1/instances/%s/console", argv[1]);
-	return gr_cli_stream_text(path);
+	return gr_cli_stream(path, NULL, NULL);
 }

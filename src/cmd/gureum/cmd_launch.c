@@ -10,38 +10,47 @@
 #include <string.h>
 #include "util/alloc.h"
 
+#define LAUNCH_OPTIONS \
+	"\n" \
+	"  --cpu N              CPUs (fractions allowed, e.g. 0.5; default no limit)\n" \
+	"  --memory SIZE        memory limit, e.g. 256M, 2G (default no limit)\n" \
+	"  --pids N             process limit\n" \
+	"  --env K=V            environment variable (repeatable)\n" \
+	"  --ephemeral          throw the instance's writes away when it stops\n" \
+	"  --restart POLICY     always | on-failure | no (default no)\n" \
+	"  --class CLASS        critical (strong isolation: a VM by default) or\n" \
+	"                       elastic (speed, density, live resizing: a container by default);\n" \
+	"                       default elastic, or critical with --vm\n" \
+	"  --vm                 a QEMU virtual machine, whatever the class\n" \
+	"  --container          a container, whatever the class\n" \
+	"  --format FMT         table (default: prints NAME STATE), json (the instance's API\n" \
+	"                       document) or yaml\n" \
+	"  -- CMD...            main process (default: an idle shell)\n" \
+	"launch creates and starts; create only defines it ('gureum start NAME' later).\n"
+
 static const char *usage_launch =
-	"usage: gureum launch|create IMAGE NAME [OPTIONS] [-- CMD [ARG...]]\n"
-	"\n"
-	"  --cpu N              CPUs (fractions allowed, e.g. 0.5; default no limit)\n"
-	"  --memory SIZE        memory limit, e.g. 256M, 2G (default no limit)\n"
-	"  --pids N             process limit\n"
-	"  --env K=V            environment variable (repeatable)\n"
-	"  --ephemeral          throw the instance's writes away when it stops\n"
-	"  --restart POLICY     always | on-failure | no (default no)\n"
-	"  --class CLASS        critical (strong isolation: a VM by default) or\n"
-	"                       elastic (speed, density, live resizing: a container by default);\n"
-	"                       default elastic, or critical with --vm\n"
-	"  --vm                 a QEMU virtual machine, whatever the class\n"
-	"  --container          a container, whatever the class\n"
-	"  -- CMD...            main process (default: an idle shell)\n"
-	"launch creates and starts; create only defines it ('gureum start NAME' later).\n";
+	"usage: gureum launch IMAGE NAME [OPTIONS] [-- CMD [ARG...]]\n" LAUNCH_OPTIONS;
+static const char *usage_create =
+	"usage: gureum create IMAGE NAME [OPTIONS] [-- CMD [ARG...]]\n" LAUNCH_OPTIONS;
 
 static int run(int argc, char **argv, bool start)
 {
-	if (gr_cli_wants_help(argc, argv, usage_launch))
+	const char *usage = start ? usage_launch : usage_create;
+	if (gr_cli_wants_help(argc, argv, usage))
 		return 0;
 	static const struct option opts[] = {
 		{ "cpu", required_argument, 0, 'c' }, { "memory", required_argument, 0, 'm' },
 		{ "pids", required_argument, 0, 'p' }, { "env", required_argument, 0, 'e' },
 		{ "ephemeral", no_argument, 0, 'E' }, { "restart", required_argument, 0, 'r' },
 		{ "vm", no_argument, 0, 'V' }, { "container", no_argument, 0, 'C' },
-		{ "class", required_argument, 0, 'k' }, { 0, 0, 0, 0 }
+		{ "class", required_argument, 0, 'k' }, { "format", required_argument, 0, 'f' },
+		{ 0, 0, 0, 0 }
 	};
 	json_t *body = json_object();
 	json_t *env = json_array();
 	char *name = NULL;
 	int ch, rc = 2;
+	enum gr_cli_fmt fmt = GR_FMT_TABLE;
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+:", opts, NULL)) != -1 || optind < argc) {
@@ -61,7 +70,7 @@ static int run(int argc, char **argv, bool start)
 		case 'c': {
 			double v = strtod(optarg, &end);
 			if (*end || v < 0) {
-				rc = gr_cli_usage(usage_launch, "--cpu: '%s' is not a number of CPUs", optarg);
+				rc = gr_cli_usage(usage, "--cpu: '%s' is not a number of CPUs", optarg);
 				goto out;
 			}
 			json_object_set_new(body, "cpu", json_real(v));
@@ -73,7 +82,7 @@ static int run(int argc, char **argv, bool start)
 		case 'p': {
 			long long v = strtoll(optarg, &end, 10);
 			if (*end || v < 0) {
-				rc = gr_cli_usage(usage_launch, "--pids: '%s' is not a count", optarg);
+				rc = gr_cli_usage(usage, "--pids: '%s' is not a count", optarg);
 				goto out;
 			}
 			json_object_set_new(body, "pids", json_integer(v));
@@ -81,7 +90,7 @@ static int run(int argc, char **argv, bool start)
 		}
 		case 'e':
 			if (!strchr(optarg, '=') || optarg[0] == '=') {
-				rc = gr_cli_usage(usage_launch, "--env: '%s' is not KEY=VALUE", optarg);
+				rc = gr_cli_usage(usage, "--env: '%s' is not KEY=VALUE", optarg);
 				goto out;
 			}
 			json_array_append_new(env, json_string(optarg));
@@ -97,7 +106,7 @@ static int run(int argc, char **argv, bool start)
 			const char *t = ch == 'V' ? "vm" : "container";
 			const char *prev = json_string_value(json_object_get(body, "type"));
 			if (prev && strcmp(prev, t)) {
-				rc = gr_cli_usage(usage_launch, "--vm and --container exclude each other");
+				rc = gr_cli_usage(usage, "--vm and --container exclude each other");
 				goto out;
 			}
 			json_object_set_new(body, "type", json_string(t));
@@ -105,23 +114,30 @@ static int run(int argc, char **argv, bool start)
 		}
 		case 'k':
 			if (strcmp(optarg, "critical") && strcmp(optarg, "elastic")) {
-				rc = gr_cli_usage(usage_launch, "--class: '%s' is not critical or elastic",
+				rc = gr_cli_usage(usage, "--class: '%s' is not critical or elastic",
 						  optarg);
 				goto out;
 			}
 			json_object_set_new(body, "class", json_string(optarg));
 			break;
+		case 'f':
+			if (gr_cli_parse_format(optarg, &fmt) < 0) {
+				rc = gr_cli_usage(usage, "--format: '%s' is not table, json or yaml",
+						  optarg);
+				goto out;
+			}
+			break;
 		case ':':
-			rc = gr_cli_usage(usage_launch, "%s needs a value", argv[optind - 1]);
+			rc = gr_cli_usage(usage, "%s needs a value", argv[optind - 1]);
 			goto out;
 		default:
-			rc = gr_cli_usage(usage_launch, "unknown option '%s'", argv[optind - 1]);
+			rc = gr_cli_usage(usage, "unknown option '%s'", argv[optind - 1]);
 			goto out;
 		}
 	}
 	json_t *pos = json_object_get(body, "_pos");
 	if (json_array_size(pos) != 2) {
-		rc = gr_cli_usage(usage_launch, "expected IMAGE and NAME");
+		rc = gr_cli_usage(usage, "expected IMAGE and NAME");
 		goto out;
 	}
 	const char *image = json_string_value(json_array_get(pos, 0));
@@ -147,8 +163,11 @@ static int run(int argc, char **argv, bool start)
 	}
 	if (status >= 200 && status <= 299) {
 		rc = 0;
-		printf("%s %s\n", json_string_value(json_object_get(resp, "name")),
-		       json_string_value(json_object_get(resp, "state")));
+		if (fmt == GR_FMT_TABLE)
+			printf("%s %s\n", json_string_value(json_object_get(resp, "name")),
+			       json_string_value(json_object_get(resp, "state")));
+		else
+			gr_cli_print(resp, fmt);
 	} else {
 		rc = gr_cli_fail("%s", gr_client_error_message(resp, status));
 		/* a launch whose start failed keeps the instance (at rest): say what to do */

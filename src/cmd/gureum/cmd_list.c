@@ -7,7 +7,9 @@
 #include <string.h>
 
 static const char *usage_list =
-	"usage: gureum list [--format table|json|yaml]\n\nList instances with state and limits.\n";
+	"usage: gureum list [--format table|json|yaml]\n"
+	"\nList instances with state, limits and location (the host an instance runs on).\n"
+	"--format json prints the API's JSON as it is.\n";
 
 static void human_size(long long b, char *buf, size_t n)
 {
@@ -27,13 +29,10 @@ int gr_cmd_list(int argc, char **argv)
 		return 0;
 	enum gr_cli_fmt fmt = GR_FMT_TABLE;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--format") && i + 1 < argc) {
-			if (gr_cli_parse_format(argv[++i], &fmt) < 0)
-				return gr_cli_usage(usage_list, "--format: '%s' is not table, json or yaml", argv[i]);
-		} else if (!strncmp(argv[i], "--format=", 9)) {
-			if (gr_cli_parse_format(argv[i] + 9, &fmt) < 0)
-				return gr_cli_usage(usage_list, "--format: '%s' is not table, json or yaml", argv[i] + 9);
-		} else
+		int f = gr_cli_format_flag(argc, argv, &i, &fmt, usage_list);
+		if (f < 0)
+			return 2;
+		if (!f)
 			return gr_cli_usage(usage_list, "list: unexpected '%s'", argv[i]);
 	}
 	json_t *resp = NULL;
@@ -45,8 +44,8 @@ int gr_cmd_list(int argc, char **argv)
 		json_decref(resp);
 		return 0;
 	}
-	printf("%-24s %-10s %-9s %-16s %-5s %-7s %-10s %s\n", "NAME", "TYPE", "STATE", "IMAGE", "CPU",
-	       "MEMORY", "RESTART", "PID");
+	printf("%-24s %-10s %-9s %-16s %-5s %-7s %-10s %-7s %s\n", "NAME", "TYPE", "STATE", "IMAGE",
+	       "CPU", "MEMORY", "RESTART", "PID", "LOCATION");
 	size_t i;
 	json_t *in;
 	json_array_foreach(list, i, in) {
@@ -57,13 +56,14 @@ int gr_cmd_list(int argc, char **argv)
 			snprintf(cpu, sizeof cpu, "%g", c);
 		else
 			snprintf(cpu, sizeof cpu, "-");
-		printf("%-24s %-10s %-9s %-16s %-5s %-7s %-10s %lld%s\n",
+		const char *host = json_string_value(json_object_get(in, "host"));
+		printf("%-24s %-10s %-9s %-16s %-5s %-7s %-10s %-7lld %s%s\n",
 		       json_string_value(json_object_get(in, "name")),
 		       json_string_value(json_object_get(in, "type")),
 		       json_string_value(json_object_get(in, "state")),
 		       json_string_value(json_object_get(in, "image")), cpu, mem,
 		       json_string_value(json_object_get(in, "restart")),
-		       (long long)json_integer_value(json_object_get(in, "pid")),
+		       (long long)json_integer_value(json_object_get(in, "pid")), host ? host : "-",
 		       json_is_true(json_object_get(in, "ephemeral")) ? " (ephemeral)" : "");
 	}
 	json_decref(resp);

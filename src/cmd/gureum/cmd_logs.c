@@ -11,19 +11,6 @@ static const char *usage_logs =
 	"\nPrint what the instance's main process wrote (stdout and stderr).\n"
 	"  -f   keep printing new output until the instance stops\n";
 
-int gr_cli_stream_text(const char *path);
-
-int gr_cli_stream_text(const char *path)
-{
-	long status = 0;
-	gr_error_t err;
-	if (gr_client_stream(&gr_cli, "GET", path, NULL, 1, &status, &err) < 0)
-		return gr_cli_fail("%s", err.msg);
-	if (status != 200)
-		return gr_cli_fail("%s", status == 404 ? "no such instance" : "request failed");
-	return 0;
-}
-
 int gr_cmd_logs(int argc, char **argv)
 {
 	if (gr_cli_wants_help(argc, argv, usage_logs))
@@ -46,5 +33,5 @@ int gr_cmd_logs(int argc, char **argv)
 	if (gr_cli_call("GET", ipath, NULL, NULL))
 		return 1;
 	_cleanup_free_ char *path = xasprintf("/v1/instances/%s/logs%s", name, follow ? "?follow=1" : "");
-	return gr_cli_stream_text(path);
+	return gr_cli_stream(path, NULL, NULL);
 }

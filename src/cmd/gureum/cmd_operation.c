@@ -1,46 +1,129 @@
 /*
- * cmd_operation.c - `gureum operation list|show ID|wait ID`.
+ * cmd_operation.c - `gureum operation list|show ID|wait ID`.  list is a
+ * table by default (one row per operation, newest last), show a YAML view;
+ * --format json prints the API's operation documents as they are.
  */
 #include "commands.h"
 
+#include <stdio.h>
 #include <string.h>
 #include "util/alloc.h"
 
 static const char *usage_op =
-	"usage: gureum operation list [--format json|yaml]\n"
-	"       gureum operation show ID\n"
-	"       gureum operation wait ID     (exit 0 when it succeeded)\n";
+	"usage: gureum operation list [--format table|json|yaml]\n"
+	"       gureum operation show ID [--format yaml|json]\n"
+	"       gureum operation wait ID [--format table|json|yaml]\n"
+	"\n"
+	"Long-running work of the daemon (image import/build, snapshots, lifecycle calls).\n"
+	"  list   ID, KIND, TARGET, STATUS, PROGRESS, STARTED (local time), ERROR\n"
+	"  wait   until it ends; exit 0 when it succeeded (json/yaml: print it then)\n";
+
+/* A running operation's "extract:42%" / "extract:120-files"; "done" once it
+ * succeeded; the phase it failed in; else "-". */
+static void progress_cell(json_t *op, char *buf, size_t n)
+{
+	json_t *p = json_object_get(op, "progress");
+	const char *phase = json_string_value(json_object_get(p, "phase"));
+	const char *st = json_string_value(json_object_get(op, "status"));
+	if (st && !strcmp(st, "success")) {
+		snprintf(buf, n, "done");
+		return;
+	}
+	if (!json_is_object(p) || !phase) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	if (st && strcmp(st, "running")) {
+		snprintf(buf, n, "%s", phase);
+		goto one_word;
+	}
+	long long bd = json_integer_value(json_object_get(p, "bytes_done"));
+	long long bt = json_integer_value(json_object_get(p, "bytes_total"));
+	long long fd = json_integer_value(json_object_get(p, "files_done"));
+	long long ft = json_integer_value(json_object_get(p, "files_total"));
+	if (bt > 0)
+		snprintf(buf, n, "%s:%lld%%", phase, bd * 100 / bt);
+	else if (ft > 0)
+		snprintf(buf, n, "%s:%lld%%", phase, fd * 100 / ft);
+	else if (fd > 0)
+		snprintf(buf, n, "%s:%lld-files", phase, fd);
+	else
+		snprintf(buf, n, "%s", phase);
+one_word:
+	for (char *c = buf; *c; c++) /* one word per cell */
+		if (*c == ' ')
+			*c = '-';
+}
+
+static void print_table(json_t *list)
+{
+	printf("%-20s %-16s %-16s %-8s %-14s %-25s %s\n", "ID", "KIND", "TARGET", "STATUS", "PROGRESS",
+	       "STARTED", "ERROR");
+	size_t i;
+	json_t *op;
+	json_array_foreach(list, i, op) {
+		char when[64], prog[64];
+		const char *target = json_string_value(json_object_get(op, "target"));
+		const char *msg = json_string_value(json_object_get(json_object_get(op, "error"), "message"));
+		progress_cell(op, prog, sizeof prog);
+		printf("%-20s %-16s %-16s %-8s %-14s %-25s %s\n", json_string_value(json_object_get(op, "id")),
+		       json_string_value(json_object_get(op, "kind")), target && *target ? target : "-",
+		       json_string_value(json_object_get(op, "status")), prog,
+		       gr_cli_time(json_object_get(op, "created"), when, sizeof when), msg ? msg : "-");
+	}
+}
 
 int gr_cmd_operation(int argc, char **argv)
 {
 	if (gr_cli_wants_help(argc, argv, usage_op))
 		return 0;
-	if (argc >= 2 && !strcmp(argv[1], "list")) {
-		enum gr_cli_fmt fmt = GR_FMT_YAML;
-		if (argc == 4 && !strcmp(argv[2], "--format")) {
-			if (gr_cli_parse_format(argv[3], &fmt) < 0)
-				return gr_cli_usage(usage_op, "--format: '%s' is not json or yaml", argv[3]);
-		} else if (argc != 2)
-			return gr_cli_usage(usage_op, "operation list: unexpected '%s'", argv[2]);
+	if (argc < 2)
+		return gr_cli_usage(usage_op, "operation: expected list, show ID or wait ID");
+	const char *sub = argv[1];
+	bool is_list = !strcmp(sub, "list"), is_show = !strcmp(sub, "show"), is_wait = !strcmp(sub, "wait");
+	if (!is_list && !is_show && !is_wait)
+		return gr_cli_usage(usage_op, "operation: unknown subcommand '%s'", sub);
+	enum gr_cli_fmt fmt = is_show ? GR_FMT_YAML : GR_FMT_TABLE;
+	const char *id = NULL;
+	for (int i = 2; i < argc; i++) {
+		int f = gr_cli_format_flag(argc, argv, &i, &fmt, usage_op);
+		if (f < 0)
+			return 2;
+		if (f)
+			continue;
+		if (argv[i][0] == '-' || id || is_list)
+			return gr_cli_usage(usage_op, "operation %s: unexpected '%s'", sub, argv[i]);
+		id = argv[i];
+	}
+	if (is_list) {
 		json_t *resp = NULL;
 		if (gr_cli_call("GET", "/v1/operations", NULL, &resp))
 			return 1;
-		gr_cli_print(json_object_get(resp, "operations"), fmt == GR_FMT_TABLE ? GR_FMT_YAML : fmt);
+		json_t *list = json_object_get(resp, "operations");
+		if (fmt == GR_FMT_TABLE)
+			print_table(list);
+		else
+			gr_cli_print(list, fmt);
 		json_decref(resp);
 		return 0;
 	}
-	if (argc == 3 && (!strcmp(argv[1], "show") || !strcmp(argv[1], "wait"))) {
-		if (!gr_cli_name_ok("operation id", argv[2]))
-			return 2;
-		if (!strcmp(argv[1], "wait"))
-			return gr_cli_wait_op(argv[2], true);
-		_cleanup_free_ char *path = xasprintf("/v1/operations/%s", argv[2]);
-		json_t *resp = NULL;
-		if (gr_cli_call("GET", path, NULL, &resp))
-			return 1;
-		gr_cli_print(resp, GR_FMT_YAML);
-		json_decref(resp);
-		return 0;
+	if (!id)
+		return gr_cli_usage(usage_op, "operation %s: expected ID", sub);
+	if (!gr_cli_name_ok("operation id", id))
+		return 2;
+	if (is_wait) {
+		json_t *final = NULL;
+		int rc = gr_cli_wait_op(id, true, &final);
+		if (final && fmt != GR_FMT_TABLE)
+			gr_cli_print(final, fmt);
+		json_decref(final);
+		return rc;
 	}
-	return gr_cli_usage(usage_op, "operation: expected list, show ID or wait ID");
+	_cleanup_free_ char *path = xasprintf("/v1/operations/%s", id);
+	json_t *resp = NULL;
+	if (gr_cli_call("GET", path, NULL, &resp))
+		return 1;
+	gr_cli_print(resp, fmt);
+	json_decref(resp);
+	return 0;
 }

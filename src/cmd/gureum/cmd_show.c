@@ -7,7 +7,10 @@
 #include "util/alloc.h"
 
 static const char *usage_show =
-	"usage: gureum show NAME [--format yaml|json]\n\nAll recorded fields of one instance.\n";
+	"usage: gureum show NAME [--format yaml|json]\n"
+	"\nAll recorded fields of one instance.  The default (yaml, or table) is for people:\n"
+	"times in local time (RFC 3339), the host it runs on as 'location'.  --format json\n"
+	"prints the API's document as it is (times in epoch seconds, the host as 'host').\n";
 
 int gr_cmd_show(int argc, char **argv)
 {
@@ -16,13 +19,14 @@ int gr_cmd_show(int argc, char **argv)
 	enum gr_cli_fmt fmt = GR_FMT_YAML;
 	const char *name = NULL;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--format") && i + 1 < argc) {
-			if (gr_cli_parse_format(argv[++i], &fmt) < 0)
-				return gr_cli_usage(usage_show, "--format: '%s' is not json or yaml", argv[i]);
-		} else if (argv[i][0] == '-' || name)
+		int f = gr_cli_format_flag(argc, argv, &i, &fmt, usage_show);
+		if (f < 0)
+			return 2;
+		if (f)
+			continue;
+		if (argv[i][0] == '-' || name)
 			return gr_cli_usage(usage_show, "show: unexpected '%s'", argv[i]);
-		else
-			name = argv[i];
+		name = argv[i];
 	}
 	if (!name)
 		return gr_cli_usage(usage_show, "show: expected NAME");
@@ -32,7 +36,7 @@ int gr_cmd_show(int argc, char **argv)
 	json_t *resp = NULL;
 	if (gr_cli_call("GET", path, NULL, &resp))
 		return 1;
-	gr_cli_print(resp, fmt == GR_FMT_TABLE ? GR_FMT_YAML : fmt);
+	gr_cli_print(resp, fmt);
 	json_decref(resp);
 	return 0;
 }

@@ -1,21 +1,22 @@
 /*
  * cmd_snapshot.c - `gureum snapshot create|list|show|restore|delete`.
  * create and restore are daemon operations: we wait for them unless
- * --no-wait (then the operation id is printed).  The daemon checks names
+ * --no-wait (then the operation id is printed; with --format json or yaml
+ * the operation itself, the running one or, after waiting, the ended one).  The daemon checks names
  * and states and says what is wrong; we only check what goes into a URL.
  */
 #include "commands.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include "util/alloc.h"
 
 static const char *usage_snapshot =
 	"usage: gureum snapshot create NAME SNAP [--memory | --no-memory] [--stop] [--no-wait]\n"
+	"                              [--format table|json|yaml]\n"
 	"       gureum snapshot list NAME [--format table|json|yaml]\n"
 	"       gureum snapshot show NAME SNAP [--format yaml|json]\n"
-	"       gureum snapshot restore NAME SNAP [--stop] [--no-wait]\n"
+	"       gureum snapshot restore NAME SNAP [--stop] [--no-wait] [--format table|json|yaml]\n"
 	"       gureum snapshot delete NAME SNAP\n"
 	"\n"
 	"Snapshots of instance NAME, named SNAP ([a-z0-9][a-z0-9._-]{0,62}).\n"
@@ -25,11 +26,12 @@ static const char *usage_snapshot =
 	"  --stop           stop a running instance for the work and start it again after\n"
 	"  --memory         insist on a memory snapshot (fails unless the VM is running)\n"
 	"  --no-wait        print the operation id instead of waiting (see 'gureum operation')\n"
+	"  --format         json: the API's JSON (list, show; for create/restore the operation)\n"
 	"Records survive daemon restarts; deleting an instance deletes its snapshots.\n";
 
-static int run_op(const char *path, json_t *body, bool wait)
+static int run_op(const char *path, json_t *body, bool wait, enum gr_cli_fmt fmt)
 {
-	json_t *op = NULL;
+	json_t *op = NULL, *final = NULL;
 	int rc = gr_cli_call("POST", path, body, &op);
 	json_decref(body);
 	if (rc)
@@ -37,10 +39,16 @@ static int run_op(const char *path, json_t *body, bool wait)
 	const char *id = json_string_value(json_object_get(op, "id"));
 	if (!id)
 		rc = gr_cli_fail("the daemon answered no operation id");
-	else if (!wait)
+	else if (!wait && fmt == GR_FMT_TABLE)
 		printf("%s\n", id);
-	else
-		rc = gr_cli_wait_op(id, true);
+	else if (!wait)
+		gr_cli_print(op, fmt);
+	else {
+		rc = gr_cli_wait_op(id, true, &final);
+		if (final && fmt != GR_FMT_TABLE)
+			gr_cli_print(final, fmt);
+	}
+	json_decref(final);
 	json_decref(op);
 	return rc;
 }
@@ -55,18 +63,14 @@ static const char *kind_of(json_t *s)
 
 static void print_table(json_t *list)
 {
-	printf("%-24s %-12s %-20s %s\n", "SNAPSHOT", "KIND", "CREATED", "TAKEN WHILE");
+	printf("%-24s %-12s %-25s %s\n", "SNAPSHOT", "KIND", "CREATED", "TAKEN WHILE");
 	size_t i;
 	json_t *s;
 	json_array_foreach(list, i, s) {
-		char when[32] = "-";
-		time_t t = (time_t)json_integer_value(json_object_get(s, "created"));
-		struct tm tm;
-		if (t > 0 && localtime_r(&t, &tm))
-			strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+		char when[64];
 		const char *st = json_string_value(json_object_get(s, "instance_state"));
-		printf("%-24s %-12s %-20s %s\n", json_string_value(json_object_get(s, "name")), kind_of(s),
-		       when, st ? st : "-");
+		printf("%-24s %-12s %-25s %s\n", json_string_value(json_object_get(s, "name")), kind_of(s),
+		       gr_cli_time(json_object_get(s, "created"), when, sizeof when), st ? st : "-");
 	}
 }
 
@@ -99,11 +103,9 @@ int gr_cmd_snapshot(int argc, char **argv)
 				return gr_cli_usage(usage_snapshot, "snapshot create: --memory and --no-memory "
 						    "exclude each other");
 			memory = m;
-		} else if ((is_list || is_show) && (!strcmp(a, "--format") || !strncmp(a, "--format=", 9))) {
-			const char *v = a[8] == '=' ? a + 9 : i + 1 < argc ? argv[++i] : NULL;
-			if (!v || gr_cli_parse_format(v, &fmt) < 0 || (is_show && fmt == GR_FMT_TABLE))
-				return gr_cli_usage(usage_snapshot, "--format: '%s' is not %s", v ? v : "",
-						    is_show ? "yaml or json" : "table, json or yaml");
+		} else if (!is_delete && (!strcmp(a, "--format") || !strncmp(a, "--format=", 9))) {
+			if (gr_cli_format_flag(argc, argv, &i, &fmt, usage_snapshot) < 0)
+				return 2;
 		} else if (a[0] == '-' || npos == 2)
 			return gr_cli_usage(usage_snapshot, "snapshot %s: unexpected '%s'", sub, a);
 		else
@@ -121,14 +123,14 @@ int gr_cmd_snapshot(int argc, char **argv)
 			json_object_set_new(body, "memory", json_boolean(memory));
 		if (stop)
 			json_object_set_new(body, "stop", json_true());
-		return run_op(path, body, wait);
+		return run_op(path, body, wait, fmt);
 	}
 	if (is_restore) {
 		_cleanup_free_ char *path = xasprintf("/v1/instances/%s/snapshots/%s/restore", pos[0], pos[1]);
 		json_t *body = json_object();
 		if (stop)
 			json_object_set_new(body, "stop", json_true());
-		return run_op(path, body, wait);
+		return run_op(path, body, wait, fmt);
 	}
 	if (is_delete) {
 		_cleanup_free_ char *path = xasprintf("/v1/instances/%s/snapshots/%s", pos[0], pos[1]);

@@ -35,6 +35,7 @@ int gr_cmd_image(int argc, char **argv);
 int gr_cmd_operation(int argc, char **argv);
 int gr_cmd_events(int argc, char **argv);
 int gr_cmd_snapshot(int argc, char **argv);
+int gr_cmd_version(int argc, char **argv);
 
 /* ---- cli.c ---- */
 extern struct gr_client gr_cli;
@@ -48,14 +49,28 @@ int gr_cli_usage(const char *text, const char *fmt, ...) __attribute__((format(p
 /* Failure: "gureum: msg" on stderr; returns 1. */
 int gr_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int gr_cli_parse_format(const char *s, enum gr_cli_fmt *out);
+/* argv[*i] is "--format X" or "--format=X": 1 (*fmt set, *i on its last
+ * word), 0 it is not --format, -1 a bad or missing value (usage printed;
+ * the caller returns 2). */
+int gr_cli_format_flag(int argc, char **argv, int *i, enum gr_cli_fmt *fmt, const char *usage);
 /* A name safe in a URL path ([A-Za-z0-9._-], 1..128); else prints and false. */
 bool gr_cli_name_ok(const char *what, const char *name);
 /* One request; 0 when the answer is 2xx (resp may be NULL to drop it),
  * else prints the error and returns 1. */
 int gr_cli_call(const char *method, const char *path, json_t *body, json_t **resp);
+/* GET path streamed to fn (NULL: to stdout); 0 ok, else prints and 1. */
+int gr_cli_stream(const char *path, gr_client_data_fn fn, void *ud);
+/* JSON: the API's JSON as it is.  table/yaml: YAML of gr_cli_humanize(j). */
 void gr_cli_print(json_t *j, enum gr_cli_fmt fmt);
-/* Wait for an operation to end, printing progress on stderr. 0 success. */
-int gr_cli_wait_op(const char *id, bool quiet);
+/* A copy of j for people: times (created, updated, time; epoch seconds)
+ * as RFC 3339 local time, "host" renamed "location".  Caller owns it. */
+json_t *gr_cli_humanize(json_t *j);
+/* An epoch-seconds number as RFC 3339 in local time (2025-05-06T14:03:11+09:00)
+ * into buf (>= 32 bytes), or "-" when t is not a positive number.  Returns buf. */
+const char *gr_cli_time(json_t *t, char *buf, size_t n);
+/* Wait for an operation to end, printing progress on stderr. 0 success.
+ * *final (may be NULL) gets the ended operation, also on failure. */
+int gr_cli_wait_op(const char *id, bool quiet, json_t **final);
 /* POST /v1/instances/NAME/state {"action":...} with extra fields. */
 int gr_cli_state_action(const char *name, const char *action, json_t *extra);
 
