@@ -72,8 +72,9 @@ void gr_client_clear(struct gr_client *c);
  * when no whole answer came; the message then says why in the user's words
  * and names the socket or URL: no socket, permission denied, nothing listens,
  * the daemon closed the connection before answering or in the middle, timed
- * out, TLS.  err->code: ENOENT, EACCES, ECONNREFUSED, ECONNRESET, ETIMEDOUT,
- * EPROTO (TLS), EIO. */
+ * out, TLS.  err->code classifies it: ENOENT (no socket), EACCES,
+ * ECONNREFUSED (nothing listens), ENOTSOCK, ECONNRESET (closed or cut),
+ * ETIMEDOUT, EPROTO (TLS), EFBIG (answer over 64 MiB), else EIO. */
 int gr_client_request(const struct gr_client *c, const char *method, const char *path,
 		      json_t *body, long *status, json_t **resp, gr_error_t *err);
 /* Receives a streamed answer's bytes as they arrive; < 0 stops the stream. */
