@@ -3,12 +3,15 @@
 # settings, get one of them (also options.KEY and env.KEY), set changes them:
 # KEY=VALUE, --env K=V (replaces or adds one variable, the others kept in
 # order) and --option K=V (one key of the driver options, merged by the daemon
-# key by key; null removes it).  The API merges "options" the same way.
+# key by key; null removes it; the driver checks the result: a VM, defined
+# from a real debian-vm image, takes its options, a container none).  The API
+# merges "options" the same way.
 . "$(dirname "$0")/lib.sh"
 need_root_and_bins
 start_daemon cfg; ok $? "gureumd starts"
 ensure_busybox
 C=cfg-c
+V=cfg-v
 run_ok "create an instance with env" "$G" create busybox $C --env A=1 --env B=2 --memory 64M
 
 # json NAME: the instance document's field (python expression on d)
@@ -41,16 +44,31 @@ run_ok "config set --env B=3 --env C=4" "$G" config set $C --env B=3 --env C=4
 run_ok "config set --env with = in the value" "$G" config set $C --env 'A=x=y'
 [ "$(doc 'd["env"]')" = '["A=x=y", "B=3", "C=4"]' ]; ok $? "env: A=x=y"
 
-run_ok "config set --option hostname=box --option cpus=2" "$G" config set $C --option hostname=box --option cpus=2
-[ "$(doc 'd["options"]')" = '{"cpus": 2, "hostname": "box"}' ]; ok $? "options: a string and a number ($(doc 'd["options"]'))"
-run_ok "config set --option machine=q35 with KEY=VALUE" "$G" config set $C --option machine=q35 restart=always
-[ "$(doc 'd["options"]')" = '{"cpus": 2, "hostname": "box", "machine": "q35"}' ]; ok $? "options merged key by key"
-[ "$(doc 'd["restart"]')" = '"always"' ]; ok $? "and the KEY=VALUE change applied in the same call"
-[ "$("$G" config get $C options.cpus)" = 2 ]; ok $? "config get options.cpus"
-run_ok "config set --option cpus=null removes it" "$G" config set $C --option cpus=null
-[ "$(doc 'd["options"]')" = '{"hostname": "box", "machine": "q35"}' ]; ok $? "options: cpus removed"
-run_ok "config set --option ssh_keys=[...] (JSON)" "$G" config set $C --option 'ssh_keys=["ssh-ed25519 AAAA k"]'
-[ "$(doc 'd["options"]["ssh_keys"]')" = '["ssh-ed25519 AAAA k"]' ]; ok $? "options: a JSON array"
+# options belong to the driver: a VM (defined from a real debian-vm image, not started)
+# takes its known options; a container takes none
+run_ok "image build debian-vm" "$G" image build debian-vm
+run_ok "create a VM (not started)" "$G" create debian-vm $V --vm
+vdoc() { "$G" show $V --format json | python3 -c "import sys,json; d=json.load(sys.stdin); print(json.dumps($1, sort_keys=True))"; }
+run_ok "config set --option hostname=box --option cpus=2" "$G" config set $V --option hostname=box --option cpus=2
+[ "$(vdoc 'd["options"]')" = '{"cpus": 2, "hostname": "box"}' ]; ok $? "options: a string and a number ($(vdoc 'd["options"]'))"
+run_ok "config set --option machine=q35 with KEY=VALUE" "$G" config set $V --option machine=q35 restart=always
+[ "$(vdoc 'd["options"]')" = '{"cpus": 2, "hostname": "box", "machine": "q35"}' ]; ok $? "options merged key by key"
+[ "$(vdoc 'd["restart"]')" = '"always"' ]; ok $? "and the KEY=VALUE change applied in the same call"
+[ "$("$G" config get $V options.cpus)" = 2 ]; ok $? "config get options.cpus"
+run_ok "config set --option cpus=null removes it" "$G" config set $V --option cpus=null
+[ "$(vdoc 'd["options"]')" = '{"hostname": "box", "machine": "q35"}' ]; ok $? "options: cpus removed"
+run_ok "config set --option ssh_keys=[...] (JSON)" "$G" config set $V --option 'ssh_keys=["ssh-ed25519 AAAA k"]'
+[ "$(vdoc 'd["options"]["ssh_keys"]')" = '["ssh-ed25519 AAAA k"]' ]; ok $? "options: a JSON array"
+before=$(vdoc 'd')
+"$G" config set $V --option colour=red >/dev/null 2>"$TD/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "options.colour" "$TD/err"; ok $? "an unknown VM option: exit 1 naming it ($(cat "$TD/err"))"
+"$G" config set $V --option cpus=two >/dev/null 2>"$TD/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "options.cpus" "$TD/err"; ok $? "a bad value: exit 1 naming it ($(cat "$TD/err"))"
+[ "$(vdoc 'd')" = "$before" ]; ok $? "refused options left the VM as it was"
+before=$(doc 'd')
+"$G" config set $C --option hostname=x >/dev/null 2>"$TD/err"; rc=$?
+[ $rc -eq 1 ] && grep -q "options.hostname" "$TD/err"; ok $? "a container takes no options: exit 1 ($(cat "$TD/err"))"
+[ "$(doc 'd')" = "$before" ]; ok $? "and stays as it was"
 
 # usage errors
 "$G" config set $C --env NOEQUALS >/dev/null 2>&1; ok $([ $? -eq 2 ] && echo 0 || echo 1) "--env without =: exit 2"
@@ -60,22 +78,23 @@ run_ok "config set --option ssh_keys=[...] (JSON)" "$G" config set $C --option '
 "$G" config frob $C >/dev/null 2>&1; ok $([ $? -eq 2 ] && echo 0 || echo 1) "config frob: exit 2"
 
 # the API: options merged, null removes, bad shapes refused naming the field
-out=$(api PATCH /v1/instances/$C/config '{"options": {"tap": "tap9", "machine": null}}')
+out=$(api PATCH /v1/instances/$V/config '{"options": {"tap": "tap9", "machine": null}}')
 [ "$(echo "$out" | tail -n1)" = 200 ]; ok $? "PATCH options -> 200"
-[ "$(doc 'd["options"]')" = '{"hostname": "box", "ssh_keys": ["ssh-ed25519 AAAA k"], "tap": "tap9"}' ]; ok $? "API: merged, machine removed ($(doc 'd["options"]'))"
-before=$(doc 'd')
-out=$(api PATCH /v1/instances/$C/config '{"options": "tap=tap0"}')
+[ "$(vdoc 'd["options"]')" = '{"hostname": "box", "ssh_keys": ["ssh-ed25519 AAAA k"], "tap": "tap9"}' ]; ok $? "API: merged, machine removed ($(vdoc 'd["options"]'))"
+before=$(vdoc 'd')
+out=$(api PATCH /v1/instances/$V/config '{"options": "tap=tap0"}')
 [ "$(echo "$out" | tail -n1)" = 400 ] && echo "$out" | grep -q '"options: expected an object'; ok $? "options not an object -> 400: $(echo "$out" | head -n1)"
-out=$(api PATCH /v1/instances/$C/config '{"options": {"": 1}}')
-[ "$(echo "$out" | tail -n1)" = 400 ] && echo "$out" | grep -q 'options: '; ok $? "an empty option name -> 400: $(echo "$out" | head -n1)"
-out=$(api PATCH /v1/instances/$C/config '{"options": {"tap": "tap1"}, "colour": "red"}')
+out=$(api PATCH /v1/instances/$V/config '{"options": {"": 1}}')
+[ "$(echo "$out" | tail -n1)" = 400 ] && echo "$out" | grep -q 'options'; ok $? "an empty option name -> 400: $(echo "$out" | head -n1)"
+out=$(api PATCH /v1/instances/$V/config '{"options": {"tap": "tap1"}, "colour": "red"}')
 [ "$(echo "$out" | tail -n1)" = 400 ]; ok $? "a bad field beside options -> 400, nothing applied"
-[ "$(doc 'd')" = "$before" ]; ok $? "refused changes left the instance as it was"
+[ "$(vdoc 'd')" = "$before" ]; ok $? "refused changes left the instance as it was"
 
-# a running container takes option changes (recorded for its next start)
-run_ok "start it" "$G" start $C
-run_ok "config set --option on a running container" "$G" config set $C --option hostname=other
-[ "$(doc 'd["options"]["hostname"]')" = '"other"' ]; ok $? "recorded"
+# a running container: --env is recorded for its next start, --option refused
+run_ok "start the container" "$G" start $C
+run_ok "config set --env on a running container" "$G" config set $C --env D=5
+[ "$(doc 'd["env"]')" = '["A=x=y", "B=3", "C=4", "D=5"]' ]; ok $? "recorded"
+"$G" config set $C --option hostname=x >/dev/null 2>&1; ok $([ $? -eq 1 ] && echo 0 || echo 1) "--option on a running container: exit 1"
 [ "$(field $C state)" = running ]; ok $? "still running"
-run_ok "cleanup" "$G" delete --force $C
+run_ok "cleanup" "$G" delete --force $C $V
 tap_done
