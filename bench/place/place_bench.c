@@ -68,7 +68,7 @@ int main(int argc, char **argv)
 				.name = name, .cores = 32, .mips_per_core = 2500, .mem_mib = 131072,
 				.cpu_overcommit = 2, .labels = labels, .n_labels = 1,
 				.state = i % 50 == 0 ? GR_SCHED_HOST_MAINTENANCE : GR_SCHED_HOST_UP,
-				.power = gr_power_model_by_name(i % 2 ? "hp-ml110-g4" : "hp-ml110-g5"),
+				.power = gr_sched_power_by_name(i % 2 ? "hp-ml110-g4" : "hp-ml110-g5"),
 			};
 			if (gr_sched_add_host(s, &h, &err) < 0) {
 				fprintf(stderr, "place_bench: %s\n", err.msg);

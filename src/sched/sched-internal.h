@@ -48,7 +48,7 @@ struct gr_sched_scratch {
 	size_t work_cap;
 	int *where;             /* rebalance: working host of each instance */
 	size_t where_cap;
-	struct gr_power_model **curves; /* distinct power curves, shared by hosts */
+	struct gr_sched_power_model **curves; /* distinct power curves, shared by hosts */
 	size_t n_curves;
 };
 

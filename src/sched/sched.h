@@ -27,23 +27,23 @@
 
 /* ---- power model (shared with the simulator) ------------------------- */
 
-#define GR_POWER_STEPS 11 /* 0 %, 10 %, ..., 100 % CPU utilisation */
+#define GR_SCHED_POWER_STEPS 11 /* 0 %, 10 %, ..., 100 % CPU utilisation */
 
 /* Watts drawn at 0..100 % CPU utilisation in 10 % steps; linear in between
  * (the SPECpower-based model of CloudSim / Beloglazov & Buyya 2012). */
-struct gr_power_model {
+struct gr_sched_power_model {
 	const char *name;            /* static string or NULL */
-	double watts[GR_POWER_STEPS];
+	double watts[GR_SCHED_POWER_STEPS];
 };
 
 /* Power at utilisation u (clamped to [0,1]), linearly interpolated. */
-double gr_power_at(const struct gr_power_model *m, double u);
+double gr_sched_power_at(const struct gr_sched_power_model *m, double u);
 /* Check watts are finite, >= 0 and non-decreasing; names the step at fault. */
-int gr_power_model_check(const struct gr_power_model *m, gr_error_t *err);
+int gr_sched_power_check(const struct gr_sched_power_model *m, gr_error_t *err);
 /* Built-in curves: "hp-ml110-g4" (Xeon 3040), "hp-ml110-g5" (Xeon 3075),
  * "linear-250" (175 W idle .. 250 W, the Beloglazov 2010 linear model).
  * Returns NULL for an unknown name. */
-const struct gr_power_model *gr_power_model_by_name(const char *name);
+const struct gr_sched_power_model *gr_sched_power_by_name(const char *name);
 
 /* ---- deterministic PRNG (xoshiro256**, seeded by splitmix64) --------- */
 
@@ -100,7 +100,7 @@ struct gr_sched_host {
 	const char *name;      /* (c) unique */
 	const char *const *labels; /* (c) "key=value" strings */
 	size_t n_labels;       /* (c) */
-	const struct gr_power_model *power; /* (c) NULL: no power curve */
+	const struct gr_sched_power_model *power; /* (c) NULL: no power curve */
 	const int *neighbours; /* (c) host indices this host knows (local, diffusive);
 				  NULL = the ring of +-params.neighbour_radius around its index */
 	size_t n_neighbours;   /* (c) */
@@ -209,7 +209,7 @@ int gr_sched_set_host_state(struct gr_sched_snapshot *s, int host, enum gr_sched
 /* Instance index by name, -1 if none (anonymous instances cannot be found). */
 int gr_sched_instance_find(const struct gr_sched_snapshot *s, const char *name);
 /* Host power curve or NULL. */
-const struct gr_power_model *gr_sched_host_power(const struct gr_sched_snapshot *s, int host);
+const struct gr_sched_power_model *gr_sched_host_power(const struct gr_sched_snapshot *s, int host);
 /* Current load of a host: cpu_used / cpu_phys. */
 static inline double gr_sched_host_load(const struct gr_sched_host *h)
 {

@@ -59,7 +59,7 @@ struct gr_sim_host_type {
 	double mips_per_pe;
 	int pes;
 	double ram_mb, bw;
-	const char *power; /* gr_power_model_by_name() name */
+	const char *power; /* gr_sched_power_by_name() name */
 };
 struct gr_sim_vm_type {
 	double mips, ram_mb, bw;

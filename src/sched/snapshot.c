@@ -191,8 +191,8 @@ static int label_intern(struct gr_sched_snapshot *s, const char *label, gr_error
 }
 
 /* Hosts with the same curve share one copy, so scoring by power stays in cache. */
-static const struct gr_power_model *curve_intern(struct gr_sched_snapshot *s,
-						 const struct gr_power_model *m)
+static const struct gr_sched_power_model *curve_intern(struct gr_sched_snapshot *s,
+						 const struct gr_sched_power_model *m)
 {
 	struct gr_sched_scratch *w = s->scratch;
 	for (size_t i = 0; i < w->n_curves; i++)
@@ -200,7 +200,7 @@ static const struct gr_power_model *curve_intern(struct gr_sched_snapshot *s,
 		    w->curves[i]->name == m->name)
 			return w->curves[i];
 	w->curves = xrealloc(w->curves, (w->n_curves + 1) * sizeof(*w->curves));
-	struct gr_power_model *copy = xmalloc(sizeof(*copy));
+	struct gr_sched_power_model *copy = xmalloc(sizeof(*copy));
 	*copy = *m;
 	w->curves[w->n_curves++] = copy;
 	return copy;
@@ -232,7 +232,7 @@ int gr_sched_add_host(struct gr_sched_snapshot *s, const struct gr_sched_host *i
 				    n, in->mem_overcommit);
 	if ((unsigned)in->state > GR_SCHED_HOST_DRAINING)
 		return gr_error_set(err, EINVAL, "host %s: state: unknown value %d", n, (int)in->state);
-	if (in->power && gr_power_model_check(in->power, err) < 0)
+	if (in->power && gr_sched_power_check(in->power, err) < 0)
 		return gr_error_prefix(err, "host %s", n);
 	for (size_t i = 0; i < in->n_neighbours; i++)
 		if (in->neighbours[i] < 0)
@@ -303,7 +303,7 @@ int gr_sched_instance_find(const struct gr_sched_snapshot *s, const char *name)
 	return gr__map_get(&s->names->instances, name);
 }
 
-const struct gr_power_model *gr_sched_host_power(const struct gr_sched_snapshot *s, int host)
+const struct gr_sched_power_model *gr_sched_host_power(const struct gr_sched_snapshot *s, int host)
 {
 	if (host < 0 || (size_t)host >= s->n_hosts)
 		return NULL;

@@ -272,9 +272,9 @@ int main(void)
 	/* pabfd: least power increase, decreasing batch order */
 	fresh();
 	struct gr_sched_host g4 = { .name = "g4", .cores = 2, .mips_per_core = 1860, .mem_mib = 4096,
-				    .power = gr_power_model_by_name("hp-ml110-g4") };
+				    .power = gr_sched_power_by_name("hp-ml110-g4") };
 	struct gr_sched_host g5 = { .name = "g5", .cores = 2, .mips_per_core = 2660, .mem_mib = 4096,
-				    .power = gr_power_model_by_name("hp-ml110-g5") };
+				    .power = gr_sched_power_by_name("hp-ml110-g5") };
 	struct gr_sched_host nop = { .name = "nopower", .cores = 2, .mips_per_core = 3000, .mem_mib = 4096 };
 	gr_sched_add_host(s, &nop, &err);
 	gr_sched_add_host(s, &g4, &err);
