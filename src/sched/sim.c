@@ -55,8 +55,10 @@ int gr_sim_policy_parse(const char *s, struct gr_sim_policy *p, gr_error_t *err)
 {
 	memset(p, 0, sizeof *p);
 	char buf[64];
-	if (!s || !*s || strlen(s) >= sizeof buf)
-		return gr_error_set(err, EINVAL, "policy '%s': empty or too long", s ? s : "");
+	/* 40: the name keeps the text as given and must fit p->name */
+	if (!s || !*s || strlen(s) >= 40)
+		return gr_error_set(err, EINVAL, "policy '%.60s': empty or longer than 39 characters",
+				    s ? s : "");
 	for (size_t i = 0; s[i]; i++)
 		buf[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
 	buf[strlen(s)] = 0;
@@ -114,11 +116,15 @@ int gr_sim_policy_parse(const char *s, struct gr_sim_policy *p, gr_error_t *err)
 			return gr_error_set(err, EINVAL, "policy '%s': threshold %s is above 1", s, param_s);
 		p->param = x;
 	}
+	/* the name shows the parameter as the user wrote it ("thr-mmt-1.0" stays
+	 * "thr-mmt-1.0"), or the default when none was given */
+	char dflt[32];
+	snprintf(dflt, sizeof dflt, "%g", p->param);
 	if (p->kind == GR_SIM_PEAK)
-		snprintf(p->name, sizeof p->name, "peak-%g", p->param);
+		snprintf(p->name, sizeof p->name, "peak-%s", param_s ? param_s : dflt);
 	else
-		snprintf(p->name, sizeof p->name, "%s-%s-%g", det_names[p->detector],
-			 sel_names[p->selector], p->param);
+		snprintf(p->name, sizeof p->name, "%s-%s-%s", det_names[p->detector],
+			 sel_names[p->selector], param_s ? param_s : dflt);
 	return 0;
 }
 

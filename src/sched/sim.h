@@ -94,7 +94,8 @@ struct gr_sim_policy {
 	enum gr_sim_detector detector;   /* GR_SIM_MIGRATION */
 	enum gr_sim_selector selector;   /* GR_SIM_MIGRATION */
 	double param;                    /* THR threshold or safety parameter; peak: target load */
-	char name[48];                   /* canonical, e.g. "thr-mmt-0.8", "peak" */
+	char name[48];                   /* lower case, parameter as given or the default:
+					    "thr-mmt-1.0", "thr-mmt-0.8" for "thr-mmt", "peak-0.85" */
 };
 
 /* Parse "npa", "dvfs", "<det>-<sel>[-<param>]" (det: thr iqr mad lr lrr;
