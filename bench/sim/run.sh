@@ -8,27 +8,31 @@
 # against the best reproduced published policy, and reports the wall time of
 # one simulated day.  Last line:
 #   esv_ratio_vs_best=<x> energy_ratio_vs_best=<y> migrations_ratio_vs_best=<z>
-# Env: GR_BUILD (default build), GR_SRC, SIM_DATA (default /work/shared/data/planetlab).
+# Env: GR_BUILD (default build), GR_SRC, SIM_DATA (default: the copies shipped in
+# data/planetlab; a folder holding <day>.tar.xz archives or <day>/ folders).
 set -u
 src=${GR_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${GR_BUILD:-$src/build}
-data=${SIM_DATA:-/work/shared/data/planetlab}
+data=${SIM_DATA:-$src/data/planetlab}
 g=$build/bin/gureum
 out=$src/bench/out
 mkdir -p "$out"
 days="20110303 20110306 20110309"
 pub="npa,dvfs,thr-mmt-1.0,thr-mmt-0.8,iqr-mmt-1.5,mad-mmt-2.5,lr-mmt-1.2,lrr-mmt-1.2"
 ours=peak
+day_trace() { # day -> the archive or folder holding it
+	if [ -f "$data/$1.tar.xz" ]; then echo "$data/$1.tar.xz"; else echo "$data/$1"; fi
+}
 for d in $days; do
-	[ -d "$data/$d" ] || { echo "bench/sim: $data/$d missing"; echo "esv_ratio_vs_best=nan energy_ratio_vs_best=nan migrations_ratio_vs_best=nan"; exit 1; }
+	[ -e "$(day_trace $d)" ] || { echo "bench/sim: $(day_trace $d) missing"; echo "esv_ratio_vs_best=nan energy_ratio_vs_best=nan migrations_ratio_vs_best=nan"; exit 1; }
 done
 csv=$out/sim.csv
 : >"$csv"
 for d in $days; do
-	"$g" sim --trace "$data/$d" --policy "$pub,$ours" --format csv >"$out/sim-$d.csv" || exit 1
+	"$g" sim --trace "$(day_trace $d)" --policy "$pub,$ours" --format csv >"$out/sim-$d.csv" || exit 1
 	if [ ! -s "$csv" ]; then cat "$out/sim-$d.csv" >"$csv"; else tail -n +2 "$out/sim-$d.csv" >>"$csv"; fi
 done
-"$g" sim --trace "$(echo $days | sed "s|\([0-9]*\)|$data/\1|g; s| |,|g")" \
+"$g" sim --trace "$(for d in $days; do day_trace $d; done | paste -sd,)" \
 	--policy thr-mmt-0.8,lr-mmt-1.2,$ours --plot "$out/sim.svg" >/dev/null || exit 1
 
 echo "== our model vs published CloudSim 3.0.3 (energy kWh / migrations; model/published)"
@@ -68,7 +72,7 @@ awk -F, -v ours="$ours" 'NR==FNR { split($0, a, " "); d = a[1]; if (a[2] == "npa
 		if (!(d in be) || a[3] < be[d]) be[d] = a[3]; if (!(d in bm) || a[4] < bm[d]) bm[d] = a[4];
 		if (!(d in bs) || a[7] < bs[d]) bs[d] = a[7]; next }
 	FNR > 1 && index($2, ours) == 1 { d = $1; xe = $5 / be[d]; xm = $10 / bm[d]; xs = $9 / bs[d];
-		printf "%s: energy %.1f kWh (best %.1f) ratio %.3f; ESV %.6f (best %.5f) ratio %.4f; migrations %d (best %d) ratio %.4f\n", d, $5, be[d], xe, $9, bs[d], xs, $10, bm[d], xm;
+		printf "%s: energy %.1f kWh (best %.1f) ratio %.3f; ESV %.3g (best %.3g) ratio %.4f; migrations %d (best %d) ratio %.4f\n", d, $5, be[d], xe, $9, bs[d], xs, $10, bm[d], xm;
 		if (xe > we) we = xe; if (xm > wm) wm = xm; if (xs > ws) ws = xs }
 	END { printf "worst day: esv %.4f energy %.3f migrations %.4f\n", ws, we, wm;
 		printf "%.4f %.3f %.4f\n", ws, we, wm > "'"$out"'/sim-ratios.txt" }' "$out/sim-published.txt" "$csv"
@@ -76,14 +80,14 @@ awk -F, -v ours="$ours" 'NR==FNR { split($0, a, " "); d = a[1]; if (a[2] == "npa
 echo "== variants nobody tuned for: ours / best reproduced published policy on the same variant"
 for d in $days; do
 	for v in "--shift 144" "--vms 0:400 --hosts 300" "--vms 400:400 --hosts 300" "--shuffle 11"; do
-		"$g" sim --trace "$data/$d" --policy thr-mmt-0.8,iqr-mmt-1.5,mad-mmt-2.5,lr-mmt-1.2,$ours $v --format csv |
+		"$g" sim --trace "$(day_trace $d)" --policy thr-mmt-0.8,iqr-mmt-1.5,mad-mmt-2.5,lr-mmt-1.2,$ours $v --format csv |
 		awk -F, -v ours="$ours" -v tag="$d $v" 'NR > 1 { if (index($2, ours) == 1) { oe = $5; os = $9; om = $10; next }
 				if (!be || $5 < be) be = $5; if (!bs || $9 < bs) bs = $9; if (!bm || $10 < bm) bm = $10 }
 			END { printf "%-36s energy %.3f  esv %.4f  migrations %.4f\n", tag, oe / be, os / bs, om / bm }'
 	done
 done
 
-echo "== wall time of one simulated day ($(ls "$data/20110303" | wc -l) VMs, 800 hosts)"
+echo "== wall time of one simulated day (1,052 VMs of 20110303, 800 hosts)"
 awk -F, 'NR > 1 { if ($14 > m) { m = $14; p = $2 " " $1 } } END { printf "slowest run: %.3f s (%s)\n", m, p }' "$csv"
 read -r ws we wm <"$out/sim-ratios.txt"
 echo "esv_ratio_vs_best=$ws energy_ratio_vs_best=$we migrations_ratio_vs_best=$wm"

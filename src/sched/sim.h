@@ -28,16 +28,19 @@
  * samples at util[i * (n_samples + 1) .. +n_samples] (one extra copy of the
  * last sample so interpolation past the last step is defined). */
 struct gr_sim_trace {
-	char *dir;          /* owned: where it came from (for messages) */
+	char *dir;          /* owned: the folder or archive it came from (for messages) */
 	size_t n_vms;
 	size_t n_samples;
 	char **names;       /* owned: file names, sorted */
 	float *util;        /* owned */
 };
 
-/* Load every regular file of dir (sorted by name) as one VM.  Each file must
- * hold exactly n_samples integer (or decimal) percentages 0..100, one per
- * line.  On error err names the file and line.  0 on success. */
+/* Load every regular file of dir (sorted by name) as one VM; dir may also be
+ * a tar archive (xz, gzip, zstd, ... compressed) whose files all sit in one
+ * folder, read without extracting (data/planetlab/<day>.tar.xz).  Each file
+ * must hold exactly n_samples integer (or decimal) percentages 0..100, one
+ * per line.  On error err names the file ("archive:member" inside an
+ * archive) and line.  0 on success. */
 int gr_sim_trace_load(const char *dir, size_t n_samples, struct gr_sim_trace *t, gr_error_t *err);
 /* Parse one trace file's text into out[0..n_samples-1] (fractions).  path is
  * only used in messages. */

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sched/sim.h"
@@ -28,17 +29,31 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static const char *base(const char *path)
+/* Short name of a trace for tables: the last path component, without a
+ * trailing slash or an archive suffix ("data/planetlab/20110303.tar.xz" and
+ * ".../20110303/" are both "20110303").  Returns a pointer into buf. */
+static const char *base_name(const char *path, char *buf, size_t size)
 {
-	const char *b = strrchr(path, '/');
-	while (b && !b[1] && b > path) { /* trailing slash */
-		const char *q = b - 1;
-		while (q > path && *q != '/')
-			q--;
-		return *q == '/' ? q + 1 : q;
+	size_t end = strlen(path);
+	while (end > 1 && path[end - 1] == '/')
+		end--;
+	size_t start = end;
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	snprintf(buf, size, "%.*s", (int)(end - start), path + start);
+	static const char *const suffixes[] = { ".tar.xz", ".tar.gz", ".tar.zst", ".tar.bz2", ".tar",
+						".txz", ".tgz" };
+	size_t n = strlen(buf);
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		size_t k = strlen(suffixes[i]);
+		if (n > k && !strcmp(buf + n - k, suffixes[i])) {
+			buf[n - k] = 0;
+			break;
+		}
 	}
-	return b ? b + 1 : path;
+	return buf;
 }
+#define base(path) base_name((path), (char[256]){ 0 }, 256)
 
 void gr_sim_print(FILE *f, enum gr_sim_format fmt, const struct gr_sim_result *r, size_t n)
 {

@@ -72,6 +72,11 @@ ok $? "--plot writes an SVG with a line per policy and panel"
 [ $rc -eq 0 ] && grep -q '^small,lr-mmt-1.2,4,6,' "$tmp/sub"
 ok $? "--vms/--shift/--shuffle: 4 VMs run"
 
+# a day packed as a tar archive runs in place and prints the same figures under the same name
+"$g" sim --trace "$fx/small.tar.xz" --hosts 6 --policy npa,thr-mmt-0.8,peak >"$tmp/arch" 2>"$tmp/err"; rc=$?
+[ $rc -eq 0 ] && diff <(awk '{ $NF = ""; print }' "$tmp/table") <(awk '{ $NF = ""; print }' "$tmp/arch") >/dev/null
+ok $? "--trace small.tar.xz: same table as the folder, trace named 'small' (rc=$rc)"
+
 check_bad() { # name expect-in-stderr
 	"$g" sim --trace "$fx/bad/$1" --policy thr-mmt-0.8 >/dev/null 2>"$tmp/err"; local rc=$?
 	[ $rc -eq 1 ] && grep -q -- "$2" "$tmp/err"
@@ -81,6 +86,8 @@ check_bad nonnumeric "bad/nonnumeric/vm0:6"
 check_bad range "bad/range/vm0:8"
 check_bad short "only 100 samples"
 check_bad does-not-exist "bad/does-not-exist"
+check_bad nonnumeric.tar.gz "bad/nonnumeric.tar.gz:nonnumeric/vm0:6"
+check_bad truncated.tar.xz "truncated.tar.xz: damaged"
 
 usage() { # what expect-in-stderr args...
 	local what=$1 want=$2; shift 2

@@ -58,7 +58,7 @@ static struct gr_sched_snapshot *gen_cluster(uint64_t seed)
 							   : NULL,
 		};
 		if (gr_sched_add_host(s, &h, &err) < 0)
-			diag("add_host: %s", err.msg);
+			ok(0, "gen_cluster: add_host %s: %s", name, err.msg);
 	}
 	return s;
 }
