@@ -73,7 +73,8 @@ int main(void)
 	ok(gr_sched_add_host(s, &bad, &err) < 0 && strstr(err.msg, "cpu_overcommit"),
 	   "overcommit below 1 refused: %s", err.msg);
 	is_int(host("a", 4, 8192, GR_SCHED_HOST_UP), 0, "first host index 0");
-	ok(host("a", 4, 8192, GR_SCHED_HOST_UP) < 0 && err.code == EEXIST, "duplicate host name refused");
+	struct gr_sched_host dup_host = { .name = "a", .cores = 4, .mips_per_core = 1000, .mem_mib = 8192 };
+	ok(gr_sched_add_host(s, &dup_host, &err) < 0 && err.code == EEXIST, "duplicate host name refused");
 	struct gr_sched_request r = req("v", 0, 10);
 	ok(gr_sched_place(s, gr_sched_policy_by_name("best-fit"), &r, &d, &err) < 0 &&
 		   strstr(err.msg, "vcpus"),
