@@ -169,6 +169,7 @@ void gr__fit_request(const struct gr_sched_snapshot *s, const struct gr_sched_re
 	f->cpu_use = f->cpu * f->util;
 	f->missing_label = NULL;
 	f->self = -1;
+	f->origin = 0;
 	struct gr_sched_scratch *w = s->scratch;
 	if (w->need_cap < req->n_labels) {
 		w->need_cap = req->n_labels;
@@ -211,6 +212,7 @@ void gr__fit_instance(const struct gr_sched_snapshot *s, int inst, struct gr__fi
 	f->cpu_use = in->cpu * in->util_now;
 	f->missing_label = NULL;
 	f->self = inst;
+	f->origin = 0;
 	fit_labels(s, f, in->need_labels, in->n_need_labels);
 	if (in->n_rules)
 		fit_rules(s, in->rules, in->n_rules, f);

@@ -37,8 +37,9 @@ void gr__scratch_grow(struct gr_sched_snapshot *s)
 		memset(w->dirty + w->blocks_cap, 0, nb - w->blocks_cap);
 		w->dirty_list = xrealloc(w->dirty_list, nb * sizeof(uint32_t));
 		w->bounds = xrealloc(w->bounds, nb * sizeof(*w->bounds));
-		w->order_dirty = xrealloc(w->order_dirty, nb);
-		memset(w->order_dirty + w->blocks_cap, 0xff, nb - w->blocks_cap);
+		w->order_changed = xrealloc(w->order_changed, nb * GR__ORDER__COUNT * sizeof(uint64_t));
+		memset(w->order_changed + w->blocks_cap * GR__ORDER__COUNT, 0xff,
+		       (nb - w->blocks_cap) * GR__ORDER__COUNT * sizeof(uint64_t));
 		w->blocks_cap = nb;
 	}
 }
@@ -59,7 +60,7 @@ void gr__scratch_free(struct gr_sched_scratch *w)
 	free(w->dirty_list);
 	free(w->bounds);
 	free(w->orders);
-	free(w->order_dirty);
+	free(w->order_changed);
 	free(w->cand);
 	free(w->need);
 	free(w);
@@ -138,14 +139,14 @@ void gr__blocks_refresh(const struct gr_sched_snapshot *s)
 		uint32_t b = w->dirty_list[i];
 		block_compute(s, b);
 		w->dirty[b] = 0;
-		w->order_dirty[b] = 0xff;
 	}
 	w->n_dirty = 0;
 }
 
-/* The figure an order sorts by and the parts of its running arrays (see
- * struct gr__order); false when the host has no place in the order. */
-static inline bool order_figures(const struct gr_sched_host *hs, int kind, double *val, double p[4])
+/* The figure an order sorts by and the other figures it keeps per host:
+ * FREE_*: room, slope2; GAP: slope, next slope, rest.  False when the host
+ * has no place in the order. */
+static inline bool order_figures(const struct gr_sched_host *hs, int kind, double *val, double p[3])
 {
 	if (hs->state != GR_SCHED_HOST_UP)
 		return false;
@@ -162,11 +163,50 @@ static inline bool order_figures(const struct gr_sched_host *hs, int kind, doubl
 			return false;
 		*val = hs->pw_segment_end - hs->cpu_used;
 		p[0] = hs->pw_watts_per_mips;
-		p[1] = hs->pw_slope2;
-		p[2] = hs->pw_next;
-		p[3] = (hs->pw_watts_per_mips - hs->pw_next) * *val;
+		p[1] = hs->pw_next;
+		p[2] = hs->pw_min_rest;
 		return true;
 	}
+}
+
+/* Order of positions: by value, and for GAP first by (slope, next slope). */
+static inline bool order_before(int kind, double va, const double *pa, double vb, const double *pb)
+{
+	if (kind == GR__ORDER_GAP) {
+		if (pa[0] != pb[0])
+			return pa[0] < pb[0];
+		if (pa[1] != pb[1])
+			return pa[1] < pb[1];
+	}
+	return va < vb;
+}
+
+/* Recompute the suffix minima (FREE_*) or the runs (GAP) of o. */
+static void order_derive(struct gr__order *o, int kind)
+{
+	uint32_t n = o->n;
+	if (kind != GR__ORDER_GAP) {
+		o->m1[n] = o->m2[n] = INFINITY;
+		for (uint32_t i = n; i-- > 0;) {
+			o->m1[i] = min2(o->fig[0][i], o->m1[i + 1]);
+			o->m2[i] = min2(o->fig[1][i], o->m2[i + 1]);
+		}
+		return;
+	}
+	o->n_runs = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t r = o->n_runs;
+		if (!r || o->fig[0][i] != o->run.slope[r - 1] || o->fig[1][i] != o->run.next[r - 1]) {
+			o->run_start[r] = (uint8_t)i;
+			o->run.slope[r] = o->fig[0][i];
+			o->run.next[r] = o->fig[1][i];
+			o->run.rest[r] = o->fig[2][i];
+			o->n_runs++;
+		} else {
+			o->run.rest[r - 1] = min2(o->run.rest[r - 1], o->fig[2][i]);
+		}
+	}
+	o->run_start[o->n_runs] = (uint8_t)n;
 }
 
 const struct gr__order *gr__block_order(const struct gr_sched_snapshot *s, uint32_t b, int kind)
@@ -176,62 +216,56 @@ const struct gr__order *gr__block_order(const struct gr_sched_snapshot *s, uint3
 		w->orders = xrealloc(w->orders, w->blocks_cap * GR__ORDER__COUNT * sizeof(*w->orders));
 		memset(w->orders + w->orders_cap * GR__ORDER__COUNT, 0,
 		       (w->blocks_cap - w->orders_cap) * GR__ORDER__COUNT * sizeof(*w->orders));
+		for (size_t i = w->orders_cap * GR__ORDER__COUNT; i < w->blocks_cap * GR__ORDER__COUNT; i++)
+			w->order_changed[i] = ~0ULL; /* never built: every host */
 		w->orders_cap = w->blocks_cap;
 	}
-	struct gr__order *o = &w->orders[(size_t)b * GR__ORDER__COUNT + kind];
-	if (!(w->order_dirty[b] & (1u << kind)))
+	size_t slot = (size_t)b * GR__ORDER__COUNT + kind;
+	struct gr__order *o = &w->orders[slot];
+	uint64_t changed = w->order_changed[slot];
+	if (!changed)
 		return o;
-	w->order_dirty[b] &= (uint8_t)~(1u << kind);
+	w->order_changed[slot] = 0;
 	size_t first = (size_t)b << GR__BLOCK_SHIFT;
-	size_t size = s->n_hosts - first < GR__BLOCK ? s->n_hosts - first : GR__BLOCK;
-	/* the previous order first (hosts that still belong), then the others */
-	uint64_t seen = 0;
+	uint32_t size = (uint32_t)(s->n_hosts - first < GR__BLOCK ? s->n_hosts - first : GR__BLOCK);
+	if (size < GR__BLOCK)
+		changed |= ~0ULL << size; /* (hosts past the end: none) */
+	/* take the changed hosts out */
 	uint32_t n = 0;
-	double part[GR__BLOCK][4];
 	for (uint32_t i = 0; i < o->n; i++) {
-		uint32_t off = o->host[i];
-		if (off < size && order_figures(&s->hosts[first + off], kind, &o->val[n], part[n])) {
-			o->host[n++] = (uint8_t)off;
-			seen |= 1ULL << off;
-		}
+		if (changed & (1ULL << o->host[i]))
+			continue;
+		o->host[n] = o->host[i];
+		o->val[n] = o->val[i];
+		for (int f = 0; f < 3; f++)
+			o->fig[f][n] = o->fig[f][i];
+		n++;
 	}
-	for (uint32_t off = 0; off < size; off++)
-		if (!(seen & (1ULL << off)) && order_figures(&s->hosts[first + off], kind, &o->val[n], part[n]))
-			o->host[n++] = (uint8_t)off;
-	/* insertion sort: cheap on an almost sorted list */
-	for (uint32_t i = 1; i < n; i++) {
-		double v = o->val[i], pt[4];
-		memcpy(pt, part[i], sizeof(pt));
-		uint8_t hh = o->host[i];
-		uint32_t j = i;
-		for (; j > 0 && o->val[j - 1] > v; j--) {
-			o->val[j] = o->val[j - 1];
-			memcpy(part[j], part[j - 1], sizeof(pt));
-			o->host[j] = o->host[j - 1];
+	/* and put them back where they now belong */
+	for (uint64_t m = changed & (size < GR__BLOCK ? (1ULL << size) - 1 : ~0ULL); m; m &= m - 1) {
+		uint32_t off = (uint32_t)__builtin_ctzll(m);
+		double v, p[3] = { 0, 0, 0 };
+		if (!order_figures(&s->hosts[first + off], kind, &v, p))
+			continue;
+		uint32_t j = n;
+		while (j > 0) {
+			double q[3] = { o->fig[0][j - 1], o->fig[1][j - 1], o->fig[2][j - 1] };
+			if (!order_before(kind, v, p, o->val[j - 1], q))
+				break;
+			j--;
 		}
+		memmove(o->host + j + 1, o->host + j, n - j);
+		memmove(o->val + j + 1, o->val + j, (n - j) * sizeof(double));
+		for (int f = 0; f < 3; f++) {
+			memmove(o->fig[f] + j + 1, o->fig[f] + j, (n - j) * sizeof(double));
+			o->fig[f][j] = p[f];
+		}
+		o->host[j] = (uint8_t)off;
 		o->val[j] = v;
-		memcpy(part[j], pt, sizeof(pt));
-		o->host[j] = hh;
+		n++;
 	}
 	o->n = n;
-	o->m1[n] = INFINITY;
-	for (uint32_t i = n; i-- > 0;)
-		o->m1[i] = min2(part[i][0], o->m1[i + 1]);
-	if (kind != GR__ORDER_GAP) {
-		o->m2[n] = INFINITY;
-		for (uint32_t i = n; i-- > 0;)
-			o->m2[i] = min2(part[i][1], o->m2[i + 1]);
-		return o;
-	}
-	o->m2[0] = o->m3d[0] = o->m4d[0] = o->m3a[0] = o->m4a[0] = INFINITY;
-	for (uint32_t i = 0; i < n; i++) {
-		bool flatter = part[i][3] >= 0; /* (this - next) x distance */
-		o->m2[i + 1] = min2(o->m2[i], part[i][1]);
-		o->m3d[i + 1] = flatter ? min2(o->m3d[i], part[i][2]) : o->m3d[i];
-		o->m4d[i + 1] = flatter ? min2(o->m4d[i], part[i][3]) : o->m4d[i];
-		o->m3a[i + 1] = flatter ? o->m3a[i] : min2(o->m3a[i], part[i][2]);
-		o->m4a[i + 1] = flatter ? o->m4a[i] : min2(o->m4a[i], part[i][3]);
-	}
+	order_derive(o, kind);
 	return o;
 }
 
@@ -252,124 +286,6 @@ bool gr__block_may_fit(const struct gr__block *b, const struct gr__fit *f)
 	if (clearly_above(f->cpu, b->max_free_cpu) || clearly_above(f->mem, b->max_free_mem))
 		return false;
 	return true;
-}
-
-static inline bool key_less(const struct gr__key *x, int hx, const struct gr__key *y, int hy)
-{
-	if (x->a != y->a)
-		return x->a < y->a;
-	if (x->b != y->b)
-		return x->b < y->b;
-	return hx < hy;
-}
-
-struct search {
-	const struct gr_sched_snapshot *s;
-	const struct gr__fit *f;
-	const struct gr__rank *r;
-	struct gr_sched_decision *d;
-	int best;
-	struct gr__key best_key;
-};
-
-static inline void consider(struct search *q, int h)
-{
-	struct gr__key k;
-	const struct gr_sched_host *hs = &q->s->hosts[h];
-	/* too full to take it: cannot beat anything (a placed decision does not
-	 * examine it; a "not placed" one counts every host, gr__count_rejections) */
-	if (hs->cpu_alloc + q->f->cpu > hs->cpu_cap * (1 + 1e-9) ||
-	    hs->mem_alloc + q->f->mem > hs->mem_cap * (1 + 1e-9))
-		return;
-	q->d->considered++;
-	if (!q->r->key(q->s, q->f, h, &k)) {
-		int why = gr__fit_host(q->s, q->f, h);
-		q->d->rejected[why >= 0 ? why : q->r->unusable]++;
-		return;
-	}
-	if (q->best >= 0 && !key_less(&k, h, &q->best_key, q->best))
-		return; /* cannot win: skip the filters */
-	int why = gr__fit_host(q->s, q->f, h);
-	if (why >= 0) {
-		q->d->rejected[why]++;
-		return;
-	}
-	q->best = h;
-	q->best_key = k;
-}
-
-static void scan_block(struct search *q, uint32_t b)
-{
-	size_t first = (size_t)b << GR__BLOCK_SHIFT, end = first + GR__BLOCK;
-	if (end > q->s->n_hosts)
-		end = q->s->n_hosts;
-	for (size_t h = first; h < end; h++)
-		consider(q, (int)h);
-}
-
-/* May block b (bound lb) hold a host that beats the best so far? */
-static inline bool may_beat(const struct search *q, const struct gr__key *lb, uint32_t b)
-{
-	if (q->best < 0)
-		return true;
-	int first = (int)((size_t)b << GR__BLOCK_SHIFT);
-	/* the block's best conceivable host: key lb at its lowest index */
-	return key_less(lb, first, &q->best_key, q->best);
-}
-
-int gr__search_best(const struct gr_sched_snapshot *s, const struct gr__fit *f,
-		    const struct gr__rank *r, struct gr_sched_decision *d, struct gr__key *best_key)
-{
-	struct search q = { .s = s, .f = f, .r = r, .d = d, .best = -1 };
-	if (f->missing_label)
-		return -1;
-	const struct gr_sched_scratch *w = s->scratch;
-	/* few candidates: the hosts of the first affinity rule, or of the
-	 * rarest label the request needs */
-	const int *cand = NULL;
-	size_t n_cand = 0;
-	if (f->n_allow) {
-		cand = w->cand;
-		n_cand = w->n_cand;
-	}
-	if (f->rare_label >= 0) {
-		const struct gr__label *l = &s->names->label[f->rare_label];
-		if (!cand || l->n_hosts < n_cand) {
-			cand = l->hosts;
-			n_cand = l->n_hosts;
-		}
-	}
-	if (w->exhaustive) {
-		for (size_t h = 0; h < s->n_hosts; h++)
-			consider(&q, (int)h);
-	} else if (cand && n_cand <= s->n_hosts / 8) {
-		for (size_t i = 0; i < n_cand; i++)
-			consider(&q, cand[i]);
-	} else {
-		gr__blocks_refresh(s);
-		size_t nb = (s->n_hosts + GR__BLOCK - 1) / GR__BLOCK;
-		struct gr__key *lb = w->bounds;
-		/* bounds of the blocks that may fit (a = +inf: skip); then the
-		 * block with the lowest bound first, the others in order */
-		uint32_t first = UINT32_MAX;
-		for (uint32_t b = 0; b < nb; b++) {
-			if (!gr__block_may_fit(&w->blocks[b], f) || !r->bound(s, b, f, &lb[b])) {
-				lb[b].a = INFINITY;
-				continue;
-			}
-			if (first == UINT32_MAX || key_less(&lb[b], (int)b, &lb[first], (int)first))
-				first = b;
-		}
-		if (first != UINT32_MAX) {
-			scan_block(&q, first);
-			for (uint32_t b = 0; b < nb; b++)
-				if (b != first && lb[b].a != INFINITY && may_beat(&q, &lb[b], b))
-					scan_block(&q, b);
-		}
-	}
-	if (q.best >= 0 && best_key)
-		*best_key = q.best_key;
-	return q.best;
 }
 
 int gr__count_rejections(const struct gr_sched_snapshot *s, const struct gr__fit *f,

@@ -36,7 +36,7 @@ static bool bf_bound(const struct gr_sched_snapshot *s, uint32_t blk, const stru
 	return true;
 }
 
-static const struct gr__rank bf_rank = { bf_key, bf_bound, GR_SCHED_REJ__COUNT };
+static const struct gr__rank bf_rank = { bf_key, bf_bound, NULL, GR_SCHED_REJ__COUNT };
 
 static int bf_place(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
 		    struct gr_sched_decision *d, gr_error_t *err)

@@ -73,12 +73,15 @@ static bool pabfd_key(const struct gr_sched_snapshot *s, const struct gr__fit *f
 	return true;
 }
 
-/* The hosts that stay in their step (distance to its end >= the added use)
- * rise by their slope times the use, exactly as pabfd_key() computes it; the
- * others by the bounds above.  Only hosts with the free CPU and memory the
- * request asks can take it, each rising by at least slope2 times the use. */
-static bool pabfd_bound(const struct gr_sched_snapshot *s, uint32_t blk, const struct gr__fit *f,
-			struct gr__key *k)
+/* Per run of hosts with the same slope and next slope: those that stay in
+ * their step (distance to its end >= the added use) rise by exactly the slope
+ * times the use, as pabfd_key() computes it; those that leave it by at least
+ * the bounds above, whose exact form is smallest at the run's largest
+ * distance (next step steeper) or smallest (next step flatter).  Then only
+ * hosts with the free CPU and memory the request asks can take it, each
+ * rising by at least slope2 times the use. */
+static bool pabfd_refine(const struct gr_sched_snapshot *s, uint32_t blk, const struct gr__fit *f,
+			 struct gr__key *k)
 {
 	const struct gr__block *b = &s->scratch->blocks[blk];
 	if (!b->n_power)
@@ -90,19 +93,23 @@ static bool pabfd_bound(const struct gr_sched_snapshot *s, uint32_t blk, const s
 		return true;
 	}
 	const struct gr__order *o = gr__block_order(s, blk, GR__ORDER_GAP);
-	uint32_t pos = gr__order_find(o, c);
-	double a = o->m1[pos] * c;
-	bool within = c <= b->min_width;
-	if (pos > 0) {
-		double leave = leave_floor(within ? o->m2[pos] : b->min_rest, c, b->min_headroom);
-		if (within && c <= b->min_headroom) {
-			/* each direction on its own: a flatter next step and a
-			 * positive difference come from the same hosts */
-			double d = o->m3d[pos] == INFINITY ? INFINITY : leave_exact(o->m3d[pos], o->m4d[pos], c);
-			double u = o->m3a[pos] == INFINITY ? INFINITY : leave_exact(o->m3a[pos], o->m4a[pos], c);
-			double exact = d < u ? d : u;
-			if (exact > leave)
-				leave = exact;
+	bool within = c <= b->min_width, exact = within && c <= b->min_headroom;
+	double a = INFINITY;
+	for (uint32_t r = 0; r < o->n_runs; r++) {
+		uint32_t lo = o->run_start[r], hi = o->run_start[r + 1];
+		double slope = o->run.slope[r], next = o->run.next[r];
+		uint32_t j = gr__order_find_in(o, lo, hi, c);
+		if (j < hi && slope * c < a)
+			a = slope * c;
+		if (j == lo)
+			continue;
+		double leave = leave_floor(within ? (next < slope ? next : slope) : o->run.rest[r], c,
+					   b->min_headroom);
+		if (exact) {
+			double gap = next > slope ? o->val[j - 1] : o->val[lo];
+			double e = leave_exact(next, (slope - next) * gap, c);
+			if (e > leave)
+				leave = e;
 		}
 		if (leave < a)
 			a = leave;
@@ -122,7 +129,22 @@ static bool pabfd_bound(const struct gr_sched_snapshot *s, uint32_t blk, const s
 	return true;
 }
 
-static const struct gr__rank pabfd_rank = { pabfd_key, pabfd_bound, GR_SCHED_REJ_POWER };
+/* First, from the block's figures alone: every host rises by at least the
+ * flatter of its step and the next (the flattest step left for a use wider
+ * than a step) times the use up to 100 %. */
+static bool pabfd_bound(const struct gr_sched_snapshot *s, uint32_t blk, const struct gr__fit *f,
+			struct gr__key *k)
+{
+	const struct gr__block *b = &s->scratch->blocks[blk];
+	if (!b->n_power)
+		return false;
+	double c = f->cpu_use;
+	k->a = c > 0 ? leave_floor(c <= b->min_width ? b->min_slope2 : b->min_rest, c, b->min_headroom) : 0;
+	k->b = 0;
+	return true;
+}
+
+static const struct gr__rank pabfd_rank = { pabfd_key, pabfd_bound, pabfd_refine, GR_SCHED_REJ_POWER };
 
 static int pabfd_place(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
 		       struct gr_sched_decision *d, gr_error_t *err)

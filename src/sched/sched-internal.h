@@ -130,26 +130,32 @@ struct gr__block {
 	double min_headroom;    /* max(0, cpu_phys - cpu_used) */
 };
 
-/* The up hosts of a block in ascending order of one figure (free memory,
- * free CPU, or distance to the end of the power curve's step), with running
- * extremes of others, so a bound can leave out the hosts a request cannot fit
- * (best-fit, pabfd) or tell the hosts that stay in their power step from
- * those that leave it (pabfd).  Built on demand for a block whose hosts
- * changed, from its previous order (an insertion sort of an almost sorted
- * list).  Position i covers hosts val[i..] for suffix arrays, val[..i) for
- * prefix arrays; entry n (suffix) or 0 (prefix) is the empty set. */
+/* The up hosts of a block in ascending order of one figure, so a bound can
+ * leave out the hosts a request cannot use.  FREE_MEM and FREE_CPU: by free
+ * memory or CPU, with suffix minima of room (best-fit) and of slope2 (pabfd)
+ * over the hosts with at least that much free.  GAP: the hosts with a power
+ * curve in runs of equal (slope, next slope), each run by distance to the end
+ * of the step, so pabfd's bound is exact per run.  Kept on demand: the hosts
+ * that changed since an order was last used are taken out and put back in
+ * place, the others are not read again. */
 enum gr__order_kind { GR__ORDER_FREE_MEM = 0, GR__ORDER_FREE_CPU, GR__ORDER_GAP, GR__ORDER__COUNT };
 struct gr__order {
-	uint32_t n;
-	uint8_t host[GR__BLOCK];   /* offsets in the block */
-	double val[GR__BLOCK];     /* ascending */
-	double m1[GR__BLOCK + 1];  /* FREE_*: suffix min room.  GAP: suffix min slope */
-	double m2[GR__BLOCK + 1];  /* FREE_*: suffix min slope2 (+inf: no curve).  GAP: prefix min slope2 */
-	/* GAP, hosts whose next step is flatter (d) or steeper (a) than this one:
-	 * prefix min of the next step's slope, and of (this slope - next slope)
-	 * x distance to the step's end */
-	double m3d[GR__BLOCK + 1], m4d[GR__BLOCK + 1];
-	double m3a[GR__BLOCK + 1], m4a[GR__BLOCK + 1];
+	uint32_t n, n_runs;
+	uint8_t host[GR__BLOCK];          /* offsets in the block */
+	uint8_t run_start[GR__BLOCK + 1]; /* GAP: run r is [run_start[r], run_start[r + 1]) */
+	double val[GR__BLOCK];            /* ascending (within a run for GAP) */
+	double fig[3][GR__BLOCK];         /* per position: room, slope2 (FREE_*);
+					     slope, next slope, rest (GAP) */
+	union {
+		struct {                  /* FREE_*: over positions >= i (entry n: none) */
+			double m1[GR__BLOCK + 1]; /* min room */
+			double m2[GR__BLOCK + 1]; /* min slope2, +inf: no curve */
+		};
+		struct {                  /* GAP, per run */
+			double slope[GR__BLOCK], next[GR__BLOCK];
+			double rest[GR__BLOCK];   /* min pw_min_rest of the run */
+		} run;
+	};
 };
 
 struct gr_sched_scratch {
@@ -171,7 +177,7 @@ struct gr_sched_scratch {
 	size_t n_dirty;
 	struct gr__key *bounds; /* per block, one search's bounds */
 	struct gr__order *orders; /* per block x GR__ORDER__COUNT, allocated on first use */
-	uint8_t *order_dirty;     /* per block: bit k = order k must be rebuilt */
+	uint64_t *order_changed;  /* per block x kind: hosts (bit = offset) changed since */
 	size_t orders_cap;        /* blocks the orders cover */
 	int *cand;              /* candidate hosts of one decision (affinity targets) */
 	size_t n_cand, cand_cap;
@@ -185,6 +191,9 @@ static inline void gr__host_changed(const struct gr_sched_snapshot *s, int h)
 {
 	struct gr_sched_scratch *w = s->scratch;
 	uint32_t b = (uint32_t)h >> GR__BLOCK_SHIFT;
+	uint64_t bit = 1ULL << (h & (GR__BLOCK - 1));
+	for (int k = 0; k < GR__ORDER__COUNT; k++)
+		w->order_changed[(size_t)b * GR__ORDER__COUNT + k] |= bit;
 	if (!w->dirty[b]) {
 		w->dirty[b] = 1;
 		w->dirty_list[w->n_dirty++] = b;
@@ -213,6 +222,7 @@ struct gr__fit {
 	bool forbid;               /* some host is forbidden by anti-affinity */
 	uint32_t n_allow;          /* active affinity rules a host must satisfy */
 	int self;                  /* instance being moved (excluded from rules), or -1 */
+	int origin;                /* diffusive: ties go to the first host from here on */
 };
 
 /* Validate a request (names the field at fault). */
@@ -288,15 +298,18 @@ struct gr__rank {
 		    struct gr__key *k);
 	bool (*bound)(const struct gr_sched_snapshot *s, uint32_t b, const struct gr__fit *f,
 		      struct gr__key *k);
+	/* optional: a tighter, dearer bound, asked only for a block the first
+	 * one could not rule out */
+	bool (*refine)(const struct gr_sched_snapshot *s, uint32_t b, const struct gr__fit *f,
+		       struct gr__key *k);
 	int unusable;
 };
 
 /* Block b's order of one kind (rebuilt first if its hosts changed). */
 const struct gr__order *gr__block_order(const struct gr_sched_snapshot *s, uint32_t b, int kind);
-/* First position of o whose value is >= v (o->n if none). */
-static inline uint32_t gr__order_find(const struct gr__order *o, double v)
+/* First position in [lo, hi) of o whose value is >= v (hi if none). */
+static inline uint32_t gr__order_find_in(const struct gr__order *o, uint32_t lo, uint32_t hi, double v)
 {
-	uint32_t lo = 0, hi = o->n;
 	while (lo < hi) {
 		uint32_t mid = (lo + hi) / 2;
 		if (o->val[mid] < v)
@@ -306,14 +319,11 @@ static inline uint32_t gr__order_find(const struct gr__order *o, double v)
 	}
 	return lo;
 }
+static inline uint32_t gr__order_find(const struct gr__order *o, double v)
+{
+	return gr__order_find_in(o, 0, o->n, v);
+}
 
-/* The host with the lowest key that passes every filter, or -1; fills
- * d->considered and d->rejected[] for the hosts it examined.  Skips the blocks
- * whose bound cannot beat the best host so far and the hosts whose key cannot;
- * when the request carries affinity rules or a label few hosts carry, looks
- * only at those hosts.  Returns exactly what a scan of every host would. */
-int gr__search_best(const struct gr_sched_snapshot *s, const struct gr__fit *f,
-		    const struct gr__rank *r, struct gr_sched_decision *d, struct gr__key *best_key);
 /* Every host in index order through the filters, counting each rejection
  * (and `unusable` for hosts rank->key refuses; rank may be NULL): the complete
  * counts for a "not placed" reason.  Returns the first host that passes, or -1. */
@@ -324,6 +334,136 @@ int gr__count_rejections(const struct gr_sched_snapshot *s, const struct gr__fit
 bool gr__block_may_fit(const struct gr__block *b, const struct gr__fit *f);
 /* Recompute the blocks marked dirty. */
 void gr__blocks_refresh(const struct gr_sched_snapshot *s);
+
+static inline bool gr__key_less(const struct gr__key *x, int hx, const struct gr__key *y, int hy)
+{
+	if (x->a != y->a)
+		return x->a < y->a;
+	if (x->b != y->b)
+		return x->b < y->b;
+	return hx < hy;
+}
+
+struct gr__search {
+	const struct gr_sched_snapshot *s;
+	const struct gr__fit *f;
+	const struct gr__rank *r;
+	struct gr_sched_decision *d;
+	int best;
+	struct gr__key best_key;
+};
+
+static inline __attribute__((always_inline)) void gr__consider(struct gr__search *q, int h)
+{
+	struct gr__key k;
+	const struct gr_sched_host *hs = &q->s->hosts[h];
+	/* too full to take it: cannot beat anything (a placed decision does not
+	 * examine it; a "not placed" one counts every host, gr__count_rejections) */
+	if (hs->cpu_alloc + q->f->cpu > hs->cpu_cap * (1 + 1e-9) ||
+	    hs->mem_alloc + q->f->mem > hs->mem_cap * (1 + 1e-9))
+		return;
+	q->d->considered++;
+	if (!q->r->key(q->s, q->f, h, &k)) {
+		int why = gr__fit_host(q->s, q->f, h);
+		q->d->rejected[why >= 0 ? why : q->r->unusable]++;
+		return;
+	}
+	if (q->best >= 0 && !gr__key_less(&k, h, &q->best_key, q->best))
+		return; /* cannot win: skip the filters */
+	int why = gr__fit_host(q->s, q->f, h);
+	if (why >= 0) {
+		q->d->rejected[why]++;
+		return;
+	}
+	q->best = h;
+	q->best_key = k;
+}
+
+static inline __attribute__((always_inline)) void gr__scan_block(struct gr__search *q, uint32_t b)
+{
+	size_t first = (size_t)b << GR__BLOCK_SHIFT, end = first + GR__BLOCK;
+	if (end > q->s->n_hosts)
+		end = q->s->n_hosts;
+	for (size_t h = first; h < end; h++)
+		gr__consider(q, (int)h);
+}
+
+/* May block b (bound lb) hold a host that beats the best so far? */
+static inline bool gr__may_beat(const struct gr__search *q, const struct gr__key *lb, uint32_t b)
+{
+	if (q->best < 0)
+		return true;
+	int first = (int)((size_t)b << GR__BLOCK_SHIFT);
+	/* the block's best conceivable host: key lb at its lowest index */
+	return gr__key_less(lb, first, &q->best_key, q->best);
+}
+
+/* The host with the lowest key that passes every filter, or -1; fills
+ * d->considered and d->rejected[] for the hosts it examined.  Skips the blocks
+ * whose bound cannot beat the best host so far and the hosts whose key cannot;
+ * when the request carries affinity rules or a label few hosts carry, looks
+ * only at those hosts.  Returns exactly what a scan of every host would.
+ * Inline, so each policy's key and bound are compiled into its own copy. */
+static inline __attribute__((always_inline)) int
+gr__search_best(const struct gr_sched_snapshot *s, const struct gr__fit *f, const struct gr__rank *r,
+		struct gr_sched_decision *d, struct gr__key *best_key)
+{
+	struct gr__search q = { .s = s, .f = f, .r = r, .d = d, .best = -1 };
+	if (f->missing_label)
+		return -1;
+	const struct gr_sched_scratch *w = s->scratch;
+	/* few candidates: the hosts of the first affinity rule, or of the
+	 * rarest label the request needs */
+	const int *cand = NULL;
+	size_t n_cand = 0;
+	if (f->n_allow) {
+		cand = w->cand;
+		n_cand = w->n_cand;
+	}
+	if (f->rare_label >= 0) {
+		const struct gr__label *l = &s->names->label[f->rare_label];
+		if (!cand || l->n_hosts < n_cand) {
+			cand = l->hosts;
+			n_cand = l->n_hosts;
+		}
+	}
+	if (w->exhaustive) {
+		for (size_t h = 0; h < s->n_hosts; h++)
+			gr__consider(&q, (int)h);
+	} else if (cand && n_cand <= s->n_hosts / 8) {
+		for (size_t i = 0; i < n_cand; i++)
+			gr__consider(&q, cand[i]);
+	} else {
+		gr__blocks_refresh(s);
+		size_t nb = (s->n_hosts + GR__BLOCK - 1) / GR__BLOCK;
+		struct gr__key *lb = w->bounds;
+		/* bounds of the blocks that may fit (a = +inf: skip); then the
+		 * block with the lowest bound first, the others in order */
+		uint32_t first = UINT32_MAX;
+		for (uint32_t b = 0; b < nb; b++) {
+			if (!gr__block_may_fit(&w->blocks[b], f) || !r->bound(s, b, f, &lb[b])) {
+				lb[b].a = INFINITY;
+				continue;
+			}
+			if (first == UINT32_MAX || gr__key_less(&lb[b], (int)b, &lb[first], (int)first))
+				first = b;
+		}
+		if (first != UINT32_MAX) {
+			gr__scan_block(&q, first);
+			for (uint32_t b = 0; b < nb; b++) {
+				if (b == first || lb[b].a == INFINITY || !gr__may_beat(&q, &lb[b], b))
+					continue;
+				struct gr__key tight;
+				if (r->refine && (!r->refine(s, b, f, &tight) || !gr__may_beat(&q, &tight, b)))
+					continue;
+				gr__scan_block(&q, b);
+			}
+		}
+	}
+	if (q.best >= 0 && best_key)
+		*best_key = q.best_key;
+	return q.best;
+}
 
 /* The least-loaded host that fits (ties: fewer instances, then lower index),
  * loads counted with the request when with_request, else as they are now.
