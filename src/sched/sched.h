@@ -111,7 +111,8 @@ struct gr_sched_host {
 	/* Fields marked (c) are configuration, filled by the caller for
 	 * gr_sched_add_host() and gr_sched_update_host(), which copy what they
 	 * point to; the others are maintained by the snapshot and read-only for
-	 * callers.  The fields the filters read on every decision come first.  In
+	 * callers.  The fields the filters and the block summaries read come first
+ * (three cache lines).  In
 	 * the snapshot, name, labels and neighbours are owned copies and power
 	 * points at a curve shared by every host with the same figures (all freed
 	 * with the snapshot). */
@@ -131,6 +132,7 @@ struct gr_sched_host {
 	double inv_cpu_cap;    /* 1 / cpu_cap */
 	double inv_mem_cap;    /* 1 / mem_cap */
 	double room;           /* free CPU fraction + free memory fraction (best-fit) */
+	const struct gr_sched_power_model *power; /* (c) NULL: no power curve */
 	double pw_watts_per_mips; /* power curve slope at cpu_used, W per MIPS of use */
 	double pw_segment_end;    /* cpu_used where that slope's 10 % step ends */
 	double pw_next;           /* slope of the next 10 % step (this one's at the last) */
@@ -143,7 +145,6 @@ struct gr_sched_host {
 	const char *name;      /* (c) unique */
 	const char *const *labels; /* (c) "key=value" strings */
 	size_t n_labels;       /* (c) */
-	const struct gr_sched_power_model *power; /* (c) NULL: no power curve */
 	const int *neighbours; /* (c) host indices this host knows (local, diffusive);
 				  NULL = the ring of +-params.neighbour_radius around its index */
 	size_t n_neighbours;   /* (c) */
