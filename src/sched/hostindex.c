@@ -288,6 +288,30 @@ bool gr__block_may_fit(const struct gr__block *b, const struct gr__fit *f)
 	return true;
 }
 
+void gr__check_bounds(const struct gr_sched_snapshot *s, const struct gr__fit *f,
+		      const struct gr__rank *r)
+{
+	struct gr_sched_scratch *w = s->scratch;
+	if (f->missing_label)
+		return;
+	gr__blocks_refresh(s);
+	size_t nb = (s->n_hosts + GR__BLOCK - 1) / GR__BLOCK;
+	for (uint32_t b = 0; b < nb; b++) {
+		struct gr__key lb[2];
+		bool fits = gr__block_may_fit(&w->blocks[b], f);
+		bool has[2] = { fits && r->bound(s, b, f, &lb[0]), fits && r->refine && r->refine(s, b, f, &lb[1]) };
+		size_t end = ((size_t)b + 1) << GR__BLOCK_SHIFT;
+		for (size_t h = (size_t)b << GR__BLOCK_SHIFT; h < end && h < s->n_hosts; h++) {
+			struct gr__key k;
+			if (gr__fit_host(s, f, (int)h) >= 0 || !r->key(s, f, (int)h, &k))
+				continue;
+			for (int i = 0; i < (r->refine ? 2 : 1); i++)
+				if (!has[i] || k.a < lb[i].a || (k.a == lb[i].a && k.b < lb[i].b))
+					w->bound_violations++;
+		}
+	}
+}
+
 int gr__count_rejections(const struct gr_sched_snapshot *s, const struct gr__fit *f,
 			 const struct gr__rank *r, struct gr_sched_decision *d)
 {

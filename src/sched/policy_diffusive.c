@@ -34,7 +34,8 @@ static bool df_bound(const struct gr_sched_snapshot *s, uint32_t blk, const stru
 	return true;
 }
 
-static const struct gr__rank df_rank = { df_key, df_bound, NULL, GR_SCHED_REJ__COUNT };
+static const struct gr__rank df_rank = { .key = df_key, .bound = df_bound,
+					 .unusable = GR_SCHED_REJ__COUNT };
 
 static int diffusive_place(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
 			   struct gr_sched_decision *d, gr_error_t *err)

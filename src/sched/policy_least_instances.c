@@ -23,7 +23,8 @@ static bool li_bound(const struct gr_sched_snapshot *s, uint32_t blk, const stru
 	return true;
 }
 
-static const struct gr__rank li_rank = { li_key, li_bound, NULL, GR_SCHED_REJ__COUNT };
+static const struct gr__rank li_rank = { .key = li_key, .bound = li_bound,
+					 .unusable = GR_SCHED_REJ__COUNT };
 
 static int li_place(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
 		    struct gr_sched_decision *d, gr_error_t *err)

@@ -8,6 +8,7 @@
  */
 #include "sched/sched-internal.h"
 
+
 /* Watts added by raising utilisation from x0 to x1 tenths (0 <= x0 <= x1)
  * on curve w: one segment's slope when both fall in the same 10 % step (the
  * common case for one instance), else the difference of two interpolations. */
@@ -144,7 +145,8 @@ static bool pabfd_bound(const struct gr_sched_snapshot *s, uint32_t blk, const s
 	return true;
 }
 
-static const struct gr__rank pabfd_rank = { pabfd_key, pabfd_bound, pabfd_refine, GR_SCHED_REJ_POWER };
+static const struct gr__rank pabfd_rank = { .key = pabfd_key, .bound = pabfd_bound,
+					    .refine = pabfd_refine, .unusable = GR_SCHED_REJ_POWER };
 
 static int pabfd_place(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
 		       struct gr_sched_decision *d, gr_error_t *err)

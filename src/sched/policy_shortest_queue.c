@@ -47,8 +47,10 @@ static bool ll_bound_with(const struct gr_sched_snapshot *s, uint32_t blk, const
 	return true;
 }
 
-static const struct gr__rank ll_now = { ll_key_now, ll_bound_now, NULL, GR_SCHED_REJ__COUNT };
-static const struct gr__rank ll_with = { ll_key_with, ll_bound_with, NULL, GR_SCHED_REJ__COUNT };
+static const struct gr__rank ll_now = { .key = ll_key_now, .bound = ll_bound_now,
+					.unusable = GR_SCHED_REJ__COUNT };
+static const struct gr__rank ll_with = { .key = ll_key_with, .bound = ll_bound_with,
+					 .unusable = GR_SCHED_REJ__COUNT };
 
 int gr__place_least_loaded(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
 			   struct gr_sched_decision *d, int with_request, const char *reason)

@@ -184,6 +184,8 @@ struct gr_sched_scratch {
 	uint32_t *need;         /* label ids a request needs */
 	size_t need_cap;
 	bool exhaustive;        /* tests: gr__search_best() examines every host */
+	bool check_bounds;      /* tests: gr__search_best() checks every block's bounds */
+	uint64_t bound_violations; /* tests: hosts that fit below their block's bound */
 };
 
 /* Mark host h's block for recomputation (after any change to h). */
@@ -303,6 +305,8 @@ struct gr__rank {
 	bool (*refine)(const struct gr_sched_snapshot *s, uint32_t b, const struct gr__fit *f,
 		       struct gr__key *k);
 	int unusable;
+	/* below this many hosts a plain scan is cheaper than the bounds */
+	uint32_t scan_below;
 };
 
 /* Block b's order of one kind (rebuilt first if its hosts changed). */
@@ -334,6 +338,10 @@ int gr__count_rejections(const struct gr_sched_snapshot *s, const struct gr__fit
 bool gr__block_may_fit(const struct gr__block *b, const struct gr__fit *f);
 /* Recompute the blocks marked dirty. */
 void gr__blocks_refresh(const struct gr_sched_snapshot *s);
+/* Tests: count in scratch->bound_violations every host that passes the
+ * filters with a key below its block's bound (or in a block said not to fit). */
+void gr__check_bounds(const struct gr_sched_snapshot *s, const struct gr__fit *f,
+		      const struct gr__rank *r);
 
 static inline bool gr__key_less(const struct gr__key *x, int hx, const struct gr__key *y, int hy)
 {
@@ -427,7 +435,9 @@ gr__search_best(const struct gr_sched_snapshot *s, const struct gr__fit *f, cons
 			n_cand = l->n_hosts;
 		}
 	}
-	if (w->exhaustive) {
+	if (w->check_bounds)
+		gr__check_bounds(s, f, r);
+	if (w->exhaustive || s->n_hosts < r->scan_below) {
 		for (size_t h = 0; h < s->n_hosts; h++)
 			gr__consider(&q, (int)h);
 	} else if (cand && n_cand <= s->n_hosts / 8) {

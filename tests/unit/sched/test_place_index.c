@@ -1,11 +1,13 @@
 /*
  * test_place_index.c - the block index that lets a decision skip hosts:
- * on generated clusters of 700 hosts (11 blocks: mixed sizes, overcommit,
- * states, power curves, common and rare labels) under churn (removals,
- * utilisation changes, state and capacity changes, recorded instances), every
- * policy must decide exactly as when it examines every host (same host, same
- * score, same reason), and the snapshot's indexes (aggregates, label host
- * lists and counts, groups) must stay exact.  Then: ties across blocks go to
+ * on generated clusters of 2,112 hosts (33 blocks: mixed sizes, overcommit,
+ * states, power curves, common and rare labels; half the hosts alike, so
+ * scores tie across blocks), filled until it refuses, then under churn
+ * (removals, utilisation changes, state and capacity changes, recorded
+ * instances): every policy must decide exactly as when it examines every host
+ * (same host, same score, same reason), no host that fits may score below
+ * its block's bound, and the snapshot's indexes (aggregates, label host lists
+ * and counts, groups) must stay exact.  Then: ties across blocks go to
  * the lowest index, and on a 4,096-host cluster the scoring policies examine
  * a small fraction of the hosts (a count, not a timing).
  */
@@ -16,7 +18,7 @@
 #include "sched/sched-internal.h"
 #include "tap.h"
 
-#define N_HOSTS 700
+#define N_HOSTS 2112 /* 33 blocks; best-fit scans below 2,048 hosts */
 #define N_STEPS 3000
 
 static gr_error_t err;
@@ -28,7 +30,7 @@ static void gen_host(struct gr_sched_rng *rng, int i, struct gr_sched_host *h, c
 	size_t nl = 0;
 	snprintf(bufs[0], 24, "zone=z%d", (int)gr_sched_rng_below(rng, 4));
 	labels[nl++] = bufs[0];
-	snprintf(bufs[1], 24, "rack=r%d", i / 20);
+	snprintf(bufs[1], 24, "rack=r%d", i / 60);
 	labels[nl++] = bufs[1];
 	if (gr_sched_rng_below(rng, 100) == 0)
 		labels[nl++] = "gpu=yes";
@@ -37,10 +39,19 @@ static void gen_host(struct gr_sched_rng *rng, int i, struct gr_sched_host *h, c
 	static const double oc[] = { 0, 1, 1.5, 2 };
 	uint64_t st = gr_sched_rng_below(rng, 20);
 	uint64_t pw = gr_sched_rng_below(rng, 10);
+	if (gr_sched_rng_below(rng, 2)) { /* half the hosts alike: ties across blocks */
+		*h = (struct gr_sched_host){
+			.cores = 16, .mips_per_core = 2000, .mem_mib = 65536, .cpu_overcommit = 1,
+			.state = st == 0 ? GR_SCHED_HOST_MAINTENANCE : GR_SCHED_HOST_UP,
+			.labels = labels, .n_labels = nl,
+			.power = gr_sched_power_by_name(curves[i % 2]),
+		};
+		return;
+	}
 	*h = (struct gr_sched_host){
-		.cores = 2 + (uint32_t)gr_sched_rng_below(rng, 31),
+		.cores = 2 + (uint32_t)gr_sched_rng_below(rng, 15),
 		.mips_per_core = 1000 + 500 * (double)gr_sched_rng_below(rng, 5),
-		.mem_mib = 4096 * (1 + gr_sched_rng_below(rng, 32)),
+		.mem_mib = 4096 * (1 + gr_sched_rng_below(rng, 16)),
 		.cpu_overcommit = oc[gr_sched_rng_below(rng, 4)],
 		.state = st == 0 ? GR_SCHED_HOST_MAINTENANCE : st == 1 ? GR_SCHED_HOST_DOWN
 				: st == 2 ? GR_SCHED_HOST_DRAINING : GR_SCHED_HOST_UP,
@@ -180,8 +191,8 @@ static bool same_decision(const struct gr_sched_decision *a, const struct gr_sch
 	       !memcmp(a->rejected, b->rejected, sizeof(a->rejected));
 }
 
-static void index_matches_exhaustive(uint64_t seed, int *mismatch, int *bad_index, int *placed,
-				     int *unplaced)
+static void index_matches_exhaustive(uint64_t seed, int *mismatch, int *bad_index,
+				     int *bound_violations, int *placed, int *unplaced)
 {
 	struct gr_sched_snapshot *s = gr_sched_snapshot_new(seed);
 	struct gr_sched_rng rng;
@@ -196,6 +207,25 @@ static void index_matches_exhaustive(uint64_t seed, int *mismatch, int *bad_inde
 		if (gr_sched_add_host(s, &h, &err) < 0)
 			ok(0, "add_host %s: %s", name, err.msg);
 	}
+	/* fill the cluster until it refuses, so bounds and full hosts matter */
+	const struct gr_sched_policy_ops *rr = gr_sched_policy_by_name("round-robin");
+	for (int i = 0, refused = 0; refused < 200; i++) {
+		struct gen_req g;
+		gen_request(&rng, 100000 + i, &g);
+		g.r.n_rules = 0;
+		g.r.group = NULL;
+		struct gr_sched_decision d;
+		if (gr_sched_place(s, rr, &g.r, &d, &err) < 0 || d.host < 0 ||
+		    gr_sched_apply(s, &g.r, &d, &err) < 0)
+			refused++;
+	}
+	double mem = 0, cap = 0;
+	for (size_t h = 0; h < s->n_hosts; h++) {
+		mem += s->hosts[h].mem_alloc;
+		cap += s->hosts[h].mem_cap;
+	}
+	diag("seed %llu: %zu instances fill %.0f %% of the memory", (unsigned long long)seed, s->n_live,
+	     100 * mem / cap);
 	int n_pol = 0;
 	while (gr_sched_policies[n_pol])
 		n_pol++;
@@ -207,9 +237,9 @@ static void index_matches_exhaustive(uint64_t seed, int *mismatch, int *bad_inde
 			g.r.pinned_host = s->hosts[gr_sched_rng_below(&rng, N_HOSTS)].name;
 		struct gr_sched_decision d1, d2;
 		int r1 = gr_sched_place(s, p, &g.r, &d1, &err);
-		s->scratch->exhaustive = true;
+		s->scratch->exhaustive = s->scratch->check_bounds = true;
 		int r2 = gr_sched_place(s, p, &g.r, &d2, &err);
-		s->scratch->exhaustive = false;
+		s->scratch->exhaustive = s->scratch->check_bounds = false;
 		if (r1 != r2 || (r1 == 0 && !same_decision(&d1, &d2))) {
 			if (*mismatch < 5)
 				diag("seed %llu step %d %s: index -> %d (%s), every host -> %d (%s)",
@@ -226,7 +256,7 @@ static void index_matches_exhaustive(uint64_t seed, int *mismatch, int *bad_inde
 			(*unplaced)++;
 		}
 		/* churn */
-		if (i % 3 == 2 && s->n_live) {
+		for (int k = 0; k < 2; k++) { /* about as many leave as arrive */
 			int v = (int)gr_sched_rng_below(&rng, s->n_instances);
 			if (s->instances[v].live)
 				gr_sched_remove(s, v, &err);
@@ -263,6 +293,7 @@ static void index_matches_exhaustive(uint64_t seed, int *mismatch, int *bad_inde
 			*bad_index += check_indexes(s);
 	}
 	*bad_index += check_indexes(s);
+	*bound_violations += (int)s->scratch->bound_violations;
 	gr_sched_snapshot_free(s);
 }
 
@@ -284,14 +315,15 @@ static struct gr_sched_snapshot *uniform(int n, uint32_t cores, uint64_t mem)
 
 int main(void)
 {
-	int mismatch = 0, bad_index = 0, placed = 0, unplaced = 0;
+	int mismatch = 0, bad_index = 0, violations = 0, placed = 0, unplaced = 0;
 	for (uint64_t seed = 1; seed <= 3; seed++)
-		index_matches_exhaustive(seed, &mismatch, &bad_index, &placed, &unplaced);
+		index_matches_exhaustive(seed, &mismatch, &bad_index, &violations, &placed, &unplaced);
 	diag("%d placed, %d not placed", placed, unplaced);
 	ok(placed > 1000 && unplaced > 100, "the generated load places (%d) and refuses (%d)", placed,
 	   unplaced);
 	is_int(mismatch, 0, "every policy decides as when it examines every host (9 policies x 3 x %d requests)",
 	       N_STEPS);
+	is_int(violations, 0, "no host that fits scores below its block's bound (every block, every decision)");
 	is_int(bad_index, 0, "aggregates, label host lists and counts, groups stay exact under churn");
 
 	/* ties across blocks go to the lowest index */
