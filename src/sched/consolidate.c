@@ -51,7 +51,7 @@ static bool overloaded(struct gr_sim *s, int hi, int extra)
 	if (p->detector == GR_SIM_THR)
 		return util > p->param;
 	double hist[SIM_HIST_MAX];
-	size_t n = sim_host_history(s, hi, extra, hist);
+	size_t n = gr__sim_host_history(s, hi, extra, hist);
 	if (p->detector == GR_SIM_IQR || p->detector == GR_SIM_MAD) {
 		double thr;
 		if (gr_sim_adaptive_threshold(p->detector, p->param, hist, n, &thr) < 0)
@@ -73,13 +73,13 @@ static int find_host(struct gr_sim *s, int v, const char *excluded)
 	double d = s->vms[v].demand;
 	for (size_t hi = 0; hi < s->n_hosts; hi++) {
 		struct sim_host *h = &s->hosts[hi];
-		if ((excluded && excluded[hi]) || !sim_host_suitable(s, (int)hi, v))
+		if ((excluded && excluded[hi]) || !gr__sim_host_suitable(s, (int)hi, v))
 			continue;
-		double used = sim_host_alloc(h);
+		double used = gr__sim_host_alloc(h);
 		double after = (used + d) / h->total;
 		if (after > 1)
 			continue;
-		double diff = gr_power_at(h->pm, after) - gr_power_at(h->pm, sim_host_util_now(h));
+		double diff = gr_sched_power_at(h->pm, after) - gr_sched_power_at(h->pm, gr__sim_host_util_now(h));
 		if (!(diff < min_power))
 			continue; /* cannot win: skip the costlier overload test */
 		if (used != 0 && overloaded(s, (int)hi, v))
@@ -90,7 +90,7 @@ static int find_host(struct gr_sim *s, int v, const char *excluded)
 	return best;
 }
 
-int sim_cloudsim_initial(struct gr_sim *s)
+int gr__sim_cloudsim_initial(struct gr_sim *s)
 {
 	for (size_t v = 0; v < s->n_vms; v++) {
 		int h = find_host(s, (int)v, NULL);
@@ -100,7 +100,7 @@ int sim_cloudsim_initial(struct gr_sim *s)
 			s->not_created++;
 			continue;
 		}
-		sim_host_add(s, h, (int)v);
+		gr__sim_host_add(s, h, (int)v);
 		s->vms[v].host = h;
 	}
 	return 0;
@@ -120,7 +120,7 @@ static void sort_by_demand(const struct gr_sim *s, int *v, size_t n)
 	}
 }
 
-void sim_cloudsim_optimize(struct gr_sim *s)
+void gr__sim_cloudsim_optimize(struct gr_sim *s)
 {
 	size_t nh = s->n_hosts;
 	char *over = xcalloc(nh, 1), *excl_under = xcalloc(nh, 1), *excl_place = xcalloc(nh, 1);
@@ -134,11 +134,11 @@ void sim_cloudsim_optimize(struct gr_sim *s)
 		if (!over[h])
 			continue;
 		for (;;) {
-			int v = sim_select_vm(s, (int)h);
+			int v = gr__sim_select_vm(s, (int)h);
 			if (v < 0)
 				break;
 			moving[n_moving++] = v;
-			sim_host_remove(s, (int)h, v);
+			gr__sim_host_remove(s, (int)h, v);
 			if (!overloaded(s, (int)h, -1))
 				break;
 		}
@@ -149,8 +149,8 @@ void sim_cloudsim_optimize(struct gr_sim *s)
 		int h = find_host(s, moving[i], over);
 		if (h < 0)
 			continue;
-		sim_host_add(s, h, moving[i]);
-		sim_plan_add(s, moving[i], h);
+		gr__sim_host_add(s, h, moving[i]);
+		gr__sim_plan_add(s, moving[i], h);
 	}
 	/* 3. under-loaded hosts */
 	size_t n_excl = 0;
@@ -187,11 +187,11 @@ void sim_cloudsim_optimize(struct gr_sim *s)
 			int h = find_host(s, moving[i], excl_place);
 			if (h < 0) {
 				for (size_t j = 0; j < np; j++)
-					sim_host_remove(s, placed_to[j], placed_vm[j]);
+					gr__sim_host_remove(s, placed_to[j], placed_vm[j]);
 				np = 0;
 				break;
 			}
-			sim_host_add(s, h, moving[i]);
+			gr__sim_host_add(s, h, moving[i]);
 			placed_vm[np] = moving[i];
 			placed_to[np++] = h;
 		}
@@ -200,7 +200,7 @@ void sim_cloudsim_optimize(struct gr_sim *s)
 				excl_under[placed_to[j]] = 1;
 				n_excl++;
 			}
-			sim_plan_add(s, placed_vm[j], placed_to[j]);
+			gr__sim_plan_add(s, placed_vm[j], placed_to[j]);
 		}
 	}
 	free(placed_vm);

@@ -56,13 +56,13 @@ static struct peak_state *state(struct gr_sim *s)
 	ps->win = xcalloc(s->n_hosts * PEAK_W, sizeof *ps->win);
 	ps->eff = xmalloc(s->n_hosts * sizeof *ps->eff);
 	for (size_t h = 0; h < s->n_hosts; h++)
-		ps->eff[h] = s->hosts[h].pm->watts[GR_POWER_STEPS - 1] / s->hosts[h].total;
+		ps->eff[h] = s->hosts[h].pm->watts[GR_SCHED_POWER_STEPS - 1] / s->hosts[h].total;
 	ps->order = xmalloc((s->n_hosts > s->n_vms ? s->n_hosts : s->n_vms) * sizeof *ps->order);
 	s->priv = ps;
 	return ps;
 }
 
-void sim_peak_free(struct gr_sim *s)
+void gr__sim_peak_free(struct gr_sim *s)
 {
 	struct peak_state *ps = s->priv;
 	if (!ps)
@@ -97,9 +97,9 @@ static void win_apply(struct gr_sim *s, struct peak_state *ps, int h, int v, dou
 
 static void move(struct gr_sim *s, struct peak_state *ps, int from, int to, int v)
 {
-	sim_host_remove(s, from, v);
+	gr__sim_host_remove(s, from, v);
 	win_apply(s, ps, from, v, -1);
-	sim_host_add(s, to, v);
+	gr__sim_host_add(s, to, v);
 	win_apply(s, ps, to, v, +1);
 }
 
@@ -161,7 +161,7 @@ static int find_target(struct gr_sim *s, struct peak_state *ps, int v, int avoid
 	return best;
 }
 
-int sim_peak_initial(struct gr_sim *s)
+int gr__sim_peak_initial(struct gr_sim *s)
 {
 	struct peak_state *ps = state(s);
 	/* first fit decreasing by nominal MIPS onto the most efficient hosts */
@@ -193,21 +193,21 @@ int sim_peak_initial(struct gr_sim *s)
 		int v = vo[i];
 		size_t j;
 		for (j = 0; j < s->n_hosts; j++)
-			if (s->vms[v].mips <= s->hosts[ho[j]].pe_mips && sim_host_suitable(s, ho[j], v))
+			if (s->vms[v].mips <= s->hosts[ho[j]].pe_mips && gr__sim_host_suitable(s, ho[j], v))
 				break;
 		if (j == s->n_hosts) {
 			s->vms[v].gone = true;
 			s->not_created++;
 			continue;
 		}
-		sim_host_add(s, ho[j], v);
+		gr__sim_host_add(s, ho[j], v);
 		s->vms[v].host = ho[j];
 	}
 	free(ho);
 	return 0;
 }
 
-void sim_peak_optimize(struct gr_sim *s)
+void gr__sim_peak_optimize(struct gr_sim *s)
 {
 	struct peak_state *ps = state(s);
 	double target = s->p->param, high = target + 0.1 < 1 ? target + 0.1 : 1;
@@ -238,7 +238,7 @@ void sim_peak_optimize(struct gr_sim *s)
 			if (to < 0)
 				break;
 			move(s, ps, (int)h, to, v);
-			sim_plan_add(s, v, to);
+			gr__sim_plan_add(s, v, to);
 			ps->last_moved[v] = k;
 		}
 	}
@@ -299,7 +299,7 @@ void sim_peak_optimize(struct gr_sim *s)
 			continue;
 		}
 		for (int j = 0; j < np; j++) {
-			sim_plan_add(s, moved_vm[j], moved_to[j]);
+			gr__sim_plan_add(s, moved_vm[j], moved_to[j]);
 			ps->last_moved[moved_vm[j]] = k;
 		}
 	}

@@ -10,8 +10,10 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "sched/sched-internal.h"
+#include "util/alloc.h"
 
 int gr__request_check(const struct gr_sched_request *req, gr_error_t *err)
 {
@@ -59,10 +61,13 @@ static uint32_t next_epoch(const struct gr_sched_snapshot *s)
 	return w->epoch;
 }
 
+/* Mark host h for a rule; the hosts satisfying the first affinity rule are
+ * also listed in scratch->cand (the only candidates of the decision). */
 static void mark_host(const struct gr_sched_snapshot *s, struct gr__fit *f,
 		      enum gr_sched_rule_kind kind, int h, uint32_t rule_id)
 {
-	struct gr__mark *m = &s->scratch->marks[h];
+	struct gr_sched_scratch *w = s->scratch;
+	struct gr__mark *m = &w->marks[h];
 	if (kind == GR_SCHED_ANTI_AFFINITY) {
 		m->forbid_epoch = f->epoch;
 		return;
@@ -75,6 +80,13 @@ static void mark_host(const struct gr_sched_snapshot *s, struct gr__fit *f,
 	if (m->allow_rule != rule_id) {
 		m->allow_rule = rule_id;
 		m->allow_n++;
+		if (rule_id == 1) {
+			if (w->n_cand == w->cand_cap) {
+				w->cand_cap = w->cand_cap ? 2 * w->cand_cap : 64;
+				w->cand = xrealloc(w->cand, w->cand_cap * sizeof(int));
+			}
+			w->cand[w->n_cand++] = h;
+		}
 	}
 }
 
@@ -85,6 +97,7 @@ static void fit_rules(const struct gr_sched_snapshot *s, const struct gr_sched_r
 	f->epoch = next_epoch(s);
 	f->forbid = false;
 	f->n_allow = 0;
+	s->scratch->n_cand = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct gr_sched_rule *r = &rules[i];
 		uint32_t rule_id = f->n_allow + 1;
@@ -117,6 +130,34 @@ static void fit_rules(const struct gr_sched_snapshot *s, const struct gr_sched_r
 	}
 }
 
+/* Fill the label part of a fit from ids (ascending) and note the label the
+ * fewest hosts carry. */
+static void fit_labels(const struct gr_sched_snapshot *s, struct gr__fit *f, const uint32_t *ids,
+		       uint32_t n)
+{
+	f->need = ids;
+	f->n_need = n;
+	f->need_bits = 0;
+	f->rare_label = -1;
+	uint32_t fewest = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct gr__label *l = &s->names->label[ids[i]];
+		f->need_bits |= gr__label_bit(ids[i]);
+		if (!l->n_hosts && !f->missing_label)
+			f->missing_label = l->name;
+		if (f->rare_label < 0 || l->n_hosts < fewest) {
+			f->rare_label = (int)ids[i];
+			fewest = l->n_hosts;
+		}
+	}
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 void gr__fit_request(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
 		     struct gr__fit *f)
 {
@@ -126,19 +167,31 @@ void gr__fit_request(const struct gr_sched_snapshot *s, const struct gr_sched_re
 	f->mem = (double)req->mem_mib;
 	f->util = req->n_util ? req->util[req->n_util - 1] : 1.0;
 	f->cpu_use = f->cpu * f->util;
-	f->need_labels = 0;
 	f->missing_label = NULL;
 	f->self = -1;
-	for (size_t i = 0; i < req->n_labels; i++) {
-		size_t b;
-		for (b = 0; b < s->n_labels; b++)
-			if (!strcmp(s->labels[b], req->labels[i]))
-				break;
-		if (b < s->n_labels)
-			f->need_labels |= 1ULL << b;
-		else if (!f->missing_label)
-			f->missing_label = req->labels[i];
+	f->origin = 0;
+	struct gr_sched_scratch *w = s->scratch;
+	if (w->need_cap < req->n_labels) {
+		w->need_cap = req->n_labels;
+		w->need = xrealloc(w->need, w->need_cap * sizeof(uint32_t));
 	}
+	uint32_t n = 0;
+	for (size_t i = 0; i < req->n_labels; i++) {
+		int id = gr__label_find(s, req->labels[i]);
+		if (id < 0) {
+			if (!f->missing_label)
+				f->missing_label = req->labels[i];
+			continue;
+		}
+		bool dup = false;
+		for (uint32_t j = 0; j < n && !dup; j++)
+			dup = w->need[j] == (uint32_t)id;
+		if (!dup)
+			w->need[n++] = (uint32_t)id;
+	}
+	if (n > 1)
+		qsort(w->need, n, sizeof(uint32_t), cmp_u32);
+	fit_labels(s, f, w->need, n);
 	if (req->n_rules)
 		fit_rules(s, req->rules, req->n_rules, f);
 	else {
@@ -157,9 +210,10 @@ void gr__fit_instance(const struct gr_sched_snapshot *s, int inst, struct gr__fi
 	f->mem = (double)in->mem_mib;
 	f->util = in->util_now;
 	f->cpu_use = in->cpu * in->util_now;
-	f->need_labels = in->need_labels;
 	f->missing_label = NULL;
 	f->self = inst;
+	f->origin = 0;
+	fit_labels(s, f, in->need_labels, in->n_need_labels);
 	if (in->n_rules)
 		fit_rules(s, in->rules, in->n_rules, f);
 	else {

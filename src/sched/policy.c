@@ -191,7 +191,7 @@ bool gr__work_fits(const struct gr_sched_snapshot *s, int inst, int to)
 	const struct gr_sched_host *h = &s->hosts[to];
 	if (h->state != GR_SCHED_HOST_UP || w->where[inst] == to)
 		return false;
-	if ((h->label_bits & in->need_labels) != in->need_labels)
+	if (in->n_need_labels && !gr__host_has_labels(h, in->need_labels, in->n_need_labels))
 		return false;
 	if (in->vcpus > h->cores || in->mips_per_vcpu > h->mips_per_core * (1 + 1e-9))
 		return false;

@@ -5,36 +5,40 @@
  */
 #include "sched/sched-internal.h"
 
+static bool li_key(const struct gr_sched_snapshot *s, const struct gr__fit *f, int h,
+		   struct gr__key *k)
+{
+	const struct gr_sched_host *hs = &s->hosts[h];
+	k->a = hs->n_instances;
+	k->b = hs->cpu_used * hs->inv_phys;
+	return true;
+}
+
+static bool li_bound(const struct gr_sched_snapshot *s, uint32_t blk, const struct gr__fit *f,
+		     struct gr__key *k)
+{
+	const struct gr__block *b = &s->scratch->blocks[blk];
+	k->a = b->min_n;
+	k->b = b->min_n_load;
+	return true;
+}
+
+static const struct gr__rank li_rank = { .key = li_key, .bound = li_bound,
+					 .unusable = GR_SCHED_REJ__COUNT };
+
 static int li_place(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
 		    struct gr_sched_decision *d, gr_error_t *err)
 {
 	struct gr__fit f;
 	gr__fit_request(s, req, &f);
-	int best = -1;
-	uint32_t best_n = 0;
-	double best_load = 0;
-	for (size_t h = 0; h < s->n_hosts; h++) {
-		const struct gr_sched_host *hs = &s->hosts[h];
-		if (best >= 0 && hs->n_instances > best_n)
-			continue; /* cannot win: skip the filters */
-		int why = gr__fit_host(s, &f, (int)h);
-		if (why >= 0) {
-			d->rejected[why]++;
-			continue;
-		}
-		double load = gr_sched_host_load(hs);
-		if (best < 0 || hs->n_instances < best_n || load < best_load) {
-			best = (int)h;
-			best_n = hs->n_instances;
-			best_load = load;
-		}
-	}
-	d->considered = (uint32_t)s->n_hosts;
+	int best = gr__search_best(s, &f, &li_rank, d, NULL);
 	if (best < 0) {
+		gr__count_rejections(s, &f, NULL, d);
 		gr__decision_not_placed(d, &f, NULL);
 		return 0;
 	}
-	gr__decision_placed(d, s, best, best_n, "fewest instances (%u)", best_n);
+	uint32_t n = s->hosts[best].n_instances;
+	gr__decision_placed(d, s, best, n, "fewest instances (%u)", n);
 	return 0;
 }
 

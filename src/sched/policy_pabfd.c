@@ -8,6 +8,7 @@
  */
 #include "sched/sched-internal.h"
 
+
 /* Watts added by raising utilisation from x0 to x1 tenths (0 <= x0 <= x1)
  * on curve w: one segment's slope when both fall in the same 10 % step (the
  * common case for one instance), else the difference of two interpolations. */
@@ -27,45 +28,139 @@ static inline double power_delta(const double *w, double x0, double x1)
 	return p1 - p0;
 }
 
+/* Lower bounds of the increase on a host that leaves its step, used by the
+ * block bounds: with a use c within one step's width and under 100 %, exactly
+ * the next step's slope times c plus the difference of the two slopes over
+ * the distance to the step's end (slope_gap: may be negative); in any case
+ * the flatter of the two steps (the flattest left for a longer use) times the
+ * use up to 100 %. */
+static inline double leave_exact(double next, double slope_gap, double c)
+{
+	return next * c + slope_gap;
+}
+static inline double leave_floor(double slope, double c, double head)
+{
+	return slope * (c < head ? c : head > 0 ? head : 0);
+}
+
+/* The increase of host h's draw: the cached slope times the added use while
+ * it stays in its 10 % step (the test matches the block bounds' distance
+ * order), else the exact difference, raised to the lower bounds the block
+ * bounds use, so that rounding never puts a host below its block's bound. */
+static bool pabfd_key(const struct gr_sched_snapshot *s, const struct gr__fit *f, int h,
+		      struct gr__key *k)
+{
+	const struct gr_sched_host *hs = &s->hosts[h];
+	if (!hs->power)
+		return false;
+	double c = f->cpu_use, gap = hs->pw_segment_end - hs->cpu_used;
+	k->b = 0;
+	if (c <= gap) {
+		k->a = hs->pw_watts_per_mips * c;
+		return true;
+	}
+	double x0 = hs->cpu_used * hs->inv_phys * 10;
+	double a = power_delta(hs->power->watts, x0 > 0 ? x0 : 0, x0 + c * hs->inv_phys * 10);
+	double head = hs->cpu_phys - hs->cpu_used, width = hs->cpu_phys / 10;
+	double lo = leave_floor(c <= width ? hs->pw_slope2 : hs->pw_min_rest, c, head);
+	if (lo > a)
+		a = lo;
+	if (c <= width && c <= head) {
+		lo = leave_exact(hs->pw_next, (hs->pw_watts_per_mips - hs->pw_next) * gap, c);
+		if (lo > a)
+			a = lo;
+	}
+	k->a = a;
+	return true;
+}
+
+/* Per run of hosts with the same slope and next slope: those that stay in
+ * their step (distance to its end >= the added use) rise by exactly the slope
+ * times the use, as pabfd_key() computes it; those that leave it by at least
+ * the bounds above, whose exact form is smallest at the run's largest
+ * distance (next step steeper) or smallest (next step flatter).  Then only
+ * hosts with the free CPU and memory the request asks can take it, each
+ * rising by at least slope2 times the use. */
+static bool pabfd_refine(const struct gr_sched_snapshot *s, uint32_t blk, const struct gr__fit *f,
+			 struct gr__key *k)
+{
+	const struct gr__block *b = &s->scratch->blocks[blk];
+	if (!b->n_power)
+		return false;
+	double c = f->cpu_use;
+	k->b = 0;
+	if (!(c > 0)) {
+		k->a = 0;
+		return true;
+	}
+	const struct gr__order *o = gr__block_order(s, blk, GR__ORDER_GAP);
+	bool within = c <= b->min_width, exact = within && c <= b->min_headroom;
+	double a = INFINITY;
+	for (uint32_t r = 0; r < o->n_runs; r++) {
+		uint32_t lo = o->run_start[r], hi = o->run_start[r + 1];
+		double slope = o->run.slope[r], next = o->run.next[r];
+		uint32_t j = gr__order_find_in(o, lo, hi, c);
+		if (j < hi && slope * c < a)
+			a = slope * c;
+		if (j == lo)
+			continue;
+		double leave = leave_floor(within ? (next < slope ? next : slope) : o->run.rest[r], c,
+					   b->min_headroom);
+		if (exact) {
+			double gap = next > slope ? o->val[j - 1] : o->val[lo];
+			double e = leave_exact(next, (slope - next) * gap, c);
+			if (e > leave)
+				leave = e;
+		}
+		if (leave < a)
+			a = leave;
+	}
+	if (within) {
+		const struct gr__order *oc = gr__block_order(s, blk, GR__ORDER_FREE_CPU);
+		const struct gr__order *om = gr__block_order(s, blk, GR__ORDER_FREE_MEM);
+		double s2c = oc->m2[gr__order_find(oc, f->cpu - 1e-7 * (1 + f->cpu))];
+		double s2m = om->m2[gr__order_find(om, f->mem - 1e-7 * (1 + f->mem))];
+		if (s2c == INFINITY || s2m == INFINITY)
+			return false;
+		double fit = leave_floor(s2c > s2m ? s2c : s2m, c, b->min_headroom);
+		if (fit > a)
+			a = fit;
+	}
+	k->a = a;
+	return true;
+}
+
+/* First, from the block's figures alone: every host rises by at least the
+ * flatter of its step and the next (the flattest step left for a use wider
+ * than a step) times the use up to 100 %. */
+static bool pabfd_bound(const struct gr_sched_snapshot *s, uint32_t blk, const struct gr__fit *f,
+			struct gr__key *k)
+{
+	const struct gr__block *b = &s->scratch->blocks[blk];
+	if (!b->n_power)
+		return false;
+	double c = f->cpu_use;
+	k->a = c > 0 ? leave_floor(c <= b->min_width ? b->min_slope2 : b->min_rest, c, b->min_headroom) : 0;
+	k->b = 0;
+	return true;
+}
+
+static const struct gr__rank pabfd_rank = { .key = pabfd_key, .bound = pabfd_bound,
+					    .refine = pabfd_refine, .unusable = GR_SCHED_REJ_POWER };
+
 static int pabfd_place(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
 		       struct gr_sched_decision *d, gr_error_t *err)
 {
 	struct gr__fit f;
 	gr__fit_request(s, req, &f);
-	int best = -1;
-	double best_delta = 0;
-	for (size_t h = 0; h < s->n_hosts; h++) {
-		const struct gr_sched_host *hs = &s->hosts[h];
-		double delta = 0;
-		if (hs->power) {
-			/* within the current 10 % step the increase is the cached
-			 * slope times the added use; crossing a step is exact */
-			if (hs->cpu_used + f.cpu_use <= hs->pw_segment_end) {
-				delta = hs->pw_watts_per_mips * f.cpu_use;
-			} else {
-				double x0 = hs->cpu_used * hs->inv_phys * 10;
-				delta = power_delta(hs->power->watts, x0 > 0 ? x0 : 0,
-						    x0 + f.cpu_use * hs->inv_phys * 10);
-			}
-			if (best >= 0 && delta >= best_delta)
-				continue; /* cannot win: skip the filters */
-		}
-		int why = gr__fit_host(s, &f, (int)h);
-		if (why < 0 && !hs->power)
-			why = GR_SCHED_REJ_POWER;
-		if (why >= 0) {
-			d->rejected[why]++;
-			continue;
-		}
-		best = (int)h;
-		best_delta = delta;
-	}
-	d->considered = (uint32_t)s->n_hosts;
+	struct gr__key k;
+	int best = gr__search_best(s, &f, &pabfd_rank, d, &k);
 	if (best < 0) {
+		gr__count_rejections(s, &f, &pabfd_rank, d);
 		gr__decision_not_placed(d, &f, NULL);
 		return 0;
 	}
-	gr__decision_placed(d, s, best, best_delta, "least power increase (+%.2f W)", best_delta);
+	gr__decision_placed(d, s, best, k.a, "least power increase (+%.2f W)", k.a);
 	return 0;
 }
 

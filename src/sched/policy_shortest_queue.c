@@ -8,36 +8,63 @@
  */
 #include "sched/sched-internal.h"
 
+/* now: (load, instances); after placement: (load with the request, instances) */
+static bool ll_key_now(const struct gr_sched_snapshot *s, const struct gr__fit *f, int h,
+		       struct gr__key *k)
+{
+	const struct gr_sched_host *hs = &s->hosts[h];
+	k->a = hs->cpu_used * hs->inv_phys;
+	k->b = hs->n_instances;
+	return true;
+}
+
+static bool ll_bound_now(const struct gr_sched_snapshot *s, uint32_t blk, const struct gr__fit *f,
+			 struct gr__key *k)
+{
+	const struct gr__block *b = &s->scratch->blocks[blk];
+	k->a = b->min_load;
+	k->b = b->min_load_n;
+	return true;
+}
+
+static bool ll_key_with(const struct gr_sched_snapshot *s, const struct gr__fit *f, int h,
+			struct gr__key *k)
+{
+	const struct gr_sched_host *hs = &s->hosts[h];
+	k->a = (hs->cpu_used + f->cpu_use) * hs->inv_phys;
+	k->b = hs->n_instances;
+	return true;
+}
+
+/* exact when the block's hosts share one size; a lower bound otherwise
+ * (rounding is monotonic, so neither needs a margin) */
+static bool ll_bound_with(const struct gr_sched_snapshot *s, uint32_t blk, const struct gr__fit *f,
+			  struct gr__key *k)
+{
+	const struct gr__block *b = &s->scratch->blocks[blk];
+	k->a = (b->min_used + f->cpu_use) * b->min_inv_phys;
+	k->b = b->min_n;
+	return true;
+}
+
+static const struct gr__rank ll_now = { .key = ll_key_now, .bound = ll_bound_now,
+					.unusable = GR_SCHED_REJ__COUNT };
+static const struct gr__rank ll_with = { .key = ll_key_with, .bound = ll_bound_with,
+					 .unusable = GR_SCHED_REJ__COUNT };
+
 int gr__place_least_loaded(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
 			   struct gr_sched_decision *d, int with_request, const char *reason)
 {
 	struct gr__fit f;
 	gr__fit_request(s, req, &f);
-	int best = -1;
-	double best_load = 0;
-	uint32_t best_n = 0;
-	for (size_t h = 0; h < s->n_hosts; h++) {
-		const struct gr_sched_host *hs = &s->hosts[h];
-		double load = with_request ? gr__load_with(hs, &f) : gr_sched_host_load(hs);
-		if (best >= 0 && load > best_load)
-			continue; /* cannot win */
-		int why = gr__fit_host(s, &f, (int)h);
-		if (why >= 0) {
-			d->rejected[why]++;
-			continue;
-		}
-		if (best < 0 || load < best_load || hs->n_instances < best_n) {
-			best = (int)h;
-			best_load = load;
-			best_n = hs->n_instances;
-		}
-	}
-	d->considered = (uint32_t)s->n_hosts;
+	struct gr__key k;
+	int best = gr__search_best(s, &f, with_request ? &ll_with : &ll_now, d, &k);
 	if (best < 0) {
+		gr__count_rejections(s, &f, NULL, d);
 		gr__decision_not_placed(d, &f, NULL);
 		return 0;
 	}
-	gr__decision_placed(d, s, best, best_load, reason, best_load * 100);
+	gr__decision_placed(d, s, best, k.a, reason, k.a * 100);
 	return 0;
 }
 

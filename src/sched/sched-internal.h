@@ -1,12 +1,17 @@
 /*
- * sched-internal.h - what the scheduler's own files share: the name index,
- * groups, per-decision scratch, and the filter pipeline every policy runs
- * (filters.c).  Not for other modules; they use sched.h.
+ * sched-internal.h - what the scheduler's own files share: the name index
+ * (names.c), the label table (labels.c), groups and instance records
+ * (instance.c), the per-block host summaries and the best-host search
+ * (hostindex.c), per-decision scratch, and the filter pipeline every policy
+ * runs (filters.c).  Not for other modules; they use sched.h.
  */
 #ifndef GR_SCHED_INTERNAL_H
 #define GR_SCHED_INTERNAL_H
 
+#include <math.h>
 #include "sched/sched.h"
+
+/* ---- names (names.c) ------------------------------------------------------ */
 
 /* Open-addressing string -> int index; keys are borrowed from the records. */
 struct gr__map {
@@ -20,14 +25,70 @@ void gr__map_put(struct gr__map *m, const char *key, int val);
 void gr__map_del(struct gr__map *m, const char *key);
 void gr__map_free(struct gr__map *m);
 
-struct gr_sched_names {
-	struct gr__map hosts, instances, groups;
+/* ---- labels (labels.c) ------------------------------------------------------ */
+
+/* An interned "key=value" label: the hosts carrying it (ascending indices)
+ * and a count of its users (hosts carrying it, instances requiring it); the
+ * slot is freed and its id reused when the count drops to 0. */
+struct gr__label {
+	char *name;      /* NULL = free slot */
+	uint32_t refs;
+	int *hosts;
+	uint32_t n_hosts, hosts_cap;
 };
 
+struct gr_sched_names {
+	struct gr__map hosts, instances, groups, labels;
+	struct gr__label *label;
+	uint32_t n_label, label_cap;   /* slots, in use or free */
+	uint32_t *free_label;
+	uint32_t n_free_label, free_label_cap;
+};
+
+/* Id of a label, -1 if no host or instance uses it. */
+int gr__label_find(const struct gr_sched_snapshot *s, const char *label);
+/* Id of a label, interned (one more reference). */
+uint32_t gr__label_ref(struct gr_sched_snapshot *s, const char *label);
+void gr__label_unref(struct gr_sched_snapshot *s, uint32_t id);
+/* Give host h the labels of in (ascending ids, bits, posting lists); the
+ * host's previous labels are dropped. */
+void gr__host_set_labels(struct gr_sched_snapshot *s, int h, const char *const *labels, size_t n);
+void gr__host_drop_labels(struct gr_sched_snapshot *s, int h);
+void gr__labels_free(struct gr_sched_snapshot *s);
+/* Does host hs carry every label id of need[0..n) (ascending)? */
+static inline bool gr__host_has_labels(const struct gr_sched_host *hs, const uint32_t *need, uint32_t n)
+{
+	uint32_t j = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		while (j < hs->n_label_ids && hs->label_ids[j] < need[i])
+			j++;
+		if (j == hs->n_label_ids || hs->label_ids[j] != need[i])
+			return false;
+	}
+	return true;
+}
+static inline uint64_t gr__label_bit(uint32_t id)
+{
+	return 1ULL << (id & 63);
+}
+
+/* ---- groups and instance records (instance.c) -------------------------------- */
+
+/* Free what an instance record owns and reset it (slot free). */
+void gr__instance_release(struct gr_sched_instance *in);
+
 struct gr_sched_group {
-	char *name;
+	char *name;   /* NULL = free slot */
 	int *members; /* instance indices, placed or not */
 	size_t n, cap;
+};
+
+/* ---- per-decision scratch and block summaries (hostindex.c) ----------------- */
+
+/* A host's score under a policy: lower wins, compared on a, then b, then the
+ * host index (ties go to the lower index). */
+struct gr__key {
+	double a, b;
 };
 
 /* Per-host marks for rule evaluation, valid when the epoch matches. */
@@ -36,6 +97,65 @@ struct gr__mark {
 	uint32_t allow_epoch;
 	uint32_t allow_rule;
 	uint32_t allow_n;
+};
+
+#define GR__BLOCK_SHIFT 6
+#define GR__BLOCK (1 << GR__BLOCK_SHIFT) /* hosts per block */
+
+/* What a decision needs to know about a block of GR__BLOCK hosts to skip it:
+ * bounds over its hosts that are up (the only ones that take work).  Kept
+ * lazily: a change to a host marks its block dirty, and the next search
+ * recomputes the dirty blocks (O(GR__BLOCK) each). */
+struct gr__block {
+	uint32_t n_up;          /* up hosts; 0 = the block takes nothing */
+	uint32_t n_power;       /* up hosts with a power curve */
+	uint32_t min_n;         /* fewest instances */
+	uint32_t min_load_n;    /* fewest instances among the hosts at min_load */
+	uint32_t max_cores;
+	uint64_t label_bits;    /* OR of label_bits */
+	double max_mips_per_core;
+	double max_free_cpu;    /* cpu_cap * (1 + 1e-9) - cpu_alloc */
+	double max_free_mem;
+	double min_load;        /* cpu_used * inv_phys */
+	double min_n_load;      /* lowest load among the hosts with min_n instances */
+	double min_used;        /* cpu_used */
+	double min_inv_phys;
+	double min_room;        /* room (best-fit) */
+	double max_inv_cpu_cap, max_inv_mem_cap;
+	double min_slope;       /* pw_watts_per_mips over hosts with a curve */
+	double min_gap;         /* pw_segment_end - cpu_used */
+	double min_slope2;      /* pw_slope2 */
+	double min_rest;        /* pw_min_rest */
+	double min_width;       /* cpu_phys / 10: one step of the curve, MIPS */
+	double min_headroom;    /* max(0, cpu_phys - cpu_used) */
+};
+
+/* The up hosts of a block in ascending order of one figure, so a bound can
+ * leave out the hosts a request cannot use.  FREE_MEM and FREE_CPU: by free
+ * memory or CPU, with suffix minima of room (best-fit) and of slope2 (pabfd)
+ * over the hosts with at least that much free.  GAP: the hosts with a power
+ * curve in runs of equal (slope, next slope), each run by distance to the end
+ * of the step, so pabfd's bound is exact per run.  Kept on demand: the hosts
+ * that changed since an order was last used are taken out and put back in
+ * place, the others are not read again. */
+enum gr__order_kind { GR__ORDER_FREE_MEM = 0, GR__ORDER_FREE_CPU, GR__ORDER_GAP, GR__ORDER__COUNT };
+struct gr__order {
+	uint32_t n, n_runs;
+	uint8_t host[GR__BLOCK];          /* offsets in the block */
+	uint8_t run_start[GR__BLOCK + 1]; /* GAP: run r is [run_start[r], run_start[r + 1]) */
+	double val[GR__BLOCK];            /* ascending (within a run for GAP) */
+	double fig[3][GR__BLOCK];         /* per position: room, slope2 (FREE_*);
+					     slope, next slope, rest (GAP) */
+	union {
+		struct {                  /* FREE_*: over positions >= i (entry n: none) */
+			double m1[GR__BLOCK + 1]; /* min room */
+			double m2[GR__BLOCK + 1]; /* min slope2, +inf: no curve */
+		};
+		struct {                  /* GAP, per run */
+			double slope[GR__BLOCK], next[GR__BLOCK];
+			double rest[GR__BLOCK];   /* min pw_min_rest of the run */
+		} run;
+	};
 };
 
 struct gr_sched_scratch {
@@ -48,21 +168,63 @@ struct gr_sched_scratch {
 	size_t work_cap;
 	int *where;             /* rebalance: working host of each instance */
 	size_t where_cap;
-	struct gr_power_model **curves; /* distinct power curves, shared by hosts */
+	struct gr_sched_power_model **curves; /* distinct power curves, shared by hosts */
 	size_t n_curves;
+	struct gr__block *blocks;
+	size_t blocks_cap;
+	uint8_t *dirty;         /* per block: in dirty_list */
+	uint32_t *dirty_list;
+	size_t n_dirty;
+	struct gr__key *bounds; /* per block, one search's bounds */
+	struct gr__order *orders; /* per block x GR__ORDER__COUNT, allocated on first use */
+	uint64_t *order_changed;  /* per block x kind: hosts (bit = offset) changed since */
+	size_t orders_cap;        /* blocks the orders cover */
+	int *cand;              /* candidate hosts of one decision (affinity targets) */
+	size_t n_cand, cand_cap;
+	uint32_t *need;         /* label ids a request needs */
+	size_t need_cap;
+	bool exhaustive;        /* tests: gr__search_best() examines every host */
+	bool check_bounds;      /* tests: gr__search_best() checks every block's bounds */
+	uint64_t bound_violations; /* tests: hosts that fit below their block's bound */
 };
+
+/* Mark host h's block for recomputation (after any change to h). */
+static inline void gr__host_changed(const struct gr_sched_snapshot *s, int h)
+{
+	struct gr_sched_scratch *w = s->scratch;
+	uint32_t b = (uint32_t)h >> GR__BLOCK_SHIFT;
+	uint64_t bit = 1ULL << (h & (GR__BLOCK - 1));
+	for (int k = 0; k < GR__ORDER__COUNT; k++)
+		w->order_changed[(size_t)b * GR__ORDER__COUNT + k] |= bit;
+	if (!w->dirty[b]) {
+		w->dirty[b] = 1;
+		w->dirty_list[w->n_dirty++] = b;
+	}
+}
+/* Grow the per-host and per-block scratch to the snapshot's host capacity. */
+void gr__scratch_grow(struct gr_sched_snapshot *s);
+void gr__scratch_free(struct gr_sched_scratch *w);
+/* Recompute room and the power-curve figures of host h from its aggregates,
+ * and mark its block. */
+void gr__host_refresh(const struct gr_sched_snapshot *s, int h);
+
+/* ---- filters (filters.c) ----------------------------------------------------- */
 
 /* A request (or a placed instance) turned into what the filters need. */
 struct gr__fit {
 	double cpu, cpu_use, mem, util;
 	double mips_per_vcpu;
 	uint32_t vcpus;
-	uint64_t need_labels;
+	uint64_t need_bits;        /* gr__label_bit() of every needed label */
+	const uint32_t *need;      /* needed label ids, ascending */
+	uint32_t n_need;
+	int rare_label;            /* needed label carried by the fewest hosts, or -1 */
 	const char *missing_label; /* a required label no host carries, or NULL */
 	uint32_t epoch;            /* marks epoch of this fit */
 	bool forbid;               /* some host is forbidden by anti-affinity */
 	uint32_t n_allow;          /* active affinity rules a host must satisfy */
 	int self;                  /* instance being moved (excluded from rules), or -1 */
+	int origin;                /* diffusive: ties go to the first host from here on */
 };
 
 /* Validate a request (names the field at fault). */
@@ -82,7 +244,9 @@ static inline int gr__fit_host(const struct gr_sched_snapshot *s, const struct g
 		return hs->state == GR_SCHED_HOST_MAINTENANCE ? GR_SCHED_REJ_MAINTENANCE
 		       : hs->state == GR_SCHED_HOST_DOWN      ? GR_SCHED_REJ_DOWN
 							      : GR_SCHED_REJ_DRAINING;
-	if ((hs->label_bits & f->need_labels) != f->need_labels || f->missing_label)
+	if ((f->n_need || f->missing_label) &&
+	    (f->missing_label || (hs->label_bits & f->need_bits) != f->need_bits ||
+	     !gr__host_has_labels(hs, f->need, f->n_need)))
 		return GR_SCHED_REJ_LABELS;
 	if (f->forbid || f->n_allow) {
 		const struct gr__mark *m = &s->scratch->marks[h];
@@ -122,12 +286,203 @@ static inline double gr__load_with(const struct gr_sched_host *h, const struct g
 	return (h->cpu_used + f->cpu_use) / h->cpu_phys;
 }
 
+/* ---- best-host search (hostindex.c) ------------------------------------------ */
+
+/* How a scoring policy ranks hosts.  key() scores host h for the fit (false:
+ * the policy cannot use h at all, counted as reject `unusable` when h passes
+ * the filters); bound() gives a key no up host of block b that fits can beat
+ * (false: no host of the block is usable).  A bound must never exceed the key
+ * of a fitting host of the block, else the search could miss the best host;
+ * computed with the same floating-point operations as the key on the block's
+ * extreme values, it is exact, so ties are pruned too. */
+struct gr__rank {
+	bool (*key)(const struct gr_sched_snapshot *s, const struct gr__fit *f, int h,
+		    struct gr__key *k);
+	bool (*bound)(const struct gr_sched_snapshot *s, uint32_t b, const struct gr__fit *f,
+		      struct gr__key *k);
+	/* optional: a tighter, dearer bound, asked only for a block the first
+	 * one could not rule out */
+	bool (*refine)(const struct gr_sched_snapshot *s, uint32_t b, const struct gr__fit *f,
+		       struct gr__key *k);
+	int unusable;
+	/* below this many hosts a plain scan is cheaper than the bounds */
+	uint32_t scan_below;
+};
+
+/* Block b's order of one kind (rebuilt first if its hosts changed). */
+const struct gr__order *gr__block_order(const struct gr_sched_snapshot *s, uint32_t b, int kind);
+/* First position in [lo, hi) of o whose value is >= v (hi if none). */
+static inline uint32_t gr__order_find_in(const struct gr__order *o, uint32_t lo, uint32_t hi, double v)
+{
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (o->val[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+static inline uint32_t gr__order_find(const struct gr__order *o, double v)
+{
+	return gr__order_find_in(o, 0, o->n, v);
+}
+
+/* Every host in index order through the filters, counting each rejection
+ * (and `unusable` for hosts rank->key refuses; rank may be NULL): the complete
+ * counts for a "not placed" reason.  Returns the first host that passes, or -1. */
+int gr__count_rejections(const struct gr_sched_snapshot *s, const struct gr__fit *f,
+			 const struct gr__rank *r, struct gr_sched_decision *d);
+/* Can any up host of block b take the fit (state, labels, cores, CPU, memory)?
+ * Conservative: true when unsure. */
+bool gr__block_may_fit(const struct gr__block *b, const struct gr__fit *f);
+/* Recompute the blocks marked dirty. */
+void gr__blocks_refresh(const struct gr_sched_snapshot *s);
+/* Tests: count in scratch->bound_violations every host that passes the
+ * filters with a key below its block's bound (or in a block said not to fit). */
+void gr__check_bounds(const struct gr_sched_snapshot *s, const struct gr__fit *f,
+		      const struct gr__rank *r);
+
+static inline bool gr__key_less(const struct gr__key *x, int hx, const struct gr__key *y, int hy)
+{
+	if (x->a != y->a)
+		return x->a < y->a;
+	if (x->b != y->b)
+		return x->b < y->b;
+	return hx < hy;
+}
+
+struct gr__search {
+	const struct gr_sched_snapshot *s;
+	const struct gr__fit *f;
+	const struct gr__rank *r;
+	struct gr_sched_decision *d;
+	int best;
+	struct gr__key best_key;
+};
+
+static inline __attribute__((always_inline)) void gr__consider(struct gr__search *q, int h)
+{
+	struct gr__key k;
+	const struct gr_sched_host *hs = &q->s->hosts[h];
+	/* too full to take it: cannot beat anything (a placed decision does not
+	 * examine it; a "not placed" one counts every host, gr__count_rejections) */
+	if (hs->cpu_alloc + q->f->cpu > hs->cpu_cap * (1 + 1e-9) ||
+	    hs->mem_alloc + q->f->mem > hs->mem_cap * (1 + 1e-9))
+		return;
+	q->d->considered++;
+	if (!q->r->key(q->s, q->f, h, &k)) {
+		int why = gr__fit_host(q->s, q->f, h);
+		q->d->rejected[why >= 0 ? why : q->r->unusable]++;
+		return;
+	}
+	if (q->best >= 0 && !gr__key_less(&k, h, &q->best_key, q->best))
+		return; /* cannot win: skip the filters */
+	int why = gr__fit_host(q->s, q->f, h);
+	if (why >= 0) {
+		q->d->rejected[why]++;
+		return;
+	}
+	q->best = h;
+	q->best_key = k;
+}
+
+static inline __attribute__((always_inline)) void gr__scan_block(struct gr__search *q, uint32_t b)
+{
+	size_t first = (size_t)b << GR__BLOCK_SHIFT, end = first + GR__BLOCK;
+	if (end > q->s->n_hosts)
+		end = q->s->n_hosts;
+	for (size_t h = first; h < end; h++)
+		gr__consider(q, (int)h);
+}
+
+/* May block b (bound lb) hold a host that beats the best so far? */
+static inline bool gr__may_beat(const struct gr__search *q, const struct gr__key *lb, uint32_t b)
+{
+	if (q->best < 0)
+		return true;
+	int first = (int)((size_t)b << GR__BLOCK_SHIFT);
+	/* the block's best conceivable host: key lb at its lowest index */
+	return gr__key_less(lb, first, &q->best_key, q->best);
+}
+
+/* The host with the lowest key that passes every filter, or -1; fills
+ * d->considered and d->rejected[] for the hosts it examined.  Skips the blocks
+ * whose bound cannot beat the best host so far and the hosts whose key cannot;
+ * when the request carries affinity rules or a label few hosts carry, looks
+ * only at those hosts.  Returns exactly what a scan of every host would.
+ * Inline, so each policy's key and bound are compiled into its own copy. */
+static inline __attribute__((always_inline)) int
+gr__search_best(const struct gr_sched_snapshot *s, const struct gr__fit *f, const struct gr__rank *r,
+		struct gr_sched_decision *d, struct gr__key *best_key)
+{
+	struct gr__search q = { .s = s, .f = f, .r = r, .d = d, .best = -1 };
+	if (f->missing_label)
+		return -1;
+	const struct gr_sched_scratch *w = s->scratch;
+	/* few candidates: the hosts of the first affinity rule, or of the
+	 * rarest label the request needs */
+	const int *cand = NULL;
+	size_t n_cand = 0;
+	if (f->n_allow) {
+		cand = w->cand;
+		n_cand = w->n_cand;
+	}
+	if (f->rare_label >= 0) {
+		const struct gr__label *l = &s->names->label[f->rare_label];
+		if (!cand || l->n_hosts < n_cand) {
+			cand = l->hosts;
+			n_cand = l->n_hosts;
+		}
+	}
+	if (w->check_bounds)
+		gr__check_bounds(s, f, r);
+	if (w->exhaustive || s->n_hosts < r->scan_below) {
+		for (size_t h = 0; h < s->n_hosts; h++)
+			gr__consider(&q, (int)h);
+	} else if (cand && n_cand <= s->n_hosts / 8) {
+		for (size_t i = 0; i < n_cand; i++)
+			gr__consider(&q, cand[i]);
+	} else {
+		gr__blocks_refresh(s);
+		size_t nb = (s->n_hosts + GR__BLOCK - 1) / GR__BLOCK;
+		struct gr__key *lb = w->bounds;
+		/* bounds of the blocks that may fit (a = +inf: skip); then the
+		 * block with the lowest bound first, the others in order */
+		uint32_t first = UINT32_MAX;
+		for (uint32_t b = 0; b < nb; b++) {
+			if (!gr__block_may_fit(&w->blocks[b], f) || !r->bound(s, b, f, &lb[b])) {
+				lb[b].a = INFINITY;
+				continue;
+			}
+			if (first == UINT32_MAX || gr__key_less(&lb[b], (int)b, &lb[first], (int)first))
+				first = b;
+		}
+		if (first != UINT32_MAX) {
+			gr__scan_block(&q, first);
+			for (uint32_t b = 0; b < nb; b++) {
+				if (b == first || lb[b].a == INFINITY || !gr__may_beat(&q, &lb[b], b))
+					continue;
+				struct gr__key tight;
+				if (r->refine && (!r->refine(s, b, f, &tight) || !gr__may_beat(&q, &tight, b)))
+					continue;
+				gr__scan_block(&q, b);
+			}
+		}
+	}
+	if (q.best >= 0 && best_key)
+		*best_key = q.best_key;
+	return q.best;
+}
+
 /* The least-loaded host that fits (ties: fewer instances, then lower index),
  * loads counted with the request when with_request, else as they are now.
  * Fills d; reason is a printf format taking the chosen load in percent.
  * Shared by shortest-queue (load now) and global (load after placement). */
 int gr__place_least_loaded(const struct gr_sched_snapshot *s, const struct gr_sched_request *req,
 			   struct gr_sched_decision *d, int with_request, const char *reason);
+
+/* ---- rebalancing (policy.c) ---------------------------------------------------- */
 
 /* May rebalancing move this instance?  Placed, not pinned, no affinity rule
  * (moving it alone would break the rule). */

@@ -5,8 +5,8 @@
  *
  * During a decision at step k every VM has a demand (requested MIPS at t_k)
  * and sits in its host's list; policies move VMs between host lists
- * tentatively (sim_host_add/sim_host_remove keep the per-host sums right) and
- * record (vm, target) pairs with sim_plan_add.  The engine then restores the
+ * tentatively (gr__sim_host_add/gr__sim_host_remove keep the per-host sums right) and
+ * record (vm, target) pairs with gr__sim_plan_add.  The engine then restores the
  * lists and turns the plan into live migrations that complete after
  * RAM / (BW/2) seconds, exactly like CloudSim's optimizeAllocation contract.
  */
@@ -34,7 +34,7 @@ struct sim_host {
 	int type;
 	double pe_mips, total;   /* per PE, whole host */
 	double ram, bw;
-	const struct gr_power_model *pm;
+	const struct gr_sched_power_model *pm;
 	int *vms;                /* resident VMs in insertion order */
 	int n, cap;
 	double capped;           /* sum of min(demand, pe_mips) over vms */
@@ -73,42 +73,42 @@ struct gr_sim {
 };
 
 /* demand of VM v at step k (fraction of its MIPS times MIPS) */
-static inline double sim_demand_at(const struct gr_sim *s, int v, size_t k)
+static inline double gr__sim_demand_at(const struct gr_sim *s, int v, size_t k)
 {
 	return (double)s->vms[v].u[k] * s->vms[v].mips;
 }
-static inline double sim_host_alloc(const struct sim_host *h)
+static inline double gr__sim_host_alloc(const struct sim_host *h)
 {
 	return h->capped < h->total ? h->capped : h->total;
 }
-static inline double sim_host_avail(const struct sim_host *h)
+static inline double gr__sim_host_avail(const struct sim_host *h)
 {
 	return h->capped > h->total ? 0 : h->total - h->capped;
 }
-static inline double sim_host_util_now(const struct sim_host *h)
+static inline double gr__sim_host_util_now(const struct sim_host *h)
 {
 	double u = h->util_mips / h->total;
 	return u > 1 ? 1 : u;
 }
 
-void sim_host_add(struct gr_sim *s, int h, int v);
-void sim_host_remove(struct gr_sim *s, int h, int v);
+void gr__sim_host_add(struct gr_sim *s, int h, int v);
+void gr__sim_host_remove(struct gr_sim *s, int h, int v);
 /* CloudSim isSuitableForVm: PE and free MIPS (and RAM/BW while instantiating) */
-bool sim_host_suitable(const struct gr_sim *s, int h, int v);
+bool gr__sim_host_suitable(const struct gr_sim *s, int h, int v);
 /* history of host h (MIPS-weighted sum of its VMs' samples / host MIPS, most
  * recent first) into out; returns its length.  extra >= 0 adds that VM. */
-size_t sim_host_history(struct gr_sim *s, int h, int extra, double *out);
-void sim_plan_add(struct gr_sim *s, int v, int to);
+size_t gr__sim_host_history(struct gr_sim *s, int h, int extra, double *out);
+void gr__sim_plan_add(struct gr_sim *s, int v, int to);
 
 /* CloudSim policies (consolidate.c) */
-int sim_cloudsim_initial(struct gr_sim *s);
-void sim_cloudsim_optimize(struct gr_sim *s);
-int sim_first_fit_initial(struct gr_sim *s);
+int gr__sim_cloudsim_initial(struct gr_sim *s);
+void gr__sim_cloudsim_optimize(struct gr_sim *s);
+int gr__sim_first_fit_initial(struct gr_sim *s);
 /* VM selection (vmsel.c): a VM of host h that is not migrating, or -1 */
-int sim_select_vm(struct gr_sim *s, int h);
+int gr__sim_select_vm(struct gr_sim *s, int h);
 /* our policy (consolidate_peak.c) */
-int sim_peak_initial(struct gr_sim *s);
-void sim_peak_optimize(struct gr_sim *s);
-void sim_peak_free(struct gr_sim *s);
+int gr__sim_peak_initial(struct gr_sim *s);
+void gr__sim_peak_optimize(struct gr_sim *s);
+void gr__sim_peak_free(struct gr_sim *s);
 
 #endif

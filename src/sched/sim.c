@@ -55,8 +55,10 @@ int gr_sim_policy_parse(const char *s, struct gr_sim_policy *p, gr_error_t *err)
 {
 	memset(p, 0, sizeof *p);
 	char buf[64];
-	if (!s || !*s || strlen(s) >= sizeof buf)
-		return gr_error_set(err, EINVAL, "policy '%s': empty or too long", s ? s : "");
+	/* 40: the name keeps the text as given and must fit p->name */
+	if (!s || !*s || strlen(s) >= 40)
+		return gr_error_set(err, EINVAL, "policy '%.60s': empty or longer than 39 characters",
+				    s ? s : "");
 	for (size_t i = 0; s[i]; i++)
 		buf[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
 	buf[strlen(s)] = 0;
@@ -114,11 +116,15 @@ int gr_sim_policy_parse(const char *s, struct gr_sim_policy *p, gr_error_t *err)
 			return gr_error_set(err, EINVAL, "policy '%s': threshold %s is above 1", s, param_s);
 		p->param = x;
 	}
+	/* the name shows the parameter as the user wrote it ("thr-mmt-1.0" stays
+	 * "thr-mmt-1.0"), or the default when none was given */
+	char dflt[32];
+	snprintf(dflt, sizeof dflt, "%g", p->param);
 	if (p->kind == GR_SIM_PEAK)
-		snprintf(p->name, sizeof p->name, "peak-%g", p->param);
+		snprintf(p->name, sizeof p->name, "peak-%s", param_s ? param_s : dflt);
 	else
-		snprintf(p->name, sizeof p->name, "%s-%s-%g", det_names[p->detector],
-			 sel_names[p->selector], p->param);
+		snprintf(p->name, sizeof p->name, "%s-%s-%s", det_names[p->detector],
+			 sel_names[p->selector], param_s ? param_s : dflt);
 	return 0;
 }
 
@@ -137,7 +143,7 @@ static void host_resum(struct gr_sim *s, struct sim_host *h)
 	h->hist_ok = false;
 }
 
-void sim_host_add(struct gr_sim *s, int hi, int v)
+void gr__sim_host_add(struct gr_sim *s, int hi, int v)
 {
 	struct sim_host *h = &s->hosts[hi];
 	if (h->n == h->cap) {
@@ -148,7 +154,7 @@ void sim_host_add(struct gr_sim *s, int hi, int v)
 	host_resum(s, h);
 }
 
-void sim_host_remove(struct gr_sim *s, int hi, int v)
+void gr__sim_host_remove(struct gr_sim *s, int hi, int v)
 {
 	struct sim_host *h = &s->hosts[hi];
 	for (int i = 0; i < h->n; i++)
@@ -160,18 +166,18 @@ void sim_host_remove(struct gr_sim *s, int hi, int v)
 	host_resum(s, h);
 }
 
-bool sim_host_suitable(const struct gr_sim *s, int hi, int v)
+bool gr__sim_host_suitable(const struct gr_sim *s, int hi, int v)
 {
 	const struct sim_host *h = &s->hosts[hi];
 	const struct sim_vm *vm = &s->vms[v];
-	if (h->pe_mips < vm->demand || sim_host_avail(h) < vm->demand)
+	if (h->pe_mips < vm->demand || gr__sim_host_avail(h) < vm->demand)
 		return false;
 	if (s->instantiating && h->bw_used + vm->bw > h->bw)
 		return false;
 	return true;
 }
 
-size_t sim_host_history(struct gr_sim *s, int hi, int extra, double *out)
+size_t gr__sim_host_history(struct gr_sim *s, int hi, int extra, double *out)
 {
 	struct sim_host *h = &s->hosts[hi];
 	size_t len = s->k < s->c->history ? s->k : s->c->history;
@@ -193,7 +199,7 @@ size_t sim_host_history(struct gr_sim *s, int hi, int extra, double *out)
 	return len;
 }
 
-void sim_plan_add(struct gr_sim *s, int v, int to)
+void gr__sim_plan_add(struct gr_sim *s, int v, int to)
 {
 	if (s->n_plan == s->plan_cap) {
 		s->plan_cap = s->plan_cap ? 2 * s->plan_cap : 256;
@@ -206,19 +212,19 @@ void sim_plan_add(struct gr_sim *s, int v, int to)
 
 /* ---- first fit (NPA, DVFS: CloudSim PowerVmAllocationPolicySimple) --------- */
 
-int sim_first_fit_initial(struct gr_sim *s)
+int gr__sim_first_fit_initial(struct gr_sim *s)
 {
 	for (size_t v = 0; v < s->n_vms; v++) {
 		size_t h;
 		for (h = 0; h < s->n_hosts; h++)
-			if (sim_host_suitable(s, (int)h, (int)v))
+			if (gr__sim_host_suitable(s, (int)h, (int)v))
 				break;
 		if (h == s->n_hosts) {
 			s->vms[v].gone = true;
 			s->not_created++;
 			continue;
 		}
-		sim_host_add(s, (int)h, (int)v);
+		gr__sim_host_add(s, (int)h, (int)v);
 		s->vms[v].host = (int)h;
 	}
 	return 0;
@@ -329,12 +335,12 @@ static void account(struct gr_sim *s, struct acct *ac, const struct eval *st, co
 		const struct sim_host *ho = &s->hosts[h];
 		double e;
 		if (npa)
-			e = ho->pm->watts[GR_POWER_STEPS - 1] * dt;
+			e = ho->pm->watts[GR_SCHED_POWER_STEPS - 1] * dt;
 		else if (st->util[h] <= 0)
 			e = 0;
 		else
-			e = (gr_power_at(ho->pm, host_u(ho, st->util[h])) +
-			     gr_power_at(ho->pm, host_u(ho, en->util[h]))) / 2 * dt;
+			e = (gr_sched_power_at(ho->pm, host_u(ho, st->util[h])) +
+			     gr_sched_power_at(ho->pm, host_u(ho, en->util[h]))) / 2 * dt;
 		ac->energy_j += e;
 		ac->step_energy_j += e;
 		if (st->util[h] > 0) {
@@ -401,7 +407,7 @@ static void retire_idle(struct gr_sim *s, const struct timeline *tl, double tau)
 			incoming = tl->m[i].vm == (int)v;
 		if (incoming)
 			continue;
-		sim_host_remove(s, vm->host, (int)v);
+		gr__sim_host_remove(s, vm->host, (int)v);
 		vm->gone = true;
 		vm->demand = 0;
 	}
@@ -437,8 +443,8 @@ static void run_interval(struct gr_sim *s, struct timeline *tl, struct acct *ac,
 		account(s, ac, cur, nxt, e - a);
 		for (; i < n && order[i].end == e; i++) {
 			struct sim_vm *vm = &s->vms[order[i].vm];
-			sim_host_remove(s, vm->host, order[i].vm);
-			sim_host_add(s, order[i].to, order[i].vm);
+			gr__sim_host_remove(s, vm->host, order[i].vm);
+			gr__sim_host_add(s, order[i].to, order[i].vm);
 			vm->host = order[i].to;
 			vm->out--;
 			/* drop this record from the in-flight list */
@@ -495,7 +501,7 @@ static void check_targets(struct gr_sim *s, struct gr_sim_result *r)
 static void sim_free(struct gr_sim *s)
 {
 	if (s->p && s->p->kind == GR_SIM_PEAK)
-		sim_peak_free(s);
+		gr__sim_peak_free(s);
 	for (size_t h = 0; h < s->n_hosts; h++) {
 		free(s->hosts[h].vms);
 		if (s->saved)
@@ -549,7 +555,7 @@ static int check_config(const struct gr_sim_config *c, const struct gr_sim_trace
 		const struct gr_sim_host_type *ht = &c->host_types[i];
 		if (!(ht->mips_per_pe > 0) || ht->pes < 1 || !(ht->ram_mb > 0) || !(ht->bw > 0))
 			return gr_error_set(err, EINVAL, "config.host_types[%zu]: MIPS, PEs, RAM, BW must be > 0", i);
-		if (!gr_power_model_by_name(ht->power))
+		if (!gr_sched_power_by_name(ht->power))
 			return gr_error_set(err, EINVAL, "config.host_types[%zu].power: unknown model '%s'", i,
 					    ht->power ? ht->power : "(null)");
 	}
@@ -595,7 +601,7 @@ int gr_sim_run(const struct gr_sim_trace *t, const struct gr_sim_config *c,
 		ho->total = ht->mips_per_pe * ht->pes;
 		ho->ram = ht->ram_mb;
 		ho->bw = ht->bw;
-		ho->pm = gr_power_model_by_name(ht->power);
+		ho->pm = gr_sched_power_by_name(ht->power);
 	}
 	size_t block = (s.n_vms + c->n_vm_types - 1) / c->n_vm_types;
 	size_t stride = t->n_samples + 1;
@@ -616,13 +622,13 @@ int gr_sim_run(const struct gr_sim_trace *t, const struct gr_sim_config *c,
 	switch (p->kind) {
 	case GR_SIM_NPA:
 	case GR_SIM_DVFS:
-		rc = sim_first_fit_initial(&s);
+		rc = gr__sim_first_fit_initial(&s);
 		break;
 	case GR_SIM_MIGRATION:
-		rc = sim_cloudsim_initial(&s);
+		rc = gr__sim_cloudsim_initial(&s);
 		break;
 	default:
-		rc = sim_peak_initial(&s);
+		rc = gr__sim_peak_initial(&s);
 		break;
 	}
 	s.instantiating = false;
@@ -680,9 +686,9 @@ int gr_sim_run(const struct gr_sim_trace *t, const struct gr_sim_config *c,
 		if (p->kind == GR_SIM_MIGRATION || p->kind == GR_SIM_PEAK) {
 			save_lists(&s);
 			if (p->kind == GR_SIM_MIGRATION)
-				sim_cloudsim_optimize(&s);
+				gr__sim_cloudsim_optimize(&s);
 			else
-				sim_peak_optimize(&s);
+				gr__sim_peak_optimize(&s);
 			restore_lists(&s);
 		}
 		check_targets(&s, r);

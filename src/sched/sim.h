@@ -28,16 +28,19 @@
  * samples at util[i * (n_samples + 1) .. +n_samples] (one extra copy of the
  * last sample so interpolation past the last step is defined). */
 struct gr_sim_trace {
-	char *dir;          /* owned: where it came from (for messages) */
+	char *dir;          /* owned: the folder or archive it came from (for messages) */
 	size_t n_vms;
 	size_t n_samples;
 	char **names;       /* owned: file names, sorted */
 	float *util;        /* owned */
 };
 
-/* Load every regular file of dir (sorted by name) as one VM.  Each file must
- * hold exactly n_samples integer (or decimal) percentages 0..100, one per
- * line.  On error err names the file and line.  0 on success. */
+/* Load every regular file of dir (sorted by name) as one VM; dir may also be
+ * a tar archive (xz, gzip, zstd, ... compressed) whose files all sit in one
+ * folder, read without extracting (data/planetlab/<day>.tar.xz).  Each file
+ * must hold exactly n_samples integer (or decimal) percentages 0..100, one
+ * per line.  On error err names the file ("archive:member" inside an
+ * archive) and line.  0 on success. */
 int gr_sim_trace_load(const char *dir, size_t n_samples, struct gr_sim_trace *t, gr_error_t *err);
 /* Parse one trace file's text into out[0..n_samples-1] (fractions).  path is
  * only used in messages. */
@@ -59,7 +62,7 @@ struct gr_sim_host_type {
 	double mips_per_pe;
 	int pes;
 	double ram_mb, bw;
-	const char *power; /* gr_power_model_by_name() name */
+	const char *power; /* gr_sched_power_by_name() name */
 };
 struct gr_sim_vm_type {
 	double mips, ram_mb, bw;
@@ -94,7 +97,8 @@ struct gr_sim_policy {
 	enum gr_sim_detector detector;   /* GR_SIM_MIGRATION */
 	enum gr_sim_selector selector;   /* GR_SIM_MIGRATION */
 	double param;                    /* THR threshold or safety parameter; peak: target load */
-	char name[48];                   /* canonical, e.g. "thr-mmt-0.8", "peak" */
+	char name[48];                   /* lower case, parameter as given or the default:
+					    "thr-mmt-1.0", "thr-mmt-0.8" for "thr-mmt", "peak-0.85" */
 };
 
 /* Parse "npa", "dvfs", "<det>-<sel>[-<param>]" (det: thr iqr mad lr lrr;

@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sched/sim.h"
@@ -27,29 +29,45 @@ static void json_str(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static const char *base(const char *path)
+/* Short name of a trace for tables: the last path component, without a
+ * trailing slash or an archive suffix ("data/planetlab/20110303.tar.xz" and
+ * ".../20110303/" are both "20110303").  Returns a pointer into buf. */
+static const char *base_name(const char *path, char *buf, size_t size)
 {
-	const char *b = strrchr(path, '/');
-	while (b && !b[1] && b > path) { /* trailing slash */
-		const char *q = b - 1;
-		while (q > path && *q != '/')
-			q--;
-		return *q == '/' ? q + 1 : q;
+	size_t end = strlen(path);
+	while (end > 1 && path[end - 1] == '/')
+		end--;
+	size_t start = end;
+	while (start > 0 && path[start - 1] != '/')
+		start--;
+	snprintf(buf, size, "%.*s", (int)(end - start), path + start);
+	static const char *const suffixes[] = { ".tar.xz", ".tar.gz", ".tar.zst", ".tar.bz2", ".tar",
+						".txz", ".tgz" };
+	size_t n = strlen(buf);
+	for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+		size_t k = strlen(suffixes[i]);
+		if (n > k && !strcmp(buf + n - k, suffixes[i])) {
+			buf[n - k] = 0;
+			break;
+		}
 	}
-	return b ? b + 1 : path;
+	return buf;
 }
+#define base(path) base_name((path), (char[256]){ 0 }, 256)
 
 void gr_sim_print(FILE *f, enum gr_sim_format fmt, const struct gr_sim_result *r, size_t n)
 {
 	if (fmt == GR_SIM_CSV) {
+		/* columns are only ever appended, so scripts reading by position keep working */
 		fprintf(f, "trace,policy,vms,hosts,energy_kwh,slatah_pct,pdm_pct,slav_pct,esv,migrations,"
-			   "host_shutdowns,mean_active_hosts,sla_overall_pct,wall_s\n");
+			   "host_shutdowns,mean_active_hosts,sla_overall_pct,wall_s,vms_not_created\n");
 		for (size_t i = 0; i < n; i++)
-			fprintf(f, "%s,%s,%zu,%zu,%.2f,%.2f,%.4f,%.6f,%.6f,%llu,%llu,%.1f,%.4f,%.3f\n",
+			fprintf(f, "%s,%s,%zu,%zu,%.2f,%.2f,%.4f,%.6g,%.6g,%llu,%llu,%.1f,%.4f,%.3f,%zu\n",
 				base(r[i].trace), r[i].policy, r[i].n_vms, r[i].n_hosts, r[i].energy_kwh,
 				r[i].slatah * 100, r[i].pdm * 100, r[i].slav * 100, r[i].esv,
 				(unsigned long long)r[i].migrations, (unsigned long long)r[i].shutdowns,
-				r[i].mean_active_hosts, r[i].sla_overall * 100, r[i].wall_s);
+				r[i].mean_active_hosts, r[i].sla_overall * 100, r[i].wall_s,
+				r[i].vms_not_created);
 		return;
 	}
 	if (fmt == GR_SIM_JSON) {
@@ -60,7 +78,7 @@ void gr_sim_print(FILE *f, enum gr_sim_format fmt, const struct gr_sim_result *r
 			fprintf(f, ", \"policy\": ");
 			json_str(f, r[i].policy);
 			fprintf(f, ", \"vms\": %zu, \"vms_not_created\": %zu, \"hosts\": %zu, \"energy_kwh\": %.4f, \"slatah\": %.6f, "
-				   "\"slatah_migration\": %.6f, \"pdm\": %.8f, \"slav\": %.10f, \"esv\": %.8f, \"migrations\": %llu, "
+				   "\"slatah_migration\": %.6f, \"pdm\": %.6g, \"slav\": %.6g, \"esv\": %.6g, \"migrations\": %llu, "
 				   "\"host_shutdowns\": %llu, \"mean_active_hosts\": %.2f, \"sla_overall\": %.8f, "
 				   "\"wall_s\": %.4f}",
 				r[i].n_vms, r[i].vms_not_created, r[i].n_hosts, r[i].energy_kwh, r[i].slatah, r[i].slatah_migration, r[i].pdm, r[i].slav,
@@ -71,14 +89,23 @@ void gr_sim_print(FILE *f, enum gr_sim_format fmt, const struct gr_sim_result *r
 		fprintf(f, "\n]\n");
 		return;
 	}
-	fprintf(f, "%-10s %-16s %11s %9s %8s %10s %9s %11s %10s %7s %7s\n", "trace", "policy",
-		"energy_kWh", "SLATAH_%", "PDM_%", "SLAV_%", "ESV", "migrations", "shutdowns",
-		"hosts", "time_s");
+	/* SLAV and ESV span orders of magnitude (1e-2 for the published
+	 * policies, 1e-5 for peak): three significant digits, not fixed decimals */
+	bool dropped = false;
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "%-10s %-16s %11.2f %9.2f %8.4f %10.6f %9.5f %11llu %10llu %7.1f %7.3f\n",
+		dropped |= r[i].vms_not_created > 0;
+	fprintf(f, "%-10s %-16s %11s %9s %8s %10s %10s %11s %10s %7s %7s%s\n", "trace", "policy",
+		"energy_kWh", "SLATAH_%", "PDM_%", "SLAV_%", "ESV", "migrations", "shutdowns",
+		"hosts", "time_s", dropped ? " not_created" : "");
+	for (size_t i = 0; i < n; i++) {
+		fprintf(f, "%-10s %-16s %11.2f %9.2f %8.4f %10.3e %10.3e %11llu %10llu %7.1f %7.3f",
 			base(r[i].trace), r[i].policy, r[i].energy_kwh, r[i].slatah * 100, r[i].pdm * 100,
 			r[i].slav * 100, r[i].esv, (unsigned long long)r[i].migrations,
 			(unsigned long long)r[i].shutdowns, r[i].mean_active_hosts, r[i].wall_s);
+		if (dropped)
+			fprintf(f, " %11zu", r[i].vms_not_created);
+		fputc('\n', f);
+	}
 }
 
 /* ---- SVG ------------------------------------------------------------------ */

@@ -1,12 +1,19 @@
 /*
  * trace.c - PlanetLab CPU trace loader for the simulator.
  *
- * A day folder holds one file per VM; each file holds one CPU percentage per
- * line (0..100), one line per 5-minute step.  Files are taken in name order
- * so a run is reproducible.  Anything else (missing folder, empty folder,
- * non-numeric text, a value out of range, too few or too many lines) is an
- * error naming the file and the line.  Blank trailing lines are allowed.
+ * A day is a folder with one file per VM, or a tar archive (any compression
+ * libarchive reads: xz, gzip, zstd, bzip2, ...) holding such files, all in
+ * one folder of the archive (data/planetlab/<day>.tar.xz is read in place,
+ * never extracted).  Each file holds one CPU percentage per line (0..100),
+ * one line per 5-minute step.  Files are taken in name order so a run is
+ * reproducible; names starting with '.' are skipped.  Anything else (missing
+ * path, empty folder, damaged archive, files in several folders of one
+ * archive, non-numeric text, a value out of range, too few or too many
+ * lines) is an error naming the file (archive:member for archives) and line.
+ * Blank trailing lines are allowed.
  */
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -78,6 +85,142 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* One file of an archive, read into memory. */
+struct member {
+	char *name; /* base name (the VM) */
+	char *path; /* path inside the archive (messages) */
+	char *text;
+	size_t len;
+};
+
+static int cmp_member(const void *a, const void *b)
+{
+	return strcmp(((const struct member *)a)->name, ((const struct member *)b)->name);
+}
+
+static void members_free(struct member *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(m[i].name);
+		free(m[i].path);
+		free(m[i].text);
+	}
+	free(m);
+}
+
+/* Read every regular file of a tar archive into *out (unsorted). */
+static int archive_members(const char *file, struct member **out, size_t *n_out, gr_error_t *err)
+{
+	struct archive *a = archive_read_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_tar(a);
+	struct member *m = NULL;
+	size_t n = 0, cap = 0;
+	_cleanup_free_ char *folder = NULL;
+	int rc = -1;
+	if (archive_read_open_filename(a, file, 1 << 16) != ARCHIVE_OK) {
+		gr_error_set(err, EINVAL, "trace archive %s: damaged or not a tar archive: %s", file,
+			     archive_error_string(a));
+		goto out;
+	}
+	struct archive_entry *e;
+	int r;
+	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+		const char *path = archive_entry_pathname(e);
+		if (archive_entry_filetype(e) != AE_IFREG || !path)
+			continue;
+		while (path[0] == '.' && path[1] == '/')
+			path += 2;
+		const char *slash = strrchr(path, '/');
+		const char *name = slash ? slash + 1 : path;
+		if (!*name || name[0] == '.')
+			continue;
+		size_t dlen = slash ? (size_t)(slash - path) : 0;
+		if (!folder) {
+			folder = xstrndup(path, dlen);
+		} else if (strlen(folder) != dlen || strncmp(folder, path, dlen)) {
+			gr_error_set(err, EINVAL,
+				     "trace archive %s: files in more than one folder ('%s/' and '%.*s/'); one archive holds one day",
+				     file, folder, (int)dlen, path);
+			goto out;
+		}
+		la_int64_t size = archive_entry_size(e);
+		if (size < 0 || size > TRACE_FILE_MAX) {
+			gr_error_set(err, EFBIG, "trace archive %s: %s: %lld bytes, more than a trace file holds (%u)",
+				     file, path, (long long)size, TRACE_FILE_MAX);
+			goto out;
+		}
+		if (n == cap) {
+			cap = cap ? 2 * cap : 1024;
+			m = xrealloc(m, cap * sizeof *m);
+		}
+		struct member *mb = &m[n++];
+		*mb = (struct member){ .name = xstrdup(name), .path = xstrdup(path),
+				       .text = xmalloc((size_t)size + 1) };
+		while (mb->len < (size_t)size) {
+			la_ssize_t got = archive_read_data(a, mb->text + mb->len, (size_t)size - mb->len);
+			if (got <= 0) {
+				gr_error_set(err, EINVAL, "trace archive %s: %s: damaged or truncated: %s",
+					     file, path, got < 0 ? archive_error_string(a) : "end of data");
+				goto out;
+			}
+			mb->len += (size_t)got;
+		}
+	}
+	if (r != ARCHIVE_EOF) {
+		gr_error_set(err, EINVAL, "trace archive %s: damaged or not a tar archive: %s", file,
+			     archive_error_string(a));
+		goto out;
+	}
+	*out = TAKE_PTR(m);
+	*n_out = n;
+	rc = 0;
+out:
+	if (rc < 0)
+		members_free(m, n);
+	archive_read_free(a);
+	return rc;
+}
+
+static int trace_load_archive(const char *file, size_t n_samples, struct gr_sim_trace *t,
+			      gr_error_t *err)
+{
+	struct member *m = NULL;
+	size_t n = 0;
+	if (archive_members(file, &m, &n, err) < 0)
+		return -1;
+	if (n == 0) {
+		members_free(m, n);
+		return gr_error_set(err, ENOENT, "trace archive %s: no trace files", file);
+	}
+	qsort(m, n, sizeof *m, cmp_member);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(m[i].name, m[i - 1].name)) {
+			gr_error_set(err, EINVAL, "trace archive %s: %s appears twice", file, m[i].path);
+			members_free(m, n);
+			return -1;
+		}
+	t->dir = xstrdup(file);
+	t->n_samples = n_samples;
+	t->n_vms = n;
+	t->names = xcalloc(n, sizeof *t->names);
+	size_t stride = n_samples + 1;
+	t->util = xmalloc(n * stride * sizeof *t->util);
+	for (size_t i = 0; i < n; i++) {
+		t->names[i] = TAKE_PTR(m[i].name);
+		_cleanup_free_ char *where = xasprintf("%s:%s", file, m[i].path);
+		float *row = t->util + i * stride;
+		if (gr_sim_trace_parse(where, m[i].text, m[i].len, n_samples, row, err) < 0) {
+			members_free(m, n);
+			gr_sim_trace_free(t);
+			return -1;
+		}
+		row[n_samples] = row[n_samples - 1];
+	}
+	members_free(m, n);
+	return 0;
+}
+
 int gr_sim_trace_load(const char *dir, size_t n_samples, struct gr_sim_trace *t, gr_error_t *err)
 {
 	memset(t, 0, sizeof *t);
@@ -87,6 +230,9 @@ int gr_sim_trace_load(const char *dir, size_t n_samples, struct gr_sim_trace *t,
 	for (size_t n = strlen(clean); n > 1 && clean[n - 1] == '/'; n--)
 		clean[n - 1] = 0;
 	dir = clean;
+	struct stat top;
+	if (stat(dir, &top) == 0 && S_ISREG(top.st_mode))
+		return trace_load_archive(dir, n_samples, t, err);
 	DIR *d = opendir(dir);
 	if (!d)
 		return gr_error_sys(err, "trace folder %s", dir);

@@ -87,7 +87,7 @@ static int select_mc(struct gr_sim *s, const struct sim_host *h)
 	return cand[best];
 }
 
-int sim_select_vm(struct gr_sim *s, int hi)
+int gr__sim_select_vm(struct gr_sim *s, int hi)
 {
 	const struct sim_host *h = &s->hosts[hi];
 	switch (s->p->selector) {

@@ -21,9 +21,11 @@ static void usage(FILE *f)
 		"\n"
 		"Replay CPU traces (PlanetLab format: one VM per file, one CPU %% per line,\n"
 		"5-minute steps) on a simulated data centre and compare consolidation policies.\n"
+		"Three published days are in the source tree: data/planetlab/2011030{3,6,9}.tar.xz.\n"
 		"\n"
 		"options:\n"
-		"  --trace DIR[,DIR...]   trace folder(s); repeatable\n"
+		"  --trace DIR[,DIR...]   trace folder(s) or tar archive(s) of one folder (read in\n"
+		"                         place, e.g. data/planetlab/20110303.tar.xz); repeatable\n"
 		"  --policy P[,P...]      policies; repeatable (default: " DEFAULT_POLICIES ")\n"
 		"                         npa, dvfs, <detector>-<selector>[-<param>] with detector\n"
 		"                         thr|iqr|mad|lr|lrr and selector mmt|rs|mc|mu (e.g. thr-mmt-0.8,\n"
@@ -42,7 +44,8 @@ static void usage(FILE *f)
 		"\n"
 		"Columns: energy (kWh), SLATAH (%% of active host time at 100 %% CPU), PDM (%% of\n"
 		"requested MIPS lost to migration), SLAV = SLATAH x PDM, ESV = energy x SLAV,\n"
-		"migrations, host shutdowns, mean active hosts, wall time of the run.\n"
+		"migrations, host shutdowns, mean active hosts, wall time of the run, and (when\n"
+		"some VMs fit on no host at t = 0 and never ran) their number.\n"
 		"Exit status: 0 ok, 1 failed (bad trace, ...), 2 usage.\n");
 }
 

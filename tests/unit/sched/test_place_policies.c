@@ -17,7 +17,7 @@ static int host(const char *name, uint32_t cores, uint64_t mem, enum gr_sched_ho
 				   .mem_mib = mem, .state = st };
 	int i = gr_sched_add_host(s, &h, &err);
 	if (i < 0)
-		diag("add_host %s: %s", name, err.msg);
+		ok(0, "add_host %s: %s", name, err.msg);
 	return i;
 }
 
@@ -73,7 +73,8 @@ int main(void)
 	ok(gr_sched_add_host(s, &bad, &err) < 0 && strstr(err.msg, "cpu_overcommit"),
 	   "overcommit below 1 refused: %s", err.msg);
 	is_int(host("a", 4, 8192, GR_SCHED_HOST_UP), 0, "first host index 0");
-	ok(host("a", 4, 8192, GR_SCHED_HOST_UP) < 0 && err.code == EEXIST, "duplicate host name refused");
+	struct gr_sched_host dup_host = { .name = "a", .cores = 4, .mips_per_core = 1000, .mem_mib = 8192 };
+	ok(gr_sched_add_host(s, &dup_host, &err) < 0 && err.code == EEXIST, "duplicate host name refused");
 	struct gr_sched_request r = req("v", 0, 10);
 	ok(gr_sched_place(s, gr_sched_policy_by_name("best-fit"), &r, &d, &err) < 0 &&
 		   strstr(err.msg, "vcpus"),
@@ -272,9 +273,9 @@ int main(void)
 	/* pabfd: least power increase, decreasing batch order */
 	fresh();
 	struct gr_sched_host g4 = { .name = "g4", .cores = 2, .mips_per_core = 1860, .mem_mib = 4096,
-				    .power = gr_power_model_by_name("hp-ml110-g4") };
+				    .power = gr_sched_power_by_name("hp-ml110-g4") };
 	struct gr_sched_host g5 = { .name = "g5", .cores = 2, .mips_per_core = 2660, .mem_mib = 4096,
-				    .power = gr_power_model_by_name("hp-ml110-g5") };
+				    .power = gr_sched_power_by_name("hp-ml110-g5") };
 	struct gr_sched_host nop = { .name = "nopower", .cores = 2, .mips_per_core = 3000, .mem_mib = 4096 };
 	gr_sched_add_host(s, &nop, &err);
 	gr_sched_add_host(s, &g4, &err);

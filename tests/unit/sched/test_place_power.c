@@ -11,30 +11,30 @@
 int main(void)
 {
 	gr_error_t err;
-	const struct gr_power_model *g4 = gr_power_model_by_name("hp-ml110-g4");
-	const struct gr_power_model *g5 = gr_power_model_by_name("hp-ml110-g5");
-	ok(g4 && g5 && gr_power_model_by_name("linear-250"), "built-in curves exist");
-	ok(!gr_power_model_by_name("nope") && !gr_power_model_by_name(NULL), "unknown curve -> NULL");
-	ok(gr_power_at(g4, 0) == 86 && gr_power_at(g4, 1) == 117, "g4 end points 86 W / 117 W");
-	ok(fabs(gr_power_at(g4, 0.05) - 87.7) < 1e-9, "g4 at 5 %% interpolates to 87.7 W");
-	ok(fabs(gr_power_at(g5, 0.55) - 118.5) < 1e-9, "g5 at 55 %% interpolates to 118.5 W");
-	ok(gr_power_at(g5, -1) == 93.7 && gr_power_at(g5, 2) == 135 && gr_power_at(g5, NAN) == 93.7,
+	const struct gr_sched_power_model *g4 = gr_sched_power_by_name("hp-ml110-g4");
+	const struct gr_sched_power_model *g5 = gr_sched_power_by_name("hp-ml110-g5");
+	ok(g4 && g5 && gr_sched_power_by_name("linear-250"), "built-in curves exist");
+	ok(!gr_sched_power_by_name("nope") && !gr_sched_power_by_name(NULL), "unknown curve -> NULL");
+	ok(gr_sched_power_at(g4, 0) == 86 && gr_sched_power_at(g4, 1) == 117, "g4 end points 86 W / 117 W");
+	ok(fabs(gr_sched_power_at(g4, 0.05) - 87.7) < 1e-9, "g4 at 5 %% interpolates to 87.7 W");
+	ok(fabs(gr_sched_power_at(g5, 0.55) - 118.5) < 1e-9, "g5 at 55 %% interpolates to 118.5 W");
+	ok(gr_sched_power_at(g5, -1) == 93.7 && gr_sched_power_at(g5, 2) == 135 && gr_sched_power_at(g5, NAN) == 93.7,
 	   "out-of-range utilisation is clamped");
 	double prev = 0;
 	int mono = 1;
 	for (int i = 0; i <= 1000; i++) {
-		double w = gr_power_at(g5, i / 1000.0);
+		double w = gr_sched_power_at(g5, i / 1000.0);
 		mono &= w >= prev;
 		prev = w;
 	}
 	ok(mono, "interpolation is non-decreasing");
-	is_int(gr_power_model_check(g4, &err), 0, "built-in curve passes the check");
-	struct gr_power_model bad = *g4;
+	is_int(gr_sched_power_check(g4, &err), 0, "built-in curve passes the check");
+	struct gr_sched_power_model bad = *g4;
 	bad.watts[5] = 50;
-	ok(gr_power_model_check(&bad, &err) < 0 && strstr(err.msg, "watts[5]"), "decreasing curve refused: %s",
+	ok(gr_sched_power_check(&bad, &err) < 0 && strstr(err.msg, "watts[5]"), "decreasing curve refused: %s",
 	   err.msg);
 	bad.watts[5] = NAN;
-	ok(gr_power_model_check(&bad, &err) < 0 && err.code == EINVAL, "NaN refused");
+	ok(gr_sched_power_check(&bad, &err) < 0 && err.code == EINVAL, "NaN refused");
 
 	/* a host with a bad curve is refused */
 	struct gr_sched_snapshot *s = gr_sched_snapshot_new(1);

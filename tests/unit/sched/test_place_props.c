@@ -54,11 +54,11 @@ static struct gr_sched_snapshot *gen_cluster(uint64_t seed)
 					: st == 2 ? GR_SCHED_HOST_DRAINING : GR_SCHED_HOST_UP,
 			.labels = labels,
 			.n_labels = nl,
-			.power = gr_sched_rng_below(&rng, 4) ? gr_power_model_by_name(i % 2 ? "hp-ml110-g4" : "hp-ml110-g5")
+			.power = gr_sched_rng_below(&rng, 4) ? gr_sched_power_by_name(i % 2 ? "hp-ml110-g4" : "hp-ml110-g5")
 							   : NULL,
 		};
 		if (gr_sched_add_host(s, &h, &err) < 0)
-			diag("add_host: %s", err.msg);
+			ok(0, "gen_cluster: add_host %s: %s", name, err.msg);
 	}
 	return s;
 }
@@ -234,8 +234,8 @@ static double expected_score(const struct gr_sched_snapshot *s, const char *poli
 		return (hs->cpu_cap - hs->cpu_alloc - cpu) / hs->cpu_cap +
 		       (hs->mem_cap - hs->mem_alloc - (double)r->mem_mib) / hs->mem_cap;
 	if (!strcmp(policy, "pabfd"))
-		return hs->power ? gr_power_at(hs->power, (hs->cpu_used + use) / phys) -
-					   gr_power_at(hs->power, hs->cpu_used / phys)
+		return hs->power ? gr_sched_power_at(hs->power, (hs->cpu_used + use) / phys) -
+					   gr_sched_power_at(hs->power, hs->cpu_used / phys)
 				 : INFINITY;
 	return NAN;
 }

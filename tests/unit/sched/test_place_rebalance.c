@@ -22,7 +22,8 @@ static void fresh(int n_hosts, uint32_t cores)
 		snprintf(name, sizeof(name), "h%d", i);
 		struct gr_sched_host h = { .name = name, .cores = cores, .mips_per_core = 1000,
 					   .mem_mib = 65536 };
-		gr_sched_add_host(s, &h, &err);
+		if (gr_sched_add_host(s, &h, &err) < 0)
+			ok(0, "add_host %s: %s", name, err.msg);
 	}
 }
 
@@ -36,7 +37,7 @@ static int put(const char *name, int host, uint32_t vcpus, uint64_t mem, double 
 	struct gr_sched_decision d = { .host = host };
 	int i = gr_sched_apply(s, &r, &d, &err);
 	if (i < 0)
-		diag("put %s: %s", name, err.msg);
+		ok(0, "put %s: %s", name, err.msg);
 	return i;
 }
 

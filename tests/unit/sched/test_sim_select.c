@@ -61,29 +61,29 @@ int main(void)
 
 	p.selector = GR_SIM_MMT;
 	setup(&s, vms, &h, list, &c, &p);
-	is_int(sim_select_vm(&s, 0), 1, "MMT: least RAM (613 MB), first of the two in the list");
+	is_int(gr__sim_select_vm(&s, 0), 1, "MMT: least RAM (613 MB), first of the two in the list");
 	vms[1].out = 1;
-	is_int(sim_select_vm(&s, 0), 3, "MMT: a VM already migrating is skipped");
+	is_int(gr__sim_select_vm(&s, 0), 3, "MMT: a VM already migrating is skipped");
 
 	p.selector = GR_SIM_MU;
 	setup(&s, vms, &h, list, &c, &p);
-	is_int(sim_select_vm(&s, 0), 2, "MU: least utilisation (0.1 of its MIPS)");
+	is_int(gr__sim_select_vm(&s, 0), 2, "MU: least utilisation (0.1 of its MIPS)");
 
 	p.selector = GR_SIM_RS;
 	setup(&s, vms, &h, list, &c, &p);
-	int a = sim_select_vm(&s, 0), b = sim_select_vm(&s, 0);
+	int a = gr__sim_select_vm(&s, 0), b = gr__sim_select_vm(&s, 0);
 	setup(&s, vms, &h, list, &c, &p);
-	ok(a >= 0 && a < NV && sim_select_vm(&s, 0) == a && sim_select_vm(&s, 0) == b,
+	ok(a >= 0 && a < NV && gr__sim_select_vm(&s, 0) == a && gr__sim_select_vm(&s, 0) == b,
 	   "RS: picks a VM of the host, same seed same picks (%d, %d)", a, b);
 
 	p.selector = GR_SIM_MC;
 	setup(&s, vms, &h, list, &c, &p);
-	int mc = sim_select_vm(&s, 0);
+	int mc = gr__sim_select_vm(&s, 0);
 	ok(mc == 0 || mc == 1 || mc == 3, "MC: one of the linearly dependent VMs (R^2 = 1), got %d", mc);
 	s.k = 2; /* 2 samples, 4 VMs: not enough for the regression */
-	is_int(sim_select_vm(&s, 0), 1, "MC: too little history falls back to MMT");
+	is_int(gr__sim_select_vm(&s, 0), 1, "MC: too little history falls back to MMT");
 
 	h.n = 0;
-	is_int(sim_select_vm(&s, 0), -1, "no VM on the host: -1");
+	is_int(gr__sim_select_vm(&s, 0), -1, "no VM on the host: -1");
 	return tap_done();
 }

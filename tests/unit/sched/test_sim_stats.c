@@ -72,6 +72,23 @@ int main(void)
 	ok(gr_sim_policy_parse("foo", &p, &err) < 0 && strstr(err.msg, "foo"), "unknown policy named: %s", err.msg);
 	ok(gr_sim_policy_parse("thr-mmt-1.5", &p, &err) < 0, "threshold above 1 refused");
 	ok(gr_sim_policy_parse("mad-mmt-x", &p, &err) < 0 && strstr(err.msg, "'x'"), "bad parameter named: %s", err.msg);
+	/* names print the parameter as given (canonical case), or the default */
+	static const struct { const char *in, *want; } names[] = {
+		{ "thr-mmt-1.0", "thr-mmt-1.0" }, { "THR-MMT-0.80", "thr-mmt-0.80" },
+		{ "thr-mmt", "thr-mmt-0.8" },      { "IQR-MC", "iqr-mc-1.5" },
+		{ "peak", "peak-0.85" },          { "peak-0.90", "peak-0.90" },
+		{ "lr-mmt-1.20", "lr-mmt-1.20" },  { "NPA", "npa" },
+	};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		const char *in = names[i].in, *want = names[i].want;
+		if (gr_sim_policy_parse(in, &p, &err) < 0)
+			ok(0, "parse %s: %s", in, err.msg);
+		else
+			is_str(p.name, want, "policy '%s' is named as given", in);
+	}
+	ok(gr_sim_policy_parse("thr-mmt-0.80000000000000000000000000000001", &p, &err) < 0 &&
+		   strstr(err.msg, "39"),
+	   "a policy name too long to print whole is refused: %s", err.msg);
 
 	/* trace parser */
 	float out[4];
