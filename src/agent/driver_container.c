@@ -431,46 +431,18 @@ static int c_update(const struct gr_agent *a, const struct gr_inst_spec *old,
 	return write_config(a, s, err);
 }
 
-static uint64_t read_u64(const char *path)
-{
-	_cleanup_free_ char *t = NULL;
-	if (gr_read_file(path, 4096, &t, NULL, NULL) < 0)
-		return 0;
-	return strtoull(t, NULL, 10);
-}
-
 static int c_stats(const struct gr_agent *a, const struct gr_inst_spec *s, struct gr_drv_stats *out,
 		   gr_error_t *err)
 {
 	struct gr_rt_opts o = rt_opts(a);
-	_cleanup_free_ char *cg = NULL;
-	if (gr_rt_cgroup_path(&o, s->name, &cg, err) < 0)
-		return -1;
+	struct gr_rt_stats st;
 	memset(out, 0, sizeof *out);
-	_cleanup_free_ char *p1 = xasprintf("/sys/fs/cgroup/cpuacct%s/cpuacct.usage", cg);
-	_cleanup_free_ char *p2 = xasprintf("/sys/fs/cgroup/memory%s/memory.usage_in_bytes", cg);
-	_cleanup_free_ char *p3 = xasprintf("/sys/fs/cgroup/memory%s/memory.limit_in_bytes", cg);
-	_cleanup_free_ char *p4 = xasprintf("/sys/fs/cgroup/pids%s/pids.current", cg);
-	if (access(p1, R_OK) == 0) {
-		out->cpu_ns = read_u64(p1);
-		out->memory_bytes = read_u64(p2);
-		out->memory_limit = read_u64(p3);
-		out->pids = read_u64(p4);
-	} else { /* cgroup v2 */
-		_cleanup_free_ char *q1 = xasprintf("/sys/fs/cgroup%s/cpu.stat", cg);
-		_cleanup_free_ char *t = NULL;
-		if (gr_read_file(q1, 65536, &t, NULL, NULL) == 0) {
-			char *u = strstr(t, "usage_usec ");
-			if (u)
-				out->cpu_ns = strtoull(u + 11, NULL, 10) * 1000;
-		}
-		_cleanup_free_ char *q2 = xasprintf("/sys/fs/cgroup%s/memory.current", cg);
-		_cleanup_free_ char *q4 = xasprintf("/sys/fs/cgroup%s/pids.current", cg);
-		out->memory_bytes = read_u64(q2);
-		out->pids = read_u64(q4);
-	}
-	if (out->memory_limit >= (1ULL << 62))
-		out->memory_limit = 0;
+	if (gr_rt_stats(&o, s->name, &st, err) < 0)
+		return -1;
+	out->cpu_ns = st.cpu_ns;
+	out->memory_bytes = st.memory_bytes;
+	out->memory_limit = st.memory_limit;
+	out->pids = st.pids;
 	return 0;
 }
 

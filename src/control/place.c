@@ -105,13 +105,13 @@ void gr__placer_track(struct gr__placer *p, const char *name, const struct gr_in
 	}
 	if (!want)
 		return;
-	/* what runs counts on its host where it fits (an overcommit made outside
-	 * the scheduler is not counted twice) */
+	/* what runs is a fact: it counts on its host as it is, also beyond
+	 * what the scheduler would have allowed (a live resize, an adopted
+	 * instance), so the next placement sees the host as full as it is */
 	int host = in->host[0] ? gr_sched_host_find(p->s, in->host) : -1;
 	if (host < 0)
 		host = 0;
-	struct gr_sched_decision d = { .host = host };
-	gr_sched_apply(p->s, &rq, &d, NULL);
+	gr_sched_add_instance(p->s, &rq, host, NULL);
 }
 
 int gr__placer_place(struct gr__placer *p, const struct gr_instance *in, char *host, size_t len,
