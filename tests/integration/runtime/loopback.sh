@@ -15,7 +15,9 @@ command -v ip >/dev/null || { skip "ip (iproute2) not installed"; tap_done; }
 
 # a listener and a client on 127.0.0.1 inside one container; the client retries until the
 # listener is up (bounded by a count, not a time)
-talk='nc -l -p 5555 >/tmp/got & for i in $(seq 200); do echo hello-lo | nc 127.0.0.1 5555 2>/dev/null && break; usleep 20000; done; kill %1 2>/dev/null; wait; cat /tmp/got'
+# (the listener exits after its one connection: wait for it rather than kill it, or
+# what it received may not be written yet)
+talk='nc -l -p 5555 >/tmp/got & sent=0; for i in $(seq 200); do echo hello-lo | nc 127.0.0.1 5555 2>/dev/null && { sent=1; break; }; usleep 20000; done; [ $sent = 1 ] || kill %1 2>/dev/null; wait; cat /tmp/got'
 mk_bundle "$WORK/new" ".process.args = [\"sh\", \"-c\", \"cat /sys/class/net/lo/flags; $talk\"]" || ok 1 bundle
 out=$($OCI run -b "$WORK/new" gr-test-rt-lo-new 2>&1 </dev/null)
 flags=$(echo "$out" | head -1)
