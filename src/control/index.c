@@ -266,6 +266,10 @@ void gr__index_feed(struct gr_control *c)
 				apply_delete(x, name_of_key(kv->key), kv->mod_revision);
 				continue;
 			}
+			/* our own writes are in the index already: no second parse */
+			struct entry *e = find(x, name_of_key(kv->key));
+			if (e && e->rev >= kv->mod_revision)
+				continue;
 			struct gr_instance in;
 			char *text;
 			if (decode_kv(kv->key, kv->value, kv->value_len, &in, &text) < 0)

@@ -1,7 +1,7 @@
 /*
  * records.c - typed helpers over the generic store: record names and keys,
- * JSON documents as values, read-modify-write and state transitions guarded
- * by compare-and-swap on mod_revision.  Holds no state of its own; the store's
+ * JSON documents as values, read-modify-write guarded by compare-and-swap on
+ * mod_revision.  Holds no state of its own; the store's
  * thread-safety applies.  Values are written compact with sorted keys, so equal
  * documents are equal bytes (useful for GR_CMP_VALUE).
  */
@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <string.h>
 
-#define TRANSITION_TRIES 16
 
 int gr_store_name_check(const char *name, const char *what, gr_error_t *err)
 {
@@ -157,46 +156,3 @@ int gr_store_update_json(struct gr_store *s, const char *key, gr_store_update_fn
 	return gr_error_set(err, EAGAIN, "%s: changed concurrently %d times in a row; retry", key, tries);
 }
 
-int gr_store_transition(struct gr_store *s, const char *key, const char *from, const char *to,
-			const json_t *patch, int64_t *rev, char **current, gr_error_t *err)
-{
-	if (current)
-		*current = NULL;
-	if (!to || !*to)
-		return gr_error_set(err, EINVAL, "%s: transition to an empty state", key ? key : "");
-	if (patch && !json_is_object(patch))
-		return gr_error_set(err, EINVAL, "%s: transition patch is not an object", key ? key : "");
-	for (int t = 0; t < TRANSITION_TRIES; t++) {
-		struct gr_kv meta = {0};
-		json_t *doc = NULL;
-		int found = get_doc(s, key, &doc, &meta, err);
-		if (found < 0)
-			return -1;
-		int64_t mod = found ? meta.mod_revision : 0, lease = found ? meta.lease : 0;
-		gr_kv_clear(&meta);
-		if (found && !json_is_object(doc)) {
-			json_decref(doc);
-			return gr_error_set(err, EBADMSG, "%s: stored record is not a JSON object", key);
-		}
-		const char *state = found ? json_string_value(json_object_get(doc, "state")) : NULL;
-		bool matches = from ? (state && !strcmp(state, from)) : !found;
-		if (!matches) {
-			if (current && state)
-				*current = xstrdup(state);
-			json_decref(doc);
-			return 0;
-		}
-		if (!doc)
-			doc = json_object();
-		if (patch)
-			json_object_update(doc, (json_t *)patch);
-		json_object_set_new(doc, "state", json_string(to));
-		int r = gr_store_put_json_if(s, key, doc, lease, mod, rev, err);
-		json_decref(doc);
-		if (r != 0)
-			return r;
-		/* The record changed between read and write: look again. */
-	}
-	return gr_error_set(err, EAGAIN, "%s: changed concurrently %d times in a row; retry", key,
-			    TRANSITION_TRIES);
-}

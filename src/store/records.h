@@ -1,14 +1,8 @@
 /*
- * records.h - the daemon's records on top of the generic store: the key layout,
- * JSON documents (jansson) as values, and CAS-guarded state transitions.
- *
- * Key layout (see docs/ARCHITECTURE.md "store"):
- *   /gureum/instances/<name>   instance document ({"state": ..., ...})
- *   /gureum/images/<name>      image document
- *   /gureum/hosts/<name>       host document (attached to the host's lease)
- *   /gureum/ops/<id>           operation journal: one record per lifecycle operation,
- *                              its "state" advanced by gr_store_transition()
- *   /gureum/leases/<name>      named leases (e.g. "leader"), value = holder
+ * records.h - JSON documents (jansson) as values of the generic store: record
+ * names and keys, reads, writes, compare-and-swap read-modify-write.  What a
+ * record means (the key layout, an instance's schema and states) belongs to
+ * the store's users (src/control).
  * Everything here is a thin layer over store.h and keeps its conventions:
  * -1 + err on failure, 1 applied / 0 compare failed for conditional writes.
  * Same thread-safety as the store.
@@ -19,13 +13,6 @@
 #include <jansson.h>
 #include <stdint.h>
 #include "store/store.h"
-
-#define GR_KEY_ROOT "/gureum/"
-#define GR_KEY_INSTANCES "/gureum/instances/"
-#define GR_KEY_IMAGES "/gureum/images/"
-#define GR_KEY_HOSTS "/gureum/hosts/"
-#define GR_KEY_OPS "/gureum/ops/"
-#define GR_KEY_LEASES "/gureum/leases/"
 
 #define GR_STORE_NAME_MAX 128
 
@@ -58,15 +45,5 @@ int gr_store_list_json(struct gr_store *s, const char *prefix, json_t **array, g
 typedef int (*gr_store_update_fn)(json_t **doc, void *ctx, gr_error_t *err);
 int gr_store_update_json(struct gr_store *s, const char *key, gr_store_update_fn fn, void *ctx,
 			 int tries, int64_t *rev, gr_error_t *err);
-
-/* The lifecycle primitive: move the document at key from state `from` to state
- * `to` (its "state" string member), merging the members of `patch` (may be
- * NULL) into it, in one CAS.  from NULL = the key must not exist yet (creates
- * {"state": to} + patch).  1 applied / 0 the record is not in `from` (someone
- * else moved it: *current, if not NULL, gets its state as a new malloc'd string,
- * or NULL when absent) / -1 error.  Two actors racing on the same transition:
- * exactly one gets 1, so an instance is never started twice. */
-int gr_store_transition(struct gr_store *s, const char *key, const char *from, const char *to,
-			const json_t *patch, int64_t *rev, char **current, gr_error_t *err);
 
 #endif
