@@ -2,8 +2,9 @@
 # bench/launch - `gureum launch` until the container's process runs, median of N (default 50)
 # launches through the real daemon (API over the unix socket, store, overlay user layer,
 # our runtime), against the same start done by crun directly (`crun run --detach` on a plain
-# busybox bundle: no daemon, no layers).  Last line:
-#     launch_ms_median=<x> ratio_vs_crun=<gureum median / crun median>
+# busybox bundle: no daemon, no layers).  The daemon's debug counter of instance records
+# parsed from JSON (/metrics) is read before and after the N launches.  Last line:
+#     launch_ms_median=<x> ratio_vs_crun=<gureum median / crun median> records_parsed_per_launch=<n>
 set -u
 GR_SRC=${GR_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 GR_BUILD=${GR_BUILD:-$GR_SRC/build}
@@ -35,6 +36,8 @@ for _ in $(seq 1 100); do "$GR_BUILD/bin/gureum" list >/dev/null 2>&1 && break; 
 "$GR_BUILD/bin/gureum" image build busybox >/dev/null || exit 1
 # one warm-up launch (page cache, first cgroup creation)
 "$GR_BUILD/bin/gureum" launch busybox bl-warm >/dev/null && "$GR_BUILD/bin/gureum" delete --force bl-warm >/dev/null
+parsed() { curl -s --unix-socket "$GUREUM_SOCKET" http://localhost/metrics | awk '/^gureum_instance_records_parsed_total / {print $2}'; }
+p0=$(parsed)
 : >"$TD/gureum.ms"
 for i in $(seq 1 "$N"); do
 	t0=$(now_ns)
@@ -43,6 +46,7 @@ for i in $(seq 1 "$N"); do
 	echo "scale=3; ($t1 - $t0) / 1000000" | bc >>"$TD/gureum.ms"
 	"$GR_BUILD/bin/gureum" delete --force "bl-$i" >/dev/null
 done
+p1=$(parsed)
 
 # crun on a plain bundle with the same idle main process
 mkdir -p "$TD/bundle" "$TD/crun"
@@ -70,4 +74,5 @@ done
 g=$(median <"$TD/gureum.ms"); c=$(median <"$TD/crun.ms")
 echo "gureum launch: median ${g} ms over $N (min $(sort -n "$TD/gureum.ms" | head -1), max $(sort -n "$TD/gureum.ms" | tail -1))"
 echo "crun run -d:   median ${c} ms over $N (min $(sort -n "$TD/crun.ms" | head -1), max $(sort -n "$TD/crun.ms" | tail -1))"
-echo "launch_ms_median=$g ratio_vs_crun=$(echo "scale=4; $g / $c" | bc | awk '{printf "%.2f", $1}')"
+echo "records parsed: $((p1 - p0)) over $N launches and deletes"
+echo "launch_ms_median=$g ratio_vs_crun=$(echo "scale=4; $g / $c" | bc | awk '{printf "%.2f", $1}') records_parsed_per_launch=$(echo "scale=2; ($p1 - $p0) / $N" | bc | awk '{printf "%.2f", $1}')"

@@ -226,6 +226,11 @@ char *gr_control_metrics(struct gr_control *c)
 		gr__inst_clear(&in);
 	}
 	gr_strv_free(names);
+	out = append(out, "# HELP gureum_instance_records_parsed_total Instance records decoded from JSON "
+			  "since start (a debug counter: each change is parsed once).\n"
+			  "# TYPE gureum_instance_records_parsed_total counter\n"
+			  "gureum_instance_records_parsed_total %llu\n",
+		     (unsigned long long)gr__inst_decodes);
 	out = append(out, "# HELP gureum_instance_cpu_seconds_total CPU time used by a running instance.\n"
 			  "# TYPE gureum_instance_cpu_seconds_total counter\n%s"
 			  "# HELP gureum_instance_memory_bytes Memory used by a running instance.\n"

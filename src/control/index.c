@@ -13,7 +13,10 @@
  * coming late through the feed cannot bring it back.  Writes are
  * compare-and-swap on the mod_revision the writer read: an index that is
  * stale (another daemon wrote, in a cluster) makes the write fail, never
- * lose an update.  The placer (host usage) follows every change.
+ * lose an update.  The placer (host usage) follows every change.  While
+ * this daemon writes a record, the feed stops before that record's events
+ * and resumes after the write-through, so our own writes are never parsed
+ * back.
  *
  * Threads: any; one mutex guards the index (held only for memory work,
  * never across a store call).  The feed runs on the loop thread.
@@ -42,6 +45,8 @@ struct entry {
 
 struct gr__index {
 	pthread_mutex_t lock;
+	char **writing;             /* names whose record this daemon is writing now */
+	size_t n_writing;
 	struct entry **buckets;
 	size_t n_buckets, n_entries, n_tombstones;
 	int64_t feed_rev;           /* the feed is applied up to this revision */
@@ -62,6 +67,36 @@ static struct entry *find(struct gr__index *x, const char *name)
 		if (!strcmp(e->in.name, name))
 			return e;
 	return NULL;
+}
+
+static bool is_writing(struct gr__index *x, const char *name)
+{
+	for (size_t i = 0; i < x->n_writing; i++)
+		if (!strcmp(x->writing[i], name))
+			return true;
+	return false;
+}
+
+static void writing_begin(struct gr_control *c, const char *name)
+{
+	struct gr__index *x = c->index;
+	pthread_mutex_lock(&x->lock);
+	x->writing = xrealloc(x->writing, (x->n_writing + 1) * sizeof *x->writing);
+	x->writing[x->n_writing++] = xstrdup(name);
+	pthread_mutex_unlock(&x->lock);
+}
+
+static void writing_end(struct gr_control *c, const char *name)
+{
+	struct gr__index *x = c->index;
+	pthread_mutex_lock(&x->lock);
+	for (size_t i = 0; i < x->n_writing; i++)
+		if (!strcmp(x->writing[i], name)) {
+			free(x->writing[i]);
+			x->writing[i] = x->writing[--x->n_writing];
+			break;
+		}
+	pthread_mutex_unlock(&x->lock);
 }
 
 static void grow(struct gr__index *x)
@@ -260,8 +295,16 @@ void gr__index_feed(struct gr_control *c)
 			return;
 		}
 		pthread_mutex_lock(&x->lock);
+		int64_t upto = ev.n ? ev.events[ev.n - 1].kv.mod_revision : ev.revision;
+		bool stopped = false;
 		for (size_t i = 0; i < ev.n; i++) {
 			const struct gr_kv *kv = &ev.events[i].kv;
+			if (is_writing(x, name_of_key(kv->key))) {
+				/* our own write in flight: resume after its write-through */
+				upto = kv->mod_revision - 1;
+				stopped = true;
+				break;
+			}
 			if (ev.events[i].type == GR_EV_DELETE) {
 				apply_delete(x, name_of_key(kv->key), kv->mod_revision);
 				continue;
@@ -277,14 +320,13 @@ void gr__index_feed(struct gr_control *c)
 			in.create_revision = kv->create_revision;
 			apply_put(x, &in, text, kv->value_len, kv->mod_revision);
 		}
-		int64_t upto = ev.n ? ev.events[ev.n - 1].kv.mod_revision : ev.revision;
-		if (!ev.more && ev.revision > upto)
+		if (!stopped && !ev.more && ev.revision > upto)
 			upto = ev.revision;
 		if (upto > x->feed_rev)
 			x->feed_rev = upto;
 		drop_tombstones(x);
 		pthread_mutex_unlock(&x->lock);
-		bool more = ev.more;
+		bool more = ev.more && !stopped;
 		gr_store_events_clear(&ev);
 		if (!more)
 			return;
@@ -317,6 +359,9 @@ void gr__index_close(struct gr_control *c)
 			free(e);
 		}
 	free(x->buckets);
+	for (size_t i = 0; i < x->n_writing; i++)
+		free(x->writing[i]);
+	free(x->writing);
 	gr__placer_free(x->placer);
 	pthread_mutex_destroy(&x->lock);
 	free(x);
@@ -493,7 +538,13 @@ int gr__inst_create(struct gr_control *c, struct gr_instance *in, gr_error_t *er
 	size_t len;
 	char *text = gr__inst_encode(in, &len);
 	int64_t rev = 0;
+	writing_begin(c, in->name);
 	int r = gr_store_put_if(c->store, key, text, len, 0, 0, &rev, err);
+	if (r > 0) {
+		in->mod_revision = in->create_revision = rev;
+		write_through(c, in, text, len, rev);
+	}
+	writing_end(c, in->name);
 	if (r <= 0) {
 		free(text);
 		if (r == 0)
@@ -501,7 +552,6 @@ int gr__inst_create(struct gr_control *c, struct gr_instance *in, gr_error_t *er
 		return gr_error_prefix(err, "recording instance '%s'", in->name);
 	}
 	in->mod_revision = in->create_revision = rev;
-	write_through(c, in, text, len, rev);
 	in->op_id[0] = in->op_kind[0] = '\0';
 	gr__event(c, "state", in->name, gr__state_name(in->state), NULL);
 	return 0;
@@ -520,7 +570,15 @@ int gr__inst_move(struct gr_control *c, struct gr_instance *in, enum gr_inst_sta
 	size_t len;
 	char *text = gr__inst_encode(in, &len);
 	int64_t rev = 0;
+	writing_begin(c, in->name);
 	int r = gr_store_put_if(c->store, key, text, len, 0, in->mod_revision, &rev, err);
+	if (r > 0) {
+		int64_t was = in->mod_revision;
+		in->mod_revision = rev;
+		write_through(c, in, text, len, rev);
+		in->mod_revision = was;
+	}
+	writing_end(c, in->name);
 	if (r < 0) {
 		free(text);
 		in->state = from;
@@ -553,7 +611,6 @@ int gr__inst_move(struct gr_control *c, struct gr_instance *in, enum gr_inst_sta
 				    found > 0 ? gr__state_name(in->state) : "gone", gr__state_name(from));
 	}
 	in->mod_revision = rev;
-	write_through(c, in, text, len, rev);
 	in->op_id[0] = in->op_kind[0] = '\0';
 	gr__event(c, "state", in->name, gr__state_name(to), NULL);
 	return 0;
@@ -563,7 +620,14 @@ int gr__inst_remove(struct gr_control *c, const struct gr_instance *in, gr_error
 {
 	_cleanup_free_ char *key = key_of(in->name);
 	int64_t rev = 0;
+	writing_begin(c, in->name);
 	int r = gr_store_delete_if(c->store, key, in->mod_revision, &rev, err);
+	if (r > 0) {
+		pthread_mutex_lock(&c->index->lock);
+		apply_delete(c->index, in->name, rev);
+		pthread_mutex_unlock(&c->index->lock);
+	}
+	writing_end(c, in->name);
 	if (r < 0)
 		return gr_error_prefix(err, "removing the record of '%s'", in->name);
 	if (r == 0) {
@@ -576,10 +640,10 @@ int gr__inst_remove(struct gr_control *c, const struct gr_instance *in, gr_error
 			return gr_error_set(err, EBUSY, "instance '%s' changed while it was being removed",
 					    in->name);
 		gr_store_revision(c->store, &rev, NULL);
+		pthread_mutex_lock(&c->index->lock);
+		apply_delete(c->index, in->name, rev);
+		pthread_mutex_unlock(&c->index->lock);
 	}
-	pthread_mutex_lock(&c->index->lock);
-	apply_delete(c->index, in->name, rev);
-	pthread_mutex_unlock(&c->index->lock);
 	gr__event(c, "deleted", in->name, NULL, NULL);
 	return 0;
 }

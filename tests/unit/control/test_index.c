@@ -99,6 +99,11 @@ int main(void)
 	make("web1", GR_ST_DEFINED, 0);
 	make("web2", GR_ST_STOPPED, 0);
 	is_int(state_of("web1"), GR_ST_DEFINED, "a new record is in the index at once");
+	struct gr_instance w1;
+	gr__inst_get(c, "web1", &w1, NULL);
+	ok(w1.create_revision > 0 && w1.create_revision == w1.mod_revision,
+	   "... with the revision that created it (snapshot records hang on it)");
+	gr__inst_clear(&w1);
 	for (int i = 0; i < 100; i++)
 		state_of("web2");
 	is_int(gr__inst_decodes - d0, 0, "creating and reading 100 times parsed no record");
