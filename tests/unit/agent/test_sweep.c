@@ -124,5 +124,8 @@ int main(void)
 	is_int(gr_agent_cgroup_remove(&a, "never-was", &err), 0, "an absent group is success");
 	rmdir(top);
 	gr_rm_rf(dir, NULL);
+	char *owned[] = {prefix, state, run, rt, top, orphan, nested, kept, f1, f2};
+	for (size_t i = 0; i < sizeof owned / sizeof *owned; i++)
+		free(owned[i]);
 	return tap_done();
 }
