@@ -159,6 +159,34 @@ char **gr_vm_cgroup_procs_files(const char *parent, const char *name)
 	return v;
 }
 
+pid_t *gr_vm_cgroup_pids(const char *parent, const char *name)
+{
+	_cleanup_strv_ char **files = gr_vm_cgroup_procs_files(parent, name);
+	pid_t *pids = NULL;
+	size_t n = 0;
+	for (size_t i = 0; files && files[i]; i++) {
+		_cleanup_free_ char *text = NULL;
+		if (gr_read_file(files[i], 1 << 20, &text, NULL, NULL) < 0)
+			continue;
+		for (char *p = text, *end; *p; p = end) {
+			long v = strtol(p, &end, 10);
+			if (end == p) {
+				end = p + 1;
+				continue;
+			}
+			int dup = v <= 0;
+			for (size_t j = 0; j < n && !dup; j++)
+				dup = pids[j] == (pid_t)v;
+			if (dup)
+				continue;
+			pids = xrealloc(pids, (n + 2) * sizeof *pids);
+			pids[n++] = (pid_t)v;
+			pids[n] = 0;
+		}
+	}
+	return pids;
+}
+
 static int read_u64(const char *path, const char *key, uint64_t *out, gr_error_t *err)
 {
 	_cleanup_free_ char *text = NULL;

@@ -14,6 +14,8 @@
 #include "vm/vm-internal.h"
 #include "util/alloc.h"
 #include "util/fs.h"
+#include "util/log.h"
+#include "util/proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -86,6 +88,52 @@ int gr__vm_alive(const struct gr__vm_run *r)
 	return r->pid > 0 && r->start_time && gr__vm_start_time(r->pid) == r->start_time;
 }
 
+static pid_t read_pidfile(const char *path)
+{
+	_cleanup_free_ char *text = NULL;
+	if (gr_read_file(path, 64, &text, NULL, NULL) < 0)
+		return 0;
+	return (pid_t)atoi(text);
+}
+
+/* Does pid's command line name this VM's QMP socket? (QEMU's, not a recycled pid) */
+static int cmdline_has(pid_t pid, const char *needle)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+	_cleanup_free_ char *text = NULL;
+	size_t len = 0;
+	if (gr_read_file(path, 1 << 16, &text, &len, NULL) < 0)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!text[i])
+			text[i] = ' ';
+	return strstr(text, needle) != NULL;
+}
+
+/* The QEMU of this VM when state.json names no live one: the daemon may have died
+ * between starting QEMU and recording it, or state.json may be lost.  QEMU joins the
+ * VM's cgroup before exec, so a process in that group is ours (qemu.pid says which,
+ * when the daemonizing parent is still there too); without the group, the pid file's
+ * process counts when its command line names this VM's QMP socket.  1 = found. */
+static int find_qemu(const struct gr_vm_spec *s, struct gr__vm_run *r)
+{
+	_cleanup_free_ char *pidf = gr_vm_path(s, "qemu.pid"), *qmp = gr_vm_path(s, "qmp.sock");
+	pid_t want = read_pidfile(pidf), pick = 0;
+	_cleanup_free_ pid_t *pids = gr_vm_cgroup_pids(gr__vm_cg_parent(s), s->name);
+	for (size_t i = 0; pids && pids[i]; i++)
+		if (!pick || pids[i] == want)
+			pick = pids[i];
+	if (!pick && want > 0 && cmdline_has(want, qmp))
+		pick = want;
+	unsigned long long st = pick ? gr__vm_start_time(pick) : 0;
+	if (!st)
+		return 0;
+	r->pid = pick;
+	r->start_time = st;
+	return 1;
+}
+
 int gr__vm_run_read(const struct gr_vm_spec *s, struct gr__vm_run *r, gr_error_t *err)
 {
 	memset(r, 0, sizeof(*r));
@@ -93,6 +141,8 @@ int gr__vm_run_read(const struct gr_vm_spec *s, struct gr__vm_run *r, gr_error_t
 	json_error_t je;
 	json_t *o = json_load_file(path, 0, &je);
 	if (!o) {
+		if (find_qemu(s, r))
+			return 0; /* running, though its start was never recorded */
 		if (access(path, F_OK) < 0)
 			return gr_error_set(err, ENOENT, "VM '%s' was never started", s->name);
 		return gr_error_set(err, EIO, "%s: %s", path, je.text);
@@ -104,6 +154,8 @@ int gr__vm_run_read(const struct gr_vm_spec *s, struct gr__vm_run *r, gr_error_t
 	r->ephemeral = json_is_true(json_object_get(o, "ephemeral"));
 	r->console_offset = (long long)json_integer_value(json_object_get(o, "console_offset"));
 	json_decref(o);
+	if (!gr__vm_alive(r))
+		find_qemu(s, r);
 	return 0;
 }
 
@@ -215,48 +267,27 @@ static char *file_tail(const char *path, size_t max)
 	return out;
 }
 
-/* The daemonizing parent QEMU exits 0 once the child has set everything up. */
+/* The daemonizing parent QEMU exits 0 once the child has set everything up.  Through
+ * the process runner: it joins the cgroup before exec and is waited for by pid, so the
+ * daemon's stray reaper leaves it alone. */
 static int spawn_qemu(const struct gr_vm_spec *s, char **argv, char **procs, const char *log, gr_error_t *err)
 {
-	pid_t pid = fork();
-	if (pid < 0)
-		return gr_error_sys(err, "fork");
-	if (pid == 0) {
-		for (size_t i = 0; procs && procs[i]; i++) {
-			int fd = open(procs[i], O_WRONLY | O_CLOEXEC);
-			if (fd < 0 || write(fd, "0", 1) != 1)
-				_exit(126);
-			close(fd);
-		}
-		setsid();
-		int nul = open("/dev/null", O_RDONLY);
-		int out = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-		if (nul < 0 || out < 0)
-			_exit(125);
-		dup2(nul, 0);
-		dup2(out, 1);
-		dup2(out, 2);
-		/* nothing of the daemon (API sockets, store) may leak into QEMU */
-		syscall(SYS_close_range, 3, ~0U, 0);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		execvp(argv[0], argv);
-		_exit(127);
+	_cleanup_close_ int out = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (out < 0)
+		return gr_error_sys(err, "%s", log);
+	int status = 0;
+	struct gr_proc p = { .argv = argv, .fd_in = GR_PROC_NULL, .fd_out = out, .fd_err = out,
+			     .cgroup_procs = procs, .new_session = true, .exit_status = &status };
+	if (gr_proc_run(&p, err) < 0) {
+		if (err && err->code == ENOENT)
+			return gr_error_set(err, ENOENT, "cannot run %s: install qemu-system-x86", argv[0]);
+		return gr_error_prefix(err, "VM '%s': starting QEMU", s->name);
 	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return gr_error_sys(err, "waitpid");
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+	if (status == 0)
 		return 0;
 	_cleanup_free_ char *tail = file_tail(log, 600);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 126)
-		return gr_error_set(err, EIO, "cannot move QEMU into cgroup %s/%s", gr__vm_cg_parent(s), s->name);
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
-		return gr_error_set(err, ENOENT, "cannot run %s: install qemu-system-x86", argv[0]);
-	return gr_error_set(err, EIO, "QEMU failed to start (%s %d): %s", WIFEXITED(st) ? "exit" : "signal",
-			    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), tail);
+	return gr_error_set(err, EIO, "QEMU failed to start (%s %d): %s", status > 128 ? "signal" : "exit",
+			    status > 128 ? status - 128 : status, tail);
 }
 
 /* The user QEMU drops to: the spec's, else $GR_VM_RUNAS (empty = none), else the
@@ -275,12 +306,21 @@ static const char *pick_runas(const struct gr_vm_spec *s)
 	return NULL;
 }
 
-static pid_t read_pidfile(const char *path)
+/* SIGKILL every process in the VM's cgroup (a QEMU whose start was never recorded,
+ * or a second one) and wait until the group is empty.  0 = empty. */
+static int kill_group(const struct gr_vm_spec *s, int timeout_ms)
 {
-	_cleanup_free_ char *text = NULL;
-	if (gr_read_file(path, 64, &text, NULL, NULL) < 0)
-		return 0;
-	return (pid_t)atoi(text);
+	long long deadline = gr__vm_now_ms() + timeout_ms;
+	for (;;) {
+		_cleanup_free_ pid_t *pids = gr_vm_cgroup_pids(gr__vm_cg_parent(s), s->name);
+		if (!pids)
+			return 0;
+		if (gr__vm_now_ms() >= deadline)
+			return -1;
+		for (size_t i = 0; pids[i]; i++)
+			kill(pids[i], SIGKILL);
+		usleep(10000);
+	}
 }
 
 int gr_vm_start(const struct gr_vm_spec *s, pid_t *pid_out, gr_error_t *err)
@@ -316,6 +356,20 @@ int gr_vm_start(const struct gr_vm_spec *s, pid_t *pid_out, gr_error_t *err)
 	int cg = 0;
 	if (gr_vm_argv_build(&c, &h, &argv, err) < 0)
 		goto fail;
+	struct stat st;
+	/* keep one previous console log; a chatty guest must not fill the disk over restarts */
+	if (stat(con, &st) == 0 && st.st_size > GR__VM_CONSOLE_ROTATE) {
+		_cleanup_free_ char *old = xasprintf("%s.1", con);
+		rename(con, old);
+	}
+	memset(&r, 0, sizeof r);
+	r.console_offset = stat(con, &st) == 0 ? (long long)st.st_size : 0;
+	r.ephemeral = s->ephemeral;
+	snprintf(r.disk, sizeof r.disk, "%s", disk);
+	/* recorded before the cgroup and QEMU exist: a daemon killed from here on leaves a
+	 * state.json that names the disk to close, and QEMU is found by its cgroup */
+	if (gr__vm_run_write(s, &r, err) < 0)
+		goto fail;
 	/* guest RAM + QEMU's own needs (TCG translation cache, device state, I/O buffers) */
 	/* weight: the vCPU threads + QEMU's main loop */
 	if (gr_vm_cgroup_create(gr__vm_cg_parent(s), s->name, s->cpu_limit, (s->cpus ? s->cpus : 1) + 1,
@@ -329,16 +383,6 @@ int gr_vm_start(const struct gr_vm_spec *s, pid_t *pid_out, gr_error_t *err)
 	unlink(qmp);
 	unlink(ser);
 	unlink(pidf);
-	struct stat st;
-	/* keep one previous console log; a chatty guest must not fill the disk over restarts */
-	if (stat(con, &st) == 0 && st.st_size > GR__VM_CONSOLE_ROTATE) {
-		_cleanup_free_ char *old = xasprintf("%s.1", con);
-		rename(con, old);
-	}
-	memset(&r, 0, sizeof r);
-	r.console_offset = stat(con, &st) == 0 ? (long long)st.st_size : 0;
-	r.ephemeral = s->ephemeral;
-	snprintf(r.disk, sizeof r.disk, "%s", disk);
 	if (spawn_qemu(s, argv, procs, log, err) < 0)
 		goto fail;
 	r.pid = read_pidfile(pidf);
@@ -364,6 +408,8 @@ fail_kill:
 	r.pid = 0;
 	gr__vm_run_write(s, &r, NULL);
 fail:
+	if (cg && kill_group(s, 5000) < 0)
+		gr_log_warn("VM '%s': processes survive SIGKILL in its cgroup", s->name);
 	if (cg)
 		for (int i = 0; i < 50 && gr_vm_cgroup_remove(gr__vm_cg_parent(s), s->name, NULL) < 0; i++)
 			usleep(20000);
@@ -418,8 +464,11 @@ int gr_vm_pidfd(const struct gr_vm_spec *s, gr_error_t *err)
 int gr_vm_cleanup(const struct gr_vm_spec *s, gr_error_t *err)
 {
 	struct gr__vm_run r;
-	if (gr__vm_run_read(s, &r, NULL) < 0)
-		return 0; /* never started: nothing to clean */
+	if (gr__vm_run_read(s, &r, NULL) < 0) {
+		/* never recorded as started; a group made by an interrupted start may be there */
+		gr_vm_cgroup_remove(gr__vm_cg_parent(s), s->name, NULL);
+		return 0;
+	}
 	if (gr__vm_alive(&r))
 		return gr_error_set(err, EBUSY, "VM '%s' is still running (pid %d)", s->name, (int)r.pid);
 	_cleanup_free_ char *qmp = gr_vm_path(s, "qmp.sock"), *ser = gr_vm_path(s, "serial.sock");
@@ -479,6 +528,9 @@ int gr_vm_stop(const struct gr_vm_spec *s, int timeout_ms, int force, gr_error_t
 		if (!gr__vm_wait_gone(&r, 5000))
 			return gr_error_set(err, EBUSY, "VM '%s': QEMU (pid %d) survives SIGKILL", s->name, (int)r.pid);
 	}
+	/* anything else in its cgroup (a QEMU started twice) goes too */
+	if (kill_group(s, 5000) < 0)
+		return gr_error_set(err, EBUSY, "VM '%s': processes in its cgroup survive SIGKILL", s->name);
 	return gr_vm_cleanup(s, err);
 }
 

@@ -146,6 +146,9 @@ int gr_vm_cgroup_create(const char *parent, const char *name, double cpus, unsig
 int gr_vm_cgroup_set_cpu(const char *parent, const char *name, double cpus, gr_error_t *err);
 /* cgroup.procs files to write "0" into (in a child before exec); NULL-terminated strv. */
 char **gr_vm_cgroup_procs_files(const char *parent, const char *name);
+/* Pids in the group (all its hierarchies, deduplicated): malloc'd, 0-terminated; NULL
+ * when the group is empty or absent. */
+pid_t *gr_vm_cgroup_pids(const char *parent, const char *name);
 int gr_vm_cgroup_cpu_ns(const char *parent, const char *name, uint64_t *ns, gr_error_t *err);
 int gr_vm_cgroup_memory(const char *parent, const char *name, uint64_t *bytes, gr_error_t *err);
 /* Remove (empty) groups; ENOENT is success. */

@@ -93,7 +93,13 @@ while [ "$(wc -l <"$OPS")" -lt 100 ] && [ $round -lt 500 ]; do
 	# running containers before the crash must survive it
 	before=$(json_list | python3 -c '
 import sys, json
-print(" ".join("%s:%s" % (i["name"], i["pid"]) for i in json.load(sys.stdin) if i["state"] == "running"))')
+def started(pid):  # field 22 of /proc/PID/stat: a recycled pid has another
+    try:
+        return open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return "0"
+print(" ".join("%s:%s:%s" % (i["name"], i["pid"], started(i["pid"]))
+               for i in json.load(sys.stdin) if i["state"] == "running" and i.get("pid")))')
 	target=$(($(steps) + 1 + RANDOM % 30))
 	worker $((SEED + round)) &
 	W=$!
@@ -104,9 +110,12 @@ print(" ".join("%s:%s" % (i["name"], i["pid"]) for i in json.load(sys.stdin) if 
 	start_daemon cr || { ok 1 "round $round: daemon restarts"; break; }
 	check_consistent $round
 	# the ones that ran before the crash and were not touched since still run
+	# (the pid with its start time: pids wrap at pid_max, and a pid the worker
+	# freed may belong to another process by now)
 	for np in $before; do
-		n=${np%%:*}; p=${np##*:}
+		IFS=: read -r n p t <<<"$np"
 		dead "$p" && continue            # deleted or restarted by the worker
+		[ "$(proc_start "$p")" = "$t" ] || continue   # a recycled pid
 		[ "$(field "$n" pid)" = "$p" ] || { ok 1 "round $round: $n (pid $p) runs but is not recorded"; }
 	done
 done

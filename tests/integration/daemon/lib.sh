@@ -116,6 +116,14 @@ api() {
 
 # dead PID: the process is gone (or a zombie nobody reaped yet: after a
 # daemon restart its parent is pid 1, which may not reap in a sandbox)
+# proc_start PID: the process's start time (field 22 of /proc/PID/stat)
+proc_start() {
+	local st
+	st=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+	set -- ${st##*) }
+	echo "${20:-0}"
+}
+
 dead() {
 	[ ! -e "/proc/$1/stat" ] && return 0
 	[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
