@@ -54,9 +54,9 @@ $(BUILD)/lib/libgr_$(1).a: $$($(1)_OBJS)
 .PHONY: module-$(1)
 module-$(1): $(BUILD)/lib/libgr_$(1).a
 $(1)_TESTS := $$(patsubst tests/unit/%.c,$(BUILD)/tests/%,$$(wildcard tests/unit/$(1)/test_*.c))
-$(BUILD)/tests/$(1)/%: tests/unit/$(1)/%.c $(BUILD)/lib/libgr_$(1).a $$(call libpaths,$$($(1)_DEPS))
+$(BUILD)/tests/$(1)/%: tests/unit/$(1)/%.c $(BUILD)/lib/libgr_$(1).a $$(call libpaths,$$($(1)_TEST_DEPS) $$($(1)_DEPS))
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(CFLAGS) -Itests -o $$@ $$< $$(call libpaths,$(1) $$($(1)_DEPS)) $$(LDFLAGS) $$(call syslibs,$(1) $$($(1)_DEPS)) -lm -lpthread
+	$$(CC) $$(CFLAGS) -Itests -o $$@ $$< $$(call libpaths,$(1) $$($(1)_TEST_DEPS) $$($(1)_DEPS)) $$(LDFLAGS) $$(call syslibs,$(1) $$($(1)_TEST_DEPS) $$($(1)_DEPS)) -lm -lpthread
 .PHONY: tests-$(1)
 tests-$(1): $$($(1)_TESTS)
 ALL_TESTS += $$($(1)_TESTS)

@@ -3,7 +3,8 @@
  * the VM module).  An instance's private folder (<state_dir>/instances/<name>) holds the
  * VM's files (vm.json, seed.img, console.log, state.json, qemu.pid, qemu.log); its
  * sockets live in <run_dir>/vm/<name>/ (short paths: unix sockets are limited to 107
- * bytes); its disk layers are the image module's (user.qcow2, run.qcow2 when ephemeral);
+ * bytes); its disk layers are the image module's (user.qcow2, run.qcow2 when ephemeral),
+ * made and dropped here and handed to the VM module as calls (struct gr_vm_disks);
  * QEMU runs daemonized in cgroup <cgroup_prefix>/<name>.  No state is kept in memory, so
  * a restarted daemon finds running VMs again through state() (pid + start time, QMP).
  *
@@ -34,8 +35,11 @@
 
 struct vm_holder {
 	struct gr_vm_spec vm;
+	struct gr_vm_disks disks;
+	const struct gr_agent *a;
 	json_t *opts;
 	char *sock_dir;
+	char *boot_dir;
 	char **keys;
 };
 
@@ -43,8 +47,79 @@ static void holder_clear(struct vm_holder *h)
 {
 	json_decref(h->opts);
 	free(h->sock_dir);
+	free(h->boot_dir);
 	gr_strv_free(h->keys);
 	memset(h, 0, sizeof(*h));
+}
+
+/* ---- the VM's disks: the agent owns layers, the VM module gets these calls ---- */
+
+static int disk_create(void *ud, gr_error_t *err)
+{
+	struct vm_holder *h = ud;
+	return gr_layer_create_user(h->a->image, h->vm.image, h->vm.name, err);
+}
+
+static int disk_remove(void *ud, gr_error_t *err)
+{
+	struct vm_holder *h = ud;
+	return gr_layer_delete(h->a->image, h->vm.name, err);
+}
+
+static int disk_open(void *ud, int ephemeral, char **path, gr_error_t *err)
+{
+	struct vm_holder *h = ud;
+	return gr_layer_disk_open(h->a->image, h->vm.name, ephemeral, path, err);
+}
+
+static int disk_close(void *ud, int drop_run_layer, gr_error_t *err)
+{
+	struct vm_holder *h = ud;
+	return gr_layer_disk_close(h->a->image, h->vm.name, drop_run_layer, err);
+}
+
+static int disk_user_path(void *ud, char **path, gr_error_t *err)
+{
+	struct vm_holder *h = ud;
+	struct gr_layer_info li = {0};
+	if (gr_layer_get(h->a->image, h->vm.name, &li, err) < 0)
+		return -1;
+	*path = li.user_path ? xstrdup(li.user_path) : NULL;
+	gr_layer_info_clear(&li);
+	return 0;
+}
+
+static int disk_snap_create(void *ud, const char *snap, gr_error_t *err)
+{
+	struct vm_holder *h = ud;
+	return gr_layer_snapshot_create(h->a->image, h->vm.name, snap, err);
+}
+
+static int disk_snap_restore(void *ud, const char *snap, gr_error_t *err)
+{
+	struct vm_holder *h = ud;
+	return gr_layer_snapshot_restore(h->a->image, h->vm.name, snap, err);
+}
+
+static int disk_snap_delete(void *ud, const char *snap, gr_error_t *err)
+{
+	struct vm_holder *h = ud;
+	return gr_layer_snapshot_delete(h->a->image, h->vm.name, snap, err);
+}
+
+/* The master's folder (where its vm.json, kernel and initrd are); NULL when the image
+ * is gone (stop, delete and sweep need none). */
+static char *boot_dir_of(const struct gr_agent *a, const char *image, gr_error_t *err)
+{
+	struct gr_image_info info = {0};
+	if (!image || !*image || gr_image_get(a->image, image, &info, err) < 0)
+		return NULL;
+	char *dir = xstrdup(info.path);
+	gr_image_info_clear(&info);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	return dir;
 }
 
 static const char *opt_str(json_t *o, const char *key)
@@ -98,7 +173,7 @@ static int holder_init(struct vm_holder *h, const struct gr_agent *a, const stru
 	h->vm = (struct gr_vm_spec){
 		.name = s->name,
 		.image = s->image,
-		.images = a->image,
+		.disks = &h->disks,
 		.dir = s->dir,
 		.sock_dir = h->sock_dir,
 		.cpus = cpus,
@@ -118,7 +193,26 @@ static int holder_init(struct vm_holder *h, const struct gr_agent *a, const stru
 	};
 	if (!a->image)
 		return gr_error_set(err, ENOTSUP, "the VM driver needs the image module (agent has no image context)");
+	h->a = a;
+	h->disks = (struct gr_vm_disks){
+		.ud = h, .create = disk_create, .remove = disk_remove, .open = disk_open, .close = disk_close,
+		.user_path = disk_user_path, .snap_create = disk_snap_create, .snap_restore = disk_snap_restore,
+		.snap_delete = disk_snap_delete,
+	};
+	h->boot_dir = boot_dir_of(a, s->image, NULL);
+	h->vm.boot_dir = h->boot_dir;
 	return 0;
+}
+
+/* define and start need the master: its error ("image 'x' not found") is theirs */
+static int need_master(struct vm_holder *h, gr_error_t *err)
+{
+	if (h->boot_dir)
+		return 0;
+	_cleanup_free_ char *dir = boot_dir_of(h->a, h->vm.image, err);
+	if (!dir && err && !err->code)
+		gr_error_set(err, ENOENT, "VM '%s': no master image given", h->vm.name);
+	return -1;
 }
 
 #define WITH_VM(call)                                                 \
@@ -133,7 +227,7 @@ static int holder_init(struct vm_holder *h, const struct gr_agent *a, const stru
 
 static int vm_define(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err)
 {
-	WITH_VM(gr_vm_define(&h.vm, err));
+	WITH_VM(need_master(&h, err) < 0 ? -1 : gr_vm_define(&h.vm, err));
 }
 
 static int vm_start(const struct gr_agent *a, const struct gr_inst_spec *s, pid_t *pid, gr_error_t *err)
@@ -146,7 +240,7 @@ static int vm_start(const struct gr_agent *a, const struct gr_inst_spec *s, pid_
 		gr_error_t e2;
 		if (gr_inst_log_rotate(logp, GR_INST_LOG_MAX, &e2) < 0)
 			gr_log_warn("%s: %s", s->name, e2.msg);
-		r = gr_vm_start(&h.vm, pid, err);
+		r = need_master(&h, err) < 0 ? -1 : gr_vm_start(&h.vm, pid, err);
 	}
 	holder_clear(&h);
 	return r;

@@ -11,6 +11,7 @@
  */
 #include "vm/vm-internal.h"
 #include "util/alloc.h"
+#include "util/proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -96,7 +97,7 @@ static int snap_running(const struct gr_vm_spec *s, const char *verb, const char
 
 static int check(const struct gr_vm_spec *s, const char *snap, gr_error_t *err)
 {
-	if (!gr_image_name_valid(snap))
+	if (!gr_vm_name_valid(snap))
 		return gr_error_set(err, EINVAL, "snapshot name '%s' must match [a-z0-9][a-z0-9._-]{0,62}",
 				    snap ? snap : "");
 	_cleanup_free_ char *meta = gr_vm_path(s, "vm.json");
@@ -126,7 +127,7 @@ int gr_vm_snapshot_create(const struct gr_vm_spec *s, const char *snap, gr_error
 	if (has_snapshot(s, snap))
 		return gr_error_set(err, EEXIST, "VM '%s' already has a snapshot '%s'", s->name, snap);
 	struct gr__vm_run r;
-	int rc = running(s, &r) ? snap_running(s, "save", snap, err) : gr_layer_snapshot_create(s->images, s->name, snap, err);
+	int rc = running(s, &r) ? snap_running(s, "save", snap, err) : s->disks->snap_create(s->disks->ud, snap, err);
 	return rc < 0 ? gr_error_prefix(err, "snapshot '%s' of VM '%s'", snap, s->name) : 0;
 }
 
@@ -137,7 +138,7 @@ int gr_vm_snapshot_restore(const struct gr_vm_spec *s, const char *snap, gr_erro
 	if (!has_snapshot(s, snap))
 		return gr_error_set(err, ENOENT, "VM '%s' has no snapshot '%s'", s->name, snap);
 	struct gr__vm_run r;
-	int rc = running(s, &r) ? snap_running(s, "load", snap, err) : gr_layer_snapshot_restore(s->images, s->name, snap, err);
+	int rc = running(s, &r) ? snap_running(s, "load", snap, err) : s->disks->snap_restore(s->disks->ud, snap, err);
 	return rc < 0 ? gr_error_prefix(err, "restoring snapshot '%s' of VM '%s'", snap, s->name) : 0;
 }
 
@@ -148,44 +149,24 @@ int gr_vm_snapshot_delete(const struct gr_vm_spec *s, const char *snap, gr_error
 	if (!has_snapshot(s, snap))
 		return gr_error_set(err, ENOENT, "VM '%s' has no snapshot '%s'", s->name, snap);
 	struct gr__vm_run r;
-	int rc = running(s, &r) ? snap_running(s, "delete", snap, err) : gr_layer_snapshot_delete(s->images, s->name, snap, err);
+	int rc = running(s, &r) ? snap_running(s, "delete", snap, err) : s->disks->snap_delete(s->disks->ud, snap, err);
 	return rc < 0 ? gr_error_prefix(err, "deleting snapshot '%s' of VM '%s'", snap, s->name) : 0;
 }
 
 /* `qemu-img info -U --output=json disk` (works while QEMU has the disk open). */
 static int qemu_img_info(const char *disk, json_t **out, gr_error_t *err)
 {
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return gr_error_sys(err, "pipe");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return gr_error_sys(err, "fork");
-	}
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDWR);
-		dup2(nul, 0);
-		dup2(pfd[1], 1);
-		dup2(nul, 2);
-		execlp("qemu-img", "qemu-img", "info", "-U", "--output=json", "-f", "qcow2", disk, (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	FILE *f = fdopen(pfd[0], "r");
+	char *argv[] = {"qemu-img", "info", "-U", "--output=json", "-f", "qcow2", (char *)disk, NULL};
+	_cleanup_free_ char *text = NULL;
+	struct gr_proc p = { .argv = argv, .fd_in = GR_PROC_NULL, .fd_out = GR_PROC_PIPE, .fd_err = GR_PROC_PIPE,
+			     .capture = &text, .capture_max = 16 << 20 };
+	if (gr_proc_run(&p, err) < 0)
+		return -1;
 	json_error_t je;
-	json_t *o = f ? json_loadf(f, 0, &je) : NULL;
-	if (f)
-		fclose(f);
-	else
-		close(pfd[0]);
-	int st;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (!o || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+	json_t *o = json_loads(text ? text : "", 0, &je);
+	if (!json_is_object(o)) {
 		json_decref(o);
-		return gr_error_set(err, EIO, "qemu-img info %s failed", disk);
+		return gr_error_set(err, EIO, "qemu-img info %s: not a JSON object (%s)", disk, je.text);
 	}
 	*out = o;
 	return 0;
@@ -198,11 +179,8 @@ int gr_vm_snapshot_list(const struct gr_vm_spec *s, json_t **out, gr_error_t *er
 	if (running(s, &r) && r.disk[0]) {
 		disk = xstrdup(r.disk);
 	} else {
-		struct gr_layer_info li = {0};
-		if (gr_layer_get(s->images, s->name, &li, err) < 0)
+		if (s->disks->user_path(s->disks->ud, &disk, err) < 0)
 			return gr_error_prefix(err, "VM '%s' snapshots", s->name);
-		disk = li.user_path ? xstrdup(li.user_path) : NULL;
-		gr_layer_info_clear(&li);
 		if (!disk)
 			return gr_error_set(err, ENOENT, "VM '%s' has no disk", s->name);
 	}

@@ -172,18 +172,13 @@ int gr__vm_run_write(const struct gr_vm_spec *s, const struct gr__vm_run *r, gr_
 	return rc;
 }
 
-/* Master image folder and its vm.json. */
+/* The master's folder and its vm.json: kernel, initrd, command line, machine. */
 static int image_boot(const struct gr_vm_spec *s, char **kernel, char **initrd, char **cmdline, char **machine,
 		      gr_error_t *err)
 {
-	struct gr_image_info info = {0};
-	if (gr_image_get(s->images, s->image, &info, err) < 0)
-		return -1;
-	_cleanup_free_ char *dir = xstrdup(info.path);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*slash = 0;
-	gr_image_info_clear(&info);
+	if (!s->boot_dir)
+		return gr_error_set(err, EINVAL, "VM '%s': no master image folder given", s->name);
+	const char *dir = s->boot_dir;
 	_cleanup_free_ char *mpath = xasprintf("%s/vm.json", dir);
 	json_error_t je;
 	json_t *m = json_load_file(mpath, 0, &je);
@@ -209,9 +204,18 @@ static int image_boot(const struct gr_vm_spec *s, char **kernel, char **initrd, 
 	return 0;
 }
 
+int gr_vm_name_valid(const char *name)
+{
+	size_t n = name ? strlen(name) : 0;
+	if (n < 1 || n > 63 || !((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9')))
+		return 0;
+	return strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
 int gr_vm_define(const struct gr_vm_spec *s, gr_error_t *err)
 {
-	if (!gr_layer_id_valid(s->name))
+	/* the caller checks instance ids; here only that the name is one safe path component */
+	if (!s->name || !*s->name || s->name[0] == '.' || strchr(s->name, '/') || strlen(s->name) > 128)
 		return gr_error_set(err, EINVAL, "name: '%s' is not a valid instance id", s->name ? s->name : "");
 	_cleanup_free_ char *k = NULL, *i = NULL, *c = NULL, *m = NULL;
 	if (image_boot(s, &k, &i, &c, &m, err) < 0)
@@ -225,7 +229,7 @@ int gr_vm_define(const struct gr_vm_spec *s, gr_error_t *err)
 		return -1;
 	if (s->sock_dir && gr_mkdir_p(s->sock_dir, 0700, err) < 0)
 		goto fail_dir;
-	if (gr_layer_create_user(s->images, s->image, s->name, err) < 0)
+	if (s->disks->create(s->disks->ud, err) < 0)
 		goto fail_dir;
 	struct gr_vm_seed sd = {
 		.instance_id = s->name, .hostname = s->hostname ? s->hostname : s->name,
@@ -246,7 +250,7 @@ int gr_vm_define(const struct gr_vm_spec *s, gr_error_t *err)
 fail_seed:
 	unlink(seed);
 fail_layer:
-	gr_layer_delete(s->images, s->name, NULL);
+	s->disks->remove(s->disks->ud, NULL);
 fail_dir:
 	if (made_dir)
 		gr_rm_rf(s->dir, NULL);
@@ -341,7 +345,7 @@ int gr_vm_start(const struct gr_vm_spec *s, pid_t *pid_out, gr_error_t *err)
 	_cleanup_free_ char *con = gr_vm_path(s, "console.log"), *pidf = gr_vm_path(s, "qemu.pid");
 	_cleanup_free_ char *seed = gr_vm_path(s, "seed.img"), *log = gr_vm_path(s, "qemu.log");
 	_cleanup_free_ char *disk = NULL;
-	if (gr_layer_disk_open(s->images, s->name, s->ephemeral, &disk, err) < 0)
+	if (s->disks->open(s->disks->ud, s->ephemeral, &disk, err) < 0)
 		return gr_error_prefix(err, "starting VM '%s'", s->name);
 	struct gr_vm_config c = {
 		.name = s->name, .machine = machine, .accel = s->accel, .cpus = s->cpus, .memory_mb = s->memory_mb,
@@ -413,7 +417,7 @@ fail:
 	if (cg)
 		for (int i = 0; i < 50 && gr_vm_cgroup_remove(gr__vm_cg_parent(s), s->name, NULL) < 0; i++)
 			usleep(20000);
-	gr_layer_disk_close(s->images, s->name, s->ephemeral, NULL);
+	s->disks->close(s->disks->ud, s->ephemeral, NULL);
 	return gr_error_prefix(err, "starting VM '%s'", s->name);
 }
 
@@ -487,7 +491,7 @@ int gr_vm_cleanup(const struct gr_vm_spec *s, gr_error_t *err)
 	}
 	if (rc < 0 && err)
 		*err = e;
-	if (r.disk[0] && gr_layer_disk_close(s->images, s->name, r.ephemeral, rc < 0 ? NULL : err) < 0)
+	if (r.disk[0] && s->disks->close(s->disks->ud, r.ephemeral, rc < 0 ? NULL : err) < 0)
 		rc = -1;
 	r.pid = 0;
 	r.start_time = 0;
@@ -583,7 +587,7 @@ int gr_vm_delete(const struct gr_vm_spec *s, int force, gr_error_t *err)
 	} else if (gr_vm_cleanup(s, err) < 0) {
 		return -1;
 	}
-	if (gr_layer_delete(s->images, s->name, err) < 0)
+	if (s->disks->remove(s->disks->ud, err) < 0)
 		return gr_error_prefix(err, "deleting VM '%s'", s->name);
 	if (s->sock_dir)
 		gr_rm_rf(s->sock_dir, NULL);

@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <jansson.h>
-#include "image/image.h"
 #include "util/error.h"
 
 /* ---- host (host.c) ----------------------------------------------------------------- */
@@ -156,10 +155,27 @@ int gr_vm_cgroup_remove(const char *parent, const char *name, gr_error_t *err);
 
 /* ---- lifecycle (vm.c) and snapshots (snapshot.c) ------------------------------------- */
 
+/* The instance's disks.  The VM module never makes or names layers: the caller (the
+ * agent, which owns every instance's disk preparation) hands it these calls, and ud. */
+struct gr_vm_disks {
+	void *ud;
+	int (*create)(void *ud, gr_error_t *err);      /* define: the instance's own (user) disk */
+	int (*remove)(void *ud, gr_error_t *err);      /* delete: every disk and snapshot; absent = 0 */
+	/* start: the qcow2 QEMU opens (a fresh run layer over the user disk when ephemeral) */
+	int (*open)(void *ud, int ephemeral, char **path, gr_error_t *err);
+	int (*close)(void *ud, int drop_run_layer, gr_error_t *err); /* QEMU is gone */
+	int (*user_path)(void *ud, char **path, gr_error_t *err);    /* the user disk's qcow2 */
+	/* disk-only snapshots of the stopped VM's user disk */
+	int (*snap_create)(void *ud, const char *snap, gr_error_t *err);
+	int (*snap_restore)(void *ud, const char *snap, gr_error_t *err);
+	int (*snap_delete)(void *ud, const char *snap, gr_error_t *err);
+};
+
 struct gr_vm_spec {
-	const char *name;          /* instance id (gr_layer_id_valid) */
-	const char *image;         /* master image name (a debian-vm style image) */
-	const struct gr_image_ctx *images; /* where masters and layers live */
+	const char *name;          /* instance id (one path component; the caller checks its rule) */
+	const char *image;         /* master image name (recorded in vm.json) */
+	const char *boot_dir;      /* the master's folder: vm.json, kernel, initrd */
+	const struct gr_vm_disks *disks;
 	const char *dir;           /* instance's private folder (created by define) */
 	const char *sock_dir;      /* short folder for sockets, NULL = dir */
 	unsigned cpus;             /* 0 = 1 */
@@ -176,6 +192,9 @@ struct gr_vm_spec {
 };
 
 #define GR_VM_DEFAULT_USER "gureum-qemu"
+
+/* [a-z0-9][a-z0-9._-]{0,62}: snapshot names (they become QEMU snapshot tags) */
+int gr_vm_name_valid(const char *name);
 
 enum gr_vm_status { GR_VM_ABSENT, GR_VM_DEFINED, GR_VM_RUNNING, GR_VM_PAUSED, GR_VM_STOPPED };
 const char *gr_vm_status_name(enum gr_vm_status s);
@@ -230,8 +249,8 @@ int gr_vm_update(const struct gr_vm_spec *old, const struct gr_vm_spec *s, gr_er
 int gr_vm_info(const struct gr_vm_spec *s, int *vcpus, uint64_t *ram_bytes, gr_error_t *err);
 
 /* Snapshots.  Running VM: memory + disk state (savevm/loadvm into the qcow2 QEMU has
- * open).  Stopped VM: disk only (qemu-img snapshot on the user layer).  Names follow
- * gr_image_name_valid. */
+ * open).  Stopped VM: disk only (the disks' snapshot calls).  Names follow
+ * gr_vm_name_valid. */
 int gr_vm_snapshot_create(const struct gr_vm_spec *s, const char *snap, gr_error_t *err);
 int gr_vm_snapshot_restore(const struct gr_vm_spec *s, const char *snap, gr_error_t *err);
 int gr_vm_snapshot_delete(const struct gr_vm_spec *s, const char *snap, gr_error_t *err);

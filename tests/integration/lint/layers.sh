@@ -16,7 +16,7 @@ if ! command -v nm >/dev/null; then skip "nm is not installed"; tap_done; fi
 declare -A ALLOWED=(
 	[util]=""
 	[runtime]="util"
-	[vm]="image util"   # until the VM module receives paths only
+	[vm]="util"
 	[net]="util"
 	[image]="util"
 	[store]="util"

@@ -143,6 +143,28 @@ static int vt_setup(gr_error_t *err)
 	return 0;
 }
 
+/* The disks of a test VM: layers of vt_ctx (what the agent does for the daemon); ud is
+ * the instance name. */
+static int vt_disk_create(void *ud, gr_error_t *err) { return gr_layer_create_user(&vt_ctx, "debian-vm", ud, err); }
+static int vt_disk_remove(void *ud, gr_error_t *err) { return gr_layer_delete(&vt_ctx, ud, err); }
+static int vt_disk_open(void *ud, int eph, char **path, gr_error_t *err)
+{
+	return gr_layer_disk_open(&vt_ctx, ud, eph, path, err);
+}
+static int vt_disk_close(void *ud, int drop, gr_error_t *err) { return gr_layer_disk_close(&vt_ctx, ud, drop, err); }
+static int vt_disk_user_path(void *ud, char **path, gr_error_t *err)
+{
+	struct gr_layer_info li = {0};
+	if (gr_layer_get(&vt_ctx, ud, &li, err) < 0)
+		return -1;
+	*path = li.user_path ? xstrdup(li.user_path) : NULL;
+	gr_layer_info_clear(&li);
+	return 0;
+}
+static int vt_snap_create(void *ud, const char *n, gr_error_t *err) { return gr_layer_snapshot_create(&vt_ctx, ud, n, err); }
+static int vt_snap_restore(void *ud, const char *n, gr_error_t *err) { return gr_layer_snapshot_restore(&vt_ctx, ud, n, err); }
+static int vt_snap_delete(void *ud, const char *n, gr_error_t *err) { return gr_layer_snapshot_delete(&vt_ctx, ud, n, err); }
+
 /* A spec for instance <prefix>-<pid> in the scratch folder (strings owned by the spec's
  * static storage: one spec per prefix). */
 static void vt_spec(struct gr_vm_spec *s, const char *prefix, const char *hostname)
@@ -150,7 +172,20 @@ static void vt_spec(struct gr_vm_spec *s, const char *prefix, const char *hostna
 	memset(s, 0, sizeof(*s));
 	s->name = xasprintf("gr-test-vm-%s-%d", prefix, (int)getpid());
 	s->image = "debian-vm";
-	s->images = &vt_ctx;
+	struct gr_vm_disks *d = xcalloc(1, sizeof *d);
+	*d = (struct gr_vm_disks){ .ud = (void *)s->name, .create = vt_disk_create, .remove = vt_disk_remove,
+				   .open = vt_disk_open, .close = vt_disk_close, .user_path = vt_disk_user_path,
+				   .snap_create = vt_snap_create, .snap_restore = vt_snap_restore,
+				   .snap_delete = vt_snap_delete };
+	s->disks = d;
+	struct gr_image_info info = {0};
+	if (gr_image_get(&vt_ctx, "debian-vm", &info, NULL) == 0) {
+		char *dir = xstrdup(info.path), *slash = strrchr(dir, '/');
+		if (slash)
+			*slash = 0;
+		s->boot_dir = dir;
+		gr_image_info_clear(&info);
+	}
 	s->dir = xasprintf("%s/%s", vt_scratch, prefix);
 	s->sock_dir = xasprintf("%s/s-%s", vt_scratch, prefix);
 	s->hostname = hostname;
