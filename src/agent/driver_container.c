@@ -119,67 +119,34 @@ static int write_config(const struct gr_agent *a, const struct gr_inst_spec *s, 
 typedef int (*child_fn)(const struct gr_agent *a, const struct gr_inst_spec *s, const void *arg,
 			int *status, gr_error_t *err);
 
-struct child_reply {
-	int rc, status;
-	gr_error_t err;
+/* Runs fn in a child process (gr_proc_call: stdio in/out/errfd, nothing else of the
+ * daemon's fds, dies with the daemon, waited for by pid so the stray reaper leaves it);
+ * *status gets what fn put there. */
+struct child_call {
+	const struct gr_agent *a;
+	const struct gr_inst_spec *s;
+	child_fn fn;
+	const void *arg;
 };
+
+static int child_trampoline(void *ud, void *reply, gr_error_t *err)
+{
+	struct child_call *c = ud;
+	int *status = reply;
+	*status = -1;
+	return c->fn(c->a, c->s, c->arg, status, err);
+}
 
 static int run_in_child(const struct gr_agent *a, const struct gr_inst_spec *s, child_fn fn,
 			const void *arg, int in, int out, int errfd, int *status, gr_error_t *err)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return gr_error_sys(err, "pipe");
-	pid_t parent = getpid();
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return gr_error_sys(err, "fork");
-	}
-	if (pid == 0) {
-		/* die with the daemon: recovery cleans up what this child leaves */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		close(p[0]);
-		int nul = open("/dev/null", O_RDWR);
-		int fds[3] = { in >= 0 ? in : nul, out >= 0 ? out : nul, errfd >= 0 ? errfd : nul };
-		for (int i = 0; i < 3; i++) {
-			/* dup first, so a source fd below 3 is not clobbered */
-			fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10);
-		}
-		for (int i = 0; i < 3; i++)
-			dup2(fds[i], i);
-		/* keep only stdio and the reply pipe: none of the daemon's sockets,
-		 * store or lock may outlive it in a child (fd 3 = the pipe) */
-		if (dup2(p[1], 3) < 0 || fcntl(3, F_SETFD, FD_CLOEXEC) < 0)
-			_exit(1);
-		p[1] = 3;
-		close_range(4, ~0U, 0);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		struct child_reply rep = { 0 };
-		rep.status = -1;
-		rep.rc = fn(a, s, arg, &rep.status, &rep.err);
-		gr_write_all(p[1], &rep, sizeof rep);
-		_exit(rep.rc < 0 ? 1 : 0);
-	}
-	close(p[1]);
-	struct child_reply rep;
-	ssize_t n = gr_read_all(p[0], &rep, sizeof rep);
-	close(p[0]);
-	int ws;
-	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-		;
-	if (n != (ssize_t)sizeof rep)
-		return gr_error_set(err, EIO, "%s: helper process died (wait status %d)", s->name, ws);
+	struct child_call c = { a, s, fn, arg };
+	int st = -1;
+	int rc = gr_proc_call(s->name, child_trampoline, &c, in >= 0 ? in : GR_PROC_NULL,
+			      out >= 0 ? out : GR_PROC_NULL, errfd >= 0 ? errfd : GR_PROC_NULL, &st, sizeof st, err);
 	if (status)
-		*status = rep.status;
-	if (rep.rc < 0 && err)
-		*err = rep.err;
-	return rep.rc < 0 ? -1 : 0;
+		*status = st;
+	return rc;
 }
 
 static int child_create(const struct gr_agent *a, const struct gr_inst_spec *s, const void *arg,

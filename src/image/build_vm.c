@@ -11,6 +11,7 @@
 #include "image/build_vm_guest.h"
 #include "image/image-internal.h"
 #include "util/alloc.h"
+#include "util/proc.h"
 #include "util/fs.h"
 
 #include <dirent.h>
@@ -225,29 +226,18 @@ static int build_initrd(const char *kver, const char *out, gr_error_t *err)
 
 /* ---- vmlinux from bzImage -------------------------------------------------------------- */
 
-/* Run argv with stdin from in_path and stdout to out_path; returns the exit status. */
+/* Run argv with stdin from in_path and stdout to out_path; returns the exit status
+ * (-1 when it could not run). */
 static int run_filter(char *const argv[], const char *in_path, const char *out_path)
 {
-	pid_t pid = fork();
-	if (pid < 0)
+	_cleanup_close_ int in = open(in_path, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (in < 0 || out < 0)
 		return -1;
-	if (pid == 0) {
-		int in = open(in_path, O_RDONLY);
-		int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int nul = open("/dev/null", O_WRONLY);
-		if (in < 0 || out < 0 || nul < 0)
-			_exit(127);
-		dup2(in, 0);
-		dup2(out, 1);
-		dup2(nul, 2);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+	int status = 0;
+	struct gr_proc p = { .argv = argv, .fd_in = in, .fd_out = out, .fd_err = GR_PROC_NULL,
+			     .exit_status = &status };
+	return gr_proc_run(&p, NULL) < 0 ? -1 : status;
 }
 
 static int is_elf64(const char *path)

@@ -7,6 +7,7 @@
  */
 #include "vm/vm.h"
 #include "util/alloc.h"
+#include "util/proc.h"
 #include "util/fs.h"
 
 #include <errno.h>
@@ -140,27 +141,9 @@ int gr_vm_seed_render(const struct gr_vm_seed *s, char **meta_data, char **user_
 
 static int run_quiet(char *const argv[], gr_error_t *err)
 {
-	pid_t pid = fork();
-	if (pid < 0)
-		return gr_error_sys(err, "fork");
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDWR);
-		if (nul >= 0) {
-			dup2(nul, 0);
-			dup2(nul, 1);
-			dup2(nul, 2);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	int st;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return gr_error_sys(err, "waitpid");
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return gr_error_set(err, EIO, "%s failed (%s %d)%s", argv[0], WIFEXITED(st) ? "exit" : "signal",
-				    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st),
-				    WIFEXITED(st) && WEXITSTATUS(st) == 127 ? ": install dosfstools and mtools" : "");
+	struct gr_proc p = { .argv = argv, .fd_in = GR_PROC_NULL, .fd_out = GR_PROC_PIPE, .fd_err = GR_PROC_PIPE };
+	if (gr_proc_run(&p, err) < 0)
+		return err && err->code == ENOENT ? gr_error_prefix(err, "install dosfstools and mtools") : -1;
 	return 0;
 }
 

@@ -6,6 +6,7 @@
  */
 #include "vm/vm.h"
 #include "util/alloc.h"
+#include "util/proc.h"
 #include "util/fs.h"
 
 #include <errno.h>
@@ -72,24 +73,9 @@ static unsigned long tsc_khz(void)
  * seccomp rejects -sandbox (exit 1) before -version prints and exits 0. */
 static int qemu_has_seccomp(const char *qemu)
 {
-	pid_t pid = fork();
-	if (pid < 0)
-		return 0;
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDWR);
-		if (nul >= 0) {
-			dup2(nul, 0);
-			dup2(nul, 1);
-			dup2(nul, 2);
-		}
-		execlp(qemu, qemu, "-sandbox", "on", "-version", (char *)NULL);
-		_exit(127);
-	}
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR)
-			return 0;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	char *argv[] = {(char *)qemu, "-sandbox", "on", "-version", NULL};
+	struct gr_proc p = { .argv = argv, .fd_in = GR_PROC_NULL, .fd_out = GR_PROC_NULL, .fd_err = GR_PROC_NULL };
+	return gr_proc_run(&p, NULL) == 0;
 }
 
 int gr_vm_host_probe(struct gr_vm_host *h, gr_error_t *err)

@@ -108,6 +108,7 @@ out=$("$G" exec "$VM" -- hostname 2>&1); ok $? "exec hostname"
 
 # a daemon restart finds the running VM again
 pid=$(field "$VM" pid)
+started=$(awk '{print $22}' "/proc/$pid/stat" 2>/dev/null)
 stop_daemon
 kill -0 "$pid" 2>/dev/null; ok $? "QEMU survives a daemon stop"
 start_daemon; ok $? "daemon restarted"
@@ -116,8 +117,9 @@ start_daemon; ok $? "daemon restarted"
 "$G" stop "$VM" >/dev/null 2>&1; ok $? "gureum stop"
 [ "$(field "$VM" state)" = stopped ]; ok $? "state stopped"
 grep -q "gureum-guest: powering off" "$TD/state/instances/$VM/console.log"; ok $? "the guest powered off cleanly (ACPI)"
-gone() { [ ! -e "/proc/$1" ] || awk '{exit !($3 == "Z")}' "/proc/$1/stat" 2>/dev/null; } # zombies count as gone
-gone "$pid"; ok $? "QEMU is gone"
+# zombies count as gone, and so does a pid that another process has by now (pids wrap)
+gone() { [ ! -e "/proc/$1" ] || awk -v t="$2" '{exit !($3 == "Z" || $22 != t)}' "/proc/$1/stat" 2>/dev/null; }
+gone "$pid" "$started"; ok $? "QEMU is gone"
 
 # a killed QEMU is noticed
 out=$("$G" launch debian-vm "$VM2" --vm --ephemeral 2>&1); ok $? "launch an ephemeral VM"
