@@ -511,15 +511,22 @@ int gr_rt_state(const struct gr_rt_opts *o, const char *id, struct gr_rt_state *
 	return 0;
 }
 
-int gr_rt_oom_kills(const struct gr_rt_opts *o, const char *id, long long *count, gr_error_t *err)
+/* The recorded metadata of container id and its cgroup (the hierarchies of create). */
+static int cgroup_of(const struct gr_rt_opts *o, const char *id, struct gr__meta *meta, struct gr_cgroup *cg,
+		     gr_error_t *err)
 {
 	struct gr_rt_state st;
-	struct gr__meta meta;
-	if (gr__state_read(o, id, &st, &meta, err) < 0)
+	if (gr__state_read(o, id, &st, meta, err) < 0)
 		return -1;
 	gr_rt_state_clear(&st);
+	return gr__cgroup_load(cg, meta, err);
+}
+
+int gr_rt_oom_kills(const struct gr_rt_opts *o, const char *id, long long *count, gr_error_t *err)
+{
+	struct gr__meta meta;
 	struct gr_cgroup cg;
-	if (gr__cgroup_load(&cg, &meta, err) < 0)
+	if (cgroup_of(o, id, &meta, &cg, err) < 0)
 		return -1;
 	*count = gr__cgroup_oom_kills(&cg);
 	if (*count < 0)
@@ -626,13 +633,9 @@ int gr_rt_run(const struct gr_rt_opts *o, const char *id, const char *bundle, bo
 int gr_rt_update(const struct gr_rt_opts *o, const char *id, const struct gr_oci_resources *res,
 		 gr_error_t *err)
 {
-	struct gr_rt_state st;
 	struct gr__meta meta;
-	if (gr__state_read(o, id, &st, &meta, err) < 0)
-		return -1;
-	gr_rt_state_clear(&st);
 	struct gr_cgroup cg;
-	if (gr__cgroup_load(&cg, &meta, err) < 0)
+	if (cgroup_of(o, id, &meta, &cg, err) < 0)
 		return -1;
 	struct gr_oci_resources r = *res; /* the config's opt-outs hold for updates too */
 	r.ignore_unsupported |= meta.ignore_unsupported;
@@ -641,13 +644,9 @@ int gr_rt_update(const struct gr_rt_opts *o, const char *id, const struct gr_oci
 
 int gr_rt_stats(const struct gr_rt_opts *o, const char *id, struct gr_rt_stats *out, gr_error_t *err)
 {
-	struct gr_rt_state st;
 	struct gr__meta meta;
-	if (gr__state_read(o, id, &st, &meta, err) < 0)
-		return -1;
-	gr_rt_state_clear(&st);
 	struct gr_cgroup cg;
-	if (gr__cgroup_load(&cg, &meta, err) < 0)
+	if (cgroup_of(o, id, &meta, &cg, err) < 0)
 		return -1;
 	gr__cgroup_stats(&cg, out);
 	return 0;

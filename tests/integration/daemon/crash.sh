@@ -32,22 +32,6 @@ worker() { # launches and deletes until killed
 	done
 }
 
-json_list() { "$G" list --format json 2>/dev/null; }
-
-# steps: state changes and operations the daemon logged so far
-steps() { local n; n=$(grep -c -e ' -> ' -e ' operation ' "$TD/daemon.log" 2>/dev/null); echo "${n:-0}"; }
-
-# wait_steps N: until the daemon logged N steps (bounded: a daemon that makes
-# no progress for 120 s fails the round rather than hanging the test)
-wait_steps() {
-	local i
-	for i in $(seq 1 12000); do
-		[ "$(steps)" -ge "$1" ] && return 0
-		sleep 0.01
-	done
-	return 1
-}
-
 check_consistent() { # round
 	local bad=0 list
 	list=$(json_list) || { ok 1 "round $1: list answers"; return; }

@@ -35,17 +35,6 @@ worker() { # VM operations until killed
 	done
 }
 
-json_list() { "$G" list --format json 2>/dev/null; }
-steps() { local n; n=$(grep -c -e ' -> ' -e ' operation ' "$TD/daemon.log" 2>/dev/null); echo "${n:-0}"; }
-wait_steps() {
-	local i
-	for i in $(seq 1 12000); do
-		[ "$(steps)" -ge "$1" ] && return 0
-		sleep 0.01
-	done
-	return 1
-}
-
 # QEMU processes of this daemon: "pid name" (by the instance folder in their command line)
 qemus() {
 	local p

@@ -128,3 +128,20 @@ dead() {
 	[ ! -e "/proc/$1/stat" ] && return 0
 	[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ]
 }
+
+# ---- for the crash tests: the daemon's logged steps ----
+json_list() { "$G" list --format json 2>/dev/null; }
+
+# steps: state changes and operations the daemon logged so far
+steps() { local n; n=$(grep -c -e ' -> ' -e ' operation ' "$TD/daemon.log" 2>/dev/null); echo "${n:-0}"; }
+
+# wait_steps N: until the daemon logged N steps (bounded: a daemon that makes
+# no progress for 120 s fails the round rather than hanging the test)
+wait_steps() {
+	local i
+	for i in $(seq 1 12000); do
+		[ "$(steps)" -ge "$1" ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
