@@ -102,8 +102,13 @@ struct gr_exec_req {
 /* sweep's question: does an instance of this name have a record? */
 typedef bool (*gr_known_fn)(const char *name, void *ud);
 
+struct gr_image_recipe;
+
 struct gr_driver_ops {
 	const char *name;           /* the backend's JSON name: "container", "vm" */
+	/* Image recipes this back-end brings (ended by a NULL name), or NULL: the
+	 * daemon registers them with the image module at start. */
+	const struct gr_image_recipe *recipes;
 	enum gr_backend backend;
 	/* What the back-end gives an instance that asks for no limit (0 = none):
 	 * recorded at creation, so `show` tells what the instance really has. */

@@ -29,6 +29,7 @@
 #include "util/alloc.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "vm/image_build.h"
 #include "vm/vm.h"
 
 #define STOP_DEFAULT_S 30
@@ -479,8 +480,43 @@ static int vm_sweep(const struct gr_agent *a, gr_known_fn known, void *ud, gr_er
 	return removed;
 }
 
+/* ---- the debian-vm master: the VM module builds it, the image module publishes it ---- */
+
+struct build_ud {
+	gr_image_progress_fn fn;
+	void *ud;
+};
+
+static void build_step(const char *phase, const char *message, void *ud)
+{
+	struct build_ud *b = ud;
+	if (b->fn) {
+		struct gr_image_progress pr = { .phase = phase, .message = message };
+		b->fn(&pr, b->ud);
+	}
+}
+
+static int build_debian_vm(const struct gr_image_ctx *ctx, const char *stage_dir, gr_image_progress_fn progress,
+			   void *ud, char **source, gr_error_t *err)
+{
+	(void)ctx;
+	struct build_ud b = { progress, ud };
+	if (gr_vm_image_build(stage_dir, NULL, build_step, &b, err) < 0)
+		return -1;
+	_cleanup_free_ char *key = gr_vm_image_inputs_key();
+	*source = xasprintf("build:debian-vm %s", key);
+	return 0;
+}
+
+static const struct gr_image_recipe vm_recipes[] = {
+	{ "debian-vm", GR_IMAGE_KIND_QCOW2, "bootable Debian VM disk with kernel and initrd (VM driver)",
+	  build_debian_vm },
+	{ NULL, NULL, NULL, NULL },
+};
+
 const struct gr_driver_ops gr_driver_vm = {
 	.name = "vm",
+	.recipes = vm_recipes,
 	.backend = GR_BACKEND_VM,
 	.default_cpu = 1,
 	.default_memory = 256ull << 20,

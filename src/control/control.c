@@ -55,6 +55,11 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 	c->agent = (struct gr_agent){ .state_dir = c->state_dir, .run_dir = c->run_dir,
 				      .rt_root = c->rt_root, .image_root = c->images_dir,
 				      .cgroup_prefix = c->cgroup_prefix, .image = &c->img };
+	/* the back-ends' own image recipes (the VM driver's debian-vm) */
+	for (const struct gr_driver_ops *const *d = gr_drivers; *d; d++)
+		for (const struct gr_image_recipe *r = (*d)->recipes; r && r->name; r++)
+			if (gr_image_recipe_register(r, err) < 0)
+				goto fail;
 	if (gr_mkdir_p(c->state_dir, 0700, err) < 0 || gr_mkdir_p(c->run_dir, 0711, err) < 0 ||
 	    gr_mkdir_p(c->rt_root, 0700, err) < 0 || gr_mkdir_p(c->inst_dir, 0700, err) < 0)
 		goto fail;

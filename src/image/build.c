@@ -5,14 +5,15 @@
  *                minimal /etc; builds in about a second.
  *   debian-base  `debootstrap --variant=minbase <suite>` from the apt mirror this host
  *                uses (first plain Debian entry of /etc/apt/sources.list*); minutes.
- * A recipe only fills a staging folder; store.c checksums and publishes it.  The VM
- * module adds its recipe through gr_image_build_debian_vm() (src/image/build_vm.c).
+ * A recipe only fills a staging folder; store.c checksums and publishes it.  Back-ends
+ * add theirs with gr_image_recipe_register() (the VM driver's debian-vm).
  */
 #include "image/image-internal.h"
 #include "util/alloc.h"
 #include "util/fs.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -256,16 +257,33 @@ static int build_debian_base(const struct gr_image_ctx *ctx, const char *stage, 
 	return 0;
 }
 
-static const struct gr_image_recipe recipes[] = {
+#define MAX_RECIPES 16
+static struct gr_image_recipe recipes[MAX_RECIPES + 1] = {
 	{"busybox", GR_IMAGE_KIND_ROOTFS, "static busybox with applet links (package busybox-static)",
 	 build_busybox},
 	{"debian-base", GR_IMAGE_KIND_ROOTFS, "Debian minbase via debootstrap from the apt mirror",
 	 build_debian_base},
-	/* ---- VM recipes (src/image/build_vm.c, owned by the VM module) ---- */
-	{"debian-vm", GR_IMAGE_KIND_QCOW2, "bootable Debian VM disk with kernel and initrd (VM module)",
-	 gr_image_build_debian_vm},
-	{NULL, NULL, NULL, NULL},
 };
+static pthread_mutex_t recipes_lock = PTHREAD_MUTEX_INITIALIZER;
+
+int gr_image_recipe_register(const struct gr_image_recipe *r, gr_error_t *err)
+{
+	if (!r || !r->name || !r->kind || !r->build)
+		return gr_error_set(err, EINVAL, "image recipe: name, kind and build are required");
+	pthread_mutex_lock(&recipes_lock);
+	size_t n = 0;
+	int rc = 0;
+	while (recipes[n].name && strcmp(recipes[n].name, r->name))
+		n++;
+	if (recipes[n].name)
+		rc = recipes[n].build == r->build ? 0 : gr_error_set(err, EEXIST, "image recipe '%s' is taken", r->name);
+	else if (n == MAX_RECIPES)
+		rc = gr_error_set(err, ENOSPC, "image recipe '%s': the table is full", r->name);
+	else
+		recipes[n] = *r;
+	pthread_mutex_unlock(&recipes_lock);
+	return rc;
+}
 
 const struct gr_image_recipe *gr_image_recipes(void)
 {

@@ -104,10 +104,10 @@ struct gr_image_recipe {
 };
 /* The table of known recipes, terminated by an entry with name == NULL. */
 const struct gr_image_recipe *gr_image_recipes(void);
-
-/* VM base image recipe, implemented by the VM module in src/image/build_vm.c. */
-int gr_image_build_debian_vm(const struct gr_image_ctx *ctx, const char *stage_dir,
-			     gr_image_progress_fn progress, void *ud, char **source, gr_error_t *err);
+/* Add a back-end's recipe (the VM driver's debian-vm) to the table, at start-up before any
+ * build (r is copied; its strings must live on).  Registering the same recipe again is
+ * success; EEXIST when another one has the name; ENOSPC when the table is full. */
+int gr_image_recipe_register(const struct gr_image_recipe *r, gr_error_t *err);
 
 /* List all images (sorted by name); *out is an array of *n infos, free with
  * gr_image_info_list_free.  Folders without a valid manifest are skipped. */

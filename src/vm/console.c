@@ -6,7 +6,7 @@
  * /proc/<pid>/smaps for the guest RAM mapping).
  */
 #include "vm/vm-internal.h"
-#include "image/build_vm.h"
+#include "vm/image_build.h"
 #include "util/alloc.h"
 #include "util/fs.h"
 

@@ -1,15 +1,14 @@
 /*
- * build_vm.c - the "debian-vm" recipe: a bootable VM master made offline from this host's
+ * image_build.c - the "debian-vm" recipe: a bootable VM master made offline from this host's
  * Debian packages (linux-image-cloud-amd64, busybox-static), without root-only loop
  * mounts: the root disk is `mke2fs -d <tree>` then `qemu-img convert` to qcow2, the
  * initramfs is a newc cpio written here, the PVH kernel (vmlinux) is the bzImage's
  * compressed payload run through its decompressor (the kernel's extract-vmlinux idea).
- * See build_vm.h for the layout of the result.  Work happens inside dest_dir and is
+ * See image_build.h for the layout of the result.  Work happens inside dest_dir and is
  * removed on every path; a failed build leaves only what the caller's stage held.
  */
-#include "image/build_vm.h"
-#include "image/build_vm_guest.h"
-#include "image/image-internal.h"
+#include "vm/image_build.h"
+#include "vm/image_guest.h"
 #include "util/alloc.h"
 #include "util/proc.h"
 #include "util/fs.h"
@@ -25,9 +24,25 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* Programs of the build, through the process runner (their output's tail in the error). */
+static int run(char *const argv[], gr_error_t *err)
+{
+	struct gr_proc p = { .argv = argv, .fd_in = GR_PROC_NULL, .fd_out = GR_PROC_PIPE, .fd_err = GR_PROC_PIPE };
+	return gr_proc_run(&p, err);
+}
+
+static int run_capture(char *const argv[], size_t max, char **out, gr_error_t *err)
+{
+	struct gr_proc p = { .argv = argv, .fd_in = GR_PROC_NULL, .fd_out = GR_PROC_PIPE, .fd_err = GR_PROC_PIPE,
+			     .capture = out, .capture_max = max };
+	return gr_proc_run(&p, err);
+}
+
 #define BUSYBOX_BIN "/bin/busybox"
 #define ROOT_DISK_SIZE "256M"
 #define VM_CMDLINE "console=ttyS0 panic=-1 quiet"
+/* where a qcow2 recipe leaves its disk in the stage (the image module's recipe contract) */
+#define GR__DISK "disk.qcow2"
 
 /* Modules the initramfs loads (plus their dependencies from modules.dep). */
 static const char *const initrd_modules[] = {
@@ -310,7 +325,7 @@ static int fill_root(const char *root, gr_error_t *err)
 	/* applet links, e.g. /bin/sh -> /bin/busybox */
 	char *argv[] = {BUSYBOX_BIN, "--list-full", NULL};
 	_cleanup_free_ char *list = NULL;
-	if (gr__run_capture(argv, 1 << 20, &list, err) < 0)
+	if (run_capture(argv, 1 << 20, &list, err) < 0)
 		return gr_error_prefix(err, "busybox --list-full");
 	char *save = NULL;
 	for (char *l = strtok_r(list, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
@@ -340,14 +355,14 @@ static char *pkg_version(const char *pkg)
 {
 	char *argv[] = {"dpkg-query", "-W", "-f=${Version}", (char *)pkg, NULL};
 	char *out = NULL;
-	if (gr__run_capture(argv, 256, &out, NULL) < 0 || !out || !*out) {
+	if (run_capture(argv, 256, &out, NULL) < 0 || !out || !*out) {
 		free(out);
 		return xstrdup("unknown");
 	}
 	return out;
 }
 
-char *gr_image_vm_inputs_key(void)
+char *gr_vm_image_inputs_key(void)
 {
 	_cleanup_free_ char *kver = NULL;
 	if (newest_kernel(&kver, NULL) < 0)
@@ -358,18 +373,21 @@ char *gr_image_vm_inputs_key(void)
 	return xasprintf("kernel=%s/%s busybox=%s guest=%s", kver, kv, bv, GR__VM_GUEST_REV);
 }
 
-static void step(struct gr__progress *pr, const char *phase, const char *msg)
+struct progress {
+	gr_vm_build_progress_fn fn;
+	void *ud;
+};
+
+static void step(struct progress *pr, const char *phase, const char *msg)
 {
-	pr->p.phase = phase;
-	pr->p.message = msg;
-	gr__progress_emit(pr, 1);
+	if (pr->fn)
+		pr->fn(phase, msg, pr->ud);
 }
 
-int gr_image_build_vm_files(const char *dest, const char *kernel_version, gr_image_progress_fn progress,
-			    void *ud, gr_error_t *err)
+int gr_vm_image_build(const char *dest, const char *kernel_version, gr_vm_build_progress_fn progress, void *ud,
+		      gr_error_t *err)
 {
-	struct gr__progress pr;
-	gr__progress_init(&pr, progress, ud, "kernel");
+	struct progress pr = { progress, ud };
 	struct stat st;
 	if (stat(BUSYBOX_BIN, &st) < 0)
 		return gr_error_set(err, ENOENT, "%s not found: install the busybox-static package", BUSYBOX_BIN);
@@ -399,11 +417,11 @@ int gr_image_build_vm_files(const char *dest, const char *kernel_version, gr_ima
 	step(&pr, "mke2fs", "ext4 root disk from the tree (mke2fs -d)");
 	char *mk[] = {"mke2fs", "-q", "-F", "-t", "ext4", "-L", "gureum-root", "-E", "root_owner=0:0", "-d", tree,
 		      raw, ROOT_DISK_SIZE, NULL};
-	if (gr__run(mk, NULL, NULL, err) < 0)
+	if (run(mk, err) < 0)
 		goto fail;
 	step(&pr, "convert", "qemu-img convert to qcow2");
 	char *cv[] = {"qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, disk, NULL};
-	if (gr__run(cv, NULL, NULL, err) < 0)
+	if (run(cv, err) < 0)
 		goto fail;
 	json_t *m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kernel", "vmlinux", "bzimage",
 			      "bzImage", "initrd", "initrd.img", "disk", GR__DISK, "cmdline", VM_CMDLINE,
@@ -429,15 +447,4 @@ fail:
 	unlink(disk);
 	unlink(manifest);
 	return -1;
-}
-
-int gr_image_build_debian_vm(const struct gr_image_ctx *ctx, const char *stage_dir,
-			     gr_image_progress_fn progress, void *ud, char **source, gr_error_t *err)
-{
-	(void)ctx;
-	if (gr_image_build_vm_files(stage_dir, NULL, progress, ud, err) < 0)
-		return -1;
-	_cleanup_free_ char *key = gr_image_vm_inputs_key();
-	*source = xasprintf("build:debian-vm %s", key);
-	return 0;
 }

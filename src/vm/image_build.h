@@ -1,6 +1,7 @@
 /*
- * build_vm.h - the "debian-vm" master image, built offline from this host's Debian packages
- * (owned by the VM module; compiled into the image library).
+ * image_build.h - the "debian-vm" master image, built offline from this host's Debian
+ * packages.  The VM module owns it; the agent offers it to the image module as a recipe
+ * (the VM driver's `recipes`), which checksums and publishes what this writes.
  *
  * A debian-vm image folder holds, besides the image module's image.json:
  *     disk.qcow2   ext4 root file system (label gureum-root): static busybox, applet links,
@@ -18,22 +19,26 @@
  *     gureum-guest: ready hostname=<h>
  * on the serial console, then keeps a root shell on it.
  */
-#ifndef GR_IMAGE_BUILD_VM_H
-#define GR_IMAGE_BUILD_VM_H
+#ifndef GR_VM_IMAGE_BUILD_H
+#define GR_VM_IMAGE_BUILD_H
 
-#include "image/image.h"
+#include "util/error.h"
 
 #define GR_VM_IMAGE_MANIFEST "vm.json"
 #define GR_VM_READY_LINE "gureum-guest: ready hostname="
 
+/* Each step of the build: phase ("kernel", "initrd", "rootfs", "mke2fs", "convert",
+ * "done") and what it does (may be NULL). */
+typedef void (*gr_vm_build_progress_fn)(const char *phase, const char *message, void *ud);
+
 /* Write the files above (but image.json) into dest_dir, which must exist and be empty of
  * them.  kernel_version NULL = the newest /boot/vmlinuz-*-cloud-amd64 (else any vmlinuz).
  * progress may be NULL.  Reentrant; temporary work stays inside dest_dir and is removed. */
-int gr_image_build_vm_files(const char *dest_dir, const char *kernel_version, gr_image_progress_fn progress,
-			    void *ud, gr_error_t *err);
+int gr_vm_image_build(const char *dest_dir, const char *kernel_version, gr_vm_build_progress_fn progress,
+		      void *ud, gr_error_t *err);
 
 /* A string that changes whenever the build's inputs change (kernel version and its package
  * version, busybox version, the guest-init revision): for caching built images in tests. */
-char *gr_image_vm_inputs_key(void);
+char *gr_vm_image_inputs_key(void);
 
 #endif

@@ -1,11 +1,11 @@
 /*
- * build_vm_guest.h - the two shell scripts baked into the debian-vm image (internal to
- * build_vm.c): the initramfs /init and the guest init /sbin/gureum-init.  Bump
+ * image_guest.h - the two shell scripts baked into the debian-vm image (internal to
+ * image_build.c): the initramfs /init and the guest init /sbin/gureum-init.  Bump
  * GR__VM_GUEST_REV whenever a script or the recipe's output changes (it is part of the
  * image's inputs key, which keys the test suite's image cache).
  */
-#ifndef GR_IMAGE_BUILD_VM_GUEST_H
-#define GR_IMAGE_BUILD_VM_GUEST_H
+#ifndef GR_VM_IMAGE_GUEST_H
+#define GR_VM_IMAGE_GUEST_H
 
 #define GR__VM_GUEST_REV "4"
 

@@ -6,7 +6,8 @@
  * failed build leaves nothing behind.
  */
 #include "tap.h"
-#include "image/build_vm.h"
+#include <jansson.h>
+#include "vm/image_build.h"
 #include "util/alloc.h"
 #include "util/fs.h"
 
@@ -45,7 +46,7 @@ int main(void)
 	if (!ok(mkdtemp(dir) != NULL, "scratch folder"))
 		return tap_done();
 	gr_error_t e = {0};
-	ok(gr_image_build_vm_files(dir, NULL, NULL, NULL, &e) == 0, "build: %s", e.code ? e.msg : "ok");
+	ok(gr_vm_image_build(dir, NULL, NULL, NULL, &e) == 0, "build: %s", e.code ? e.msg : "ok");
 	const char *files[] = {"disk.qcow2", "vmlinux", "bzImage", "initrd.img", "vm.json", NULL};
 	for (int i = 0; files[i]; i++) {
 		_cleanup_free_ char *p = xasprintf("%s/%s", dir, files[i]);
@@ -95,7 +96,7 @@ int main(void)
 		   strstr(json_string_value(json_object_get(m, "cmdline")), "console=ttyS0"),
 	   "vm.json names kernel, initrd, machine, cmdline");
 	json_decref(m);
-	_cleanup_free_ char *key = gr_image_vm_inputs_key();
+	_cleanup_free_ char *key = gr_vm_image_inputs_key();
 	ok(strstr(key, "kernel=") && strstr(key, "busybox=") && strstr(key, "guest="), "inputs key: %s", key);
 	gr_rm_rf(dir, NULL);
 
@@ -103,7 +104,7 @@ int main(void)
 	char dir2[] = "/tmp/gr-test-vm-build-XXXXXX";
 	mkdtemp(dir2);
 	gr_error_clear(&e);
-	ok(gr_image_build_vm_files(dir2, "0.0.0-none", NULL, NULL, &e) < 0 && strstr(e.msg, "vmlinuz-0.0.0-none"),
+	ok(gr_vm_image_build(dir2, "0.0.0-none", NULL, NULL, &e) < 0 && strstr(e.msg, "vmlinuz-0.0.0-none"),
 	   "unknown kernel fails naming it (%s)", e.msg);
 	_cleanup_free_ char *ls = xasprintf("ls -A %s | wc -l", dir2);
 	_cleanup_free_ char *count = capture(ls);

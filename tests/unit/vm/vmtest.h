@@ -7,7 +7,7 @@
 #ifndef GR_TESTS_VMTEST_H
 #define GR_TESTS_VMTEST_H
 
-#include "image/build_vm.h"
+#include "vm/image_build.h"
 #include "image/image-internal.h"
 #include "util/alloc.h"
 #include "util/fs.h"
@@ -79,7 +79,7 @@ static void vt_track(struct gr_vm_spec *s)
 /* FNV-1a of the inputs key, as a folder name. */
 static char *vt_key_dir(void)
 {
-	char *key = gr_image_vm_inputs_key();
+	char *key = gr_vm_image_inputs_key();
 	uint64_t h = 1469598103934665603ull;
 	for (const char *p = key; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
@@ -128,10 +128,12 @@ static int vt_setup(gr_error_t *err)
 	_cleanup_free_ char *stage = NULL, *source = NULL;
 	if (gr__image_stage(&vt_ctx, "debian-vm", &stage, err) < 0)
 		return -1;
-	if (gr_image_build_debian_vm(&vt_ctx, stage, NULL, NULL, &source, err) < 0) {
+	if (gr_vm_image_build(stage, NULL, NULL, NULL, err) < 0) {
 		gr__image_stage_discard(stage);
 		return -1;
 	}
+	_cleanup_free_ char *inputs = gr_vm_image_inputs_key();
+	source = xasprintf("build:debian-vm %s", inputs);
 	gr_error_t e2 = {0};
 	struct gr__progress pr;
 	gr__progress_init(&pr, NULL, NULL, "checksum");
