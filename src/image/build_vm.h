@@ -35,5 +35,8 @@ int gr_image_build_vm_files(const char *dest_dir, const char *kernel_version, gr
 /* A string that changes whenever the build's inputs change (kernel version and its package
  * version, busybox version, the guest-init revision): for caching built images in tests. */
 char *gr_image_vm_inputs_key(void);
+/* Where the static guest agent (src/guest/gureum-guest-agent) to install is: malloc'd
+ * path, NULL when not found ($GR_GUEST_AGENT, beside the running program, build/bin). */
+char *gr_image_vm_agent_path(void);
 
 #endif
