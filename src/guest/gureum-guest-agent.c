@@ -394,6 +394,9 @@ static void handle(unsigned type, const uint8_t *p, size_t len)
 		if (len == 1 && child > 0 && p[0] > 0 && p[0] < 65)
 			kill(-child, p[0]);
 		break;
+	case GR_VMA_PING:
+		send_frame(GR_VMA_PONG, p, len > 8 ? 8 : len);
+		break;
 	case GR_VMA_CPUS:
 		if (len != 4)
 			send_error("bad CPUS request: %zu bytes", len);

@@ -33,6 +33,8 @@
 #define READY_TIMEOUT_MS 10000
 #define PORT_OPEN_TIMEOUT_MS 10000
 #define BOOT_TIMEOUT_MS 120000
+#define PING_IDLE_MS 5000      /* a quiet session is pinged after this */
+#define PONG_TIMEOUT_MS 20000  /* and given up after this without any answer */
 
 struct session {
 	const struct gr_vm_spec *s;
@@ -249,6 +251,7 @@ static int pump(struct session *ss, const struct gr_vm_exec *x, int slave, int *
 		ioctl(slave, TIOCGWINSZ, &last);
 	if (!in_open && send_frame(ss, GR_VMA_STDIN, NULL, 0, err) < 0)
 		return -1;
+	long long last_rx = gr__vm_now_ms(), ping_at = 0;
 	for (;;) {
 		unsigned type;
 		const uint8_t *p;
@@ -274,7 +277,8 @@ static int pump(struct session *ss, const struct gr_vm_exec *x, int slave, int *
 			case GR_VMA_ERROR:
 				return agent_error(ss, p, len, err);
 			case GR_VMA_READY:
-				break; /* a repeated answer to our HELLO */
+			case GR_VMA_PONG:
+				break; /* a repeated answer to our HELLO; liveness */
 			default:
 				return bad_frame(ss, "unexpected frame type from the guest", err);
 			}
@@ -282,9 +286,23 @@ static int pump(struct session *ss, const struct gr_vm_exec *x, int slave, int *
 		if (r < 0)
 			return bad_frame(ss, why, err);
 		struct pollfd pf[2] = {{ss->fd, POLLIN, 0}, {in_open ? in : -1, POLLIN, 0}};
-		int n = poll(pf, 2, slave >= 0 ? 250 : -1);
+		int n = poll(pf, 2, slave >= 0 ? 250 : 1000);
 		if (n < 0 && errno != EINTR)
 			return gr_error_sys(err, "poll");
+		/* the guest's agent may die and respawn without our session: QEMU keeps our
+		 * socket open, so only an unanswered PING tells */
+		long long now = gr__vm_now_ms();
+		if (n > 0 && pf[0].revents) {
+			last_rx = now;
+			ping_at = 0;
+		} else if (ping_at && now - ping_at > PONG_TIMEOUT_MS) {
+			return gr_error_set(err, ETIMEDOUT, "VM '%s': the guest agent stopped answering (gureum-guest-agent "
+					    "restarted or hung?); the command's fate in the guest is unknown", ss->s->name);
+		} else if (!ping_at && now - last_rx > PING_IDLE_MS) {
+			if (send_frame(ss, GR_VMA_PING, "gureum", 6, err) < 0)
+				return -1;
+			ping_at = now;
+		}
 		if (slave >= 0) { /* the caller resized the terminal (TIOCSWINSZ on its master) */
 			struct winsize ws;
 			if (ioctl(slave, TIOCGWINSZ, &ws) == 0 && (ws.ws_col != last.ws_col || ws.ws_row != last.ws_row)) {

@@ -12,7 +12,7 @@
 const char *gr_vm_agent_type_name(unsigned type)
 {
 	static const char *const names[] = {
-		"?", "HELLO", "READY", "EXEC", "STDIN", "RESIZE", "SIGNAL", "STDOUT", "STDERR", "EXIT", "ERROR", "CPUS",
+		"?", "HELLO", "READY", "EXEC", "STDIN", "RESIZE", "SIGNAL", "STDOUT", "STDERR", "EXIT", "ERROR", "CPUS", "PING", "PONG",
 	};
 	return type < sizeof names / sizeof names[0] ? names[type] : "?";
 }
@@ -78,7 +78,7 @@ int gr_vm_agent_dec_next(struct gr_vm_agent_dec *d, unsigned *type, const uint8_
 		return -1;
 	}
 	unsigned t = h[4];
-	if (t < GR_VMA_HELLO || t > GR_VMA_CPUS) {
+	if (t < GR_VMA_HELLO || t > GR_VMA_PONG) {
 		d->failed = 1;
 		*why = "unknown frame type";
 		return -1;

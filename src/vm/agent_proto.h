@@ -17,7 +17,8 @@
  * {flags, cols, rows, argv, env, cwd}; STDIN data (empty = end of input), RESIZE,
  * SIGNAL from the host; STDOUT/STDERR data and finally EXIT {status} or ERROR {text}
  * from the agent.  CPUS {n} asks the agent to keep n vCPUs online; it answers EXIT
- * {the number now online} or ERROR.  One session at a time: a HELLO ends the previous
+ * {the number now online} or ERROR.  PING -> PONG while a session is quiet: an agent that
+ * died (and was respawned without the session) never answers, so the host gives up.  One session at a time: a HELLO ends the previous
  * session (its process is killed), an EXEC while one runs gets ERROR "busy".
  */
 #ifndef GR_VM_AGENT_PROTO_H
@@ -46,6 +47,8 @@ enum gr_vm_agent_type {
 	GR_VMA_EXIT = 9,   /* g->h: i32 status (exit code, or 128 + signal) */
 	GR_VMA_ERROR = 10, /* g->h: UTF-8 text */
 	GR_VMA_CPUS = 11,  /* h->g: u32 vCPUs to keep online */
+	GR_VMA_PING = 12,  /* h->g: up to 8 bytes; a session's agent answers PONG with them */
+	GR_VMA_PONG = 13,  /* g->h */
 };
 const char *gr_vm_agent_type_name(unsigned type);
 

@@ -8,6 +8,7 @@
 # - `config set memory=512M cpu=2` on the running VM: QMP query-balloon says 512 MiB, the
 #   guest sees 2 vCPUs online and more RAM; beyond the maximum: an error naming max_memory;
 #   back down to 256M/1;
+# - the agent dies during an exec: the exec fails ("stopped answering"), not hangs;
 # - a guest whose agent is gone: exec fails with an error naming gureum-guest-agent.
 # A private gureumd (own state/run folders, cgroup prefix gr-test-vm-agent-$$); the EXIT
 # trap kills what is left.
@@ -168,9 +169,13 @@ wait_for 600 balloon_is 256; ok $? "QMP query-balloon: back to 256 MiB ($(balloo
 out=$(timeout 120 "$G" exec "$VM" -- cat /sys/devices/system/cpu/online 2>&1)
 [ "$out" = 0 ]; ok $? "the guest has vCPU 0 only ($out)"
 
-# ---- no agent in the guest: a clear error, not a hang ----
+# ---- the agent dies during an exec, then no agent at all: clear errors, no hang ----
 # a killer outside the exec's process group takes the agent and its respawn loop away
-timeout 120 "$G" exec "$VM" -- sh -c 'setsid sh -c "sleep 1; a=\$(pidof gureum-guest-agent); kill -9 \$(cut -d\" \" -f4 /proc/\$a/stat) \$a" </dev/null >/dev/null 2>&1 &' >/dev/null 2>&1
+# while the exec waits for its command (QEMU keeps our socket open: only the unanswered
+# PING tells)
+out=$(timeout 120 "$G" exec "$VM" -- sh -c 'setsid sh -c "sleep 1; a=\$(pidof gureum-guest-agent); kill -9 \$(cut -d\" \" -f4 /proc/\$a/stat) \$a" </dev/null >/dev/null 2>&1 & sleep 100' 2>&1); rc=$?
+ok $([ $rc -ne 0 ] && [ $rc -ne 124 ]; echo $?) "an exec whose agent dies fails (rc $rc)"
+echo "$out" | grep -q "stopped answering"; ok $? "the error says the agent stopped answering ($out)"
 agent_closed() { [ "$(chardev agent frontend-open)" = False ]; }
 wait_for 300 agent_closed; ok $? "the guest closed the agent's port"
 out=$(timeout 60 "$G" exec "$VM" -- true 2>&1); rc=$?

@@ -48,6 +48,7 @@ static void test_frames(void)
 	ok(gr_vm_agent_frame(GR_VMA_STDOUT, "", GR_VM_AGENT_FRAME_MAX, &n1) == NULL, "a payload over 1 MiB is refused");
 	is_str(gr_vm_agent_type_name(GR_VMA_EXIT), "EXIT", "type names");
 	is_str(gr_vm_agent_type_name(200), "?", "unknown type name");
+	is_str(gr_vm_agent_type_name(GR_VMA_PONG), "PONG", "the last type has a name");
 }
 
 static void bad_stream(const uint8_t *bytes, size_t n, const char *want, const char *what)
@@ -68,6 +69,7 @@ static void test_malformed(void)
 {
 	bad_stream((const uint8_t *)"\0\0\0\0\x07", 5, "length 0", "zero length");
 	bad_stream((const uint8_t *)"\0\x10\0\x01\x07", 5, "over 1 MiB", "length over the cap");
+	bad_stream((const uint8_t *)"\0\0\0\x01\x0e", 5, "unknown frame type", "type 14");
 	bad_stream((const uint8_t *)"\0\0\0\x01\x63", 5, "unknown frame type", "type 99");
 	bad_stream((const uint8_t *)"\0\0\0\x01\0", 5, "unknown frame type", "type 0");
 	/* the buffer refuses to grow past two frames' worth */
