@@ -88,6 +88,16 @@ build-fuzz/fuzz/%: fuzz/%.c
 	clang -std=gnu11 -O1 -g -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $< \
 	  $(foreach d,$(fm) $($(fm)_DEPS),build-fuzz/lib/libgr_$(d).a) $(call syslibs,$(fm) $($(fm)_DEPS)) -lm -lpthread
 
+# The guest agent runs inside VM guests (src/guest/): one static program, built with
+# plain flags (a sanitizer runtime cannot be linked static) in every build folder, so the
+# debian-vm recipe finds it beside gureumd (or through $GR_GUEST_AGENT).
+GUEST_AGENT := $(BUILD)/bin/gureum-guest-agent
+$(GUEST_AGENT): src/guest/gureum-guest-agent.c src/vm/agent_proto.c src/vm/agent_proto.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=gnu11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Isrc -static -o $@ \
+	  src/guest/gureum-guest-agent.c src/vm/agent_proto.c
+ALL_BINS += $(GUEST_AGENT)
+
 .DEFAULT_GOAL := all
 .PHONY: all deps run test test-unit test-asan fuzz bench clean
 all: $(ALL_BINS) $(ALL_TESTS)

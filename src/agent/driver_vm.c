@@ -11,9 +11,14 @@
  * Options ("options" object of the instance), all optional:
  *   {"machine": "microvm"|"q35", "accel": "auto"|"kvm"|"tcg", "cpus": N,
  *    "hostname": "...", "ssh_keys": ["ssh-ed25519 ..."], "address": "10.0.0.5/24",
- *    "gateway": "10.0.0.1", "tap": "tap0", "mac": "52:54:00:...", "runas": "user"|""}
+ *    "gateway": "10.0.0.1", "tap": "tap0", "mac": "52:54:00:...", "runas": "user"|"",
+ *    "max_cpu": N, "max_memory": bytes or "1G"}
  * cpu (CPUs, may be fractional) sets the cgroup quota and, rounded up, the vCPU count;
- * memory (bytes) is the guest RAM (default 256 MiB).
+ * memory (bytes) is the guest RAM (default 256 MiB).  A running VM may be resized up to
+ * max_cpu vCPUs and max_memory (default: twice its size at start, at least 2 vCPUs):
+ * QEMU gets the maximum, the guest is held to the size (vm/ops.c gr_vm_update).
+ * exec goes through the guest agent (vm/agent.c), never the serial console, which stays
+ * the person's: one console client at a time, a second gets EBUSY.
  */
 #include "agent/driver.h"
 
@@ -22,6 +27,8 @@
 #include <jansson.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -128,10 +135,43 @@ static const char *opt_str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+/* bytes (integer) or "<n>[KMGT]" (binary units) */
+static int parse_size(const json_t *v, uint64_t *out)
+{
+	if (json_is_integer(v) && json_integer_value(v) > 0) {
+		*out = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	const char *s = json_string_value(v);
+	if (!s || !*s)
+		return -1;
+	char *end;
+	unsigned long long n = strtoull(s, &end, 10);
+	if (end == s)
+		return -1;
+	int shift = 0;
+	switch (*end) {
+	case 0: break;
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	case 't': case 'T': shift = 40; end++; break;
+	default: return -1;
+	}
+	if (*end == 'i' && end[1] == 'B')
+		end += 2;
+	else if (*end == 'B')
+		end++;
+	if (*end || n > (UINT64_MAX >> shift))
+		return -1;
+	*out = (uint64_t)n << shift;
+	return 0;
+}
+
 static int vm_check_options(const json_t *options, gr_error_t *err)
 {
 	static const char *const known[] = {"machine", "accel", "cpus", "hostname", "ssh_keys", "address",
-					    "gateway", "tap", "mac", "runas", NULL};
+					    "gateway", "tap", "mac", "runas", "max_cpu", "max_memory", NULL};
 	const char *key;
 	json_t *v;
 	if (options && !json_is_object(options))
@@ -142,7 +182,15 @@ static int vm_check_options(const json_t *options, gr_error_t *err)
 			i++;
 		if (!known[i])
 			return gr_error_set(err, EINVAL, "options.%s: unknown VM option", key);
-		if (!strcmp(key, "cpus") ? !json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 64
+		if (!strcmp(key, "max_memory")) {
+			uint64_t b;
+			if (parse_size(v, &b) < 0 || b < (64ull << 20) || b > (4096ull << 30))
+				return gr_error_set(err, EINVAL, "options.max_memory: expected bytes or a size like "
+						    "\"1G\" between 64M and 4T");
+			continue;
+		}
+		if (!strcmp(key, "cpus") || !strcmp(key, "max_cpu")
+			    ? !json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 64
 		    : !strcmp(key, "ssh_keys") ? !json_is_array(v)
 		    : !json_is_string(v))
 			return gr_error_set(err, EINVAL, "options.%s: bad value", key);
@@ -192,6 +240,21 @@ static int holder_init(struct vm_holder *h, const struct gr_agent *a, const stru
 		.runas = opt_str(h->opts, "runas"),
 		.cgroup_parent = a->cgroup_prefix ? a->cgroup_prefix : "gureum",
 	};
+	/* live-resize ceilings: given, else twice the size (at least 2 vCPUs) */
+	json_t *mc = json_object_get(h->opts, "max_cpu");
+	h->vm.max_cpus = mc ? (unsigned)json_integer_value(mc) : (cpus * 2 > 2 ? cpus * 2 : 2);
+	if (h->vm.max_cpus > 64)
+		h->vm.max_cpus = cpus > 64 ? cpus : 64;
+	uint64_t mm = 0;
+	if (json_object_get(h->opts, "max_memory") && parse_size(json_object_get(h->opts, "max_memory"), &mm) == 0)
+		h->vm.max_memory_mb = mm >> 20;
+	else
+		h->vm.max_memory_mb = h->vm.memory_mb * 2;
+	if (h->vm.max_cpus < cpus)
+		return gr_error_set(err, EINVAL, "cpu: %u vCPUs is more than options.max_cpu %u", cpus, h->vm.max_cpus);
+	if (h->vm.max_memory_mb < h->vm.memory_mb)
+		return gr_error_set(err, EINVAL, "memory: %llu MiB is more than options.max_memory %llu MiB",
+				    (unsigned long long)h->vm.memory_mb, (unsigned long long)h->vm.max_memory_mb);
 	if (!a->image)
 		return gr_error_set(err, ENOTSUP, "the VM driver needs the image module (agent has no image context)");
 	h->a = a;
@@ -242,6 +305,12 @@ static int vm_start(const struct gr_agent *a, const struct gr_inst_spec *s, pid_
 		if (gr_inst_log_rotate(logp, GR_INST_LOG_MAX, &e2) < 0)
 			gr_log_warn("%s: %s", s->name, e2.msg);
 		r = need_master(&h, err) < 0 ? -1 : gr_vm_start(&h.vm, pid, err);
+		/* QEMU has max_memory: the balloon holds the guest to its size from the start */
+		if (r == 0 && h.vm.max_memory_mb > h.vm.memory_mb && gr_vm_balloon_set(&h.vm, h.vm.memory_mb, err) < 0) {
+			gr_error_prefix(err, "starting VM '%s'", s->name);
+			gr_vm_stop(&h.vm, 0, 1, NULL);
+			r = -1;
+		}
 	}
 	holder_clear(&h);
 	return r;
@@ -301,65 +370,14 @@ static int vm_state(const struct gr_agent *a, const struct gr_inst_spec *s, stru
 	WITH_VM(do_state(&h, out, err));
 }
 
-/* 'it'\''s' */
-static void append_quoted(char **buf, size_t *len, const char *arg)
-{
-	size_t need = *len + 4 * strlen(arg) + 4;
-	*buf = xrealloc(*buf, need);
-	char *o = *buf + *len;
-	*o++ = '\'';
-	for (const char *p = arg; *p; p++) {
-		if (*p == '\'') {
-			memcpy(o, "'\\''", 4);
-			o += 4;
-		} else {
-			*o++ = *p;
-		}
-	}
-	*o++ = '\'';
-	*o++ = ' ';
-	*o = 0;
-	*len = (size_t)(o - *buf);
-}
-
 static int do_exec(struct vm_holder *h, const struct gr_exec_req *req, int *exit_status, gr_error_t *err)
 {
-	if (req->tty)
-		return gr_error_set(err, ENOTSUP, "tty: VM exec runs over the serial console; use `gureum console`");
-	char *line = xstrdup("( cd ");
-	size_t len = strlen(line);
-	append_quoted(&line, &len, req->cwd ? req->cwd : "/");
-	line = xrealloc(line, len + 16);
-	strcat(line, "&& env ");
-	len = strlen(line);
-	for (size_t i = 0; req->env && req->env[i]; i++)
-		append_quoted(&line, &len, req->env[i]);
-	for (size_t i = 0; req->cmd[i]; i++)
-		append_quoted(&line, &len, req->cmd[i]);
-	line = xrealloc(line, len + 16);
-	strcat(line, ") </dev/null");
-	for (char *p = line; *p; p++)
-		if (*p == '\n' || *p == '\r') {
-			free(line);
-			return gr_error_set(err, EINVAL, "cmd: arguments with newlines cannot go over the serial console");
-		}
-	/* Input typed while the guest still boots is lost (the console has no
-	 * reader yet), so wait for this boot's readiness line first; a booted guest
-	 * answers at once. */
-	if (gr_vm_wait_ready(&h->vm, 120000, NULL, err) < 0) {
-		free(line);
-		return -1;
-	}
-	char *out = NULL;
-	int rc = gr_vm_console_run(&h->vm, line, 60000, &out, err);
-	free(line);
-	if (rc < 0)
-		return -1;
-	if (out && req->fd_out >= 0)
-		gr_write_all(req->fd_out, out, strlen(out));
-	free(out);
-	*exit_status = rc;
-	return 0;
+	struct gr_vm_exec x = {
+		.cmd = req->cmd, .env = req->env, .cwd = req->cwd, .fd_in = req->fd_in, .fd_out = req->fd_out,
+		.fd_err = req->fd_err, .console_socket = req->tty ? req->console_socket : NULL, .cols = req->cols,
+		.rows = req->rows,
+	};
+	return gr_vm_agent_exec(&h->vm, &x, exit_status, err);
 }
 
 static int vm_exec(const struct gr_agent *a, const struct gr_inst_spec *s, const struct gr_exec_req *req,
@@ -373,6 +391,13 @@ static int vm_console(const struct gr_agent *a, const struct gr_inst_spec *s, ch
 {
 	struct vm_holder h;
 	if (holder_init(&h, a, s, err) < 0) {
+		holder_clear(&h);
+		return -1;
+	}
+	/* QEMU serves one console client; a second would wait unanswered: refuse it */
+	struct gr_vm_state st;
+	if (in_path && gr_vm_state_get(&h.vm, &st, NULL) == 0 && st.status != GR_VM_ABSENT &&
+	    (st.status == GR_VM_RUNNING || st.status == GR_VM_PAUSED) && gr_vm_console_check_free(&h.vm, err) < 0) {
 		holder_clear(&h);
 		return -1;
 	}
@@ -392,6 +417,14 @@ static int vm_update(const struct gr_agent *a, const struct gr_inst_spec *old, c
 		rc = holder_init(&hn, a, s, err);
 	else
 		memset(&hn, 0, sizeof hn);
+	for (const char *const *k = (const char *const[]){"max_cpu", "max_memory", NULL}; rc == 0 && *k; k++) {
+		json_t *a1 = json_object_get(ho.opts, *k), *b1 = json_object_get(hn.opts, *k);
+		struct gr_vm_state st;
+		if (!json_equal(a1, b1) && (a1 || b1) && gr_vm_state_get(&hn.vm, &st, NULL) == 0 &&
+		    (st.status == GR_VM_RUNNING || st.status == GR_VM_PAUSED))
+			rc = gr_error_set(err, EINVAL, "options.%s: fixed while VM '%s' runs (it applies at the next "
+					  "start)", *k, s->name);
+	}
 	if (rc == 0)
 		rc = gr_vm_update(&ho.vm, &hn.vm, err);
 	holder_clear(&ho);

@@ -6,7 +6,8 @@
  * thread.  The session reads the request frame, listens on a private unix
  * socket under the run folder, and starts the exec on a second thread
  * (gr_control_instance_exec_tty, which blocks until the process ends); the
- * runtime sends the terminal's master side to that socket.  The session then
+ * driver sends the terminal's master side to that socket (the container runtime its
+ * pty; the VM driver a host pty it bridges to the guest agent).  The session then
  * pumps websocket frames <-> the master until the process ends (then it sends
  * {"exit_code":N}) or the client goes away (then it closes the master, the
  * process gets SIGHUP, and the session waits for the exec thread).

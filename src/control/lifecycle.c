@@ -600,7 +600,7 @@ int gr_control_instance_console(struct gr_control *c, const char *name, char **o
 	int r = 0;
 	*out_path = NULL;
 	if (d->console)
-		r = d->console(&c->agent, &s, out_path, &inp, err);
+		r = d->console(&c->agent, &s, out_path, in_path ? &inp : NULL, err);
 	else
 		*out_path = gr_inst_log_path(&s);
 	if (r == 0 && inp && in.state != GR_ST_RUNNING) {

@@ -8,9 +8,13 @@
  * kernel told the TSC rate (tsc_early_khz, tsc=reliable: calibration under TCG is slow
  * and wrong); -nodefaults -no-user-config -display none; block devices with JSON
  * -blockdev (file names need no escaping); chardev sockets with server=on,wait=off for
- * the serial console (also logged to a file) and for QMP; -sandbox when QEMU has seccomp.
+ * the serial console (also logged to a file), for QMP and for the guest agent's
+ * virtio-serial port; a virtio balloon; -sandbox when QEMU has seccomp.  With a maximum
+ * above the launch size, QEMU gets the maximum (vCPUs, RAM) and the guest is held to the
+ * launch size (kernel maxcpus=, balloon target set after start).
  */
 #include "vm/vm.h"
+#include "vm/agent_proto.h"
 #include "util/alloc.h"
 
 #include <errno.h>
@@ -147,6 +151,14 @@ int gr_vm_argv_build(const struct gr_vm_config *c, const struct gr_vm_host *h, c
 	uint64_t mem = c->memory_mb ? c->memory_mb : 256;
 	if (cpus > 255)
 		return gr_error_set(err, EINVAL, "cpus: %u is more than 255", cpus);
+	unsigned vcpus = c->max_cpus > cpus ? c->max_cpus : cpus;
+	if (vcpus > 255)
+		return gr_error_set(err, EINVAL, "max_cpus: %u is more than 255", vcpus);
+	uint64_t ram = c->max_memory_mb > mem ? c->max_memory_mb : mem;
+	if (ram > (1u << 22))
+		return gr_error_set(err, EINVAL, "max_memory_mb: %llu is more than 4194304", (unsigned long long)ram);
+	if (c->agent_sock && strlen(c->agent_sock) > maxsun)
+		return gr_error_set(err, EINVAL, "agent_sock: unix socket path longer than %zu bytes", maxsun);
 	if (mem < 32 || mem > (1u << 22))
 		return gr_error_set(err, EINVAL, "memory_mb: %llu is outside 32..4194304", (unsigned long long)mem);
 	if (c->mac && !mac_ok(c->mac))
@@ -167,8 +179,10 @@ int gr_vm_argv_build(const struct gr_vm_config *c, const struct gr_vm_host *h, c
 		add2(&a, "-machine", "q35");
 	add2(&a, "-accel", tcg ? "tcg" : "kvm");
 	add2(&a, "-cpu", tcg ? "qemu64" : "host");
-	addf(&a, "-smp", "%u", cpus);
-	addf(&a, "-m", "%llu", (unsigned long long)mem);
+	/* every vCPU a resize may reach exists from the start (microvm has no CPU hotplug);
+	 * the kernel boots `cpus` of them (maxcpus=), the guest agent onlines the others */
+	addf(&a, "-smp", "%u", vcpus);
+	addf(&a, "-m", "%llu", (unsigned long long)ram);
 	add(&a, "-nodefaults");
 	add(&a, "-no-user-config");
 	add2(&a, "-display", "none");
@@ -179,6 +193,8 @@ int gr_vm_argv_build(const struct gr_vm_config *c, const struct gr_vm_host *h, c
 	int n = snprintf(append, sizeof append, "%s", c->cmdline ? c->cmdline : "console=ttyS0");
 	if (microvm && n > 0 && (size_t)n < sizeof append)
 		n += snprintf(append + n, sizeof append - n, " pci=off");
+	if (vcpus > cpus && n > 0 && (size_t)n < sizeof append)
+		n += snprintf(append + n, sizeof append - n, " maxcpus=%u", cpus);
 	if (tcg && h->tsc_khz && n > 0 && (size_t)n < sizeof append)
 		n += snprintf(append + n, sizeof append - n, " tsc_early_khz=%lu tsc=reliable", h->tsc_khz);
 	if (n < 0 || (size_t)n >= sizeof append) {
@@ -206,6 +222,15 @@ int gr_vm_argv_build(const struct gr_vm_config *c, const struct gr_vm_host *h, c
 			mac_from_name(c->name, mac);
 		addf(&a, "-netdev", "tap,id=net0,ifname=%s,script=no,downscript=no", c->tap);
 		addf(&a, "-device", "%s,netdev=net0,mac=%s", microvm ? "virtio-net-device" : "virtio-net-pci", mac);
+	}
+	if (c->balloon)
+		add2(&a, "-device", microvm ? "virtio-balloon-device,id=balloon0" : "virtio-balloon-pci,id=balloon0");
+	if (c->agent_sock) {
+		char *ag = opt_escape(c->agent_sock);
+		add2(&a, "-device", microvm ? "virtio-serial-device,id=vser0" : "virtio-serial-pci,id=vser0");
+		addf(&a, "-chardev", "socket,id=agent,path=%s,server=on,wait=off", ag);
+		add2(&a, "-device", "virtserialport,bus=vser0.0,chardev=agent,name=" GR_VM_AGENT_PORT);
+		free(ag);
 	}
 	char *ser = opt_escape(c->serial_sock);
 	if (c->console_log) {

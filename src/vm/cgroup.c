@@ -116,6 +116,24 @@ fail1:
 	return gr_error_prefix(err, "cgroup %s/%s", parent, name);
 }
 
+int gr_vm_cgroup_set_memory(const char *parent, const char *name, uint64_t bytes, gr_error_t *err)
+{
+	char buf[64];
+	if (is_v2()) {
+		_cleanup_free_ char *dir = xasprintf(CG_ROOT "/%s/%s", parent, name);
+		if (bytes)
+			snprintf(buf, sizeof buf, "%llu", (unsigned long long)bytes);
+		else
+			snprintf(buf, sizeof buf, "max");
+		return write_knob(dir, "memory.max", buf, err);
+	}
+	_cleanup_free_ char *dir = v1_dir("memory", parent, name);
+	if (!dir)
+		return gr_error_set(err, ENOENT, "cgroup v1 memory controller is not mounted");
+	snprintf(buf, sizeof buf, "%lld", bytes ? (long long)bytes : -1LL);
+	return write_knob(dir, "memory.limit_in_bytes", buf, err);
+}
+
 int gr_vm_cgroup_set_cpu(const char *parent, const char *name, double cpus, gr_error_t *err)
 {
 	char buf[64];

@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -47,7 +48,7 @@ static int run_capture(char *const argv[], size_t max, char **out, gr_error_t *e
 /* Modules the initramfs loads (plus their dependencies from modules.dep). */
 static const char *const initrd_modules[] = {
 	"virtio_pci", "virtio_mmio", "virtio_blk", "virtio_net", "virtio_console", "vfat",
-	"nls_cp437", "nls_ascii", "nls_iso8859-1", "isofs", "button", "evdev", NULL,
+	"nls_cp437", "nls_ascii", "nls_iso8859-1", "isofs", "button", "evdev", "virtio_balloon", NULL,
 };
 
 static int newest_kernel(char **version, gr_error_t *err)
@@ -297,6 +298,50 @@ static int extract_vmlinux(const char *bzimage, const char *out, const char *wor
 			    "(tried lz4, gzip, xz, zstd, bzip2, lzma)", bzimage);
 }
 
+/* ---- the guest agent ------------------------------------------------------------------ */
+
+/* The static gureum-guest-agent (src/guest/): $GR_GUEST_AGENT, else beside the running
+ * program (gureumd in build/bin), else build/bin seen from a unit test in
+ * build/tests/<module>/, else the installed copy.  malloc'd path or NULL. */
+char *gr_vm_image_agent_path(void)
+{
+	const char *env = getenv("GR_GUEST_AGENT");
+	if (env && *env)
+		return access(env, R_OK) == 0 ? xstrdup(env) : NULL;
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		char *slash = strrchr(exe, '/');
+		if (slash)
+			*slash = 0;
+		static const char *const rel[] = {"gureum-guest-agent", "../../bin/gureum-guest-agent"};
+		for (size_t i = 0; i < 2; i++) {
+			char *p = xasprintf("%s/%s", exe, rel[i]);
+			if (access(p, R_OK) == 0)
+				return p;
+			free(p);
+		}
+	}
+	if (access("/usr/libexec/gureum/gureum-guest-agent", R_OK) == 0)
+		return xstrdup("/usr/libexec/gureum/gureum-guest-agent");
+	return NULL;
+}
+
+/* FNV-1a of the agent binary (part of the image's inputs key), "none" when missing. */
+static char *agent_hash(void)
+{
+	_cleanup_free_ char *path = gr_vm_image_agent_path();
+	_cleanup_free_ char *data = NULL;
+	size_t len = 0;
+	if (!path || gr_read_file(path, 64 << 20, &data, &len, NULL) < 0)
+		return xstrdup("none");
+	uint64_t h = 1469598103934665603ull;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)data[i]) * 1099511628211ull;
+	return xasprintf("%016llx", (unsigned long long)h);
+}
+
 /* ---- root disk ------------------------------------------------------------------------ */
 
 static int write_text(const char *root, const char *rel, const char *text, mode_t mode, gr_error_t *err)
@@ -345,6 +390,13 @@ static int fill_root(const char *root, gr_error_t *err)
 		       err) < 0 ||
 	    write_text(root, "etc/gureum-release", "gureum debian-vm guest " GR__VM_GUEST_REV "\n", 0644, err) < 0)
 		return -1;
+	_cleanup_free_ char *agent = gr_vm_image_agent_path();
+	if (!agent)
+		return gr_error_set(err, ENOENT, "gureum-guest-agent not found (beside this program, or $GR_GUEST_AGENT): "
+				    "build it with `make`");
+	_cleanup_free_ char *agent_dst = xasprintf("%s/sbin/gureum-guest-agent", root);
+	if (copy_file(agent, agent_dst, 0755, err) < 0)
+		return gr_error_prefix(err, "install the guest agent");
 	_cleanup_free_ char *init = xasprintf("%s/sbin/init", root);
 	if (symlink("/sbin/gureum-init", init) < 0 && errno != EEXIST)
 		return gr_error_sys(err, "cannot link %s", init);
@@ -370,7 +422,8 @@ char *gr_vm_image_inputs_key(void)
 	_cleanup_free_ char *pkg = xasprintf("linux-image-%s", kver);
 	_cleanup_free_ char *kv = pkg_version(pkg);
 	_cleanup_free_ char *bv = pkg_version("busybox-static");
-	return xasprintf("kernel=%s/%s busybox=%s guest=%s", kver, kv, bv, GR__VM_GUEST_REV);
+	_cleanup_free_ char *ah = agent_hash();
+	return xasprintf("kernel=%s/%s busybox=%s guest=%s agent=%s", kver, kv, bv, GR__VM_GUEST_REV, ah);
 }
 
 struct progress {

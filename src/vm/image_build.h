@@ -40,5 +40,8 @@ int gr_vm_image_build(const char *dest_dir, const char *kernel_version, gr_vm_bu
 /* A string that changes whenever the build's inputs change (kernel version and its package
  * version, busybox version, the guest-init revision): for caching built images in tests. */
 char *gr_vm_image_inputs_key(void);
+/* Where the static guest agent (src/guest/gureum-guest-agent) to install is: malloc'd
+ * path, NULL when not found ($GR_GUEST_AGENT, beside the running program, build/bin). */
+char *gr_vm_image_agent_path(void);
 
 #endif

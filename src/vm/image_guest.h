@@ -7,7 +7,7 @@
 #ifndef GR_VM_IMAGE_GUEST_H
 #define GR_VM_IMAGE_GUEST_H
 
-#define GR__VM_GUEST_REV "4"
+#define GR__VM_GUEST_REV "5"
 
 /* initramfs /init: load the modules listed in /lib/modules/load.order (dependencies
  * first), wait for the root disk, mount it and switch_root into the guest init.
@@ -39,7 +39,7 @@ static const char gr__vm_guest_init[] =
 	"#!/bin/sh\n"
 	"# gureum-init: PID 1 of gureum's debian-vm guests.  Reads the NoCloud seed (label\n"
 	"# cidata), sets the hostname, applies a static address from network-config, starts\n"
-	"# acpid (power button -> clean poweroff), prints the readiness line, keeps a root\n"
+	"# acpid (power button -> clean poweroff), starts the guest agent, prints the readiness line, keeps a root\n"
 	"# shell on the serial console.\n"
 	"export PATH=/sbin:/bin:/usr/sbin:/usr/bin HOME=/root\n"
 	"mount -t proc proc /proc\n"
@@ -79,6 +79,8 @@ static const char gr__vm_guest_init[] =
 	"\t[ -n \"$gw\" ] && [ -e /sys/class/net/eth0 ] && ip route add default via \"$gw\"\n"
 	"fi\n"
 	"acpid -c /etc/acpi -l /dev/null\n"
+	"# the guest agent serves exec on the virtio-serial port org.gureum.agent.0\n"
+	"( while :; do /sbin/gureum-guest-agent >>/run/gureum-guest-agent.log 2>&1; sleep 1; done ) &\n"
 	"echo \"gureum-guest: ready hostname=$hn\"\n"
 	"while :; do\n"
 	"\tsetsid -c sh -l </dev/ttyS0 >/dev/ttyS0 2>&1\n"

@@ -23,5 +23,8 @@ int gr__vm_run_read(const struct gr_vm_spec *s, struct gr__vm_run *r, gr_error_t
 int gr__vm_run_write(const struct gr_vm_spec *s, const struct gr__vm_run *r, gr_error_t *err);
 int gr__vm_wait_gone(const struct gr__vm_run *r, int timeout_ms);
 int gr__vm_pidfd_open(pid_t pid);
+/* ops.c: 1 when the guest opened the agent's virtio-serial port (waits up to timeout_ms),
+ * 0 when it did not, -1 on error (ENOTSUP: QEMU has no agent port). */
+int gr__vm_agent_port_open(const struct gr_vm_spec *s, int timeout_ms, gr_error_t *err);
 
 #endif

@@ -344,6 +344,7 @@ int gr_vm_start(const struct gr_vm_spec *s, pid_t *pid_out, gr_error_t *err)
 	_cleanup_free_ char *qmp = gr_vm_path(s, "qmp.sock"), *ser = gr_vm_path(s, "serial.sock");
 	_cleanup_free_ char *con = gr_vm_path(s, "console.log"), *pidf = gr_vm_path(s, "qemu.pid");
 	_cleanup_free_ char *seed = gr_vm_path(s, "seed.img"), *log = gr_vm_path(s, "qemu.log");
+	_cleanup_free_ char *agent = gr_vm_path(s, "agent.sock");
 	_cleanup_free_ char *disk = NULL;
 	if (s->disks->open(s->disks->ud, s->ephemeral, &disk, err) < 0)
 		return gr_error_prefix(err, "starting VM '%s'", s->name);
@@ -352,7 +353,8 @@ int gr_vm_start(const struct gr_vm_spec *s, pid_t *pid_out, gr_error_t *err)
 		.kernel = kernel, .initrd = initrd, .cmdline = cmdline, .disk = disk,
 		.seed = access(seed, R_OK) == 0 ? seed : NULL, .tap = s->tap, .mac = s->mac, .qmp_sock = qmp,
 		.serial_sock = ser, .console_log = con, .pidfile = pidf, .runas = pick_runas(s), .sandbox = -1,
-		.daemonize = 1,
+		.daemonize = 1, .max_cpus = s->max_cpus, .max_memory_mb = s->max_memory_mb, .agent_sock = agent,
+		.balloon = 1,
 	};
 	_cleanup_strv_ char **argv = NULL;
 	_cleanup_strv_ char **procs = NULL;

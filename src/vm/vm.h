@@ -51,6 +51,11 @@ struct gr_vm_config {
 	int sandbox;               /* -1 auto (on when QEMU supports it), 0 off, 1 on */
 	int daemonize;             /* add -daemonize */
 	const char *incoming;      /* migration URI for -incoming, may be NULL */
+	unsigned max_cpus;         /* > cpus: QEMU gets max_cpus vCPUs, the guest kernel boots
+				    * with `cpus` online (maxcpus=), the agent onlines more */
+	uint64_t max_memory_mb;    /* > memory_mb: QEMU gets max RAM, a balloon holds it to memory_mb */
+	const char *agent_sock;    /* virtio-serial port org.gureum.agent.0 on this unix socket, may be NULL */
+	int balloon;               /* add a virtio-balloon device */
 };
 /* Build the argv (NULL-terminated strv, free with gr_strv_free).  EINVAL names the bad
  * field (machine, accel, missing kernel/disk, socket path too long, ...). */
@@ -141,6 +146,8 @@ int gr_vm_seed_write(const struct gr_vm_seed *s, const char *path, gr_error_t *e
  * cpu.weight 100 each) and a memory limit (bytes, 0 = none). */
 int gr_vm_cgroup_create(const char *parent, const char *name, double cpus, unsigned threads, uint64_t mem_bytes,
 			gr_error_t *err);
+/* Change the memory limit of an existing group (bytes, 0 = none). */
+int gr_vm_cgroup_set_memory(const char *parent, const char *name, uint64_t bytes, gr_error_t *err);
 /* Change the CPU quota of an existing group (0 = none). */
 int gr_vm_cgroup_set_cpu(const char *parent, const char *name, double cpus, gr_error_t *err);
 /* cgroup.procs files to write "0" into (in a child before exec); NULL-terminated strv. */
@@ -189,6 +196,8 @@ struct gr_vm_spec {
 	const char *cgroup_parent; /* NULL = "gureum-vm" */
 	const char *runas;         /* QEMU's user: NULL = $GR_VM_RUNAS, else gureum-qemu if it
 				    * exists, else root; "" = root */
+	unsigned max_cpus;         /* vCPUs a live resize may reach (0 = cpus) */
+	uint64_t max_memory_mb;    /* guest RAM a live resize may reach (0 = memory_mb) */
 };
 
 #define GR_VM_DEFAULT_USER "gureum-qemu"
@@ -242,11 +251,39 @@ int gr_vm_console_run(const struct gr_vm_spec *s, const char *cmd, int timeout_m
 int gr_vm_pause(const struct gr_vm_spec *s, gr_error_t *err);
 int gr_vm_resume(const struct gr_vm_spec *s, gr_error_t *err);
 int gr_vm_reset(const struct gr_vm_spec *s, gr_error_t *err);
-/* Live resource change: the CPU quota applies at once; vCPU count and guest RAM only at
- * the next start (ENOTSUP while running). */
+/* Live resource change of a running VM (stopped: nothing to do, the next start uses s):
+ * the CPU quota at once; the vCPU count through the guest agent (vCPUs onlined or
+ * offlined within max_cpus); guest RAM through the balloon (within max_memory_mb, the
+ * cgroup limit raised first).  Beyond a maximum: EINVAL naming it. */
 int gr_vm_update(const struct gr_vm_spec *old, const struct gr_vm_spec *s, gr_error_t *err);
 /* What QEMU reports: vCPU count and guest RAM bytes. */
 int gr_vm_info(const struct gr_vm_spec *s, int *vcpus, uint64_t *ram_bytes, gr_error_t *err);
+
+/* Balloon (ops.c): set the guest RAM target (MiB) / read what the guest has (bytes). */
+int gr_vm_balloon_set(const struct gr_vm_spec *s, uint64_t mb, gr_error_t *err);
+int gr_vm_balloon_get(const struct gr_vm_spec *s, uint64_t *bytes, gr_error_t *err);
+/* The serial console is free (no client on serial.sock), else EBUSY naming the VM: QEMU
+ * serves one console client, a second connection would wait unanswered. */
+int gr_vm_console_check_free(const struct gr_vm_spec *s, gr_error_t *err);
+
+/* ---- the guest agent (agent.c; protocol in agent_proto.h) ---------------------------- */
+
+struct gr_vm_exec {
+	char **cmd;                /* NULL-terminated, at least one */
+	char **env;                /* "K=V", may be NULL */
+	const char *cwd;           /* NULL = "/" */
+	int fd_in, fd_out, fd_err; /* owned by the caller, -1 = none (no tty) */
+	const char *console_socket;/* tty: a new host pty's master is sent here (SCM_RIGHTS) */
+	unsigned cols, rows;       /* tty size, 0 = 80x24 */
+};
+/* Run a command in the guest through its agent and wait for it; *exit_status = its code
+ * (128 + signal).  Waits for the guest's readiness line first (a booting guest).  One
+ * session at a time per VM: another is EBUSY ("busy"), never a silent wait.  No agent in
+ * the guest (an image older than the agent, or QEMU started without the port): an error
+ * naming gureum-guest-agent within seconds.  A malformed frame from the guest is EPROTO. */
+int gr_vm_agent_exec(const struct gr_vm_spec *s, const struct gr_vm_exec *x, int *exit_status, gr_error_t *err);
+/* Ask the agent to keep n vCPUs online; *online (may be NULL) = how many are. */
+int gr_vm_agent_set_cpus(const struct gr_vm_spec *s, unsigned n, int *online, gr_error_t *err);
 
 /* Snapshots.  Running VM: memory + disk state (savevm/loadvm into the qcow2 QEMU has
  * open).  Stopped VM: disk only (the disks' snapshot calls).  Names follow

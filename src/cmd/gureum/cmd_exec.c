@@ -116,7 +116,7 @@ static const char *usage_exec =
 	"usage: gureum exec NAME [--env K=V] [--cwd DIR] [-t] -- CMD [ARG...]\n"
 	"\nRun CMD inside the instance and exit with its status.  Standard input is\n"
 	"passed when it is not a terminal.\n"
-	"  -t, --tty    interactive: a terminal in the container (e.g. gureum exec -t web1 -- sh)\n";
+	"  -t, --tty    interactive: a terminal in the instance, container or VM (e.g. gureum exec -t web1 -- sh)\n";
 
 int gr_cmd_exec(int argc, char **argv)
 {

@@ -23,6 +23,8 @@
 	"                       default elastic, or critical with --vm\n" \
 	"  --vm                 a QEMU virtual machine, whatever the class\n" \
 	"  --container          a container, whatever the class\n" \
+	"  --max-cpu N          VMs: vCPUs a live resize may reach (default twice --cpu, >= 2)\n" \
+	"  --max-memory SIZE    VMs: memory a live resize may reach (default twice --memory)\n" \
 	"  --format FMT         table (default: prints NAME STATE), json (the instance's API\n" \
 	"                       document) or yaml\n" \
 	"  -- CMD...            main process (default: an idle shell)\n" \
@@ -44,6 +46,7 @@ static int run(int argc, char **argv, bool start)
 		{ "ephemeral", no_argument, 0, 'E' }, { "restart", required_argument, 0, 'r' },
 		{ "vm", no_argument, 0, 'V' }, { "container", no_argument, 0, 'C' },
 		{ "class", required_argument, 0, 'k' }, { "format", required_argument, 0, 'f' },
+		{ "max-cpu", required_argument, 0, 'X' }, { "max-memory", required_argument, 0, 'Y' },
 		{ 0, 0, 0, 0 }
 	};
 	json_t *body = json_object();
@@ -120,6 +123,25 @@ static int run(int argc, char **argv, bool start)
 			}
 			json_object_set_new(body, "class", json_string(optarg));
 			break;
+		case 'X':
+		case 'Y': {
+			json_t *o = json_object_get(body, "options");
+			if (!o) {
+				o = json_object();
+				json_object_set_new(body, "options", o);
+			}
+			if (ch == 'Y') {
+				json_object_set_new(o, "max_memory", json_string(optarg));
+				break;
+			}
+			long long v = strtoll(optarg, &end, 10);
+			if (*end || v < 1) {
+				rc = gr_cli_usage(usage, "--max-cpu: '%s' is not a number of vCPUs", optarg);
+				goto out;
+			}
+			json_object_set_new(o, "max_cpu", json_integer(v));
+			break;
+		}
 		case 'f':
 			if (gr_cli_parse_format(optarg, &fmt) < 0) {
 				rc = gr_cli_usage(usage, "--format: '%s' is not table, json or yaml",

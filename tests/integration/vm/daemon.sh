@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # daemon.sh - VMs through the daemon: `gureum image build debian-vm`, `gureum launch
-# debian-vm NAME --vm`, the guest reports its name as hostname on the console, exec over
-# the serial console, a clean stop (ACPI powerdown), a daemon restart finds a running VM
+# debian-vm NAME --vm`, the guest reports its name as hostname on the console, exec through
+# the guest agent, a clean stop (ACPI powerdown), a daemon restart finds a running VM
 # again, a killed QEMU is noticed (state stopped), delete leaves nothing behind.
 # A private gureumd (own state/run folders, cgroup prefix gr-test-vm-int-$$); the EXIT
 # trap kills what is left.

@@ -172,7 +172,7 @@ int main(void)
 	rc = gr_vm_state_get(&s, &st, &e);
 	ok(rc == 0 && st.status == GR_VM_RUNNING, "state running again (%s)", st.qmp_status);
 
-	/* live CPU quota change; RAM and vCPU changes refused while running */
+	/* live CPU quota change; RAM beyond what QEMU was started with refused while running */
 	{
 		struct gr_vm_spec n = s;
 		n.cpu_limit = 0.5;
@@ -186,8 +186,8 @@ int main(void)
 		n.cpu_limit = 1.0;
 		gr_vm_update(&s, &n, NULL);
 		n.memory_mb = 512;
-		ok(gr_vm_update(&s, &n, &e) < 0 && e.code == ENOTSUP && strstr(e.msg, "memory"),
-		   "RAM change of a running VM refused naming memory");
+		ok(gr_vm_update(&s, &n, &e) < 0 && e.code == EINVAL && strstr(e.msg, "max_memory"),
+		   "RAM beyond the VM's maximum refused naming max_memory (%s)", e.msg);
 	}
 
 	/* memory snapshot: write, snapshot, change, restore, read back */
