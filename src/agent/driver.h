@@ -135,7 +135,8 @@ struct gr_driver_ops {
 	int (*exec)(const struct gr_agent *a, const struct gr_inst_spec *s, const struct gr_exec_req *req,
 		    int *exit_status, gr_error_t *err);
 	/* console: a path the daemon reads the instance's console output from
-	 * (malloc'd); input, when supported, is written to *in_path (may be NULL). */
+	 * (malloc'd); input, when supported, is written to *in_path.  in_path is
+	 * NULL when the caller only follows the output (no input taken). */
 	int (*console)(const struct gr_agent *a, const struct gr_inst_spec *s, char **out_path,
 		       char **in_path, gr_error_t *err);
 	/* live resource change; only the fields that differ from old are applied */

@@ -370,7 +370,8 @@ static int c_console(const struct gr_agent *a, const struct gr_inst_spec *s, cha
 		     char **in_path, gr_error_t *err)
 {
 	*out_path = gr_inst_log_path(s);
-	*in_path = NULL;
+	if (in_path) /* NULL: the caller only follows the output */
+		*in_path = NULL;
 	return 0;
 }
 
