@@ -115,6 +115,11 @@ static void recover_one(struct gr_control *c, const char *name)
 	gr_error_t err;
 	if (gr__inst_get(c, name, &in, &err) < 0)
 		return;
+	if (in.host[0] && strcmp(in.host, c->hostname)) {
+		/* another host's instance (a shared store): its daemon recovers it */
+		gr__inst_clear(&in);
+		return;
+	}
 	const struct gr_driver_ops *d = gr__driver(&in);
 	struct gr_inst_spec s;
 	char dir[GR__DIR_MAX];
