@@ -237,7 +237,8 @@ int gr__leader_txn(struct gr_control *c, const struct gr_store_cmp *cmps, size_t
 	if (!rev)
 		return 0;
 	struct gr_store_cmp *all = xcalloc(n_cmps + 1, sizeof *all);
-	memcpy(all, cmps, n_cmps * sizeof *all);
+	if (n_cmps)
+		memcpy(all, cmps, n_cmps * sizeof *all);
 	all[n_cmps] = (struct gr_store_cmp){ .key = GR_KEY_LEADER, .target = GR_CMP_MOD_REVISION,
 					     .op = GR_CMP_EQUAL, .number = rev };
 	struct gr_store_txn t = { .cmps = all, .n_cmps = n_cmps + 1, .success = ops, .n_success = n_ops };
@@ -401,7 +402,11 @@ static void *hosts_main(void *p)
 {
 	struct gr_control *c = p;
 	struct gr__hosts *h = c->hosts;
+	/* renew at a third of the TTL at most, and look at the leader key at
+	 * least every second: a lapsed leader is replaced within about 1 s */
 	int period_ms = c->host_ttl * 1000 / 3;
+	if (period_ms > 1000)
+		period_ms = 1000;
 	if (period_ms < 500)
 		period_ms = 500;
 	for (;;) {
