@@ -7,7 +7,12 @@
 # clear error.  Every wait is a bounded poll (tests/cluster/lib.sh).
 . "$(dirname "$0")/lib.sh"
 need_root_and_bins
-cluster_start 3; ok $? "etcd (3 members) and 3 daemons started on $STORE"
+cluster_start 3; ok $? "etcd (3 members) and 3 daemons started on $STORE (own network namespaces: $NETNS_ON)"
+
+if [ "$NETNS_ON" = 1 ]; then
+	nss=$(for i in 1 2 3; do readlink "/proc/${HPID[$i]}/ns/net"; done; readlink /proc/self/ns/net)
+	[ "$(echo "$nss" | sort -u | wc -l)" = 4 ]; ok $? "each daemon in a network namespace of its own, etcd behind the test's bridge"
+fi
 
 online_count() { # I: hosts online as host I sees them
 	gh "$1" host list --format json 2>/dev/null |
@@ -56,7 +61,8 @@ wait_for 150 all_online "$N"; ok $? "3 hosts online again"
 [ "$(leader "$Li")" = "h$O" ]; ok $? "the leader stays h$O (no flapping on a rejoin)"
 
 # a duplicate name while the first is online
-err=$(setpriv --pdeathsig KILL "$GUREUMD" --state-dir "$TD/dup/state" --run-dir "$TD/dup/run" \
+host_ns 9
+err=$(in_ns "$(hns 9)" setpriv --pdeathsig KILL "$GUREUMD" --state-dir "$TD/dup/state" --run-dir "$TD/dup/run" \
 	--cgroup-prefix "gr-test-c-$$-hdup" --store "$STORE" --host-name "h$O" 2>&1); rc=$?
 [ $rc -ne 0 ] && echo "$err" | grep -q "host name 'h$O' is already online"; ok $? "duplicate name h$O refused: $err"
 [ ! -S "$TD/dup/run/gureum.sock" ]; ok $? "the duplicate serves nothing"
