@@ -609,6 +609,8 @@ enum MHD_Result gr__api_route(struct gr_api *a, struct MHD_Connection *conn, con
 		return operations(a, conn, method, seg, n);
 	if (!strcmp(seg[1], "hosts"))
 		return gr__api_hosts(a, conn, method, seg, n);
+	if (!strcmp(seg[1], "cluster"))
+		return gr__api_cluster(a, conn, method, seg, n, body, len);
 	if (!strcmp(seg[1], "events") && n == 2 && !strcmp(method, "GET"))
 		return serve_events(a, conn);
 	return gr__api_fail(conn, ENOENT, "no such resource: %s", url);

@@ -5,6 +5,7 @@
  *
  *   control.c    open/close, the loop's entry points (tick, dispatch), metrics
  *   hosts.c      membership: host record and lease, leader lease, host list
+ *   cluster.c    pool init/join/leave (the join token, pool.url)
  *   snapshot.c   instance snapshots (jobs on worker threads)
  *   recover.c    restart recovery, exits seen while running, restart policies
  *   lifecycle.c  create/start/stop/delete/config/exec/console: the state machine
@@ -33,6 +34,7 @@
 #define GR_KEY_OPS "/gureum/ops/"
 #define GR_KEY_SNAPSHOTS "/gureum/snapshots/"
 #define GR_KEY_HOSTS "/gureum/hosts/"          /* <name> record, <name>/alive on its lease */
+#define GR_KEY_CLUSTER "/gureum/cluster"        /* the pool: id, join token's hash */
 #define GR_KEY_LEADER "/gureum/leases/leader"  /* on the leader's host lease */
 
 struct gr__watch {
@@ -55,6 +57,7 @@ struct gr_control {
 	int host_ttl;               /* host lease TTL, seconds */
 	char *host_version, *host_address;
 	double started;             /* epoch seconds */
+	atomic_bool left_pool;      /* cluster leave done: the record is not rewritten */
 
 	pthread_mutex_t lock;       /* protects everything below */
 	pthread_cond_t cond;        /* busy set, events, ops changed */
@@ -71,6 +74,10 @@ struct gr_control {
 	atomic_bool closing;
 	atomic_int workers;         /* detached worker threads alive */
 };
+
+/* ---- cluster.c ---- */
+/* The pool this state folder joined (malloc'd store URL), or NULL. */
+char *gr__cluster_pool_url(const char *state_dir);
 
 /* ---- hosts.c: membership ---- */
 /* Put this host's record and take its name (alive key on a new lease):

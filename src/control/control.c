@@ -75,7 +75,9 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 		gr_error_set(err, EBUSY, "another gureumd is using %s", c->state_dir);
 		goto fail;
 	}
-	url = o->store_url ? xstrdup(o->store_url) : xasprintf("sqlite://%s/state.db", c->state_dir);
+	url = o->store_url ? xstrdup(o->store_url) : gr__cluster_pool_url(c->state_dir);
+	if (!url) /* no pool joined: this host's own store */
+		url = xasprintf("sqlite://%s/state.db", c->state_dir);
 	if (gr_store_open(url, NULL, &c->store, err) < 0) {
 		gr_error_prefix(err, "opening the store");
 		goto fail;

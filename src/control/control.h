@@ -100,6 +100,15 @@ int gr_control_instance_log_path(struct gr_control *c, const char *name, char **
 int gr_control_host_list(struct gr_control *c, json_t **out, gr_error_t *err);
 int gr_control_host_get(struct gr_control *c, const char *name, json_t **out, gr_error_t *err);
 
+/* Pools (cluster.c, docs/CLUSTER.md).  init: {"id","token"} (the token is
+ * shown this once); get: the pool record without the token's hash; join
+ * {"address","token"}: checks the token against the pool's store and records
+ * it for the next start (EACCES wrong token, nothing changed); leave. */
+int gr_control_cluster_init(struct gr_control *c, json_t **out, gr_error_t *err);
+int gr_control_cluster_get(struct gr_control *c, json_t **out, gr_error_t *err);
+int gr_control_cluster_join(struct gr_control *c, json_t *req, json_t **out, gr_error_t *err);
+int gr_control_cluster_leave(struct gr_control *c, json_t **out, gr_error_t *err);
+
 /* Images (the image module, in the daemon).  import/build return an operation
  * ({"id",...}) at once and do the work on a worker thread. */
 int gr_control_image_list(struct gr_control *c, json_t **out, gr_error_t *err);

@@ -377,6 +377,8 @@ static void rejoin(struct gr_control *c)
 static void refresh_record(struct gr_control *c)
 {
 	struct gr__hosts *h = c->hosts;
+	if (atomic_load(&c->left_pool))
+		return;
 	json_t *load = load_now(c);
 	char *text = dump(load);
 	if (h->load_text && !strcmp(text, h->load_text)) {

@@ -139,14 +139,17 @@ hsock() { echo "$TD/h$1/run/gureum.sock"; }
 gh() { local i=$1; shift; GUREUM_SOCKET=$(hsock "$i") "$GUREUM" "$@"; }
 hcgp() { echo "gr-test-c-$$-h$1"; }
 
-# host_start I [extra gureumd flags]: start daemon hI; 0 once it answers
+# host_start I [--standalone] [extra gureumd flags]: start daemon hI (with
+# --standalone: without --store, i.e. on its own SQLite store or the pool it
+# joined); 0 once it answers
 host_start() {
-	local i=$1; shift
+	local i=$1 store=(--store "$STORE"); shift
+	[ "${1:-}" = --standalone ] && { store=(); shift; }
 	mkdir -p "$TD/h$i"
 	host_ns "$i" || return 1
 	local pre; read -ra pre <<<"$(ns_pre "$(hns "$i")")"
 	"${pre[@]}" setpriv --pdeathsig KILL "$GUREUMD" --state-dir "$TD/h$i/state" --run-dir "$TD/h$i/run" \
-		--cgroup-prefix "$(hcgp "$i")" --store "$STORE" --host-name "h$i" --host-ttl "$HOST_TTL" \
+		--cgroup-prefix "$(hcgp "$i")" "${store[@]}" --host-name "h$i" --host-ttl "$HOST_TTL" \
 		--log "$TD/h$i/daemon.log" --debug "$@" 2>>"$TD/h$i/daemon.err" &
 	HPID[$i]=$!
 	for _ in $(seq 1 300); do
