@@ -205,6 +205,11 @@ cluster_cleanup() {
 		for _ in $(seq 1 100); do kill -0 "${ETCD_PID[$i]}" 2>/dev/null || break; sleep 0.1; done
 		kill -9 "${ETCD_PID[$i]}" 2>/dev/null; wait "${ETCD_PID[$i]}" 2>/dev/null
 	done
+	for f in /sys/fs/cgroup/*/gr-test-c-$$-h*/*/cgroup.procs /sys/fs/cgroup/unified/gr-test-c-$$-h*/*/cgroup.procs; do
+		[ -f "$f" ] && xargs -r kill -9 <"$f" 2>/dev/null
+	done
+	[ -n "$TD" ] && grep " $TD/" /proc/self/mounts | awk '{print $2}' | sort -r |
+		while read -r m; do umount -l "$m" 2>/dev/null; done
 	for i in "${NETNS[@]}"; do ip netns del "$i" 2>/dev/null; done
 	if [ -n "$TD" ]; then
 		for d in /sys/fs/cgroup/*/gr-test-c-$$-h* /sys/fs/cgroup/unified/gr-test-c-$$-h*; do
