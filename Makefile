@@ -8,7 +8,7 @@
 #     <binary>_MODULES := runtime util # modules it links, in link order
 # Unit tests: tests/unit/<module>/test_*.c, each linked with its module and that module's deps.
 # Fuzzers: fuzz/<module>_<name>.c (clang libFuzzer), linked with <module> and its deps.
-# Integration tests: tests/integration/**/*.sh, run as root by tests/run.sh.
+# Integration tests: tests/integration/**/*.sh and tests/cluster/*.sh, run as root by tests/run.sh.
 # SAN=1 builds everything into build-asan/ with AddressSanitizer + UBSan.
 
 CC       ?= cc

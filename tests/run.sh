@@ -2,7 +2,8 @@
 # run.sh - runs every test and prints "N passed, N failed, N skipped" last.
 #
 # Unit tests: every binary under build/tests/ (and build-asan/tests/ when built).
-# Integration tests: tests/integration/**/*.sh, as root, with GR_BUILD pointing at the
+# Integration tests: tests/integration/**/*.sh and tests/cluster/*.sh (several daemons on a
+# private etcd; lib.sh is the shared bed, not a test), as root, with GR_BUILD pointing at the
 # binaries (build/bin), GR_SRC at the source tree.  Each test prints TAP lines; a test
 # that exits non-zero without a "not ok" line counts as one failure.
 # Sanitized: the integration tests run a second time on build-asan/bin (all but the
@@ -63,7 +64,7 @@ if [ "$unit_only" -eq 0 ]; then
 	while IFS= read -r t; do
 		[[ "$t" =~ $filter ]] || continue
 		run_one "$t" bash "$t"
-	done < <(find tests/integration -name '*.sh' | sort)
+	done < <({ find tests/integration -name '*.sh'; find tests/cluster -name '*.sh' ! -name lib.sh; } | sort)
 	# The same integration tests once more on the ASan+UBSan binaries (the conformance
 	# comparison with crun is left to the plain build).
 	if [ -d build-asan/bin ]; then
@@ -71,7 +72,8 @@ if [ "$unit_only" -eq 0 ]; then
 		while IFS= read -r t; do
 			[[ "asan:$t" =~ $filter ]] || continue
 			run_one "asan:$t" bash "$t"
-		done < <(find tests/integration -name '*.sh' ! -path '*/conformance/*' | sort)
+		done < <({ find tests/integration -name '*.sh' ! -path '*/conformance/*'
+			   find tests/cluster -name '*.sh' ! -name lib.sh; } | sort)
 		export GR_BUILD=$top/build
 	fi
 	if [ -d build-fuzz/fuzz ]; then

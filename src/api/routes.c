@@ -25,6 +25,7 @@
 #include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include "api/routes_hosts.h"
 #include "api/routes_snapshot.h"
 #include "control/control.h"
 #include "util/alloc.h"
@@ -606,6 +607,10 @@ enum MHD_Result gr__api_route(struct gr_api *a, struct MHD_Connection *conn, con
 		return images(a, conn, method, seg, n, body, len);
 	if (!strcmp(seg[1], "operations"))
 		return operations(a, conn, method, seg, n);
+	if (!strcmp(seg[1], "hosts"))
+		return gr__api_hosts(a, conn, method, seg, n);
+	if (!strcmp(seg[1], "cluster"))
+		return gr__api_cluster(a, conn, method, seg, n, body, len);
 	if (!strcmp(seg[1], "events") && n == 2 && !strcmp(method, "GET"))
 		return serve_events(a, conn);
 	return gr__api_fail(conn, ENOENT, "no such resource: %s", url);

@@ -4,6 +4,8 @@
  * above it, checked by tests/integration/lint/layers.sh):
  *
  *   control.c    open/close, the loop's entry points (tick, dispatch), metrics
+ *   hosts.c      membership: host record and lease, leader lease, host list
+ *   cluster.c    pool init/join/leave (the join token, pool.url)
  *   snapshot.c   instance snapshots (jobs on worker threads)
  *   recover.c    restart recovery, exits seen while running, restart policies
  *   lifecycle.c  create/start/stop/delete/config/exec/console: the state machine
@@ -31,6 +33,9 @@
 #define GR_KEY_INSTANCES "/gureum/instances/"
 #define GR_KEY_OPS "/gureum/ops/"
 #define GR_KEY_SNAPSHOTS "/gureum/snapshots/"
+#define GR_KEY_HOSTS "/gureum/hosts/"          /* <name> record, <name>/alive on its lease */
+#define GR_KEY_CLUSTER "/gureum/cluster"        /* the pool: id, join token's hash */
+#define GR_KEY_LEADER "/gureum/leases/leader"  /* on the leader's host lease */
 
 struct gr__watch {
 	char *name;
@@ -39,6 +44,7 @@ struct gr__watch {
 };
 
 struct gr__index;
+struct gr__hosts;
 
 struct gr_control {
 	char *state_dir, *run_dir, *rt_root, *images_dir, *layers_dir, *inst_dir, *cgroup_prefix;
@@ -47,6 +53,11 @@ struct gr_control {
 	struct gr_image_ctx img;
 	struct gr_agent agent;
 	struct gr__index *index;    /* index.c */
+	struct gr__hosts *hosts;    /* hosts.c */
+	int host_ttl;               /* host lease TTL, seconds */
+	char *host_version, *host_address;
+	double started;             /* epoch seconds */
+	atomic_bool left_pool;      /* cluster leave done: the record is not rewritten */
 
 	pthread_mutex_t lock;       /* protects everything below */
 	pthread_cond_t cond;        /* busy set, events, ops changed */
@@ -63,6 +74,25 @@ struct gr_control {
 	atomic_bool closing;
 	atomic_int workers;         /* detached worker threads alive */
 };
+
+/* ---- cluster.c ---- */
+/* The pool this state folder joined (malloc'd store URL), or NULL. */
+char *gr__cluster_pool_url(const char *state_dir);
+
+/* ---- hosts.c: membership ---- */
+/* Put this host's record and take its name (alive key on a new lease):
+ * EEXIST naming the name when another daemon holds it online. */
+int gr__hosts_register(struct gr_control *c, gr_error_t *err);
+/* Campaign once, then renew, refresh and lead on a thread of its own. */
+int gr__hosts_start(struct gr_control *c, gr_error_t *err);
+/* Stop the thread and revoke the lease (offline now, leadership released). */
+void gr__hosts_stop(struct gr_control *c);
+bool gr__is_leader(struct gr_control *c);
+/* A leader's write: txn of cmps + "the leader key's mod_revision is the one we
+ * won with", running ops on success.  1 applied / 0 a compare failed or we
+ * are not (any more) the leader / -1 error. */
+int gr__leader_txn(struct gr_control *c, const struct gr_store_cmp *cmps, size_t n_cmps,
+		   const struct gr_store_op *ops, size_t n_ops, gr_error_t *err);
 
 /* ---- core.c ---- */
 void gr__lock_name(struct gr_control *c, const char *name);

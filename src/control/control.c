@@ -42,8 +42,13 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 	c->images_dir = xasprintf("%s/images", c->state_dir);
 	c->layers_dir = xasprintf("%s/layers", c->state_dir);
 	c->inst_dir = xasprintf("%s/instances", c->state_dir);
-	if (gethostname(c->hostname, sizeof c->hostname - 1) < 0 || !c->hostname[0])
+	if (o->host_name)
+		snprintf(c->hostname, sizeof c->hostname, "%s", o->host_name);
+	else if (gethostname(c->hostname, sizeof c->hostname - 1) < 0 || !c->hostname[0])
 		snprintf(c->hostname, sizeof c->hostname, "localhost");
+	c->host_ttl = o->host_ttl > 0 ? o->host_ttl : 10;
+	c->host_version = o->version ? xstrdup(o->version) : NULL;
+	c->host_address = o->host_address ? xstrdup(o->host_address) : NULL;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	c->events = json_array();
@@ -75,7 +80,9 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 		gr_error_set(err, EBUSY, "another gureumd is using %s", c->state_dir);
 		goto fail;
 	}
-	url = xasprintf("sqlite://%s/state.db", c->state_dir);
+	url = o->store_url ? xstrdup(o->store_url) : gr__cluster_pool_url(c->state_dir);
+	if (!url) /* no pool joined: this host's own store */
+		url = xasprintf("sqlite://%s/state.db", c->state_dir);
 	if (gr_store_open(url, NULL, &c->store, err) < 0) {
 		gr_error_prefix(err, "opening the store");
 		goto fail;
@@ -84,6 +91,10 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 		gr_error_prefix(err, "reading the instance records");
 		goto fail;
 	}
+	/* the name before any write: a daemon whose name is online elsewhere
+	 * recovers nothing */
+	if (gr__hosts_register(c, err) < 0)
+		goto fail;
 	c->feed_fd = gr_store_subscribe(c->store, err);
 	if (c->feed_fd < 0)
 		goto fail;
@@ -93,6 +104,8 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 		gr_error_prefix(err, "recovering instances");
 		goto fail;
 	}
+	if (gr__hosts_start(c, err) < 0)
+		goto fail;
 	*out = c;
 	return 0;
 fail:
@@ -111,6 +124,7 @@ void gr_control_close(struct gr_control *c)
 	/* workers finish their current step (bounded by the stop timeouts) */
 	for (int i = 0; i < 600 && atomic_load(&c->workers) > 0; i++)
 		usleep(50 * 1000);
+	gr__hosts_stop(c);
 	gr__index_close(c);
 	gr_store_close(c->store); /* closes the feed fd too */
 	for (size_t i = 0; i < c->n_watches; i++) {
@@ -133,6 +147,8 @@ void gr_control_close(struct gr_control *c)
 	free(c->images_dir);
 	free(c->layers_dir);
 	free(c->inst_dir);
+	free(c->host_version);
+	free(c->host_address);
 	free(c);
 }
 

@@ -34,6 +34,11 @@ struct gr_control_opts {
 	const char *run_dir;        /* default /run/gureum */
 	const char *cgroup_prefix;  /* default "gureum" */
 	bool no_recover;            /* skip recovery (tests) */
+	const char *store_url;      /* default sqlite://STATE_DIR/state.db */
+	const char *host_name;      /* default the machine's hostname */
+	int host_ttl;               /* host lease TTL in seconds, default 10 */
+	const char *host_address;   /* the API's address for other hosts, or NULL */
+	const char *version;        /* recorded in the host record */
 };
 
 struct gr_control;
@@ -88,6 +93,21 @@ int gr_control_instance_console(struct gr_control *c, const char *name, char **o
 /* Path of the instance's output log (malloc'd). */
 int gr_control_instance_log_path(struct gr_control *c, const char *name, char **out,
 				 gr_error_t *err);
+
+/* Hosts (hosts.c): {"hosts":[...]} and one host; each with state
+ * online|offline (its lease alive or not), leader, lease, capacity, load,
+ * instances, version, started, updated, offline_since. */
+int gr_control_host_list(struct gr_control *c, json_t **out, gr_error_t *err);
+int gr_control_host_get(struct gr_control *c, const char *name, json_t **out, gr_error_t *err);
+
+/* Pools (cluster.c, docs/CLUSTER.md).  init: {"id","token"} (the token is
+ * shown this once); get: the pool record without the token's hash; join
+ * {"address","token"}: checks the token against the pool's store and records
+ * it for the next start (EACCES wrong token, nothing changed); leave. */
+int gr_control_cluster_init(struct gr_control *c, json_t **out, gr_error_t *err);
+int gr_control_cluster_get(struct gr_control *c, json_t **out, gr_error_t *err);
+int gr_control_cluster_join(struct gr_control *c, json_t *req, json_t **out, gr_error_t *err);
+int gr_control_cluster_leave(struct gr_control *c, json_t **out, gr_error_t *err);
 
 /* Images (the image module, in the daemon).  import/build return an operation
  * ({"id",...}) at once and do the work on a worker thread. */

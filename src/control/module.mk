@@ -1,2 +1,2 @@
 control_DEPS := agent vm image store runtime sched util
-control_LIBS := -ljansson
+control_LIBS := -lcrypto -ljansson

@@ -59,8 +59,8 @@ int gr__op_begin(struct gr_control *c, const char *kind, const char *target, str
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(op->id, sizeof op->id, "%lld%06ld-%llu", (long long)ts.tv_sec, ts.tv_nsec / 1000,
 		 (unsigned long long)atomic_fetch_add(&counter, 1));
-	op->doc = json_pack("{s:s,s:s,s:s,s:s,s:f}", "id", op->id, "kind", kind, "target", target,
-			    "status", "running", "created", now());
+	op->doc = json_pack("{s:s,s:s,s:s,s:s,s:f,s:s}", "id", op->id, "kind", kind, "target", target,
+			    "status", "running", "created", now(), "host", c->hostname);
 	if (op_write(c, op, err) < 0) {
 		json_decref(op->doc);
 		op->doc = NULL;
@@ -111,7 +111,10 @@ void gr__op_end(struct gr_control *c, struct gr__op *op, const gr_error_t *err, 
 static int interrupt(json_t **doc, void *ctx, gr_error_t *err)
 {
 	const char *st = json_string_value(json_object_get(*doc, "status"));
+	const char *host = json_string_value(json_object_get(*doc, "host"));
 	if (!*doc || !st || strcmp(st, "running"))
+		return 1;
+	if (host && strcmp(host, ctx)) /* another host's (a shared store): not ours to end */
 		return 1;
 	json_object_set_new(*doc, "status", json_string("failure"));
 	json_object_set_new(*doc, "error", json_pack("{s:s,s:s}", "code", "EINTR", "message",
@@ -136,7 +139,7 @@ int gr__ops_recover(struct gr_control *c, gr_error_t *err)
 			continue;
 		}
 		if (st && !strcmp(st, "running") &&
-		    gr_store_update_json(c->store, key, interrupt, NULL, 5, NULL, err) < 0) {
+		    gr_store_update_json(c->store, key, interrupt, c->hostname, 5, NULL, err) < 0) {
 			json_decref(arr);
 			return -1;
 		}

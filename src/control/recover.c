@@ -115,6 +115,17 @@ static void recover_one(struct gr_control *c, const char *name)
 	gr_error_t err;
 	if (gr__inst_get(c, name, &in, &err) < 0)
 		return;
+	if (in.host[0] && strcmp(in.host, c->hostname)) {
+		/* another pool member's instance (a shared store): its daemon
+		 * recovers it.  A name with no host record (this machine renamed)
+		 * is still ours. */
+		_cleanup_free_ char *hkey = xasprintf("%s%s", GR_KEY_HOSTS, in.host);
+		if (gr_store_get(c->store, hkey, NULL, NULL) != 0) {
+			gr_log_info("recover %s: on host %s, left to it", name, in.host);
+			gr__inst_clear(&in);
+			return;
+		}
+	}
 	const struct gr_driver_ops *d = gr__driver(&in);
 	struct gr_inst_spec s;
 	char dir[GR__DIR_MAX];

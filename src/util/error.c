@@ -72,6 +72,8 @@ int gr_error_http_status(const gr_error_t *err)
 		return 413;
 	case EAGAIN: case ETIMEDOUT: case ECONNREFUSED:
 		return 503;
+	case ENOSYS:
+		return 501;
 	default:
 		return 500;
 	}

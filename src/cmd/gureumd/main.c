@@ -40,6 +40,12 @@ static void usage(FILE *f)
 		"  --run-dir DIR        runtime state and the socket (GUREUM_RUN_DIR, default /run/gureum)\n"
 		"  --socket PATH        API unix socket, root only (default RUN_DIR/gureum.sock)\n"
 		"  --cgroup-prefix NAME cgroup parent of the instances (default gureum)\n"
+		"  --store URL          state store (GUREUM_STORE; default sqlite://STATE_DIR/state.db;\n"
+		"                       etcd://HOST:PORT,... for a cluster, see docs/CLUSTER.md)\n"
+		"  --host-name NAME     this host's name in the pool (default the machine's hostname)\n"
+		"  --host-ttl SECONDS   host lease TTL: offline this long after the daemon dies\n"
+		"                       (default 10)\n"
+		"  --host-address ADDR  the API address other hosts reach (default --listen's)\n"
 		"  --listen HOST:PORT   also serve HTTPS on TCP (needs --tls-cert, --tls-key, --tokens)\n"
 		"  --tls-cert FILE      PEM certificate for --listen\n"
 		"  --tls-key FILE       PEM private key for --listen\n"
@@ -58,9 +64,12 @@ int main(int argc, char **argv)
 	const char *state_dir = getenv("GUREUM_STATE_DIR"), *run_dir = getenv("GUREUM_RUN_DIR");
 	const char *sock = NULL, *prefix = NULL, *listen_addr = NULL, *cert = NULL, *key = NULL;
 	const char *tokens = NULL, *log_path = NULL, *pid_file = NULL;
+	const char *store_url = getenv("GUREUM_STORE"), *host_name = NULL, *host_addr = NULL;
+	int host_ttl = 10;
 	int log_json = 0, debug = 0, no_tls = 0, no_tune = 0;
 	enum { O_STATE = 256, O_RUN, O_SOCK, O_CG, O_LISTEN, O_CERT, O_KEY, O_TOKENS, O_LOG,
-	       O_LOGJSON, O_DEBUG, O_NOTLS, O_PID, O_NOTUNE };
+	       O_LOGJSON, O_DEBUG, O_NOTLS, O_PID, O_NOTUNE, O_STORE, O_HOSTNAME, O_HOSTTTL,
+	       O_HOSTADDR };
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, 0, O_STATE }, { "run-dir", required_argument, 0, O_RUN },
 		{ "socket", required_argument, 0, O_SOCK }, { "cgroup-prefix", required_argument, 0, O_CG },
@@ -70,6 +79,9 @@ int main(int argc, char **argv)
 		{ "debug", no_argument, 0, O_DEBUG }, { "no-tls", no_argument, 0, O_NOTLS },
 		{ "pid-file", required_argument, 0, O_PID }, { "help", no_argument, 0, 'h' },
 		{ "no-host-tuning", no_argument, 0, O_NOTUNE },
+		{ "store", required_argument, 0, O_STORE }, { "host-name", required_argument, 0, O_HOSTNAME },
+		{ "host-ttl", required_argument, 0, O_HOSTTTL },
+		{ "host-address", required_argument, 0, O_HOSTADDR },
 		{ 0, 0, 0, 0 }
 	};
 	int ch;
@@ -89,6 +101,19 @@ int main(int argc, char **argv)
 		case O_NOTLS: no_tls = 1; break;
 		case O_PID: pid_file = optarg; break;
 		case O_NOTUNE: no_tune = 1; break;
+		case O_STORE: store_url = optarg; break;
+		case O_HOSTNAME: host_name = optarg; break;
+		case O_HOSTADDR: host_addr = optarg; break;
+		case O_HOSTTTL: {
+			char *end;
+			long t = strtol(optarg, &end, 10);
+			if (!*optarg || *end || t < 1 || t > 3600) {
+				fprintf(stderr, "gureumd: --host-ttl: '%s' is not 1..3600 seconds\n", optarg);
+				return 2;
+			}
+			host_ttl = (int)t;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -132,7 +157,11 @@ int main(int argc, char **argv)
 		else if (t > 0)
 			gr_log_info("host tuning: cgroup2 remounted with favordynmods (fast cgroup moves)");
 	}
-	struct gr_control_opts co = { .state_dir = state_dir, .run_dir = run_dir, .cgroup_prefix = prefix };
+	struct gr_control_opts co = { .state_dir = state_dir, .run_dir = run_dir, .cgroup_prefix = prefix,
+				      .store_url = store_url && *store_url ? store_url : NULL,
+				      .host_name = host_name, .host_ttl = host_ttl,
+				      .host_address = host_addr ? host_addr : listen_addr,
+				      .version = GR_VERSION };
 	struct gr_control *c = NULL;
 	if (gr_control_open(&co, &c, &err) < 0) {
 		gr_log_error("%s", err.msg);

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# join.sh - forming a pool: `cluster init` on a daemon of the etcd pool makes
+# the pool record and prints a join token once (a second init is refused; on
+# SQLite init is refused); a standalone daemon (own SQLite store) joining with
+# a wrong token gets a clear error and nothing changes, neither in its state
+# folder nor in the pool; with the right token it records the pool and, after
+# a restart without --store, is online in the pool; `cluster leave` takes it
+# out (gone from the pool's list) and its next start is standalone again.
+. "$(dirname "$0")/lib.sh"
+need_root_and_bins
+cluster_start 2; ok $? "etcd and 2 pool daemons (own network namespaces: $NETNS_ON)"
+ADDR=${STORE#etcd://}
+hosts_of() { gh "$1" host list --format json 2>/dev/null | python3 -c "import sys,json; print(' '.join(h['name']+':'+h['state'] for h in json.load(sys.stdin)))"; }
+
+err=$(gh 1 cluster show 2>&1); [ $? -eq 1 ] && echo "$err" | grep -q "no pool"; ok $? "no pool yet: $err"
+out=$(gh 1 cluster init); ok $? "cluster init"
+TOKEN=$(echo "$out" | sed -n 's/^join token (shown once): //p')
+[ ${#TOKEN} = 64 ]; ok $? "a 64-hex-digit join token printed once"
+gh 2 cluster show | grep -q '^created_by: h1'; ok $? "h2 sees the pool h1 made"
+! gh 2 cluster show --format json | grep -q "$TOKEN\|token_sha256"; ok $? "the token (and its hash) are not shown again"
+err=$(gh 2 cluster init 2>&1); [ $? -eq 1 ] && echo "$err" | grep -q "initialized already"; ok $? "second init refused: $err"
+
+host_start 3 --standalone; ok $? "h3 starts standalone (SQLite)"
+err=$(gh 3 cluster init 2>&1); [ $? -eq 1 ] && echo "$err" | grep -q "SQLite store"; ok $? "init on SQLite refused: $err"
+[ "$(hosts_of 3)" = "h3:online" ]; ok $? "h3 alone: $(hosts_of 3)"
+err=$(gh 3 cluster join "$ADDR" --token "$(printf '%064d' 0)" 2>&1); rc=$?
+[ $rc -eq 1 ] && echo "$err" | grep -q "refused the join token"; ok $? "wrong token refused: $err"
+[ ! -e "$TD/h3/state/pool.url" ] && [ "$(hosts_of 1)" = "h1:online h2:online" ]; ok $? "nothing half-joined: no pool.url, the pool has h1 h2"
+out=$(gh 3 cluster join "$ADDR" --token "$TOKEN"); ok $? "join with the token: $out"
+[ -s "$TD/h3/state/pool.url" ]; ok $? "pool.url recorded"
+host_kill 3 TERM
+host_start 3 --standalone; ok $? "h3 restarted without --store"
+wait_for 100 eval '[ "$(hosts_of 1)" = "h1:online h2:online h3:online" ]'; ok $? "h3 online in the pool: $(hosts_of 1)"
+[ "$(hosts_of 3)" = "h1:online h2:online h3:online" ]; ok $? "h3 sees the pool"
+err=$(gh 3 cluster join "$ADDR" --token "$TOKEN" 2>&1); [ $? -eq 1 ] && echo "$err" | grep -q "in a pool already"; ok $? "join again refused: $err"
+err=$(gh 1 cluster leave 2>&1); [ $? -eq 1 ] && echo "$err" | grep -q "started with --store"; ok $? "leave on a --store daemon explains: $err"
+
+out=$(gh 3 cluster leave); ok $? "cluster leave: $out"
+[ ! -e "$TD/h3/state/pool.url" ]; ok $? "pool.url removed"
+wait_for 50 eval '[ "$(hosts_of 1)" = "h1:online h2:online" ]'; ok $? "h3 gone from the pool's list: $(hosts_of 1)"
+host_kill 3 TERM
+host_start 3 --standalone; ok $? "h3 restarted"
+[ "$(hosts_of 3)" = "h3:online" ] && [ "$(hosts_of 1)" = "h1:online h2:online" ]; ok $? "h3 standalone again, the pool h1 h2"
+tap_done
