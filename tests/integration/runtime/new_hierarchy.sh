@@ -6,7 +6,6 @@
 # (hugetlb on the stock hybrid layout, else net_cls or net_prio) becomes a new v1 hierarchy;
 # the host's layout is put back at the end, also on failure.
 . "$GR_SRC/tests/integration/runtime/lib/common.bash"
-. "$GR_SRC/tests/integration/runtime/lib/cgroup_v1_move.bash"
 M=/run/gr-test-rt-newhier-$$
 newhier_cleanup() {
 	rt_cleanup

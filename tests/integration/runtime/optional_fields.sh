@@ -6,7 +6,6 @@
 # net_prio: refused while no v1 hierarchy carries them, then applied on a v1 mount this test
 # makes and takes away again; the host's layout is restored, also on failure).
 . "$GR_SRC/tests/integration/runtime/lib/common.bash"
-. "$GR_SRC/tests/integration/runtime/lib/cgroup_v1_move.bash"
 M=/run/gr-test-rt-optional-$$
 ID=gr-test-rt-opt-$$
 optional_cleanup() {

@@ -13,6 +13,14 @@
 #                           still holds cgroups someone else made stays mounted (unmounting it
 #                           would leave it alive and invisible, the controller lost to cgroup2
 #                           until reboot); status 1 and a "#" line saying so.
+#   cg2_snapshot            remember which controllers the cgroup2 root enables for its children
+#                           (cgroup.subtree_control): a container with, say, hugepage limits makes
+#                           the runtime enable hugetlb there, and while it is enabled the kernel
+#                           refuses to mount hugetlb as a v1 hierarchy (EBUSY), for every later
+#                           user of the host
+#   cg2_restore             disable at the cgroup2 root what was enabled since cg2_snapshot (call
+#                           it after the containers are gone); status 1 and a "#" line when the
+#                           kernel refuses (a cgroup still uses the controller)
 #
 # The kernel destroys a v1 hierarchy when its last mount goes and it has no child cgroup, also
 # none still dying (an rmdir'ed cgroup lingers until RCU releases it); unmounting earlier leaves
@@ -26,11 +34,47 @@ cgv1__field() { # CTRL[,CTRL...] COLUMN -> that column of /proc/cgroups for the 
 }
 
 cgv1_free() {
-	local c
+	local c root
+	root=$(cg2__root)
 	for c in "$@"; do
-		[ "$(cgv1__field "$c" 4)" = 1 ] && [ "$(cgv1__field "$c" 2)" = 0 ] && { echo "$c"; return 0; }
+		[ "$(cgv1__field "$c" 4)" = 1 ] && [ "$(cgv1__field "$c" 2)" = 0 ] || continue
+		# enabled for cgroup2 children: the kernel will not move it to a v1 hierarchy
+		[ -n "$root" ] && grep -qw "$c" "$root/cgroup.subtree_control" 2>/dev/null && continue
+		echo "$c"
+		return 0
 	done
 	return 1
+}
+
+cg2__root() { # the host's cgroup2 mount point (pure v2 or the hybrid layout's unified tree)
+	awk '$9 == "cgroup2" {print $5; exit}' /proc/self/mountinfo
+}
+
+cg2_snapshot() {
+	local root
+	root=$(cg2__root)
+	CG2_SNAPSHOT=$([ -n "$root" ] && cat "$root/cgroup.subtree_control" 2>/dev/null)
+	CG2_SNAPSHOT_TAKEN=1
+}
+
+cg2_restore() {
+	[ "${CG2_SNAPSHOT_TAKEN:-0}" = 1 ] || return 0
+	local root c rc=0 try
+	root=$(cg2__root)
+	[ -n "$root" ] || return 0
+	for c in $(cat "$root/cgroup.subtree_control" 2>/dev/null); do
+		[[ " $CG2_SNAPSHOT " == *" $c "* ]] && continue
+		# a removed cgroup lingers a moment while the kernel releases it
+		for try in 1 2 3 4 5 6 7 8 9 10; do
+			echo "-$c" >"$root/cgroup.subtree_control" 2>/dev/null && break
+			sleep 0.2
+		done
+		if grep -qw "$c" "$root/cgroup.subtree_control"; then
+			echo "# $c stays enabled at the cgroup2 root $root (a cgroup still uses it)"
+			rc=1
+		fi
+	done
+	return $rc
 }
 
 cgv1_mount() {

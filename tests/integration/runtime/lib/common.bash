@@ -1,8 +1,10 @@
 # common.bash - shared by the runtime's integration tests (sourced; not a test itself).
 # Gives: $OCI (gureum-oci with a private --root), $WORK (scratch), $ROOTFS (busybox),
 # mk_bundle DIR [JQ-FILTER] (default config + filter), cg_count, and a trap that
-# deletes every container of this test and removes the scratch folders.
+# deletes every container of this test, removes the scratch folders and disables at the
+# cgroup2 root the controllers the test's containers made the runtime enable there.
 . "$GR_SRC/tests/tap.sh"
+. "$GR_SRC/tests/integration/runtime/lib/cgroup_v1_move.bash"
 GR_BUILD=${GR_BUILD:-$GR_SRC/build}
 BIN=$GR_BUILD/bin/gureum-oci
 [ -x "$BIN" ] || { echo "not ok 1 - $BIN missing (build it first)"; exit 1; }
@@ -14,10 +16,12 @@ STATE=$(mktemp -d /run/gr-test-rt-state.XXXXXX)
 WORK=$(mktemp -d /tmp/gr-test-rt.XXXXXX)
 chmod 755 "$WORK" # the rootfs must be reachable from a user namespace too
 OCI="$BIN --root $STATE"
+cg2_snapshot
 ROOTFS=$WORK/rootfs
 rt_cleanup() {
 	for id in $(ls "$STATE" 2>/dev/null); do $OCI delete --force "$id" >/dev/null 2>&1; done
 	rm -rf "$STATE" "$WORK"
+	cg2_restore
 }
 trap rt_cleanup EXIT
 "$GR_SRC/scripts/mk-busybox-rootfs.sh" "$ROOTFS" >/dev/null || { echo "not ok 1 - rootfs"; exit 1; }
