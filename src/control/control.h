@@ -34,6 +34,7 @@ struct gr_control_opts {
 	const char *run_dir;        /* default /run/gureum */
 	const char *cgroup_prefix;  /* default "gureum" */
 	bool no_recover;            /* skip recovery (tests) */
+	uint32_t idmap_base, idmap_size; /* unprivileged containers' host ID ranges (0 = defaults) */
 };
 
 struct gr_control;

@@ -48,6 +48,8 @@ static void usage(FILE *f)
 		"  --pid-file FILE      write the daemon's pid here\n"
 		"  --log FILE           log here instead of stderr;  --log-json  JSON lines\n"
 		"  --debug              verbose log\n"
+		"  --idmap-base N       first host ID of unprivileged containers' ranges (default 1000000)\n"
+		"  --idmap-size N       IDs per unprivileged container (default 65536)\n"
 		"  --no-host-tuning     leave the cgroup2 mount as found (by default gureumd adds\n"
 		"                       favordynmods, so container starts skip an RCU grace period)\n"
 		"  -h, --help           this text\n");
@@ -60,7 +62,9 @@ int main(int argc, char **argv)
 	const char *tokens = NULL, *log_path = NULL, *pid_file = NULL;
 	int log_json = 0, debug = 0, no_tls = 0, no_tune = 0;
 	enum { O_STATE = 256, O_RUN, O_SOCK, O_CG, O_LISTEN, O_CERT, O_KEY, O_TOKENS, O_LOG,
-	       O_LOGJSON, O_DEBUG, O_NOTLS, O_PID, O_NOTUNE };
+	       O_LOGJSON, O_DEBUG, O_NOTLS, O_PID, O_NOTUNE, O_IDBASE, O_IDSIZE };
+	unsigned long long idmap_base = 0, idmap_size = 0;
+	char *end;
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, 0, O_STATE }, { "run-dir", required_argument, 0, O_RUN },
 		{ "socket", required_argument, 0, O_SOCK }, { "cgroup-prefix", required_argument, 0, O_CG },
@@ -70,6 +74,7 @@ int main(int argc, char **argv)
 		{ "debug", no_argument, 0, O_DEBUG }, { "no-tls", no_argument, 0, O_NOTLS },
 		{ "pid-file", required_argument, 0, O_PID }, { "help", no_argument, 0, 'h' },
 		{ "no-host-tuning", no_argument, 0, O_NOTUNE },
+		{ "idmap-base", required_argument, 0, O_IDBASE }, { "idmap-size", required_argument, 0, O_IDSIZE },
 		{ 0, 0, 0, 0 }
 	};
 	int ch;
@@ -89,6 +94,17 @@ int main(int argc, char **argv)
 		case O_NOTLS: no_tls = 1; break;
 		case O_PID: pid_file = optarg; break;
 		case O_NOTUNE: no_tune = 1; break;
+		case O_IDBASE:
+		case O_IDSIZE: {
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (*end || v == 0 || v >= 0xffffffffULL || optarg[0] == '-') {
+				fprintf(stderr, "gureumd: --%s: '%s' is not an ID count from 1 to 2^32-2\n",
+					ch == O_IDBASE ? "idmap-base" : "idmap-size", optarg);
+				return 2;
+			}
+			*(ch == O_IDBASE ? &idmap_base : &idmap_size) = v;
+			break;
+		}
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -96,6 +112,10 @@ int main(int argc, char **argv)
 	if (optind != argc) {
 		fprintf(stderr, "gureumd: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
+		return 2;
+	}
+	if ((idmap_base ? idmap_base : 1000000) + (idmap_size ? idmap_size : 65536) >= 0xffffffffULL) {
+		fprintf(stderr, "gureumd: --idmap-base + --idmap-size must stay below 2^32-1\n");
 		return 2;
 	}
 	if (prefix && (!*prefix || strstr(prefix, "..") || prefix[0] == '/')) {
@@ -132,7 +152,8 @@ int main(int argc, char **argv)
 		else if (t > 0)
 			gr_log_info("host tuning: cgroup2 remounted with favordynmods (fast cgroup moves)");
 	}
-	struct gr_control_opts co = { .state_dir = state_dir, .run_dir = run_dir, .cgroup_prefix = prefix };
+	struct gr_control_opts co = { .state_dir = state_dir, .run_dir = run_dir, .cgroup_prefix = prefix,
+				      .idmap_base = (uint32_t)idmap_base, .idmap_size = (uint32_t)idmap_size };
 	struct gr_control *c = NULL;
 	if (gr_control_open(&co, &c, &err) < 0) {
 		gr_log_error("%s", err.msg);

@@ -34,6 +34,7 @@ start_daemon() { # name, extra flags
 	local name=$1; shift
 	if [ -z "$TD" ]; then
 		TD=$(mktemp -d "/tmp/gr-test-d-$name.XXXXXX")
+		chmod 711 "$TD" # unprivileged containers' root must reach their root folder
 		CGP="gr-test-d-$name-$$"
 		trap cleanup EXIT
 		trap 'exit 143' TERM INT
