@@ -24,10 +24,13 @@
  */
 #include "agent/driver.h"
 #include "agent/idrange.h"
+#include "agent/lxcfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <math.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <signal.h>
@@ -122,15 +125,85 @@ static json_t *idmap_json(uint32_t start, uint32_t size)
 			 (json_int_t)size);
 }
 
+/* The CPUs a container limited to `cpu` CPUs may run on: ceil(cpu) of the
+ * daemon's allowed CPUs, starting at one picked by the name's hash (so
+ * instances spread), or NULL when that is all of them.  With the CFS quota
+ * this makes `nproc` (sched_getaffinity) and lxcfs agree with the limit.
+ * malloc'd "1,3"-style list. */
+static char *cpu_list(const struct gr_inst_spec *s)
+{
+	cpu_set_t set;
+	if (s->cpu <= 0 || sched_getaffinity(0, sizeof set, &set) < 0)
+		return NULL;
+	int ids[CPU_SETSIZE], n = 0;
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &set))
+			ids[n++] = i;
+	int want = (int)ceil(s->cpu);
+	if (want >= n)
+		return NULL;
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const char *c = s->name; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	char buf[4096] = "";
+	size_t o = 0;
+	for (int k = 0; k < want && o < sizeof buf - 16; k++)
+		o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%d", k ? "," : "", ids[(h + k) % (uint32_t)n]);
+	return xstrdup(buf);
+}
+
+/* All CPUs the daemon may use ("0-N" list), for lifting a pin. */
+static char *cpu_all(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) < 0)
+		return NULL;
+	char buf[4096] = "";
+	size_t o = 0;
+	for (int i = 0; i < CPU_SETSIZE && o < sizeof buf - 16; i++)
+		if (CPU_ISSET(i, &set))
+			o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%d", o ? "," : "", i);
+	return xstrdup(buf);
+}
+
+/* lxcfs files bound over the container's own (lxcfs.h), when its mount is live. */
+static const char *const lxcfs_files[] = {
+	"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
+	"/proc/uptime", "/sys/devices/system/cpu/online", NULL,
+};
+
+static void add_lxcfs_mounts(const struct gr_agent *a, const struct gr_inst_spec *s, json_t *cfg)
+{
+	_cleanup_free_ char *dir = gr_lxcfs_mount_dir(a->state_dir);
+	if (!gr_lxcfs_live(dir)) {
+		gr_log_warn("%s: lxcfs is not running (no live mount at %s): the container sees the host's "
+			    "/proc/meminfo, cpuinfo, stat and uptime, not its limits", s->name, dir);
+		return;
+	}
+	json_t *mounts = json_object_get(cfg, "mounts");
+	for (size_t i = 0; lxcfs_files[i]; i++) {
+		_cleanup_free_ char *src = xasprintf("%s%s", dir, lxcfs_files[i]);
+		if (access(src, R_OK) < 0)
+			continue;
+		json_array_append_new(mounts, json_pack("{s:s,s:s,s:s,s:[s,s,s,s]}", "destination",
+							lxcfs_files[i], "type", "bind", "source", src,
+							"options", "bind", "nosuid", "nodev", "noexec"));
+	}
+}
+
 static json_t *resources_json(const struct gr_inst_spec *s)
 {
 	json_t *r = json_object();
 	if (s->memory)
 		json_object_set_new(r, "memory", json_pack("{s:I}", "limit", (json_int_t)s->memory));
-	if (s->cpu > 0)
-		json_object_set_new(r, "cpu", json_pack("{s:I,s:I}", "quota",
-							(json_int_t)(s->cpu * 100000), "period",
-							(json_int_t)100000));
+	if (s->cpu > 0) {
+		json_t *c = json_pack("{s:I,s:I}", "quota", (json_int_t)(s->cpu * 100000), "period",
+				      (json_int_t)100000);
+		_cleanup_free_ char *cpus = cpu_list(s);
+		if (cpus)
+			json_object_set_new(c, "cpus", json_string(cpus));
+		json_object_set_new(r, "cpu", c);
+	}
 	if (s->pids > 0)
 		json_object_set_new(r, "pids", json_pack("{s:I}", "limit", (json_int_t)s->pids));
 	return r;
@@ -181,6 +254,7 @@ static int write_config(const struct gr_agent *a, const struct gr_inst_spec *s, 
 	json_t *limits = resources_json(s);
 	json_object_update(res, limits);
 	json_decref(limits);
+	add_lxcfs_mounts(a, s, cfg);
 	char *text = json_dumps(cfg, JSON_INDENT(2));
 	json_decref(cfg);
 	_cleanup_free_ char *path = xasprintf("%s/config.json", s->dir);
@@ -506,10 +580,15 @@ static int c_update(const struct gr_agent *a, const struct gr_inst_spec *old,
 		res.has_mem_limit = true;
 		res.mem_limit = s->memory ? (int64_t)s->memory : -1;
 	}
+	_cleanup_free_ char *cpus = NULL;
 	if (s->cpu != old->cpu) {
 		res.has_cpu_quota = res.has_cpu_period = true;
 		res.cpu_period = 100000;
 		res.cpu_quota = s->cpu > 0 ? (int64_t)(s->cpu * 100000) : -1;
+		cpus = cpu_list(s); /* the pin follows the limit */
+		if (!cpus)
+			cpus = cpu_all();
+		res.cpu_cpus = cpus;
 	}
 	if (s->pids != old->pids) {
 		res.has_pids_limit = true;

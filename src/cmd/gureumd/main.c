@@ -20,6 +20,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
+#include "agent/lxcfs.h"
 #include "api/api.h"
 #include "control/control.h"
 #include "runtime/runtime.h"
@@ -50,6 +51,9 @@ static void usage(FILE *f)
 		"  --debug              verbose log\n"
 		"  --idmap-base N       first host ID of unprivileged containers' ranges (default 1000000)\n"
 		"  --idmap-size N       IDs per unprivileged container (default 65536)\n"
+		"  --lxcfs PROGRAM      the lxcfs to run (default lxcfs from PATH): containers' /proc/meminfo,\n"
+		"                       cpuinfo, stat, uptime and cpu/online show their limits\n"
+		"  --no-lxcfs           do not run lxcfs (containers see the host's /proc files)\n"
 		"  --no-host-tuning     leave the cgroup2 mount as found (by default gureumd adds\n"
 		"                       favordynmods, so container starts skip an RCU grace period)\n"
 		"  -h, --help           this text\n");
@@ -62,7 +66,9 @@ int main(int argc, char **argv)
 	const char *tokens = NULL, *log_path = NULL, *pid_file = NULL;
 	int log_json = 0, debug = 0, no_tls = 0, no_tune = 0;
 	enum { O_STATE = 256, O_RUN, O_SOCK, O_CG, O_LISTEN, O_CERT, O_KEY, O_TOKENS, O_LOG,
-	       O_LOGJSON, O_DEBUG, O_NOTLS, O_PID, O_NOTUNE, O_IDBASE, O_IDSIZE };
+	       O_LOGJSON, O_DEBUG, O_NOTLS, O_PID, O_NOTUNE, O_IDBASE, O_IDSIZE, O_LXCFS, O_NOLXCFS };
+	const char *lxcfs_prog = NULL;
+	int no_lxcfs = 0;
 	unsigned long long idmap_base = 0, idmap_size = 0;
 	char *end;
 	static const struct option opts[] = {
@@ -75,6 +81,7 @@ int main(int argc, char **argv)
 		{ "pid-file", required_argument, 0, O_PID }, { "help", no_argument, 0, 'h' },
 		{ "no-host-tuning", no_argument, 0, O_NOTUNE },
 		{ "idmap-base", required_argument, 0, O_IDBASE }, { "idmap-size", required_argument, 0, O_IDSIZE },
+		{ "lxcfs", required_argument, 0, O_LXCFS }, { "no-lxcfs", no_argument, 0, O_NOLXCFS },
 		{ 0, 0, 0, 0 }
 	};
 	int ch;
@@ -94,6 +101,8 @@ int main(int argc, char **argv)
 		case O_NOTLS: no_tls = 1; break;
 		case O_PID: pid_file = optarg; break;
 		case O_NOTUNE: no_tune = 1; break;
+		case O_LXCFS: lxcfs_prog = optarg; break;
+		case O_NOLXCFS: no_lxcfs = 1; break;
 		case O_IDBASE:
 		case O_IDSIZE: {
 			unsigned long long v = strtoull(optarg, &end, 10);
@@ -152,12 +161,22 @@ int main(int argc, char **argv)
 		else if (t > 0)
 			gr_log_info("host tuning: cgroup2 remounted with favordynmods (fast cgroup moves)");
 	}
+	/* before recovery, which may start containers (restart policies) */
+	struct gr_lxcfs *lxcfs = NULL;
+	_cleanup_free_ char *rt_root = xasprintf("%s/oci", run_dir);
+	if (no_lxcfs)
+		gr_log_warn("lxcfs off (--no-lxcfs): containers see the host's /proc/meminfo, cpuinfo, stat, uptime");
+	else if (gr_lxcfs_start(state_dir ? state_dir : "/var/lib/gureum", rt_root, lxcfs_prog, &lxcfs,
+				&err) < 0)
+		gr_log_warn("%s: containers see the host's /proc/meminfo, cpuinfo, stat, uptime "
+			    "(install lxcfs: it is in deps/daemon.txt)", err.msg);
 	struct gr_control_opts co = { .state_dir = state_dir, .run_dir = run_dir, .cgroup_prefix = prefix,
 				      .idmap_base = (uint32_t)idmap_base, .idmap_size = (uint32_t)idmap_size };
 	struct gr_control *c = NULL;
 	if (gr_control_open(&co, &c, &err) < 0) {
 		gr_log_error("%s", err.msg);
 		fprintf(stderr, "gureumd: %s\n", err.msg);
+		gr_lxcfs_release(lxcfs); /* e.g. another daemon owns this state folder and its lxcfs */
 		return 1;
 	}
 	struct gr_api_opts ao = { .unix_path = sock, .tcp_addr = listen_addr, .tls_cert = cert,
@@ -167,6 +186,7 @@ int main(int argc, char **argv)
 		gr_log_error("%s", err.msg);
 		fprintf(stderr, "gureumd: %s\n", err.msg);
 		gr_control_close(c);
+		gr_lxcfs_stop(lxcfs);
 		return 1;
 	}
 	if (pid_file) {
@@ -208,8 +228,10 @@ int main(int argc, char **argv)
 					}
 			} else if (fd == tfd) {
 				uint64_t ticks;
-				if (read(tfd, &ticks, sizeof ticks) > 0)
+				if (read(tfd, &ticks, sizeof ticks) > 0) {
 					gr_control_tick(c);
+					gr_lxcfs_check(lxcfs);
+				}
 			} else if (fd == wfd) {
 				gr_control_dispatch(c);
 			}
@@ -217,6 +239,7 @@ int main(int argc, char **argv)
 	}
 	gr_api_stop(api);
 	gr_control_close(c);
+	gr_lxcfs_stop(lxcfs);
 	if (pid_file)
 		unlink(pid_file);
 	close(ep);

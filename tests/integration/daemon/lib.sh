@@ -85,6 +85,8 @@ cleanup() {
 			[ -f "$f" ] && xargs -r kill -9 <"$f" 2>/dev/null
 		done
 		sleep 0.2
+		# the daemon's lxcfs outlives a killed daemon (running containers read through it)
+		[ -f "$TD/state/lxcfs.pid" ] && kill "$(cat "$TD/state/lxcfs.pid")" 2>/dev/null
 		grep " $TD/" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
 		for d in /sys/fs/cgroup/*/"$CGP" /sys/fs/cgroup/unified/"$CGP"; do
 			[ -d "$d" ] || continue
