@@ -98,9 +98,10 @@ cleanup() {
 	exit $rc
 }
 
-# leftovers: prints mounts under TD and cgroups under the prefix (empty = clean)
+# leftovers: prints mounts under TD and cgroups under the prefix (empty = clean); the
+# daemon's own lxcfs mount is not an instance's leftover (lxcfs.sh checks it)
 leftovers() {
-	grep " $TD/" /proc/self/mounts | awk '{print "mount " $2}'
+	grep " $TD/" /proc/self/mounts | grep -v " $TD/state/lxcfs fuse.lxcfs " | awk '{print "mount " $2}'
 	for d in /sys/fs/cgroup/*/"$CGP"/* /sys/fs/cgroup/unified/"$CGP"/*; do
 		[ -d "$d" ] && echo "cgroup $d"
 	done
