@@ -52,8 +52,22 @@ start_daemon lxcfs; ok $? "daemon restarted"
 [ "$(cat "$TD/state/lxcfs.pid")" = "$lxpid" ]; ok $? "the same lxcfs is adopted"
 [ "$("$G" exec lx-priv -- awk '/^MemTotal:/{print $2}' /proc/meminfo)" = 32768 ]; ok $? "containers read through it after the restart"
 
+# lxcfs dies: the daemon's tick starts another; new containers get live files
+kill -9 "$lxpid"
+newpid=""
+for _ in $(seq 1 100); do # bounded wait for the 1 s tick
+	newpid=$(cat "$TD/state/lxcfs.pid" 2>/dev/null)
+	[ -n "$newpid" ] && [ "$newpid" != "$lxpid" ] && grep -q " $MNT fuse.lxcfs " /proc/self/mounts && break
+	sleep 0.1
+done
+[ -n "$newpid" ] && [ "$newpid" != "$lxpid" ] && [ "$(cat /proc/$newpid/comm 2>/dev/null)" = lxcfs ]; ok $? "a killed lxcfs is replaced (pid $lxpid -> $newpid)"
+grep -q "lxcfs (pid $lxpid) exited" "$TD/daemon.log"; ok $? "the daemon logs that it died"
+run_ok "launch after the restart of lxcfs" "$G" launch busybox lx-new --memory 48M
+[ "$("$G" exec lx-new -- awk '/^MemTotal:/{print $2}' /proc/meminfo)" = 49152 ]; ok $? "the new container reads MemTotal 48M"
+lxpid=$newpid
+
 # everything deleted, daemon stopped: lxcfs and its mount are gone
-for n in lx-small lx-free lx-priv; do "$G" delete --force $n >/dev/null; done
+for n in lx-small lx-free lx-priv lx-new; do "$G" delete --force $n >/dev/null; done
 stop_daemon
 ! grep -q " $MNT " /proc/self/mounts; ok $? "the fuse mount is gone with the daemon"
 dead "$lxpid"; ok $? "lxcfs has exited"
