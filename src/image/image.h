@@ -154,7 +154,8 @@ int gr_layer_mount_root(const struct gr_image_ctx *ctx, const char *image, const
 /* Shift the user layer of a rootfs instance to host IDs: IDs 0..size-1 of its files become
  * host_uid.. / host_gid.. (one chown pass; a new layer holds only its root), recorded in
  * layer.json; from then on gr_layer_mount_root shows the master through an idmapped mount
- * with the same shift (the master on disk is never changed).  The same shift again is a
+ * with the same shift (the master on disk is never changed), or, where the kernel or file
+ * system refuses idmapped mounts (or GUREUM_NO_IDMAP=1), through a shifted copy made once.  The same shift again is a
  * no-op; another one is EBUSY; EBUSY also while the root is mounted. */
 int gr_layer_shift(const struct gr_image_ctx *ctx, const char *instance_id, uint32_t host_uid,
 		   uint32_t host_gid, uint32_t size, gr_error_t *err);

@@ -17,7 +17,8 @@
  * ID + shift, chowned once), and the master is seen through an idmapped bind mount
  * attached at <layer>/lower just long enough for overlayfs to take its private clone
  * (overlayfs itself cannot be idmapped, its layers can: Linux >= 5.19).  The master on
- * disk is never changed, so every instance shares it whatever its range.
+ * disk is never changed, so every instance shares it whatever its range.  Where idmapped
+ * mounts are refused, a shifted copy of the master (<layer>/lower-shifted) is used instead.
  */
 #include "image/image-internal.h"
 #include "util/alloc.h"
@@ -233,6 +234,48 @@ static int shift_one(const char *path, const struct stat *st, int type, struct F
 	return 0;
 }
 
+/* Shift IDs 0..size-1 of every entry of the tree at path (not crossing mounts). */
+static int shift_tree(const char *path, uint32_t uid, uint32_t gid, uint32_t size, gr_error_t *err)
+{
+	walk_uid = uid;
+	walk_gid = gid;
+	walk_size = size;
+	walk_errno = 0;
+	if (nftw(path, shift_one, 32, FTW_PHYS | FTW_MOUNT) != 0) {
+		errno = walk_errno ? walk_errno : errno;
+		return gr_error_sys(err, "cannot shift the IDs of %s", path);
+	}
+	return 0;
+}
+
+/* Fallback where the kernel or file system refuses idmapped mounts (or
+ * GUREUM_NO_IDMAP=1 asks for it): a copy of the master with shifted IDs, made
+ * once per instance at <layer>/lower-shifted (staged, then renamed: a crash
+ * leaves a stage that the next try replaces).  Costs the master's size. */
+static int shifted_copy(const char *dir, const char *master, const struct layer_state *s, char **out,
+			gr_error_t *err)
+{
+	_cleanup_free_ char *dst = xasprintf("%s/lower-shifted", dir);
+	_cleanup_free_ char *stage = xasprintf("%s/.lower-shifted.stage", dir);
+	struct stat st;
+	if (stat(dst, &st) == 0) {
+		*out = TAKE_PTR(dst);
+		return 0;
+	}
+	int rc = 0;
+	if (gr_rm_rf(stage, err) < 0 || gr__copy_tree(master, stage, NULL, err) < 0 ||
+	    shift_tree(stage, s->shift_uid, s->shift_gid, s->shift_size, err) < 0)
+		rc = -1;
+	else if (rename(stage, dst) < 0)
+		rc = gr_error_sys(err, "cannot publish %s", dst);
+	if (rc < 0) {
+		gr_rm_rf(stage, NULL);
+		return gr_error_prefix(err, "shifted copy of the master");
+	}
+	*out = TAKE_PTR(dst);
+	return 0;
+}
+
 int gr_layer_shift(const struct gr_image_ctx *ctx, const char *instance_id, uint32_t host_uid,
 		   uint32_t host_gid, uint32_t size, gr_error_t *err)
 {
@@ -264,15 +307,8 @@ int gr_layer_shift(const struct gr_image_ctx *ctx, const char *instance_id, uint
 		goto out;
 	}
 	/* one pass over the user layer (empty for a new instance: its root only) */
-	walk_uid = host_uid;
-	walk_gid = host_gid;
-	walk_size = size;
-	walk_errno = 0;
-	if (nftw(upper, shift_one, 32, FTW_PHYS | FTW_MOUNT) != 0) {
-		errno = walk_errno ? walk_errno : errno;
-		gr_error_sys(err, "cannot shift the IDs of the user layer %s", upper);
+	if (shift_tree(upper, host_uid, host_gid, size, err) < 0)
 		goto out;
-	}
 	s.shift_uid = host_uid;
 	s.shift_gid = host_gid;
 	s.shift_size = size;
@@ -304,6 +340,7 @@ int gr_layer_mount_root(const struct gr_image_ctx *ctx, const char *image, const
 	_cleanup_free_ char *user_work = xasprintf("%s/user/work", dir);
 	_cleanup_free_ char *run = xasprintf("%s/run", dir);
 	_cleanup_free_ char *lower = xasprintf("%s/lower", dir);
+	_cleanup_free_ char *shifted = NULL;
 	_cleanup_free_ char *opts = NULL;
 	char target[PATH_MAX];
 	int rc = -1;
@@ -339,12 +376,28 @@ int gr_layer_mount_root(const struct gr_image_ctx *ctx, const char *image, const
 			gr_error_sys(err, "cannot create %s", lower);
 			goto out;
 		}
-		_cleanup_close_ int ns = gr_userns_open(s.shift_uid, s.shift_gid, s.shift_size, err);
-		if (ns < 0 || gr_idmapped_bind(info.path, lower, ns, err) < 0) {
+		const char *no_idmap = getenv("GUREUM_NO_IDMAP");
+		gr_error_t ie = { 0 };
+		_cleanup_close_ int ns = -1;
+		if (no_idmap && !strcmp(no_idmap, "1"))
+			gr_error_set(&ie, ENOTSUP, "idmapped mounts turned off (GUREUM_NO_IDMAP=1)");
+		else if ((ns = gr_userns_open(s.shift_uid, s.shift_gid, s.shift_size, err)) < 0)
+			goto out;
+		if (ns >= 0 && gr_idmapped_bind(info.path, lower, ns, &ie) == 0) {
+			master = lower;
+		} else if (ie.code == EINVAL || ie.code == ENOSYS || ie.code == EPERM || ie.code == ENOTSUP ||
+			   ie.code == EOPNOTSUPP) {
+			/* no idmapped mounts here: a shifted copy of the master instead */
+			if (shifted_copy(dir, info.path, &s, &shifted, err) < 0) {
+				gr_error_prefix(err, "the root of '%s' runs unprivileged (%s)", instance_id, ie.msg);
+				goto out;
+			}
+			master = shifted;
+		} else {
+			*err = ie;
 			gr_error_prefix(err, "the root of '%s' runs unprivileged", instance_id);
 			goto out;
 		}
-		master = lower;
 	}
 	if (ephemeral) {
 		if (gr_rm_rf(run, err) < 0 || make_upper(run, user, err) < 0) {
