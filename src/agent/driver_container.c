@@ -152,7 +152,7 @@ static char *cpu_list(const struct gr_inst_spec *s)
 	return xstrdup(buf);
 }
 
-/* All CPUs the daemon may use ("0-N" list), for lifting a pin. */
+/* All CPUs the daemon may use ("0,1,..." list), for lifting a pin. */
 static char *cpu_all(void)
 {
 	cpu_set_t set;
