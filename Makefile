@@ -85,7 +85,7 @@ build-fuzz/fuzz/%: fuzz/%.c
 	@mkdir -p $(dir $@)
 	$(eval fm := $(firstword $(subst _, ,$*)))
 	$(MAKE) --no-print-directory FUZZ=1 build-fuzz/lib/libgr_$(fm).a $(foreach d,$($(fm)_DEPS),build-fuzz/lib/libgr_$(d).a)
-	clang -std=gnu11 -O1 -g -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $< \
+	clang -std=gnu11 -O1 -g -Wall -Werror -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined -o $@ $< \
 	  $(foreach d,$(fm) $($(fm)_DEPS),build-fuzz/lib/libgr_$(d).a) $(call syslibs,$(fm) $($(fm)_DEPS)) -lm -lpthread
 
 # The guest agent runs inside VM guests (src/guest/): one static program, built with

@@ -12,8 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const types[] = { "container", "vm" };
-static const char *const states[] = { "defined", "starting", "running", "stopping", "stopped", "deleting" };
+static const enum gr_backend types[] = { GR_BACKEND_CONTAINER, GR_BACKEND_VM };
+static const enum gr_inst_state states[] = { GR_ST_DEFINED, GR_ST_STARTING, GR_ST_RUNNING,
+					     GR_ST_STOPPING, GR_ST_STOPPED, GR_ST_DELETING };
 
 static void check_err(int r, const gr_error_t *err)
 {

@@ -53,6 +53,9 @@ struct gr_agent {
 	const char *image_root;     /* image module root (<state_dir>/images) */
 	const char *cgroup_prefix;  /* cgroup parent for instances, e.g. "gureum" */
 	void *image;                /* the image module handle (struct gr_image *), may be NULL */
+	/* unprivileged containers: host ID ranges from idmap_base, idmap_size IDs
+	 * each, recorded in <state_dir>/idranges (0 = the defaults of idrange.h) */
+	uint32_t idmap_base, idmap_size;
 };
 
 /* What a driver needs to know about one instance: a read-only view of the
@@ -69,6 +72,7 @@ struct gr_inst_spec {
 	char **cmd;                 /* command override, NULL = image default (/bin/sh) */
 	bool ephemeral;             /* drop the run layer on stop */
 	const json_t *options;      /* driver options (an object, checked by check_options), may be NULL */
+	bool privileged;            /* containers: no user namespace (container root = host root) */
 };
 
 enum gr_drv_status { GR_DRV_ABSENT, GR_DRV_CREATED, GR_DRV_RUNNING, GR_DRV_STOPPED };

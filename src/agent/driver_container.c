@@ -9,6 +9,13 @@
  * holder).  The runtime's container id is the instance name, its state root
  * the agent's rt_root, its cgroup <cgroup_prefix>/<name>.
  *
+ * Unprivileged (the default): the container gets a user namespace mapping
+ * its IDs 0..size-1 to the instance's own host range (idrange.h, allocated
+ * at define, freed at delete), and its user layer is shifted to that range
+ * (gr_layer_shift: the master is seen through an idmapped mount, the user
+ * layer holds host IDs).  Privileged instances run as before: no user
+ * namespace, container root is host root.
+ *
  * gr_rt_create() clones the container init from the calling process and the
  * init inherits the caller's stdio, so create and exec run in a short-lived
  * forked child that first points fds 0-2 at the right files; the daemon
@@ -16,10 +23,14 @@
  * reports its error through a pipe.
  */
 #include "agent/driver.h"
+#include "agent/idrange.h"
+#include "agent/lxcfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <math.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <signal.h>
@@ -53,21 +64,153 @@ static struct gr_rt_opts rt_opts(const struct gr_agent *a)
 	return (struct gr_rt_opts){ .root = a->rt_root };
 }
 
+static struct gr_idrange_pool id_pool(const struct gr_agent *a, char *dir, size_t len)
+{
+	snprintf(dir, len, "%s/idranges", a->state_dir);
+	return (struct gr_idrange_pool){ .dir = dir, .base = a->idmap_base, .size = a->idmap_size };
+}
+
+static uint32_t id_size(const struct gr_agent *a)
+{
+	return a->idmap_size ? a->idmap_size : GR_IDRANGE_SIZE;
+}
+
+/* The instance's range (allocated now if it has none yet) with its user
+ * layer shifted to it: a no-op once done. */
+static int unpriv_range(const struct gr_agent *a, const struct gr_inst_spec *s, uint32_t *start,
+			gr_error_t *err)
+{
+	char dir[4096];
+	struct gr_idrange_pool p = id_pool(a, dir, sizeof dir);
+	if (gr_idrange_get(&p, s->name, start, err) < 0)
+		return gr_error_prefix(err, "ID range of %s", s->name);
+	if (gr_layer_shift(img(a), s->name, *start, *start, id_size(a), err) < 0)
+		return gr_error_prefix(err, "shifting the user layer of %s", s->name);
+	return 0;
+}
+
+/* The container's root (host uid/gid start) binds its root folder from
+ * inside its user namespace, so every folder above it must be searchable
+ * by that uid (others' x bit, as for Docker's 0711 root).  The instance
+ * folder is the driver's: made 0711 (its files stay 0600). */
+static int check_reachable(const struct gr_inst_spec *s, uint32_t start, gr_error_t *err)
+{
+	if (chmod(s->dir, 0711) < 0)
+		return gr_error_sys(err, "cannot make %s searchable", s->dir);
+	char path[4096];
+	if (!realpath(s->dir, path))
+		return gr_error_sys(err, "%s", s->dir);
+	for (;;) {
+		struct stat st;
+		if (stat(path[0] ? path : "/", &st) < 0)
+			return gr_error_sys(err, "%s", path);
+		mode_t need = st.st_uid == start ? S_IXUSR : st.st_gid == start ? S_IXGRP : S_IXOTH;
+		if (!(st.st_mode & need))
+			return gr_error_set(err, EACCES, "%s (mode %04o) is not searchable by the unprivileged "
+					    "container's root (host uid %u): unprivileged containers need every "
+					    "folder above their root searchable ('chmod o+x %s'), or launch with "
+					    "--privileged", path[0] ? path : "/", (unsigned)(st.st_mode & 07777),
+					    start, path[0] ? path : "/");
+		char *slash = strrchr(path, '/');
+		if (!slash || !path[0])
+			break;
+		*slash = '\0';
+	}
+	return 0;
+}
+
+static json_t *idmap_json(uint32_t start, uint32_t size)
+{
+	return json_pack("[{s:i,s:I,s:I}]", "containerID", 0, "hostID", (json_int_t)start, "size",
+			 (json_int_t)size);
+}
+
+/* The CPUs a container limited to `cpu` CPUs may run on: ceil(cpu) of the
+ * daemon's allowed CPUs, starting at one picked by the name's hash (so
+ * instances spread), or NULL when that is all of them.  With the CFS quota
+ * this makes `nproc` (sched_getaffinity) and lxcfs agree with the limit.
+ * malloc'd "1,3"-style list. */
+static char *cpu_list(const struct gr_inst_spec *s)
+{
+	cpu_set_t set;
+	if (s->cpu <= 0 || sched_getaffinity(0, sizeof set, &set) < 0)
+		return NULL;
+	int ids[CPU_SETSIZE], n = 0;
+	for (int i = 0; i < CPU_SETSIZE; i++)
+		if (CPU_ISSET(i, &set))
+			ids[n++] = i;
+	int want = (int)ceil(s->cpu);
+	if (want >= n)
+		return NULL;
+	uint32_t h = 2166136261u; /* FNV-1a */
+	for (const char *c = s->name; *c; c++)
+		h = (h ^ (unsigned char)*c) * 16777619u;
+	char buf[4096] = "";
+	size_t o = 0;
+	for (int k = 0; k < want && o < sizeof buf - 16; k++)
+		o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%d", k ? "," : "", ids[(h + k) % (uint32_t)n]);
+	return xstrdup(buf);
+}
+
+/* All CPUs the daemon may use ("0,1,..." list), for lifting a pin. */
+static char *cpu_all(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) < 0)
+		return NULL;
+	char buf[4096] = "";
+	size_t o = 0;
+	for (int i = 0; i < CPU_SETSIZE && o < sizeof buf - 16; i++)
+		if (CPU_ISSET(i, &set))
+			o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%d", o ? "," : "", i);
+	return xstrdup(buf);
+}
+
+/* lxcfs files bound over the container's own (lxcfs.h), when its mount is live. */
+static const char *const lxcfs_files[] = {
+	"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat", "/proc/swaps",
+	"/proc/uptime", "/sys/devices/system/cpu/online", NULL,
+};
+
+static void add_lxcfs_mounts(const struct gr_agent *a, const struct gr_inst_spec *s, json_t *cfg)
+{
+	_cleanup_free_ char *dir = gr_lxcfs_mount_dir(a->state_dir);
+	if (!gr_lxcfs_live(dir)) {
+		gr_log_warn("%s: lxcfs is not running (no live mount at %s): the container sees the host's "
+			    "/proc/meminfo, cpuinfo, stat and uptime, not its limits", s->name, dir);
+		return;
+	}
+	json_t *mounts = json_object_get(cfg, "mounts");
+	for (size_t i = 0; lxcfs_files[i]; i++) {
+		_cleanup_free_ char *src = xasprintf("%s%s", dir, lxcfs_files[i]);
+		if (access(src, R_OK) < 0)
+			continue;
+		json_array_append_new(mounts, json_pack("{s:s,s:s,s:s,s:[s,s,s,s]}", "destination",
+							lxcfs_files[i], "type", "bind", "source", src,
+							"options", "bind", "nosuid", "nodev", "noexec"));
+	}
+}
+
 static json_t *resources_json(const struct gr_inst_spec *s)
 {
 	json_t *r = json_object();
 	if (s->memory)
 		json_object_set_new(r, "memory", json_pack("{s:I}", "limit", (json_int_t)s->memory));
-	if (s->cpu > 0)
-		json_object_set_new(r, "cpu", json_pack("{s:I,s:I}", "quota",
-							(json_int_t)(s->cpu * 100000), "period",
-							(json_int_t)100000));
+	if (s->cpu > 0) {
+		json_t *c = json_pack("{s:I,s:I}", "quota", (json_int_t)(s->cpu * 100000), "period",
+				      (json_int_t)100000);
+		_cleanup_free_ char *cpus = cpu_list(s);
+		if (cpus)
+			json_object_set_new(c, "cpus", json_string(cpus));
+		json_object_set_new(r, "cpu", c);
+	}
 	if (s->pids > 0)
 		json_object_set_new(r, "pids", json_pack("{s:I}", "limit", (json_int_t)s->pids));
 	return r;
 }
 
-static int write_config(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err)
+static int write_config(const struct gr_agent *a, const struct gr_inst_spec *s, uint32_t idstart,
+			gr_error_t *err)
 {
 	_cleanup_free_ char *def = gr_oci_spec_default(0);
 	json_error_t je;
@@ -96,6 +239,11 @@ static int write_config(const struct gr_agent *a, const struct gr_inst_spec *s, 
 		lin = json_object();
 		json_object_set_new(cfg, "linux", lin);
 	}
+	if (!s->privileged) {
+		json_array_append_new(json_object_get(lin, "namespaces"), json_pack("{s:s}", "type", "user"));
+		json_object_set_new(lin, "uidMappings", idmap_json(idstart, id_size(a)));
+		json_object_set_new(lin, "gidMappings", idmap_json(idstart, id_size(a)));
+	}
 	_cleanup_free_ char *cg = xasprintf("/%s/%s", a->cgroup_prefix, s->name);
 	json_object_set_new(lin, "cgroupsPath", json_string(cg));
 	json_t *res = json_object_get(lin, "resources");
@@ -106,6 +254,7 @@ static int write_config(const struct gr_agent *a, const struct gr_inst_spec *s, 
 	json_t *limits = resources_json(s);
 	json_object_update(res, limits);
 	json_decref(limits);
+	add_lxcfs_mounts(a, s, cfg);
 	char *text = json_dumps(cfg, JSON_INDENT(2));
 	json_decref(cfg);
 	_cleanup_free_ char *path = xasprintf("%s/config.json", s->dir);
@@ -160,6 +309,14 @@ static int c_define(const struct gr_agent *a, const struct gr_inst_spec *s, gr_e
 {
 	if (gr_layer_create_user(img(a), s->image, s->name, err) < 0)
 		return gr_error_prefix(err, "user layer of %s", s->name);
+	uint32_t start;
+	if (!s->privileged && unpriv_range(a, s, &start, err) < 0) {
+		char dir[4096];
+		struct gr_idrange_pool p = id_pool(a, dir, sizeof dir);
+		gr_idrange_release(&p, s->name, NULL);
+		gr_layer_delete(img(a), s->name, NULL);
+		return -1;
+	}
 	return 0;
 }
 
@@ -218,7 +375,10 @@ static int c_start(const struct gr_agent *a, const struct gr_inst_spec *s, pid_t
 	struct gr_rt_opts o = rt_opts(a);
 	_cleanup_free_ char *rootfs = xasprintf("%s/rootfs", s->dir);
 	_cleanup_free_ char *logp = gr_inst_log_path(s);
-	if (gr_mkdir_p(rootfs, 0755, err) < 0 || write_config(a, s, err) < 0)
+	uint32_t idstart = 0;
+	if (!s->privileged && (unpriv_range(a, s, &idstart, err) < 0 || check_reachable(s, idstart, err) < 0))
+		return -1;
+	if (gr_mkdir_p(rootfs, 0755, err) < 0 || write_config(a, s, idstart, err) < 0)
 		return -1;
 	if (gr_layer_mount_root(img(a), s->image, s->name, s->ephemeral, rootfs, err) < 0)
 		return gr_error_prefix(err, "mounting the root of %s", s->name);
@@ -292,6 +452,11 @@ static int c_delete(const struct gr_agent *a, const struct gr_inst_spec *s, bool
 		return -1;
 	if (gr_layer_delete(img(a), s->name, err) < 0)
 		return gr_error_prefix(err, "removing the layers of %s", s->name);
+	/* after the layers: a range is never handed out while files hold its IDs */
+	char dir[4096];
+	struct gr_idrange_pool p = id_pool(a, dir, sizeof dir);
+	if (gr_idrange_release(&p, s->name, err) < 0)
+		return gr_error_prefix(err, "freeing the ID range of %s", s->name);
 	return 0;
 }
 
@@ -383,10 +548,15 @@ static int c_update(const struct gr_agent *a, const struct gr_inst_spec *old,
 		res.has_mem_limit = true;
 		res.mem_limit = s->memory ? (int64_t)s->memory : -1;
 	}
+	_cleanup_free_ char *cpus = NULL;
 	if (s->cpu != old->cpu) {
 		res.has_cpu_quota = res.has_cpu_period = true;
 		res.cpu_period = 100000;
 		res.cpu_quota = s->cpu > 0 ? (int64_t)(s->cpu * 100000) : -1;
+		cpus = cpu_list(s); /* the pin follows the limit */
+		if (!cpus)
+			cpus = cpu_all();
+		res.cpu_cpus = cpus;
 	}
 	if (s->pids != old->pids) {
 		res.has_pids_limit = true;
@@ -396,7 +566,12 @@ static int c_update(const struct gr_agent *a, const struct gr_inst_spec *old,
 	if (gr_rt_update(&o, s->name, &res, err) < 0)
 		return gr_error_prefix(err, "updating %s", s->name);
 	/* keep config.json in step, so the next start uses the new limits */
-	return write_config(a, s, err);
+	char dir[4096];
+	struct gr_idrange_pool p = id_pool(a, dir, sizeof dir);
+	uint32_t idstart = 0;
+	if (!s->privileged && gr_idrange_find(&p, s->name, &idstart, err) < 0)
+		return -1;
+	return write_config(a, s, idstart, err);
 }
 
 static int c_stats(const struct gr_agent *a, const struct gr_inst_spec *s, struct gr_drv_stats *out,
@@ -457,7 +632,10 @@ static int c_sweep(const struct gr_agent *a, gr_known_fn known, void *ud, gr_err
 		gr_rt_state_clear(&sts[i]);
 	}
 	free(sts);
-	return removed;
+	/* ID ranges of instances without a record (a define cut short) */
+	char dir[4096];
+	struct gr_idrange_pool p = id_pool(a, dir, sizeof dir);
+	return removed + gr_idrange_sweep(&p, known, ud);
 }
 
 /* Snapshots of a container are copies of its user layer, taken and restored

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "util/alloc.h"
@@ -59,15 +60,22 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 					.in_use = in_use, .in_use_ud = c };
 	c->agent = (struct gr_agent){ .state_dir = c->state_dir, .run_dir = c->run_dir,
 				      .rt_root = c->rt_root, .image_root = c->images_dir,
-				      .cgroup_prefix = c->cgroup_prefix, .image = &c->img };
+				      .cgroup_prefix = c->cgroup_prefix, .image = &c->img,
+				      .idmap_base = o->idmap_base, .idmap_size = o->idmap_size };
 	/* the back-ends' own image recipes (the VM driver's debian-vm) */
 	for (const struct gr_driver_ops *const *d = gr_drivers; *d; d++)
 		for (const struct gr_image_recipe *r = (*d)->recipes; r && r->name; r++)
 			if (gr_image_recipe_register(r, err) < 0)
 				goto fail;
-	if (gr_mkdir_p(c->state_dir, 0700, err) < 0 || gr_mkdir_p(c->run_dir, 0711, err) < 0 ||
-	    gr_mkdir_p(c->rt_root, 0700, err) < 0 || gr_mkdir_p(c->inst_dir, 0700, err) < 0)
+	if (gr_mkdir_p(c->state_dir, 0711, err) < 0 || gr_mkdir_p(c->run_dir, 0711, err) < 0 ||
+	    gr_mkdir_p(c->rt_root, 0700, err) < 0 || gr_mkdir_p(c->inst_dir, 0711, err) < 0)
 		goto fail;
+	/* searchable (not readable) by others: an unprivileged container's root
+	 * must reach its root folder under instances/ (as Docker's 0711 root) */
+	if (chmod(c->state_dir, 0711) < 0 || chmod(c->inst_dir, 0711) < 0) {
+		gr_error_sys(err, "cannot make %s searchable", c->state_dir);
+		goto fail;
+	}
 	/* one daemon per state folder: a second one would recover (and fight
 	 * over) instances the first one is working on */
 	lock = xasprintf("%s/gureumd.lock", c->state_dir);

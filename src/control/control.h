@@ -39,6 +39,7 @@ struct gr_control_opts {
 	int host_ttl;               /* host lease TTL in seconds, default 10 */
 	const char *host_address;   /* the API's address for other hosts, or NULL */
 	const char *version;        /* recorded in the host record */
+	uint32_t idmap_base, idmap_size; /* unprivileged containers' host ID ranges (0 = defaults) */
 };
 
 struct gr_control;

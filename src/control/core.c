@@ -143,6 +143,7 @@ void gr__spec_of(const struct gr_control *c, const struct gr_instance *in, struc
 		.env = in->env,
 		.cmd = in->cmd,
 		.ephemeral = in->ephemeral,
+		.privileged = in->privileged,
 		.options = in->options,
 	};
 }

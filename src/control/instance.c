@@ -5,7 +5,7 @@
  *
  * The record's JSON shape (docs/API.md "Instances"): name, image, type,
  * class, backend ("TYPE (REASON)"), backend_reason, cpu, memory (bytes),
- * pids, env, cmd (array or null), ephemeral, restart, options, state, op
+ * pids, env, cmd (array or null), ephemeral, privileged, restart, options, state, op
  * ({"id","kind"} or null), pid, exit_code (or null), restart_count, created,
  * updated, host (or null), error (or null).  Decoding is strict on what the
  * state machine relies on (name, state, type) and names the bad field.
@@ -254,6 +254,10 @@ static int set_field(struct gr_instance *in, const char *key, json_t *v, bool cr
 		if (!json_is_boolean(v))
 			return gr_error_set(err, EINVAL, "ephemeral: expected true or false");
 		in->ephemeral = json_is_true(v);
+	} else if (!strcmp(key, "privileged") && creating) {
+		if (!json_is_boolean(v))
+			return gr_error_set(err, EINVAL, "privileged: expected true or false");
+		in->privileged = json_is_true(v);
 	} else if (!strcmp(key, "restart")) {
 		const char *s = json_string_value(v);
 		if (!s || (strcmp(s, "no") && strcmp(s, "always") && strcmp(s, "on-failure")))
@@ -278,7 +282,8 @@ static int set_field(struct gr_instance *in, const char *key, json_t *v, bool cr
 			}
 		}
 	} else if (!creating && (!strcmp(key, "class") || !strcmp(key, "type") ||
-				 !strcmp(key, "image") || !strcmp(key, "name") || !strcmp(key, "cmd"))) {
+				 !strcmp(key, "image") || !strcmp(key, "name") || !strcmp(key, "cmd") ||
+				 !strcmp(key, "privileged"))) {
 		return gr_error_set(err, EINVAL, "%s: fixed when the instance is created", key);
 	} else {
 		return gr_error_set(err, EINVAL, "%s: unknown field", key);
@@ -376,6 +381,7 @@ json_t *gr__inst_to_json(const struct gr_instance *in)
 	json_object_set_new(o, "env", strv_json(in->env));
 	json_object_set_new(o, "cmd", in->cmd ? strv_json(in->cmd) : json_null());
 	json_object_set_new(o, "ephemeral", json_boolean(in->ephemeral));
+	json_object_set_new(o, "privileged", json_boolean(in->privileged));
 	json_object_set_new(o, "restart", json_string(gr__restart_name(in->restart)));
 	json_object_set_new(o, "options", in->options ? json_deep_copy(in->options) : json_object());
 	json_object_set_new(o, "state", json_string(gr__state_name(in->state)));
@@ -494,6 +500,9 @@ int gr__inst_decode(const char *text, size_t len, struct gr_instance *out, gr_er
 		goto out;
 	}
 	out->ephemeral = json_is_true(json_object_get(o, "ephemeral"));
+	/* records from before unprivileged containers ran privileged */
+	json_t *priv = json_object_get(o, "privileged");
+	out->privileged = priv ? json_is_true(priv) : true;
 	out->restart = restart && !strcmp(restart, "always") ? GR_RESTART_ALWAYS
 		       : restart && !strcmp(restart, "on-failure") ? GR_RESTART_ON_FAILURE : GR_RESTART_NO;
 	json_t *opts = json_object_get(o, "options");

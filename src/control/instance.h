@@ -58,6 +58,7 @@ struct gr_instance {
 	char **env;                     /* "K=V", NULL-terminated, never NULL */
 	char **cmd;                     /* NULL = the image's default */
 	bool ephemeral;
+	bool privileged;                /* containers: no user namespace (fixed at creation) */
 	enum gr_restart_policy restart;
 	json_t *options;                /* driver options object, never NULL */
 	/* lifecycle (written by the state machine) */

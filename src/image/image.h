@@ -151,6 +151,14 @@ int gr_layer_create_user(const struct gr_image_ctx *ctx, const char *image, cons
  * upperdir=run.  image may be NULL (use the recorded one); otherwise it must match. */
 int gr_layer_mount_root(const struct gr_image_ctx *ctx, const char *image, const char *instance_id,
 			int ephemeral, const char *target_dir, gr_error_t *err);
+/* Shift the user layer of a rootfs instance to host IDs: IDs 0..size-1 of its files become
+ * host_uid.. / host_gid.. (one chown pass; a new layer holds only its root), recorded in
+ * layer.json; from then on gr_layer_mount_root shows the master through an idmapped mount
+ * with the same shift (the master on disk is never changed), or, where the kernel or file
+ * system refuses idmapped mounts (or GUREUM_NO_IDMAP=1), through a shifted copy made once.  The same shift again is a
+ * no-op; another one is EBUSY; EBUSY also while the root is mounted. */
+int gr_layer_shift(const struct gr_image_ctx *ctx, const char *instance_id, uint32_t host_uid,
+		   uint32_t host_gid, uint32_t size, gr_error_t *err);
 /* Unmount the instance root (target_dir NULL = the recorded target); drop_run_layer removes
  * the run layer (always done for ephemeral mounts when != 0). */
 int gr_layer_umount_root(const struct gr_image_ctx *ctx, const char *instance_id, const char *target_dir,

@@ -11,6 +11,14 @@
  * layer.json records the image, the kind and the current mount/disk state; the mount
  * state is checked against /proc/self/mountinfo, so a stale record (after a reboot)
  * does not block anything.
+ *
+ * Shifted layers (unprivileged containers, gr_layer_shift): layer.json also records an
+ * ID shift {uid, gid, size}.  The user (and run) layer then holds host IDs (container
+ * ID + shift, chowned once), and the master is seen through an idmapped bind mount
+ * attached at <layer>/lower just long enough for overlayfs to take its private clone
+ * (overlayfs itself cannot be idmapped, its layers can: Linux >= 5.19).  The master on
+ * disk is never changed, so every instance shares it whatever its range.  Where idmapped
+ * mounts are refused, a shifted copy of the master (<layer>/lower-shifted) is used instead.
  */
 #include "image/image-internal.h"
 #include "util/alloc.h"
@@ -26,11 +34,14 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <ftw.h>
+#include "util/userns.h"
 
 struct layer_state {
 	char *image, *kind, *mounted_at;
 	int ephemeral, disk_open;
 	long long created;
+	uint32_t shift_uid, shift_gid, shift_size; /* shift_size 0 = not shifted */
 };
 
 static void state_clear(struct layer_state *s)
@@ -81,6 +92,12 @@ static int state_read(const struct gr_image_ctx *ctx, const char *id, struct lay
 	s->ephemeral = json_is_true(json_object_get(o, "ephemeral"));
 	s->disk_open = json_is_true(json_object_get(o, "disk_open"));
 	s->created = json_integer_value(json_object_get(o, "created"));
+	json_t *sh = json_object_get(o, "shift");
+	if (json_is_object(sh)) {
+		s->shift_uid = (uint32_t)json_integer_value(json_object_get(sh, "uid"));
+		s->shift_gid = (uint32_t)json_integer_value(json_object_get(sh, "gid"));
+		s->shift_size = (uint32_t)json_integer_value(json_object_get(sh, "size"));
+	}
 	json_decref(o);
 	return 0;
 }
@@ -91,6 +108,10 @@ static int state_write(const struct gr_image_ctx *ctx, const char *id, const str
 	json_t *o = json_pack("{s:s, s:s, s:I, s:b, s:b}", "image", s->image, "kind", s->kind, "created",
 			      (json_int_t)s->created, "ephemeral", s->ephemeral, "disk_open", s->disk_open);
 	json_object_set_new(o, "mounted_at", s->mounted_at ? json_string(s->mounted_at) : json_null());
+	if (s->shift_size)
+		json_object_set_new(o, "shift", json_pack("{s:I,s:I,s:I}", "uid", (json_int_t)s->shift_uid,
+							  "gid", (json_int_t)s->shift_gid, "size",
+							  (json_int_t)s->shift_size));
 	char *text = json_dumps(o, JSON_SORT_KEYS);
 	json_decref(o);
 	_cleanup_free_ char *path = xasprintf("%s/%s/layer.json", ctx->layers_dir, id);
@@ -191,6 +212,120 @@ out:
 	return rc;
 }
 
+/* nftw has no user pointer: the shift being applied, per thread */
+static __thread uint32_t walk_uid, walk_gid, walk_size;
+static __thread int walk_errno;
+
+static int shift_one(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	uid_t u = st->st_uid < walk_size ? st->st_uid + walk_uid : st->st_uid;
+	gid_t g = st->st_gid < walk_size ? st->st_gid + walk_gid : st->st_gid;
+	if (u == st->st_uid && g == st->st_gid)
+		return 0;
+	if (lchown(path, u, g) < 0) {
+		walk_errno = errno;
+		return 1;
+	}
+	/* chown drops setuid/setgid bits: put them back */
+	if (!S_ISLNK(st->st_mode) && (st->st_mode & (S_ISUID | S_ISGID)) && chmod(path, st->st_mode & 07777) < 0) {
+		walk_errno = errno;
+		return 1;
+	}
+	return 0;
+}
+
+/* Shift IDs 0..size-1 of every entry of the tree at path (not crossing mounts). */
+static int shift_tree(const char *path, uint32_t uid, uint32_t gid, uint32_t size, gr_error_t *err)
+{
+	walk_uid = uid;
+	walk_gid = gid;
+	walk_size = size;
+	walk_errno = 0;
+	if (nftw(path, shift_one, 32, FTW_PHYS | FTW_MOUNT) != 0) {
+		errno = walk_errno ? walk_errno : errno;
+		return gr_error_sys(err, "cannot shift the IDs of %s", path);
+	}
+	return 0;
+}
+
+/* Fallback where the kernel or file system refuses idmapped mounts (or
+ * GUREUM_NO_IDMAP=1 asks for it): a copy of the master with shifted IDs, made
+ * once per instance at <layer>/lower-shifted (staged, then renamed: a crash
+ * leaves a stage that the next try replaces).  Costs the master's size. */
+static int shifted_copy(const char *dir, const char *master, const struct layer_state *s, char **out,
+			gr_error_t *err)
+{
+	_cleanup_free_ char *dst = xasprintf("%s/lower-shifted", dir);
+	_cleanup_free_ char *stage = xasprintf("%s/.lower-shifted.stage", dir);
+	struct stat st;
+	if (stat(dst, &st) == 0) {
+		*out = TAKE_PTR(dst);
+		return 0;
+	}
+	int rc = 0;
+	if (gr_rm_rf(stage, err) < 0 || gr__copy_tree(master, stage, NULL, err) < 0 ||
+	    shift_tree(stage, s->shift_uid, s->shift_gid, s->shift_size, err) < 0)
+		rc = -1;
+	else if (rename(stage, dst) < 0)
+		rc = gr_error_sys(err, "cannot publish %s", dst);
+	if (rc < 0) {
+		gr_rm_rf(stage, NULL);
+		return gr_error_prefix(err, "shifted copy of the master");
+	}
+	*out = TAKE_PTR(dst);
+	return 0;
+}
+
+int gr_layer_shift(const struct gr_image_ctx *ctx, const char *instance_id, uint32_t host_uid,
+		   uint32_t host_gid, uint32_t size, gr_error_t *err)
+{
+	if (check_id(ctx, instance_id, err) < 0)
+		return -1;
+	if (size == 0 || (uint64_t)host_uid + size > UINT32_MAX || (uint64_t)host_gid + size > UINT32_MAX)
+		return gr_error_set(err, EINVAL, "ID shift %u/%u +%u is out of range", host_uid, host_gid, size);
+	struct layer_state s;
+	if (state_read(ctx, instance_id, &s, err) < 0)
+		return -1;
+	int rc = -1;
+	_cleanup_free_ char *upper = xasprintf("%s/%s/user/upper", ctx->layers_dir, instance_id);
+	if (strcmp(s.kind, GR_IMAGE_KIND_ROOTFS)) {
+		gr_error_set(err, EINVAL, "instance '%s' has a disk (qcow2) image: only root file systems shift",
+			     instance_id);
+		goto out;
+	}
+	if (s.shift_size) {
+		if (s.shift_uid == host_uid && s.shift_gid == host_gid && s.shift_size == size)
+			rc = 0;
+		else
+			gr_error_set(err, EBUSY, "the layers of '%s' are already shifted to %u/%u +%u", instance_id,
+				     s.shift_uid, s.shift_gid, s.shift_size);
+		goto out;
+	}
+	if (s.mounted_at && is_mount_point(s.mounted_at)) {
+		gr_error_set(err, EBUSY, "the root of '%s' is mounted at %s; unmount it first", instance_id,
+			     s.mounted_at);
+		goto out;
+	}
+	/* one pass over the user layer (empty for a new instance: its root only) */
+	if (shift_tree(upper, host_uid, host_gid, size, err) < 0)
+		goto out;
+	s.shift_uid = host_uid;
+	s.shift_gid = host_gid;
+	s.shift_size = size;
+	rc = state_write(ctx, instance_id, &s, err);
+out:
+	state_clear(&s);
+	return rc;
+}
+
+/* A leftover idmapped master (a crash between its attach and detach) goes. */
+static void detach_lower(const char *dir)
+{
+	_cleanup_free_ char *lower = xasprintf("%s/lower", dir);
+	while (is_mount_point(lower) && umount2(lower, MNT_DETACH | UMOUNT_NOFOLLOW) == 0)
+		;
+}
+
 int gr_layer_mount_root(const struct gr_image_ctx *ctx, const char *image, const char *instance_id,
 			int ephemeral, const char *target_dir, gr_error_t *err)
 {
@@ -204,6 +339,8 @@ int gr_layer_mount_root(const struct gr_image_ctx *ctx, const char *image, const
 	_cleanup_free_ char *user = xasprintf("%s/user/upper", dir);
 	_cleanup_free_ char *user_work = xasprintf("%s/user/work", dir);
 	_cleanup_free_ char *run = xasprintf("%s/run", dir);
+	_cleanup_free_ char *lower = xasprintf("%s/lower", dir);
+	_cleanup_free_ char *shifted = NULL;
 	_cleanup_free_ char *opts = NULL;
 	char target[PATH_MAX];
 	int rc = -1;
@@ -231,14 +368,53 @@ int gr_layer_mount_root(const struct gr_image_ctx *ctx, const char *image, const
 	}
 	if (gr_image_get(ctx, s.image, &info, err) < 0)
 		goto out;
-	if (ephemeral) {
-		if (gr_rm_rf(run, err) < 0 || make_upper(run, user, err) < 0)
+	const char *master = info.path;
+	if (s.shift_size) {
+		/* the master as the container's IDs see it; overlayfs clones it at mount time */
+		detach_lower(dir);
+		if (mkdir(lower, 0700) < 0 && errno != EEXIST) {
+			gr_error_sys(err, "cannot create %s", lower);
 			goto out;
-		opts = xasprintf("lowerdir=%s:%s,upperdir=%s/upper,workdir=%s/work,index=off", user, info.path, run, run);
-	} else {
-		opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s,index=off", info.path, user, user_work);
+		}
+		const char *no_idmap = getenv("GUREUM_NO_IDMAP");
+		gr_error_t ie = { 0 };
+		_cleanup_close_ int ns = -1;
+		if (no_idmap && !strcmp(no_idmap, "1"))
+			gr_error_set(&ie, ENOTSUP, "idmapped mounts turned off (GUREUM_NO_IDMAP=1)");
+		else if ((ns = gr_userns_open(s.shift_uid, s.shift_gid, s.shift_size, err)) < 0)
+			goto out;
+		if (ns >= 0 && gr_idmapped_bind(info.path, lower, ns, &ie) == 0) {
+			master = lower;
+		} else if (ie.code == EINVAL || ie.code == ENOSYS || ie.code == EPERM || ie.code == ENOTSUP ||
+			   ie.code == EOPNOTSUPP) {
+			/* no idmapped mounts here: a shifted copy of the master instead */
+			if (shifted_copy(dir, info.path, &s, &shifted, err) < 0) {
+				gr_error_prefix(err, "the root of '%s' runs unprivileged (%s)", instance_id, ie.msg);
+				goto out;
+			}
+			master = shifted;
+		} else {
+			*err = ie;
+			gr_error_prefix(err, "the root of '%s' runs unprivileged", instance_id);
+			goto out;
+		}
 	}
-	if (mount("overlay", target, "overlay", 0, opts) < 0) {
+	if (ephemeral) {
+		if (gr_rm_rf(run, err) < 0 || make_upper(run, user, err) < 0) {
+			if (s.shift_size)
+				detach_lower(dir);
+			goto out;
+		}
+		opts = xasprintf("lowerdir=%s:%s,upperdir=%s/upper,workdir=%s/work,index=off", user, master, run, run);
+	} else {
+		opts = xasprintf("lowerdir=%s,upperdir=%s,workdir=%s,index=off", master, user, user_work);
+	}
+	int mrc = mount("overlay", target, "overlay", 0, opts);
+	int merr = errno;
+	if (s.shift_size)
+		detach_lower(dir);
+	if (mrc < 0) {
+		errno = merr;
 		gr_error_sys(err, "cannot mount the root of '%s' at %s", instance_id, target);
 		if (ephemeral)
 			gr_rm_rf(run, NULL);
@@ -271,6 +447,7 @@ int gr_layer_umount_root(const struct gr_image_ctx *ctx, const char *instance_id
 	int rc = -1;
 	const char *target = target_dir ? target_dir : s.mounted_at;
 	_cleanup_free_ char *run = xasprintf("%s/%s/run", ctx->layers_dir, instance_id);
+	_cleanup_free_ char *ldir = layer_dir(ctx, instance_id);
 	if (target && is_mount_point(target) && umount2(target, UMOUNT_NOFOLLOW) < 0) {
 		if (errno == EBUSY)
 			gr_error_set(err, EBUSY, "the root of '%s' at %s is still in use", instance_id, target);
@@ -278,6 +455,7 @@ int gr_layer_umount_root(const struct gr_image_ctx *ctx, const char *instance_id
 			gr_error_sys(err, "cannot unmount the root of '%s' at %s", instance_id, target);
 		goto out;
 	}
+	detach_lower(ldir);
 	if ((drop_run_layer || s.ephemeral) && gr_rm_rf(run, err) < 0)
 		goto out;
 	free(s.mounted_at);
@@ -369,6 +547,7 @@ int gr_layer_delete(const struct gr_image_ctx *ctx, const char *instance_id, gr_
 	state_clear(&s);
 	if (access(dir, F_OK) < 0)
 		return 0;
+	detach_lower(dir);
 	static unsigned long seq;
 	_cleanup_free_ char *trash = xasprintf("%s/.trash-%s-%d-%lu", ctx->layers_dir, instance_id, (int)getpid(),
 					       __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));

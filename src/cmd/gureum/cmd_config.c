@@ -33,7 +33,7 @@ static const char *usage_config =
 	"prints an empty line.  Arrays print one entry a line.\n";
 
 static const char *const settings[] = { "image", "type", "class", "cpu", "memory", "pids", "env",
-					 "cmd", "ephemeral", "restart", "options", NULL };
+					 "cmd", "ephemeral", "privileged", "restart", "options", NULL };
 
 static bool is_setting(const char *k)
 {
@@ -115,7 +115,7 @@ static int cmd_get(const char *name, const char *key, enum gr_cli_fmt fmt)
 	if (!is_setting(top) || !sub_ok)
 		return gr_cli_usage(usage_config, "config get: '%s' is not a setting (%s)", key,
 				    "image, type, class, cpu, memory, pids, env, env.K, cmd, ephemeral, "
-				    "restart, options, options.K");
+				    "privileged, restart, options, options.K");
 	json_t *doc = get_instance(name);
 	if (!doc)
 		return 1;

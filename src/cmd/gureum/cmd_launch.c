@@ -18,6 +18,8 @@
 	"  --env K=V            environment variable (repeatable)\n" \
 	"  --ephemeral          throw the instance's writes away when it stops\n" \
 	"  --restart POLICY     always | on-failure | no (default no)\n" \
+	"  --privileged         containers: no user namespace, container root is host root\n" \
+	"                       (default: unprivileged, the instance's own host ID range)\n" \
 	"  --class CLASS        critical (strong isolation: a VM by default) or\n" \
 	"                       elastic (speed, density, live resizing: a container by default);\n" \
 	"                       default elastic, or critical with --vm\n" \
@@ -47,6 +49,7 @@ static int run(int argc, char **argv, bool start)
 		{ "vm", no_argument, 0, 'V' }, { "container", no_argument, 0, 'C' },
 		{ "class", required_argument, 0, 'k' }, { "format", required_argument, 0, 'f' },
 		{ "max-cpu", required_argument, 0, 'X' }, { "max-memory", required_argument, 0, 'Y' },
+		{ "privileged", no_argument, 0, 'P' },
 		{ 0, 0, 0, 0 }
 	};
 	json_t *body = json_object();
@@ -103,6 +106,9 @@ static int run(int argc, char **argv, bool start)
 			break;
 		case 'r':
 			json_object_set_new(body, "restart", json_string(optarg));
+			break;
+		case 'P':
+			json_object_set_new(body, "privileged", json_true());
 			break;
 		case 'V':
 		case 'C': {

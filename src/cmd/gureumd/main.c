@@ -20,6 +20,7 @@
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
+#include "agent/lxcfs.h"
 #include "api/api.h"
 #include "control/control.h"
 #include "runtime/runtime.h"
@@ -54,6 +55,11 @@ static void usage(FILE *f)
 		"  --pid-file FILE      write the daemon's pid here\n"
 		"  --log FILE           log here instead of stderr;  --log-json  JSON lines\n"
 		"  --debug              verbose log\n"
+		"  --idmap-base N       first host ID of unprivileged containers' ranges (default 1000000)\n"
+		"  --idmap-size N       IDs per unprivileged container (default 65536)\n"
+		"  --lxcfs PROGRAM      the lxcfs to run (default lxcfs from PATH): containers' /proc/meminfo,\n"
+		"                       cpuinfo, stat, uptime and cpu/online show their limits\n"
+		"  --no-lxcfs           do not run lxcfs (containers see the host's /proc files)\n"
 		"  --no-host-tuning     leave the cgroup2 mount as found (by default gureumd adds\n"
 		"                       favordynmods, so container starts skip an RCU grace period)\n"
 		"  -h, --help           this text\n");
@@ -69,7 +75,11 @@ int main(int argc, char **argv)
 	int log_json = 0, debug = 0, no_tls = 0, no_tune = 0;
 	enum { O_STATE = 256, O_RUN, O_SOCK, O_CG, O_LISTEN, O_CERT, O_KEY, O_TOKENS, O_LOG,
 	       O_LOGJSON, O_DEBUG, O_NOTLS, O_PID, O_NOTUNE, O_STORE, O_HOSTNAME, O_HOSTTTL,
-	       O_HOSTADDR };
+	       O_HOSTADDR, O_IDBASE, O_IDSIZE, O_LXCFS, O_NOLXCFS };
+	const char *lxcfs_prog = NULL;
+	int no_lxcfs = 0;
+	unsigned long long idmap_base = 0, idmap_size = 0;
+	char *end;
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, 0, O_STATE }, { "run-dir", required_argument, 0, O_RUN },
 		{ "socket", required_argument, 0, O_SOCK }, { "cgroup-prefix", required_argument, 0, O_CG },
@@ -82,6 +92,8 @@ int main(int argc, char **argv)
 		{ "store", required_argument, 0, O_STORE }, { "host-name", required_argument, 0, O_HOSTNAME },
 		{ "host-ttl", required_argument, 0, O_HOSTTTL },
 		{ "host-address", required_argument, 0, O_HOSTADDR },
+		{ "idmap-base", required_argument, 0, O_IDBASE }, { "idmap-size", required_argument, 0, O_IDSIZE },
+		{ "lxcfs", required_argument, 0, O_LXCFS }, { "no-lxcfs", no_argument, 0, O_NOLXCFS },
 		{ 0, 0, 0, 0 }
 	};
 	int ch;
@@ -105,13 +117,25 @@ int main(int argc, char **argv)
 		case O_HOSTNAME: host_name = optarg; break;
 		case O_HOSTADDR: host_addr = optarg; break;
 		case O_HOSTTTL: {
-			char *end;
 			long t = strtol(optarg, &end, 10);
 			if (!*optarg || *end || t < 1 || t > 3600) {
 				fprintf(stderr, "gureumd: --host-ttl: '%s' is not 1..3600 seconds\n", optarg);
 				return 2;
 			}
 			host_ttl = (int)t;
+			break;
+		}
+		case O_LXCFS: lxcfs_prog = optarg; break;
+		case O_NOLXCFS: no_lxcfs = 1; break;
+		case O_IDBASE:
+		case O_IDSIZE: {
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (*end || v == 0 || v >= 0xffffffffULL || optarg[0] == '-') {
+				fprintf(stderr, "gureumd: --%s: '%s' is not an ID count from 1 to 2^32-2\n",
+					ch == O_IDBASE ? "idmap-base" : "idmap-size", optarg);
+				return 2;
+			}
+			*(ch == O_IDBASE ? &idmap_base : &idmap_size) = v;
 			break;
 		}
 		case 'h': usage(stdout); return 0;
@@ -121,6 +145,10 @@ int main(int argc, char **argv)
 	if (optind != argc) {
 		fprintf(stderr, "gureumd: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
+		return 2;
+	}
+	if ((idmap_base ? idmap_base : 1000000) + (idmap_size ? idmap_size : 65536) >= 0xffffffffULL) {
+		fprintf(stderr, "gureumd: --idmap-base + --idmap-size must stay below 2^32-1\n");
 		return 2;
 	}
 	if (prefix && (!*prefix || strstr(prefix, "..") || prefix[0] == '/')) {
@@ -157,15 +185,26 @@ int main(int argc, char **argv)
 		else if (t > 0)
 			gr_log_info("host tuning: cgroup2 remounted with favordynmods (fast cgroup moves)");
 	}
+	/* before recovery, which may start containers (restart policies) */
+	struct gr_lxcfs *lxcfs = NULL;
+	_cleanup_free_ char *rt_root = xasprintf("%s/oci", run_dir);
+	if (no_lxcfs)
+		gr_log_warn("lxcfs off (--no-lxcfs): containers see the host's /proc/meminfo, cpuinfo, stat, uptime");
+	else if (gr_lxcfs_start(state_dir ? state_dir : "/var/lib/gureum", rt_root, lxcfs_prog, &lxcfs,
+				&err) < 0)
+		gr_log_warn("%s: containers see the host's /proc/meminfo, cpuinfo, stat, uptime "
+			    "(install lxcfs: it is in deps/daemon.txt)", err.msg);
 	struct gr_control_opts co = { .state_dir = state_dir, .run_dir = run_dir, .cgroup_prefix = prefix,
 				      .store_url = store_url && *store_url ? store_url : NULL,
 				      .host_name = host_name, .host_ttl = host_ttl,
 				      .host_address = host_addr ? host_addr : listen_addr,
-				      .version = GR_VERSION };
+				      .version = GR_VERSION,
+				      .idmap_base = (uint32_t)idmap_base, .idmap_size = (uint32_t)idmap_size };
 	struct gr_control *c = NULL;
 	if (gr_control_open(&co, &c, &err) < 0) {
 		gr_log_error("%s", err.msg);
 		fprintf(stderr, "gureumd: %s\n", err.msg);
+		gr_lxcfs_release(lxcfs); /* e.g. another daemon owns this state folder and its lxcfs */
 		return 1;
 	}
 	struct gr_api_opts ao = { .unix_path = sock, .tcp_addr = listen_addr, .tls_cert = cert,
@@ -175,6 +214,7 @@ int main(int argc, char **argv)
 		gr_log_error("%s", err.msg);
 		fprintf(stderr, "gureumd: %s\n", err.msg);
 		gr_control_close(c);
+		gr_lxcfs_stop(lxcfs);
 		return 1;
 	}
 	if (pid_file) {
@@ -216,8 +256,10 @@ int main(int argc, char **argv)
 					}
 			} else if (fd == tfd) {
 				uint64_t ticks;
-				if (read(tfd, &ticks, sizeof ticks) > 0)
+				if (read(tfd, &ticks, sizeof ticks) > 0) {
 					gr_control_tick(c);
+					gr_lxcfs_check(lxcfs);
+				}
 			} else if (fd == wfd) {
 				gr_control_dispatch(c);
 			}
@@ -225,6 +267,7 @@ int main(int argc, char **argv)
 	}
 	gr_api_stop(api);
 	gr_control_close(c);
+	gr_lxcfs_stop(lxcfs);
 	if (pid_file)
 		unlink(pid_file);
 	close(ep);

@@ -35,7 +35,7 @@ grep -qx "memory: 67108864" "$TD/show" && grep -qx "restart: \"no\"" "$TD/show" 
 "$G" config show $C --format json | python3 -c '
 import json,sys
 c = json.load(sys.stdin)
-assert set(c) == {"image","type","class","cpu","memory","pids","env","cmd","ephemeral","restart","options"}, c
+assert set(c) == {"image","type","class","cpu","memory","pids","env","cmd","ephemeral","privileged","restart","options"}, c
 assert c["env"] == ["A=1","B=2"] and c["memory"] == 67108864, c'
 ok $? "config show --format json: exactly the settings"
 

@@ -34,6 +34,7 @@ start_daemon() { # name, extra flags
 	local name=$1; shift
 	if [ -z "$TD" ]; then
 		TD=$(mktemp -d "/tmp/gr-test-d-$name.XXXXXX")
+		chmod 711 "$TD" # unprivileged containers' root must reach their root folder
 		CGP="gr-test-d-$name-$$"
 		trap cleanup EXIT
 		trap 'exit 143' TERM INT
@@ -84,6 +85,8 @@ cleanup() {
 			[ -f "$f" ] && xargs -r kill -9 <"$f" 2>/dev/null
 		done
 		sleep 0.2
+		# the daemon's lxcfs outlives a killed daemon (running containers read through it)
+		[ -f "$TD/state/lxcfs.pid" ] && kill "$(cat "$TD/state/lxcfs.pid")" 2>/dev/null
 		grep " $TD/" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
 		for d in /sys/fs/cgroup/*/"$CGP" /sys/fs/cgroup/unified/"$CGP"; do
 			[ -d "$d" ] || continue
@@ -95,9 +98,10 @@ cleanup() {
 	exit $rc
 }
 
-# leftovers: prints mounts under TD and cgroups under the prefix (empty = clean)
+# leftovers: prints mounts under TD and cgroups under the prefix (empty = clean); the
+# daemon's own lxcfs mount is not an instance's leftover (lxcfs.sh checks it)
 leftovers() {
-	grep " $TD/" /proc/self/mounts | awk '{print "mount " $2}'
+	grep " $TD/" /proc/self/mounts | grep -v " $TD/state/lxcfs fuse.lxcfs " | awk '{print "mount " $2}'
 	for d in /sys/fs/cgroup/*/"$CGP"/* /sys/fs/cgroup/unified/"$CGP"/*; do
 		[ -d "$d" ] && echo "cgroup $d"
 	done

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root_and_bins
 command -v openssl >/dev/null || { skip "openssl not installed"; tap_done; }
-TD=$(mktemp -d /tmp/gr-test-d-tls.XXXXXX); CGP="gr-test-d-tls-$$"; trap cleanup EXIT; trap 'exit 143' TERM INT
+TD=$(mktemp -d /tmp/gr-test-d-tls.XXXXXX); chmod 711 "$TD"; CGP="gr-test-d-tls-$$"; trap cleanup EXIT; trap 'exit 143' TERM INT
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TD/key.pem" -out "$TD/cert.pem" -days 2 \
 	-subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" >/dev/null 2>&1
 ok $? "self-signed certificate made"

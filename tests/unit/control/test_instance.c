@@ -78,6 +78,7 @@ int main(void)
 	ok(in.ephemeral, "ephemeral kept");
 	is_int(in.state, GR_ST_DEFINING, "no state of its own before the state machine sets one");
 	ok(in.exit_code == -1 && in.cmd == NULL && in.env && !strcmp(in.env[0], "A=B"), "defaults");
+	ok(!in.privileged, "unprivileged unless asked");
 
 	/* the codec: encode, decode, encode gives the same text */
 	in.state = GR_ST_RUNNING;
@@ -112,10 +113,31 @@ int main(void)
 	is_str(sp.name, "web1", "spec name");
 	is_str(sp.dir, "/x/instances/web1", "spec dir");
 	ok(sp.memory == 64u << 20 && sp.cpu == 0.5 && sp.ephemeral, "spec limits");
+	ok(!sp.privileged, "spec: unprivileged");
 	is_str(sp.env[0], "A=B", "spec env");
 	ok(sp.cmd == NULL, "no cmd: the driver's default");
 	ok(json_is_array(json_object_get(sp.options, "k")), "options handed over as parsed");
 	gr__inst_clear(&in);
+
+	/* privileged: in the record; a record from before the field ran privileged */
+	struct gr_instance pr;
+	ok(gr__inst_decode("{\"name\":\"a\",\"image\":\"i\",\"state\":\"running\"}", 42, &pr, &err) == 0 &&
+	   pr.privileged, "a record without 'privileged' reads as privileged (made before the field)");
+	gr__inst_clear(&pr);
+	ok(gr__inst_decode("{\"name\":\"a\",\"image\":\"i\",\"state\":\"running\",\"privileged\":false}", 61,
+			   &pr, &err) == 0 && !pr.privileged, "privileged:false is kept");
+	gr__inst_clear(&pr);
+	ok(create("{\"name\":\"p1\",\"image\":\"busybox\",\"privileged\":true}", &pr, &err) == 0 &&
+	   pr.privileged, "privileged:true requested");
+	char *ptext = gr__inst_encode(&pr, NULL);
+	ok(strstr(ptext, "\"privileged\":true") != NULL, "and recorded");
+	free(ptext);
+	json_t *pch = json_pack("{s:b}", "privileged", 0);
+	struct gr_instance pm;
+	ok(gr__inst_apply_config(&pr, pch, &pm, &err) < 0 && strstr(err.msg, "privileged: fixed"),
+	   "privileged cannot change: %s", err.msg);
+	json_decref(pch);
+	gr__inst_clear(&pr);
 
 	bad_record("[]", "not a JSON object");
 	bad_record("{\"name\":\"a\",\"image\":\"i\",\"type\":\"container\"}", "state");
@@ -158,6 +180,7 @@ int main(void)
 	bad("{\"name\":\"web1\",\"image\":\"busybox\",\"cmd\":[]}", "cmd:");
 	bad("{\"name\":\"web1\",\"image\":\"busybox\",\"ephemeral\":\"yes\"}", "ephemeral:");
 	bad("{\"name\":\"web1\",\"image\":\"busybox\",\"restart\":\"maybe\"}", "restart:");
+	bad("{\"name\":\"web1\",\"image\":\"busybox\",\"privileged\":1}", "privileged:");
 	bad("{\"name\":\"web1\",\"image\":\"busybox\",\"colour\":\"red\"}", "colour: unknown field");
 
 	ok(create("{\"name\":\"web1\",\"image\":\"busybox\",\"options\":{\"a\":1,\"b\":2}}", &in,
