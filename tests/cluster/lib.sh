@@ -206,14 +206,16 @@ cluster_cleanup() {
 		for _ in $(seq 1 100); do kill -0 "${ETCD_PID[$i]}" 2>/dev/null || break; sleep 0.1; done
 		kill -9 "${ETCD_PID[$i]}" 2>/dev/null; wait "${ETCD_PID[$i]}" 2>/dev/null
 	done
-	for f in /sys/fs/cgroup/*/gr-test-c-$$-h*/*/cgroup.procs /sys/fs/cgroup/unified/gr-test-c-$$-h*/*/cgroup.procs; do
-		[ -f "$f" ] && xargs -r kill -9 <"$f" 2>/dev/null
+	for r in $(cg_roots); do
+		for f in "$r"/gr-test-c-$$-h*/*/cgroup.procs; do
+			[ -f "$f" ] && xargs -r kill -9 <"$f" 2>/dev/null
+		done
 	done
 	[ -n "$TD" ] && grep " $TD/" /proc/self/mounts | awk '{print $2}' | sort -r |
 		while read -r m; do umount -l "$m" 2>/dev/null; done
 	for i in "${NETNS[@]}"; do ip netns del "$i" 2>/dev/null; done
 	if [ -n "$TD" ]; then
-		for d in /sys/fs/cgroup/*/gr-test-c-$$-h* /sys/fs/cgroup/unified/gr-test-c-$$-h*; do
+		for d in $(for r in $(cg_roots); do echo "$r"/gr-test-c-$$-h*; done); do
 			[ -d "$d" ] || continue
 			find "$d" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
 			rmdir "$d" 2>/dev/null

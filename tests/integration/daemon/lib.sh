@@ -72,7 +72,7 @@ wait_state() { # name state [tries of 0.1 s]
 }
 
 cleanup() {
-	local rc=$?
+	local rc=$? r d f
 	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
 		for n in $("$G" list --format json 2>/dev/null | python3 -c "import sys,json; [print(i['name']) for i in json.load(sys.stdin)]" 2>/dev/null); do
 			"$G" delete --force "$n" >/dev/null 2>&1
@@ -81,14 +81,17 @@ cleanup() {
 	fi
 	if [ -n "$TD" ]; then
 		# containers left behind (a failing test): kill them via their cgroups
-		for f in /sys/fs/cgroup/*/"$CGP"/*/cgroup.procs /sys/fs/cgroup/unified/"$CGP"/*/cgroup.procs; do
-			[ -f "$f" ] && xargs -r kill -9 <"$f" 2>/dev/null
+		for r in $(cg_roots); do
+			for f in "$r/$CGP"/*/cgroup.procs; do
+				[ -f "$f" ] && xargs -r kill -9 <"$f" 2>/dev/null
+			done
 		done
 		sleep 0.2
 		# the daemon's lxcfs outlives a killed daemon (running containers read through it)
 		[ -f "$TD/state/lxcfs.pid" ] && kill "$(cat "$TD/state/lxcfs.pid")" 2>/dev/null
 		grep " $TD/" /proc/self/mounts | awk '{print $2}' | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-		for d in /sys/fs/cgroup/*/"$CGP" /sys/fs/cgroup/unified/"$CGP"; do
+		for r in $(cg_roots); do
+			d=$r/$CGP
 			[ -d "$d" ] || continue
 			find "$d" -mindepth 1 -depth -type d -exec rmdir {} \; 2>/dev/null
 			rmdir "$d" 2>/dev/null
@@ -102,8 +105,11 @@ cleanup() {
 # daemon's own lxcfs mount is not an instance's leftover (lxcfs.sh checks it)
 leftovers() {
 	grep " $TD/" /proc/self/mounts | grep -v " $TD/state/lxcfs fuse.lxcfs " | awk '{print "mount " $2}'
-	for d in /sys/fs/cgroup/*/"$CGP"/* /sys/fs/cgroup/unified/"$CGP"/*; do
-		[ -d "$d" ] && echo "cgroup $d"
+	local r d
+	for r in $(cg_roots); do
+		for d in "$r/$CGP"/*; do
+			[ -d "$d" ] && echo "cgroup $d"
+		done
 	done
 }
 
