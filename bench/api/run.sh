@@ -11,6 +11,7 @@ DURATION=${DURATION:-10s}
 [ "$(id -u)" -eq 0 ] || { echo "bench/api: needs root" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "bench/api: wrk missing (apt-get install wrk)" >&2; exit 1; }
 TD=$(mktemp -d /tmp/gr-bench-api.XXXXXX)
+chmod 711 "$TD" # an unprivileged container's root must reach its root folder
 CGP=gr-bench-api-$$
 DPID=""
 G=$GR_BUILD/bin/gureum

@@ -14,6 +14,7 @@ GR_BUILD=${GR_BUILD:-$GR_SRC/build}
 COUNT=${COUNT:-200}
 [ "$(id -u)" -eq 0 ] || { echo "bench/density: needs root" >&2; exit 1; }
 TD=$(mktemp -d /tmp/gr-bench-density.XXXXXX)
+chmod 711 "$TD" # an unprivileged container's root must reach its root folder
 CGP=gr-bench-density-$$
 DPID=""
 G=$GR_BUILD/bin/gureum

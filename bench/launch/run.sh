@@ -12,6 +12,7 @@ N=${N:-50}
 [ "$(id -u)" -eq 0 ] || { echo "bench/launch: needs root" >&2; exit 1; }
 command -v crun >/dev/null || { echo "bench/launch: crun missing (apt-get install crun)" >&2; exit 1; }
 TD=$(mktemp -d /tmp/gr-bench-launch.XXXXXX)
+chmod 711 "$TD" # an unprivileged container's root must reach its root folder
 CGP=gr-bench-launch-$$
 DPID=""
 cleanup() {
@@ -23,8 +24,25 @@ cleanup() {
 	grep " $TD/" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
 	for d in /sys/fs/cgroup/*/"$CGP" /sys/fs/cgroup/*/bl-crun-*; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
 	rm -rf "$TD"
+	if [ ${#CGV1_MOUNTS[@]} -gt 0 ]; then
+		if cgv1_restore; then echo "# hugetlb is back on cgroup2 (the host as found)"
+		else echo "# hugetlb could not be put back on cgroup2 (see above)"; fi
+	fi
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+# crun refuses a hybrid layout whose cgroup2 holds a controller (hugetlb on this host's stock
+# layout): hugetlb goes to a v1 hierarchy for the whole run, so both contenders run on the
+# same layout, and back to cgroup2 at the end (as bench/container-start does)
+. "$GR_SRC/tests/integration/runtime/lib/cgroup_v1_move.bash"
+if grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null &&
+   ! grep -q ' - cgroup .*hugetlb' /proc/self/mountinfo; then
+	if cgv1_mount hugetlb /sys/fs/cgroup/hugetlb; then
+		echo "# moved hugetlb from cgroup2 to v1 at /sys/fs/cgroup/hugetlb for this run"
+	else
+		echo "# could not move hugetlb to v1; crun will fail"
+	fi
+fi
 now_ns() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 

@@ -18,6 +18,7 @@ G=$GR_BUILD/bin/gureum
 [ "$(id -u)" -eq 0 ] || { echo "vm-boot: needs root" >&2; exit 1; }
 
 TD=$(mktemp -d /tmp/gr-bench-vm.XXXXXX)
+chmod 711 "$TD" # an unprivileged container's root must reach its root folder
 CGP=gr-bench-vm-$$
 DPID=""
 export GUREUM_SOCKET=$TD/run/gureum.sock
