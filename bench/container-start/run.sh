@@ -31,10 +31,7 @@ cleanup() {
 		done
 	done
 	rm -rf "$work"
-	if [ ${#CGV1_MOUNTS[@]} -gt 0 ]; then
-		if cgv1_restore; then echo "# hugetlb is back on cgroup2 (the host as found)"
-		else echo "# hugetlb could not be put back on cgroup2 (see above)"; fi
-	fi
+	cgv1_restore_report
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -51,14 +48,7 @@ cc -std=gnu11 -O2 -D_GNU_SOURCE -I"$src/src" -o "$work/driver" "$src/bench/conta
 contenders="unshare"
 command -v runc >/dev/null && contenders="runc $contenders"
 if command -v crun >/dev/null; then
-	if grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null &&
-	   ! grep -q ' - cgroup .*hugetlb' /proc/self/mountinfo; then
-		if cgv1_mount hugetlb /sys/fs/cgroup/hugetlb; then
-			echo "# moved hugetlb from cgroup2 to v1 at /sys/fs/cgroup/hugetlb for this run"
-		else
-			echo "# could not move hugetlb to v1; crun will fail"
-		fi
-	fi
+	cgv1_hugetlb_for_crun || true
 	contenders="crun $contenders"
 fi
 echo "# $rounds rounds; kernel $(uname -r); $(nproc) cpus; cgroup2 controllers: '$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)'"

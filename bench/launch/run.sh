@@ -24,10 +24,7 @@ cleanup() {
 	grep " $TD/" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
 	for d in /sys/fs/cgroup/*/"$CGP" /sys/fs/cgroup/*/bl-crun-*; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
 	rm -rf "$TD"
-	if [ ${#CGV1_MOUNTS[@]} -gt 0 ]; then
-		if cgv1_restore; then echo "# hugetlb is back on cgroup2 (the host as found)"
-		else echo "# hugetlb could not be put back on cgroup2 (see above)"; fi
-	fi
+	cgv1_restore_report
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
@@ -35,14 +32,7 @@ trap 'exit 130' INT TERM HUP
 # layout): hugetlb goes to a v1 hierarchy for the whole run, so both contenders run on the
 # same layout, and back to cgroup2 at the end (as bench/container-start does)
 . "$GR_SRC/tests/integration/runtime/lib/cgroup_v1_move.bash"
-if grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null &&
-   ! grep -q ' - cgroup .*hugetlb' /proc/self/mountinfo; then
-	if cgv1_mount hugetlb /sys/fs/cgroup/hugetlb; then
-		echo "# moved hugetlb from cgroup2 to v1 at /sys/fs/cgroup/hugetlb for this run"
-	else
-		echo "# could not move hugetlb to v1; crun will fail"
-	fi
-fi
+cgv1_hugetlb_for_crun || true
 now_ns() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else printf "%.3f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 

@@ -78,21 +78,10 @@ build || { echo "run.sh: build failed" >&2; exit 1; }
 # (tests/integration/runtime/lib/cgroup_v1_move.bash; bench/container-start
 # does the same).
 . "$GR_SRC/tests/integration/runtime/lib/cgroup_v1_move.bash"
-restore_host() {
-	[ ${#CGV1_MOUNTS[@]} -gt 0 ] || return 0
-	if cgv1_restore; then echo "# hugetlb is back on cgroup2 (the host as found)"
-	else echo "# hugetlb could not be put back on cgroup2 (see above)"; fi
-}
+restore_host() { cgv1_restore_report; }
 trap restore_host EXIT
 trap 'exit 130' INT TERM HUP
-if grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null &&
-   ! grep -q ' - cgroup .*hugetlb' /proc/self/mountinfo; then
-	if cgv1_mount hugetlb /sys/fs/cgroup/hugetlb; then
-		echo "# moved hugetlb from cgroup2 to a v1 hierarchy at /sys/fs/cgroup/hugetlb for this run"
-	else
-		echo "# could not move hugetlb to cgroup v1; crun will refuse to run"
-	fi
-fi
+cgv1_hugetlb_for_crun || true
 
 # bundles live in a private folder, away from other tests' /tmp cleanups
 export TMPDIR="$cache/tmp"

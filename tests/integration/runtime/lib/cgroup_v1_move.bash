@@ -13,6 +13,10 @@
 #                           still holds cgroups someone else made stays mounted (unmounting it
 #                           would leave it alive and invisible, the controller lost to cgroup2
 #                           until reboot); status 1 and a "#" line saying so.
+#   cgv1_hugetlb_for_crun   crun refuses a hybrid layout whose cgroup2 holds a controller (hugetlb
+#                           on this host's stock layout): move hugetlb to a v1 hierarchy at
+#                           /sys/fs/cgroup/hugetlb when cgroup2 has it, saying so
+#   cgv1_restore_report     cgv1_restore when something was moved, saying how it went
 #   cg2_snapshot            remember which controllers the cgroup2 root enables for its children
 #                           (cgroup.subtree_control): a container with, say, hugepage limits makes
 #                           the runtime enable hugetlb there, and while it is enabled the kernel
@@ -44,6 +48,23 @@ cgv1_free() {
 		return 0
 	done
 	return 1
+}
+
+cgv1_hugetlb_for_crun() {
+	grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null || return 0
+	grep -q ' - cgroup .*hugetlb' /proc/self/mountinfo && return 0
+	if cgv1_mount hugetlb /sys/fs/cgroup/hugetlb; then
+		echo "# moved hugetlb from cgroup2 to v1 at /sys/fs/cgroup/hugetlb for this run"
+	else
+		echo "# could not move hugetlb to v1; crun will refuse to run"
+		return 1
+	fi
+}
+
+cgv1_restore_report() {
+	[ ${#CGV1_MOUNTS[@]} -gt 0 ] || return 0
+	if cgv1_restore; then echo "# hugetlb is back on cgroup2 (the host as found)"
+	else echo "# hugetlb could not be put back on cgroup2 (see above)"; return 1; fi
 }
 
 cg2__root() { # the host's cgroup2 mount point (pure v2 or the hybrid layout's unified tree)
