@@ -99,7 +99,7 @@ $(GUEST_AGENT): src/guest/gureum-guest-agent.c src/vm/agent_proto.c src/vm/agent
 ALL_BINS += $(GUEST_AGENT)
 
 .DEFAULT_GOAL := all
-.PHONY: all deps run test test-unit test-asan fuzz bench clean
+.PHONY: all deps run cluster test test-unit test-asan fuzz bench clean
 all: $(ALL_BINS) $(ALL_TESTS)
 
 deps:
@@ -109,6 +109,11 @@ deps:
 run: deps
 	@$(MAKE) --no-print-directory -j$(shell nproc) all
 	@scripts/run.sh
+
+# `make cluster`: a pool of 3 hosts (network namespaces) on a private 3-member etcd, until Ctrl-C.
+cluster: deps
+	@$(MAKE) --no-print-directory -j$(shell nproc) all
+	@scripts/cluster.sh
 
 # `make test`: install, build (plain and sanitized), run every test, fuzz briefly.
 test: deps
