@@ -172,6 +172,7 @@ host_kill() { # I [signal, default KILL]
 cluster_start() {
 	local n=${1:-3} i
 	TD=$(mktemp -d /tmp/gr-test-cluster.XXXXXX)
+	chmod 711 "$TD" # searchable: an unprivileged container's root lives below it
 	trap cluster_cleanup EXIT
 	trap 'exit 143' TERM INT
 	net_start || { diag "cannot make the test's network namespaces"; return 1; }
