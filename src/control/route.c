@@ -348,18 +348,20 @@ int gr_control_instance_create(struct gr_control *c, json_t *req, bool start, js
 	char host[GR_INST_HOST_MAX];
 	bool pool = false;
 	int r = choose_host(c, local, target, host, sizeof host, &pool, err);
+	const char *name = json_string_value(json_object_get(local, "name"));
+	char nm[GR_INST_NAME_MAX];
+	snprintf(nm, sizeof nm, "%s", name ? name : "");
 	if (r == 0 && (!host[0] || !strcmp(host, c->hostname))) {
 		r = gr__instance_create(c, local, start, pool, out, err);
 	} else if (r == 0) {
-		const char *name = json_string_value(json_object_get(local, "name"));
-		char nm[GR_INST_NAME_MAX];
-		snprintf(nm, sizeof nm, "%s", name ? name : "");
 		json_t *args = json_pack("{s:O,s:b}", "request", local, "start", start);
 		r = route_call(c, host, "create", nm, args, true, out, err);
 		json_decref(args);
-		/* a reservation no record backs (the owner refused) goes */
-		gr__index_retrack(c, nm);
 	}
+	/* the record is the truth: a reservation none backs (a refused
+	 * create, here or on the owner) goes */
+	if (pool && nm[0])
+		gr__index_retrack(c, nm);
 	json_decref(local);
 	return r;
 }

@@ -6,7 +6,8 @@
 # round-robin -> 2 more per host; --target; stop/start/delete of an instance
 # on h2 sent to h1 and h3 act on h2 (its process, its cgroup); exec through
 # h1 of h2's instance refused naming h2; h3 SIGKILLed -> a stop of its
-# instance refused naming the offline host, nothing changed.
+# instance refused naming the offline host, nothing changed; an image the
+# target lacks refused naming both.
 . "$(dirname "$0")/lib.sh"
 need_root_and_bins
 cluster_start 3; ok $? "etcd and 3 daemons (own network namespaces: $NETNS_ON)"
@@ -47,6 +48,9 @@ run_ok "launch --target h3 through h1" gh 1 launch busybox t3 --target h3
 ! gh 1 launch busybox tx --target h9 2>"$TD/err" && grep -q "no host named 'h9'" "$TD/err"
 ok $? "--target of an unknown host refused: $(cat "$TD/err")"
 ! gh 1 show tx >/dev/null 2>&1; ok $? "and nothing was created"
+! gh 1 launch nosuch ty --target h2 2>"$TD/err" && grep -q "host h2: image: no image named 'nosuch'" "$TD/err"
+ok $? "an image the target lacks: refused naming host and image: $(cat "$TD/err")"
+! gh 2 show ty >/dev/null 2>&1; ok $? "and nothing was created"
 
 # an instance on h2, driven through h1 and h3
 w=$(gh 1 list --format json | python3 -c "import sys,json; print(next(i['name'] for i in json.load(sys.stdin) if i.get('host')=='h2' and i['name'].startswith('li')))")
