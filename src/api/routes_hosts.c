@@ -8,6 +8,8 @@
  *   POST /v1/cluster               201 {"id","token"}: init (the token shown once)
  *   POST /v1/cluster/join          200 {"address","token"} -> {"joined",...}; 403 wrong token
  *   POST /v1/cluster/leave         200 {"left",...}
+ *   GET  /v1/cluster/config        200 {"placement.policy"}: the pool's settings
+ *   PUT  /v1/cluster/config        200 the same, after merging the body's settings
  * The documents are the control layer's (src/control/hosts.c, cluster.c).
  */
 #include "api/routes_hosts.h"
@@ -28,7 +30,19 @@ enum MHD_Result gr__api_cluster(struct gr_api *a, struct MHD_Connection *conn, c
 		r = gr_control_cluster_init(a->control, &out, &err);
 	else if (n == 3 && !strcmp(method, "POST") && !strcmp(seg[2], "leave"))
 		r = gr_control_cluster_leave(a->control, &out, &err);
-	else if (n == 3 && !strcmp(method, "POST") && !strcmp(seg[2], "join")) {
+	else if (n == 3 && !strcmp(seg[2], "config") && !strcmp(method, "GET"))
+		r = gr_control_cluster_settings(a->control, NULL, &out, &err);
+	else if (n == 3 && !strcmp(seg[2], "config") &&
+		 (!strcmp(method, "PUT") || !strcmp(method, "PATCH") || !strcmp(method, "POST"))) {
+		json_error_t je;
+		json_t *req = len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &je) : NULL;
+		if (!json_is_object(req)) {
+			json_decref(req);
+			return gr__api_fail(conn, EINVAL, "body: expected a JSON object {\"placement.policy\": NAME}");
+		}
+		r = gr_control_cluster_settings(a->control, req, &out, &err);
+		json_decref(req);
+	} else if (n == 3 && !strcmp(method, "POST") && !strcmp(seg[2], "join")) {
 		json_error_t je;
 		json_t *req = len ? json_loadb(body, len, JSON_REJECT_DUPLICATES, &je) : NULL;
 		if (!json_is_object(req)) {

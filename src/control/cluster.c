@@ -25,6 +25,7 @@
 #include "util/alloc.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "sched/sched.h"
 
 static void hex(const unsigned char *b, size_t n, char *out)
 {
@@ -110,7 +111,94 @@ int gr_control_cluster_get(struct gr_control *c, json_t **out, gr_error_t *err)
 		return gr_error_set(err, ENOENT, "no pool: this store has no cluster record (gureum cluster init)");
 	json_object_del(rec, "token_sha256");
 	json_object_set_new(rec, "store", json_string(gr_store_backend(c->store)));
+	const struct gr_sched_policy_ops *pol;
+	if (gr__cluster_policy(c, &pol, err) < 0) {
+		json_decref(rec);
+		return -1;
+	}
+	json_object_set_new(rec, "config", json_pack("{s:s}", "placement.policy", pol->name));
 	*out = rec;
+	return 0;
+}
+
+/* ---- pool settings: /gureum/cluster/config ---- */
+
+static void policy_names(char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; gr_sched_policies[i] && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+					 gr_sched_policies[i]->name);
+}
+
+int gr__cluster_policy_parse(const char *name, const struct gr_sched_policy_ops **out,
+			     gr_error_t *err)
+{
+	const struct gr_sched_policy_ops *p = gr_sched_policy_by_name(name);
+	if (!p) {
+		char names[512];
+		policy_names(names, sizeof names);
+		return gr_error_set(err, EINVAL, "placement.policy: no policy named '%s' (valid: %s)",
+				    name ? name : "", names);
+	}
+	*out = p;
+	return 0;
+}
+
+int gr__cluster_policy(struct gr_control *c, const struct gr_sched_policy_ops **out,
+		       gr_error_t *err)
+{
+	json_t *cfg = NULL;
+	int r = gr_store_get_json(c->store, GR_KEY_CLUSTER_CONFIG, &cfg, NULL, err);
+	if (r < 0)
+		return gr_error_prefix(err, "pool settings");
+	const char *name = json_string_value(json_object_get(cfg, "placement.policy"));
+	r = gr__cluster_policy_parse(name ? name : GR_PLACE_POLICY_DEFAULT, out, err);
+	json_decref(cfg);
+	return r < 0 ? gr_error_prefix(err, "pool settings (%s)", GR_KEY_CLUSTER_CONFIG) : 0;
+}
+
+static int set_fn(json_t **doc, void *ctx, gr_error_t *err)
+{
+	json_t *changes = ctx;
+	if (!*doc)
+		*doc = json_object();
+	json_object_update(*doc, changes);
+	return 0;
+}
+
+int gr_control_cluster_settings(struct gr_control *c, json_t *req, json_t **out, gr_error_t *err)
+{
+	const char *key;
+	json_t *v;
+	const struct gr_sched_policy_ops *pol;
+	if (!req) {
+		if (gr__cluster_policy(c, &pol, err) < 0)
+			return -1;
+		*out = json_pack("{s:s}", "placement.policy", pol->name);
+		return 0;
+	}
+	if (!json_is_object(req) || !json_object_size(req))
+		return gr_error_set(err, EINVAL, "expected settings, e.g. {\"placement.policy\": "
+				    "\"round-robin\"}");
+	json_object_foreach(req, key, v) {
+		if (strcmp(key, "placement.policy"))
+			return gr_error_set(err, EINVAL, "%s: unknown setting (known: placement.policy)",
+					    key);
+		const struct gr_sched_policy_ops *p;
+		if (!json_is_string(v))
+			return gr_error_set(err, EINVAL, "placement.policy: expected a policy name");
+		if (gr__cluster_policy_parse(json_string_value(v), &p, err) < 0)
+			return -1;
+	}
+	if (gr_store_update_json(c->store, GR_KEY_CLUSTER_CONFIG, set_fn, req, 10, NULL, err) < 0)
+		return gr_error_prefix(err, "writing the pool settings");
+	gr_log_info("pool settings changed: placement.policy=%s",
+		    json_string_value(json_object_get(req, "placement.policy")));
+	if (gr__cluster_policy(c, &pol, err) < 0)
+		return -1;
+	*out = json_pack("{s:s}", "placement.policy", pol->name);
 	return 0;
 }
 

@@ -4,6 +4,8 @@
  * above it, checked by tests/integration/lint/layers.sh):
  *
  *   control.c    open/close, the loop's entry points (tick, dispatch), metrics
+ *   route.c      per-instance calls for another host's instances (request
+ *                records in the store) and the pool's choice of a host
  *   hosts.c      membership: host record and lease, leader lease, host list
  *   cluster.c    pool init/join/leave (the join token, pool.url)
  *   snapshot.c   instance snapshots (jobs on worker threads)
@@ -36,6 +38,9 @@
 #define GR_KEY_HOSTS "/gureum/hosts/"          /* <name> record, <name>/alive on its lease */
 #define GR_KEY_CLUSTER "/gureum/cluster"        /* the pool: id, join token's hash */
 #define GR_KEY_LEADER "/gureum/leases/leader"  /* on the leader's host lease */
+#define GR_KEY_CLUSTER_CONFIG "/gureum/cluster/config" /* pool settings: placement.policy */
+#define GR_KEY_REQUESTS "/gureum/requests/"     /* <host>/<id>: calls routed to host's daemon */
+#define GR_PLACE_POLICY_DEFAULT "least-instances"
 
 struct gr__watch {
 	char *name;
@@ -45,6 +50,7 @@ struct gr__watch {
 
 struct gr__index;
 struct gr__hosts;
+struct gr__place_host;
 
 struct gr_control {
 	char *state_dir, *run_dir, *rt_root, *images_dir, *layers_dir, *inst_dir, *cgroup_prefix;
@@ -58,6 +64,9 @@ struct gr_control {
 	char *host_version, *host_address;
 	double started;             /* epoch seconds */
 	atomic_bool left_pool;      /* cluster leave done: the record is not rewritten */
+	pthread_t route_thread;     /* route.c: runs the requests addressed to this host */
+	bool route_running;
+	int route_fd;               /* its store subscriber fd */
 
 	pthread_mutex_t lock;       /* protects everything below */
 	pthread_cond_t cond;        /* busy set, events, ops changed */
@@ -75,9 +84,21 @@ struct gr_control {
 	atomic_int workers;         /* detached worker threads alive */
 };
 
+/* ---- route.c ---- */
+/* Start / stop the thread that claims and runs requests for this host. */
+int gr__route_start(struct gr_control *c, gr_error_t *err);
+void gr__route_stop(struct gr_control *c);
+
 /* ---- cluster.c ---- */
 /* The pool this state folder joined (malloc'd store URL), or NULL. */
 char *gr__cluster_pool_url(const char *state_dir);
+struct gr_sched_policy_ops;
+/* The pool's placement policy (placement.policy, default least-instances). */
+int gr__cluster_policy(struct gr_control *c, const struct gr_sched_policy_ops **out,
+		       gr_error_t *err);
+/* A policy by name: EINVAL naming it and listing the valid ones. */
+int gr__cluster_policy_parse(const char *name, const struct gr_sched_policy_ops **out,
+			     gr_error_t *err);
 
 /* ---- hosts.c: membership ---- */
 /* Put this host's record and take its name (alive key on a new lease):
@@ -88,6 +109,15 @@ int gr__hosts_start(struct gr_control *c, gr_error_t *err);
 /* Stop the thread and revoke the lease (offline now, leadership released). */
 void gr__hosts_stop(struct gr_control *c);
 bool gr__is_leader(struct gr_control *c);
+/* This host's lease (0 when none). */
+int64_t gr__hosts_lease(struct gr_control *c);
+/* Host `name`: 1 with *online and *offline_since (0 unknown) / 0 no record / -1. */
+int gr__host_state(struct gr_control *c, const char *name, bool *online, double *offline_since,
+		   gr_error_t *err);
+/* Every host record as the placer sees it; free with gr__place_hosts_free. */
+int gr__hosts_for_placement(struct gr_control *c, struct gr__place_host **out, size_t *n,
+			    gr_error_t *err);
+void gr__place_hosts_free(struct gr__place_host *h, size_t n);
 /* A leader's write: txn of cmps + "the leader key's mod_revision is the one we
  * won with", running ops on success.  1 applied / 0 a compare failed or we
  * are not (any more) the leader / -1 error. */
@@ -107,6 +137,13 @@ void gr__spawn(struct gr_control *c, void *(*fn)(void *), void *arg);
 void gr__spec_of(const struct gr_control *c, const struct gr_instance *in, struct gr_inst_spec *s,
 		 char *dir);
 const struct gr_driver_ops *gr__driver(const struct gr_instance *in);
+/* Is host another pool member (not this daemon's name, and a host record
+ * exists)?  "" or a name with no record (this machine renamed): no. */
+bool gr__host_elsewhere(struct gr_control *c, const char *host);
+/* 0 when in is this host's; EREMOTE naming its host and what (e.g. "exec
+ * and console") when it is another pool member's. */
+int gr__local_only(struct gr_control *c, const struct gr_instance *in, const char *what,
+		   gr_error_t *err);
 
 /* ---- instance.c: instance.h ---- */
 
@@ -141,12 +178,26 @@ void gr__ops_changed(struct gr_control *c);
 
 /* ---- place.c: admission, on the index's host usage (index lock held) ---- */
 struct gr__placer;
+/* A pool member as the placer sees it (hosts.c reads them from the records). */
+struct gr__place_host {
+	const char *name;
+	bool online;
+	uint32_t cores;
+	uint64_t mem_mib;
+};
 struct gr__placer *gr__placer_new(const char *hostname, gr_error_t *err);
 void gr__placer_free(struct gr__placer *p);
+/* Learn the pool's hosts (capacity, online or not); unknown ones are added. */
+void gr__placer_hosts(struct gr__placer *p, const struct gr__place_host *hosts, size_t n);
+/* Choose a host for in with policy (or on target only, when not NULL) and
+ * reserve its share there.  EAGAIN with the scheduler's reason. */
+int gr__placer_choose(struct gr__placer *p, const struct gr_sched_policy_ops *policy,
+		      const char *target, const struct gr_instance *in, char *host, size_t len,
+		      gr_error_t *err);
 /* Keep the host usage in step with an instance's record (NULL = removed). */
 void gr__placer_track(struct gr__placer *p, const char *name, const struct gr_instance *in);
-/* Choose a host for in and reserve its share there (until tracked out).
- * EAGAIN with the scheduler's reason when nothing fits now. */
+/* Admit in on this host and reserve its share there (until tracked out).
+ * EAGAIN with the scheduler's reason when it does not fit now. */
 int gr__placer_place(struct gr__placer *p, const struct gr_instance *in, char *host, size_t len,
 		     gr_error_t *err);
 /* EINVAL naming the field when in could never fit any host, even idle. */
@@ -184,6 +235,12 @@ size_t gr__index_image_users(struct gr_control *c, const char *image, char *who,
 int gr__index_place(struct gr_control *c, const struct gr_instance *in, char *host, size_t len,
 		    gr_error_t *err);
 int gr__index_check_fits(struct gr_control *c, const struct gr_instance *in, gr_error_t *err);
+/* The pool's choice of a host for in (gr__placer_choose on the given hosts). */
+int gr__index_choose(struct gr_control *c, const struct gr_sched_policy_ops *policy,
+		     const char *target, const struct gr__place_host *hosts, size_t n_hosts,
+		     const struct gr_instance *in, char *host, size_t len, gr_error_t *err);
+/* The placer follows name's record again (drops a reservation none backs). */
+void gr__index_retrack(struct gr_control *c, const char *name);
 /* Is there a record of name (for sweeps)? */
 bool gr__index_known(const char *name, void *c);
 
@@ -218,6 +275,16 @@ int gr__snaprec_list(struct gr_control *c, int64_t irev, const char *inst, json_
 int gr__snaprec_forget(struct gr_control *c, const char *inst, gr_error_t *err);
 
 /* ---- lifecycle.c (the caller holds the name lock for the __locked ones) ---- */
+/* The public calls of the same names without routing: they act on this host
+ * (route.c calls them for this host's instances and for requests it owns). */
+/* hold: record this host as the instance's from its definition (a pool). */
+int gr__instance_create(struct gr_control *c, json_t *req, bool start, bool hold, json_t **out,
+			gr_error_t *err);
+int gr__instance_action(struct gr_control *c, const char *name, const char *action,
+			json_t *opts, json_t **out, gr_error_t *err);
+int gr__instance_delete(struct gr_control *c, const char *name, bool force, gr_error_t *err);
+int gr__instance_config(struct gr_control *c, const char *name, json_t *changes,
+			json_t **out, gr_error_t *err);
 int gr__start_locked(struct gr_control *c, const char *name, gr_error_t *err);
 int gr__stop_locked(struct gr_control *c, const char *name, int timeout_s, bool force,
 		    gr_error_t *err);

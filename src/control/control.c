@@ -55,6 +55,7 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 	c->events = json_array();
 	c->lock_fd = -1;
 	c->feed_fd = -1;
+	c->route_fd = -1;
 	c->epfd = epoll_create1(EPOLL_CLOEXEC);
 	c->img = (struct gr_image_ctx){ .images_dir = c->images_dir, .layers_dir = c->layers_dir,
 					.in_use = in_use, .in_use_ud = c };
@@ -112,7 +113,7 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 		gr_error_prefix(err, "recovering instances");
 		goto fail;
 	}
-	if (gr__hosts_start(c, err) < 0)
+	if (gr__hosts_start(c, err) < 0 || gr__route_start(c, err) < 0)
 		goto fail;
 	*out = c;
 	return 0;
@@ -129,6 +130,7 @@ void gr_control_close(struct gr_control *c)
 	pthread_mutex_lock(&c->lock);
 	pthread_cond_broadcast(&c->cond);
 	pthread_mutex_unlock(&c->lock);
+	gr__route_stop(c); /* no new request is claimed */
 	/* workers finish their current step (bounded by the stop timeouts) */
 	for (int i = 0; i < 600 && atomic_load(&c->workers) > 0; i++)
 		usleep(50 * 1000);

@@ -60,7 +60,12 @@ void gr_control_dispatch(struct gr_control *c);
 void gr_control_tick(struct gr_control *c);
 
 /* Instances.  req: {"name","image","type","class","cpu","memory","pids","env","cmd",
- * "ephemeral","restart","options"}; start: also start it (launch).  When the
+ * "ephemeral","restart","options","target"}; start: also start it (launch).
+ * In a pool the host is target or the pool policy's choice; another host
+ * defines (and starts) it, through a request record (route.c).  The calls
+ * on one instance (action, delete, config) act through the daemon of the
+ * host its record names; exec, console, logs and snapshots of another
+ * host's instance are refused (EREMOTE naming the host).  When the
  * start of a launch fails the instance is kept at rest: -1, err says so, and
  * *out (if out) is the kept record. */
 int gr_control_instance_create(struct gr_control *c, json_t *req, bool start, json_t **out,
@@ -109,6 +114,10 @@ int gr_control_cluster_init(struct gr_control *c, json_t **out, gr_error_t *err)
 int gr_control_cluster_get(struct gr_control *c, json_t **out, gr_error_t *err);
 int gr_control_cluster_join(struct gr_control *c, json_t *req, json_t **out, gr_error_t *err);
 int gr_control_cluster_leave(struct gr_control *c, json_t **out, gr_error_t *err);
+/* Pool settings (/gureum/cluster/config): req NULL reads them, else merges
+ * req ({"placement.policy": NAME}; EINVAL naming an unknown setting or
+ * policy, listing the valid ones).  *out: the settings in force. */
+int gr_control_cluster_settings(struct gr_control *c, json_t *req, json_t **out, gr_error_t *err);
 
 /* Images (the image module, in the daemon).  import/build return an operation
  * ({"id",...}) at once and do the work on a worker thread. */

@@ -147,3 +147,23 @@ void gr__spec_of(const struct gr_control *c, const struct gr_instance *in, struc
 		.options = in->options,
 	};
 }
+
+bool gr__host_elsewhere(struct gr_control *c, const char *host)
+{
+	if (!host[0] || !strcmp(host, c->hostname))
+		return false;
+	_cleanup_free_ char *key = xasprintf("%s%s", GR_KEY_HOSTS, host);
+	/* no record: this machine under an old name, so ours; a store error:
+	 * better refuse than act on the wrong machine */
+	return gr_store_get(c->store, key, NULL, NULL) != 0;
+}
+
+int gr__local_only(struct gr_control *c, const struct gr_instance *in, const char *what,
+		   gr_error_t *err)
+{
+	if (!gr__host_elsewhere(c, in->host))
+		return 0;
+	return gr_error_set(err, EREMOTE, "instance '%s' is on host %s: %s work only through that "
+			    "host's daemon for now (not forwarded yet); nothing was done", in->name,
+			    in->host, what);
+}

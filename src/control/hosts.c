@@ -256,6 +256,16 @@ bool gr__is_leader(struct gr_control *c)
 	return l;
 }
 
+int64_t gr__hosts_lease(struct gr_control *c)
+{
+	if (!c->hosts)
+		return 0;
+	pthread_mutex_lock(&c->hosts->lock);
+	int64_t l = c->hosts->lease;
+	pthread_mutex_unlock(&c->hosts->lock);
+	return l;
+}
+
 static void set_leader_rev(struct gr_control *c, int64_t rev)
 {
 	struct gr__hosts *h = c->hosts;
@@ -367,7 +377,9 @@ static void rejoin(struct gr_control *c)
 		gr_store_lease_revoke(c->store, id, NULL);
 		return;
 	}
+	pthread_mutex_lock(&h->lock);
 	h->lease = id;
+	pthread_mutex_unlock(&h->lock);
 	free(h->load_text);
 	h->load_text = NULL; /* rewrite the record (lease, no offline_since) */
 	save_lease(c, id, NULL);
@@ -572,4 +584,61 @@ int gr_control_host_get(struct gr_control *c, const char *name, json_t **out, gr
 	*out = json_incref(json_array_get(arr, 0));
 	json_decref(arr);
 	return 0;
+}
+
+/* ---- for routing and placement ---- */
+
+int gr__host_state(struct gr_control *c, const char *name, bool *online, double *offline_since,
+		   gr_error_t *err)
+{
+	_cleanup_free_ char *rkey = record_key(name), *akey = alive_key(name);
+	json_t *rec = NULL;
+	int r = gr_store_get_json(c->store, rkey, &rec, NULL, err);
+	if (r <= 0)
+		return r;
+	*offline_since = json_number_value(json_object_get(rec, "offline_since"));
+	json_decref(rec);
+	r = gr_store_get(c->store, akey, NULL, err);
+	if (r < 0)
+		return -1;
+	*online = r == 1;
+	return 1;
+}
+
+int gr__hosts_for_placement(struct gr_control *c, struct gr__place_host **out, size_t *n,
+			    gr_error_t *err)
+{
+	struct gr_kv_list l = { 0 };
+	if (gr_store_list(c->store, GR_KEY_HOSTS, 0, &l, err) < 0)
+		return gr_error_prefix(err, "reading the host records");
+	struct gr__place_host *hs = xcalloc(l.n + 1, sizeof *hs);
+	size_t k = 0;
+	for (size_t i = 0; i < l.n; i++) {
+		const char *name = l.kvs[i].key + strlen(GR_KEY_HOSTS);
+		if (strchr(name, '/'))
+			continue;
+		json_t *rec = json_loads(l.kvs[i].value, 0, NULL);
+		json_t *cap = json_object_get(rec, "capacity");
+		_cleanup_free_ char *akey = alive_key(name);
+		bool alive = false;
+		for (size_t j = 0; j < l.n; j++)
+			alive = alive || !strcmp(l.kvs[j].key, akey);
+		json_int_t cores = json_integer_value(json_object_get(cap, "cores"));
+		json_int_t mem = json_integer_value(json_object_get(cap, "memory"));
+		hs[k++] = (struct gr__place_host){ .name = xstrdup(name), .online = alive,
+						   .cores = cores > 0 ? (uint32_t)cores : 1,
+						   .mem_mib = mem > 0 ? (uint64_t)mem >> 20 : 1 };
+		json_decref(rec);
+	}
+	gr_kv_list_clear(&l);
+	*out = hs;
+	*n = k;
+	return 0;
+}
+
+void gr__place_hosts_free(struct gr__place_host *h, size_t n)
+{
+	for (size_t i = 0; h && i < n; i++)
+		free((char *)h[i].name);
+	free(h);
 }

@@ -50,6 +50,7 @@ struct gr__index {
 	struct entry **buckets;
 	size_t n_buckets, n_entries, n_tombstones;
 	int64_t feed_rev;           /* the feed is applied up to this revision */
+	pthread_mutex_t feed_lock;  /* one feed at a time (the loop, a routed call's wait) */
 	struct gr__placer *placer;
 };
 
@@ -281,7 +282,16 @@ static int relist(struct gr_control *c, gr_error_t *err)
 	return 0;
 }
 
+static void feed(struct gr_control *c);
+
 void gr__index_feed(struct gr_control *c)
+{
+	pthread_mutex_lock(&c->index->feed_lock);
+	feed(c);
+	pthread_mutex_unlock(&c->index->feed_lock);
+}
+
+static void feed(struct gr_control *c)
 {
 	struct gr__index *x = c->index;
 	for (;;) {
@@ -337,6 +347,7 @@ int gr__index_open(struct gr_control *c, gr_error_t *err)
 {
 	struct gr__index *x = xcalloc(1, sizeof *x);
 	pthread_mutex_init(&x->lock, NULL);
+	pthread_mutex_init(&x->feed_lock, NULL);
 	x->n_buckets = 64;
 	x->buckets = xcalloc(x->n_buckets, sizeof *x->buckets);
 	x->placer = gr__placer_new(c->hostname, err);
@@ -364,6 +375,7 @@ void gr__index_close(struct gr_control *c)
 	free(x->writing);
 	gr__placer_free(x->placer);
 	pthread_mutex_destroy(&x->lock);
+	pthread_mutex_destroy(&x->feed_lock);
 	free(x);
 	c->index = NULL;
 }
@@ -494,6 +506,17 @@ int gr__index_place(struct gr_control *c, const struct gr_instance *in, char *ho
 	return r;
 }
 
+int gr__index_choose(struct gr_control *c, const struct gr_sched_policy_ops *policy,
+		      const char *target, const struct gr__place_host *hosts, size_t n_hosts,
+		      const struct gr_instance *in, char *host, size_t len, gr_error_t *err)
+{
+	pthread_mutex_lock(&c->index->lock);
+	gr__placer_hosts(c->index->placer, hosts, n_hosts);
+	int r = gr__placer_choose(c->index->placer, policy, target, in, host, len, err);
+	pthread_mutex_unlock(&c->index->lock);
+	return r;
+}
+
 int gr__index_check_fits(struct gr_control *c, const struct gr_instance *in, gr_error_t *err)
 {
 	pthread_mutex_lock(&c->index->lock);
@@ -504,7 +527,7 @@ int gr__index_check_fits(struct gr_control *c, const struct gr_instance *in, gr_
 
 /* Forget a reservation the record does not back (a start refused before it
  * was recorded): the placer follows the record again. */
-static void retrack(struct gr_control *c, const char *name)
+void gr__index_retrack(struct gr_control *c, const char *name)
 {
 	struct gr__index *x = c->index;
 	pthread_mutex_lock(&x->lock);
@@ -582,7 +605,7 @@ int gr__inst_move(struct gr_control *c, struct gr_instance *in, enum gr_inst_sta
 	if (r < 0) {
 		free(text);
 		in->state = from;
-		retrack(c, in->name);
+		gr__index_retrack(c, in->name);
 		return gr_error_prefix(err, "instance '%s': %s -> %s", in->name, gr__state_name(from),
 				       gr__state_name(to));
 	}
@@ -606,7 +629,7 @@ int gr__inst_move(struct gr_control *c, struct gr_instance *in, enum gr_inst_sta
 			in->state = from;
 		}
 		gr_kv_clear(&kv);
-		retrack(c, in->name);
+		gr__index_retrack(c, in->name);
 		return gr_error_set(err, EBUSY, "instance '%s' is %s, not %s", in->name,
 				    found > 0 ? gr__state_name(in->state) : "gone", gr__state_name(from));
 	}

@@ -208,12 +208,16 @@ fail:
 	return -1;
 }
 
-int gr_control_instance_create(struct gr_control *c, json_t *req, bool start, json_t **out,
-			       gr_error_t *err)
+int gr__instance_create(struct gr_control *c, json_t *req, bool start, bool hold, json_t **out,
+			gr_error_t *err)
 {
 	struct gr_instance in;
 	if (prepare(c, req, &in, err) < 0)
 		return -1;
+	/* in a pool its layers are made here: this host holds it from the
+	 * start (alone, a defined instance has no host until it starts) */
+	if (hold)
+		snprintf(in.host, sizeof in.host, "%s", c->hostname);
 	const struct gr_driver_ops *d = gr__driver(&in);
 	char name[GR_INST_NAME_MAX];
 	memcpy(name, in.name, sizeof name);
@@ -275,8 +279,8 @@ unlock:
 
 /* ---- actions ---- */
 
-int gr_control_instance_action(struct gr_control *c, const char *name, const char *action,
-			       json_t *opts, json_t **out, gr_error_t *err)
+int gr__instance_action(struct gr_control *c, const char *name, const char *action,
+			json_t *opts, json_t **out, gr_error_t *err)
 {
 	int timeout = 10, sig = SIGTERM;
 	bool force = false;
@@ -330,7 +334,7 @@ int gr_control_instance_action(struct gr_control *c, const char *name, const cha
 	return r;
 }
 
-int gr_control_instance_delete(struct gr_control *c, const char *name, bool force, gr_error_t *err)
+int gr__instance_delete(struct gr_control *c, const char *name, bool force, gr_error_t *err)
 {
 	struct gr_instance in;
 	if (gr__inst_get(c, name, &in, err) < 0)
@@ -411,7 +415,8 @@ int gr_control_instance_get(struct gr_control *c, const char *name, json_t **out
 		return -1;
 	json_t *o = gr__inst_to_json(&in);
 	const struct gr_driver_ops *d = gr__driver(&in);
-	if (in.state == GR_ST_RUNNING && d->stats) {
+	/* usage is read on the host it runs on: not for another host's */
+	if (in.state == GR_ST_RUNNING && d->stats && !gr__host_elsewhere(c, in.host)) {
 		struct gr_inst_spec s;
 		char dir[GR__DIR_MAX];
 		struct gr_drv_stats st;
@@ -431,8 +436,8 @@ int gr_control_instance_get(struct gr_control *c, const char *name, json_t **out
 
 /* ---- config ---- */
 
-int gr_control_instance_config(struct gr_control *c, const char *name, json_t *changes,
-			       json_t **out, gr_error_t *err)
+int gr__instance_config(struct gr_control *c, const char *name, json_t *changes,
+			json_t **out, gr_error_t *err)
 {
 	struct gr_instance in, merged;
 	if (gr__inst_get(c, name, &in, err) < 0)
@@ -539,6 +544,8 @@ static int exec_common(struct gr_control *c, const char *name, json_t *req, int 
 	struct gr_exec_req er = { .tty = console_socket != NULL, .fd_in = fd_in, .fd_out = fd_out,
 				  .fd_err = fd_err, .console_socket = console_socket };
 	const struct gr_driver_ops *d = gr__driver(&in);
+	if (gr__local_only(c, &in, "exec, console and logs", err) < 0)
+		goto out;
 	if (in.state != GR_ST_RUNNING) {
 		gr_error_set(err, EBUSY, "instance '%s' is %s, not running", name, gr__state_name(in.state));
 		goto out;
@@ -592,6 +599,10 @@ int gr_control_instance_console(struct gr_control *c, const char *name, char **o
 	struct gr_instance in;
 	if (gr__inst_get(c, name, &in, err) < 0)
 		return -1;
+	if (gr__local_only(c, &in, "exec, console and logs", err) < 0) {
+		gr__inst_clear(&in);
+		return -1;
+	}
 	struct gr_inst_spec s;
 	char dir[GR__DIR_MAX];
 	gr__spec_of(c, &in, &s, dir);

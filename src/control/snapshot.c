@@ -341,7 +341,9 @@ static int start_job(struct gr_control *c, const char *inst, const char *snap, b
 	enum gr__snap_plan plan;
 	bool memory;
 	int r = gr__inst_get(c, inst, &in, err);
-	if (r == 0) {
+	if (r == 0 && (r = gr__local_only(c, &in, "snapshots", err)) < 0)
+		gr__inst_clear(&in);
+	else if (r == 0) {
 		r = plan_of(j, &in, &rec, &plan, &memory, err);
 		gr__inst_clear(&in);
 		json_decref(rec);
@@ -388,7 +390,10 @@ int gr_control_snapshot_delete(struct gr_control *c, const char *inst, const cha
 	struct gr_instance in;
 	if (gr__inst_get(c, inst, &in, err) < 0)
 		return -1;
+	int lr = gr__local_only(c, &in, "snapshots", err);
 	gr__inst_clear(&in);
+	if (lr < 0)
+		return -1;
 	gr__lock_name(c, inst);
 	_cleanup_free_ char *target = xasprintf("%s/%s", inst, snap);
 	struct gr__op op;

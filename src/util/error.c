@@ -66,11 +66,11 @@ int gr_error_http_status(const gr_error_t *err)
 		return 403;
 	case ENOENT: case ESRCH:
 		return 404;
-	case EEXIST: case EBUSY: case ENOTEMPTY: case EALREADY:
+	case EEXIST: case EBUSY: case ENOTEMPTY: case EALREADY: case EREMOTE:
 		return 409;
 	case EMSGSIZE: case EFBIG:
 		return 413;
-	case EAGAIN: case ETIMEDOUT: case ECONNREFUSED:
+	case EAGAIN: case ETIMEDOUT: case ECONNREFUSED: case EHOSTDOWN:
 		return 503;
 	case ENOSYS:
 		return 501;

@@ -14,13 +14,19 @@ static const char *usage_cluster =
 	"       gureum cluster show [--format yaml|json]\n"
 	"       gureum cluster join ADDRESS --token TOKEN\n"
 	"       gureum cluster leave\n"
+	"       gureum cluster set KEY=VALUE...\n"
 	"\n"
 	"  init   on a daemon running on an etcd store: make the pool record and print its\n"
 	"         join token (shown this once; only its SHA-256 is stored)\n"
 	"  join   ADDRESS: the pool's etcd endpoints (host:port,... or etcd://...); the local\n"
 	"         daemon (on its own SQLite store, no instances) checks TOKEN there and uses\n"
 	"         the pool's store from its next start; a wrong token changes nothing\n"
-	"  leave  the reverse (no instances on this host); the next start is standalone\n";
+	"  leave  the reverse (no instances on this host); the next start is standalone\n"
+	"  set    pool settings, stored in the pool's store for every host:\n"
+	"           placement.policy=NAME  how launch picks a host: static, round-robin,\n"
+	"                                  least-instances (default), shortest-queue,\n"
+	"                                  diffusive, local, global, best-fit, pabfd\n"
+	"  show   the pool record and its settings\n";
 
 int gr_cmd_cluster(int argc, char **argv)
 {
@@ -56,7 +62,31 @@ int gr_cmd_cluster(int argc, char **argv)
 		}
 		if (gr_cli_call("GET", "/v1/cluster", NULL, &resp))
 			return 1;
+		/* (the record carries the settings: config.placement.policy) */
 		gr_cli_print(resp, fmt);
+		json_decref(resp);
+		return 0;
+	}
+	if (!strcmp(sub, "set")) {
+		if (argc < 3)
+			return gr_cli_usage(usage_cluster, "cluster set: expected KEY=VALUE");
+		json_t *body = json_object();
+		for (int i = 2; i < argc; i++) {
+			const char *eq = strchr(argv[i], '=');
+			if (!eq || eq == argv[i]) {
+				json_decref(body);
+				return gr_cli_usage(usage_cluster, "cluster set: '%s': expected KEY=VALUE",
+						    argv[i]);
+			}
+			char key[128];
+			snprintf(key, sizeof key, "%.*s", (int)(eq - argv[i]), argv[i]);
+			json_object_set_new(body, key, json_string(eq + 1));
+		}
+		int rc = gr_cli_call("PUT", "/v1/cluster/config", body, &resp);
+		json_decref(body);
+		if (rc)
+			return 1;
+		printf("placement.policy=%s\n", json_string_value(json_object_get(resp, "placement.policy")));
 		json_decref(resp);
 		return 0;
 	}

@@ -27,6 +27,8 @@
 	"  --container          a container, whatever the class\n" \
 	"  --max-cpu N          VMs: vCPUs a live resize may reach (default twice --cpu, >= 2)\n" \
 	"  --max-memory SIZE    VMs: memory a live resize may reach (default twice --memory)\n" \
+	"  --target HOST        in a pool: define (and start) it on HOST, which must be online\n" \
+	"                       and have the image (default: the pool's placement.policy)\n" \
 	"  --format FMT         table (default: prints NAME STATE), json (the instance's API\n" \
 	"                       document) or yaml\n" \
 	"  -- CMD...            main process (default: an idle shell)\n" \
@@ -49,7 +51,7 @@ static int run(int argc, char **argv, bool start)
 		{ "vm", no_argument, 0, 'V' }, { "container", no_argument, 0, 'C' },
 		{ "class", required_argument, 0, 'k' }, { "format", required_argument, 0, 'f' },
 		{ "max-cpu", required_argument, 0, 'X' }, { "max-memory", required_argument, 0, 'Y' },
-		{ "privileged", no_argument, 0, 'P' },
+		{ "privileged", no_argument, 0, 'P' }, { "target", required_argument, 0, 't' },
 		{ 0, 0, 0, 0 }
 	};
 	json_t *body = json_object();
@@ -148,6 +150,9 @@ static int run(int argc, char **argv, bool start)
 			json_object_set_new(o, "max_cpu", json_integer(v));
 			break;
 		}
+		case 't':
+			json_object_set_new(body, "target", json_string(optarg));
+			break;
 		case 'f':
 			if (gr_cli_parse_format(optarg, &fmt) < 0) {
 				rc = gr_cli_usage(usage, "--format: '%s' is not table, json or yaml",

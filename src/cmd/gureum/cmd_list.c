@@ -8,7 +8,7 @@
 
 static const char *usage_list =
 	"usage: gureum list [--format table|json|yaml]\n"
-	"\nList instances with state, limits and location (the host an instance runs on).\n"
+	"\nList instances with state, limits and HOST (the pool member that holds the instance).\n"
 	"--format json prints the API's JSON as it is.\n";
 
 static void human_size(long long b, char *buf, size_t n)
@@ -45,7 +45,7 @@ int gr_cmd_list(int argc, char **argv)
 		return 0;
 	}
 	printf("%-24s %-10s %-9s %-16s %-5s %-7s %-10s %-7s %s\n", "NAME", "TYPE", "STATE", "IMAGE",
-	       "CPU", "MEMORY", "RESTART", "PID", "LOCATION");
+	       "CPU", "MEMORY", "RESTART", "PID", "HOST");
 	size_t i;
 	json_t *in;
 	json_array_foreach(list, i, in) {

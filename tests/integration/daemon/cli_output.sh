@@ -49,7 +49,7 @@ same_json "show" /v1/instances/out-c 'd' "$G" show out-c --format json
 ok $? "show --format json keeps the API's host and integer created"
 
 "$G" list >"$TD/list"; ok $? "list"
-head -n1 "$TD/list" | grep -Eq '^NAME +TYPE +STATE +IMAGE +CPU +MEMORY +RESTART +PID +LOCATION'; ok $? "list: a LOCATION column: $(head -n1 "$TD/list")"
+head -n1 "$TD/list" | grep -Eq '^NAME +TYPE +STATE +IMAGE +CPU +MEMORY +RESTART +PID +HOST'; ok $? "list: a HOST column: $(head -n1 "$TD/list")"
 awk '$1=="out-c"{print $9}' "$TD/list" | grep -qx "$HOST"; ok $? "list: out-c's location is $HOST"
 awk '$1=="out-d"{print $9}' "$TD/list" | grep -qx -- "-"; ok $? "list: a defined instance has no location yet (-)"
 same_json "list" /v1/instances 'd["instances"]' "$G" list --format json

@@ -87,7 +87,7 @@ run_ok "delete it" "$G" delete fn-loop
 
 # admission: more memory than the host has can never fit: refused up front
 "$G" launch busybox fn-huge --memory 100000G 2>"$TD/err"; ok $([ $? -eq 1 ] && echo 0 || echo 1) "a launch that can never fit is refused"
-grep -q "memory: .* more than any host has (this host: [0-9]* MiB)" "$TD/err"; ok $? "naming the field and the host's capacity: $(cat "$TD/err")"
+grep -q "memory: .* more than any host has (the largest: [0-9]* MiB)" "$TD/err"; ok $? "naming the field and the host's capacity: $(cat "$TD/err")"
 "$G" show fn-huge >/dev/null 2>&1; [ $? -eq 1 ]; ok $? "nothing was recorded"
 [ -n "$(field fn-web1 host)" ]; ok $? "a running instance records its host ($(field fn-web1 host))"
 

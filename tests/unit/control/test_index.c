@@ -201,7 +201,7 @@ int main(void)
 	snprintf(big.name, sizeof big.name, "big");
 	big.memory = host_mem * 2;
 	ok(gr__index_check_fits(c, &big, &err) < 0 && err.code == EINVAL &&
-	   !strncmp(err.msg, "memory:", 7) && strstr(err.msg, "this host"),
+	   !strncmp(err.msg, "memory:", 7) && strstr(err.msg, "the largest"),
 	   "twice the host's memory can never fit: %s", err.msg);
 	big.memory = host_mem / 10 * 6;
 	ok(gr__index_check_fits(c, &big, &err) == 0, "60%% of it fits an idle host");
