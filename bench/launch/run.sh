@@ -5,6 +5,8 @@
 # busybox bundle: no daemon, no layers).  The daemon's debug counter of instance records
 # parsed from JSON (/metrics) is read before and after the N launches.  Last line:
 #     launch_ms_median=<x> ratio_vs_crun=<gureum median / crun median> records_parsed_per_launch=<n>
+#   LAUNCH_FLAGS: extra `gureum launch` flags, e.g. --privileged (containers are unprivileged by
+#   default: a user namespace and an idmapped lower layer per instance)
 set -u
 GR_SRC=${GR_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
 GR_BUILD=${GR_BUILD:-$GR_SRC/build}
@@ -49,7 +51,7 @@ p0=$(parsed)
 : >"$TD/gureum.ms"
 for i in $(seq 1 "$N"); do
 	t0=$(now_ns)
-	"$GR_BUILD/bin/gureum" launch busybox "bl-$i" >/dev/null || { echo "launch bl-$i failed" >&2; exit 1; }
+	"$GR_BUILD/bin/gureum" launch ${LAUNCH_FLAGS:-} busybox "bl-$i" >/dev/null || { echo "launch bl-$i failed" >&2; exit 1; }
 	t1=$(now_ns)
 	echo "scale=3; ($t1 - $t0) / 1000000" | bc >>"$TD/gureum.ms"
 	"$GR_BUILD/bin/gureum" delete --force "bl-$i" >/dev/null
