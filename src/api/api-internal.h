@@ -42,4 +42,8 @@ enum MHD_Result gr__api_exec_upgrade(struct gr_api *a, struct MHD_Connection *co
 enum MHD_Result gr__api_console_upgrade(struct gr_api *a, struct MHD_Connection *conn,
 					const char *name);
 
+/* A request body as a JSON object (routes.c): none is an empty object, or
+ * EINVAL when required; anything but a JSON object is EINVAL naming why. */
+json_t *gr__api_body(const char *body, size_t len, bool required, gr_error_t *err);
+
 #endif

@@ -43,8 +43,7 @@ int gr_api_split_path(char *buf, char **seg, int max)
 	return n;
 }
 
-static json_t *parse_body(struct MHD_Connection *conn, const char *body, size_t len, bool required,
-			  gr_error_t *err)
+json_t *gr__api_body(const char *body, size_t len, bool required, gr_error_t *err)
 {
 	if (len == 0) {
 		if (required) {
@@ -434,7 +433,7 @@ static enum MHD_Result instances(struct gr_api *a, struct MHD_Connection *conn, 
 			return gr__api_reply(conn, 200, "application/json", text, tlen);
 		}
 		if (!strcmp(m, "POST")) {
-			json_t *req = parse_body(conn, body, len, true, &err);
+			json_t *req = gr__api_body(body, len, true, &err);
 			if (!req)
 				return gr__api_reply_error(conn, &err);
 			json_t *st = json_object_get(req, "start");
@@ -472,7 +471,7 @@ static enum MHD_Result instances(struct gr_api *a, struct MHD_Connection *conn, 
 		return gr__api_fail(conn, ENOENT, "no such resource");
 	const char *sub = seg[3];
 	if (!strcmp(sub, "state") && (!strcmp(m, "PUT") || !strcmp(m, "POST"))) {
-		json_t *req = parse_body(conn, body, len, true, &err);
+		json_t *req = gr__api_body(body, len, true, &err);
 		if (!req)
 			return gr__api_reply_error(conn, &err);
 		json_t *act = json_object_get(req, "action");
@@ -489,7 +488,7 @@ static enum MHD_Result instances(struct gr_api *a, struct MHD_Connection *conn, 
 		return gr__api_reply_json(conn, 200, out);
 	}
 	if (!strcmp(sub, "config") && (!strcmp(m, "PATCH") || !strcmp(m, "POST"))) {
-		json_t *req = parse_body(conn, body, len, true, &err);
+		json_t *req = gr__api_body(body, len, true, &err);
 		if (!req)
 			return gr__api_reply_error(conn, &err);
 		int r = gr_control_instance_config(c, name, req, &out, &err);
@@ -506,7 +505,7 @@ static enum MHD_Result instances(struct gr_api *a, struct MHD_Connection *conn, 
 		return gr__api_exec_upgrade(a, conn, name);
 	}
 	if (!strcmp(sub, "exec") && !strcmp(m, "POST")) {
-		json_t *req = parse_body(conn, body, len, true, &err);
+		json_t *req = gr__api_body(body, len, true, &err);
 		if (!req)
 			return gr__api_reply_error(conn, &err);
 		return serve_exec(a, conn, name, req);
@@ -531,7 +530,7 @@ static enum MHD_Result images(struct gr_api *a, struct MHD_Connection *conn, con
 		return gr__api_reply_json(conn, 200, out);
 	}
 	if (n == 2 && !strcmp(m, "POST")) {
-		json_t *req = parse_body(conn, body, len, true, &err);
+		json_t *req = gr__api_body(body, len, true, &err);
 		if (!req)
 			return gr__api_reply_error(conn, &err);
 		int r = json_object_get(req, "recipe") ? gr_control_image_build(c, req, &out, &err)

@@ -15,26 +15,6 @@
 #include <string.h>
 #include "control/snapshot.h"
 
-/* NULL body -> empty object; anything but an object is EINVAL. */
-static json_t *body_json(const char *body, size_t len, gr_error_t *err)
-{
-	if (len == 0)
-		return json_object();
-	json_error_t je;
-	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (!j) {
-		gr_error_set(err, EINVAL, "body: invalid JSON at line %d column %d: %s", je.line, je.column,
-			     je.text);
-		return NULL;
-	}
-	if (!json_is_object(j)) {
-		json_decref(j);
-		gr_error_set(err, EINVAL, "body: expected a JSON object");
-		return NULL;
-	}
-	return j;
-}
-
 enum MHD_Result gr__api_snapshots(struct gr_api *a, struct MHD_Connection *conn, const char *m,
 				  char **seg, int n, const char *body, size_t len)
 {
@@ -48,7 +28,7 @@ enum MHD_Result gr__api_snapshots(struct gr_api *a, struct MHD_Connection *conn,
 		return gr__api_reply_json(conn, 200, out);
 	}
 	if ((n == 4 && !strcmp(m, "POST")) || (n == 6 && !strcmp(seg[5], "restore") && !strcmp(m, "POST"))) {
-		json_t *req = body_json(body, len, &err);
+		json_t *req = gr__api_body(body, len, false, &err);
 		if (!req)
 			return gr__api_reply_error(conn, &err);
 		int r = n == 4 ? gr_control_snapshot_create(c, inst, req, &out, &err)

@@ -26,6 +26,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <time.h>
 #include "agent/driver.h"
 #include "control/control.h"
 #include "control/instance.h"
@@ -243,6 +244,8 @@ int gr__index_choose(struct gr_control *c, const struct gr_sched_policy_ops *pol
 void gr__index_retrack(struct gr_control *c, const char *name);
 /* Is there a record of name (for sweeps)? */
 bool gr__index_known(const char *name, void *c);
+/* CLOCK_REALTIME ms milliseconds from now, for pthread_cond_timedwait (core.c). */
+struct timespec gr__deadline_ms(int ms);
 
 /* ---- watch.c: pidfds of running instances ---- */
 void gr__watch_add(struct gr_control *c, const char *name, pid_t pid);

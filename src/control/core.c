@@ -68,16 +68,22 @@ void gr__event(struct gr_control *c, const char *kind, const char *name, const c
 	gr_log_info("%s %s%s%s", kind, name, state ? " -> " : "", state ? state : "");
 }
 
+struct timespec gr__deadline_ms(int ms)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
 json_t *gr_control_events(struct gr_control *c, uint64_t after, int wait_ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = gr__deadline_ms(wait_ms);
 	json_t *out = json_array();
 	pthread_mutex_lock(&c->lock);
 	while (c->ev_seq <= after && wait_ms > 0 && !atomic_load(&c->closing))

@@ -437,14 +437,7 @@ static void *hosts_main(void *p)
 				leader_round(c);
 			refresh_record(c);
 		}
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += period_ms / 1000;
-		until.tv_nsec += (long)(period_ms % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		struct timespec until = gr__deadline_ms(period_ms);
 		pthread_mutex_lock(&h->lock);
 		while (!h->stop && pthread_cond_timedwait(&h->cond, &h->lock, &until) != ETIMEDOUT)
 			;

@@ -154,14 +154,7 @@ int gr_control_op_get(struct gr_control *c, const char *id, int wait_ms, json_t 
 	if (!*id || strlen(id) > 64 || strchr(id, '/'))
 		return gr_error_set(err, EINVAL, "operation id: '%.64s' is not valid", id);
 	_cleanup_free_ char *key = op_key(id);
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += wait_ms / 1000;
-	until.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = gr__deadline_ms(wait_ms);
 	for (;;) {
 		json_t *doc = NULL;
 		int r = gr_store_get_json(c->store, key, &doc, NULL, err);

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -90,6 +91,50 @@ int gr__cg_write(const char *dir, const char *file, const char *value, gr_error_
 	if (w < 0) {
 		errno = saved;
 		return gr_error_sys(err, "cannot write '%s' to %s", value, path);
+	}
+	return 0;
+}
+
+int gr__cg_write_i64(const char *dir, const char *file, long long v, gr_error_t *err)
+{
+	char b[32];
+	snprintf(b, sizeof b, "%lld", v);
+	return gr__cg_write(dir, file, b, err);
+}
+
+int gr__cg_make_levels(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr__cg_level_fn *level,
+		       gr_error_t *err)
+{
+	char dir[1024];
+	snprintf(dir, sizeof dir, "%s%s", h->mount, cg->path);
+	size_t base = strlen(h->mount);
+	char *first_made = NULL;
+	for (char *p = dir + base + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (level(cg, h, dir, false, err) < 0)
+			return -1;
+		bool made = mkdir(dir, 0755) == 0;
+		if (made && c != '\0' && !first_made)
+			first_made = p;
+		if (!made && errno != EEXIST)
+			return gr_error_sys(err, "cannot create cgroup %s", dir);
+		if (level(cg, h, dir, true, err) < 0)
+			return -1;
+		if (c == '\0') {
+			if (first_made) { /* levels from first_made up to the leaf's parent are ours */
+				int n = 0;
+				for (char *q = first_made; q < p; q++)
+					n += *q == '/';
+				cg->own_parents[h - cg->hier] = n;
+			}
+			if (!made) /* the leaf must be ours: never adopt (and later remove) a live cgroup */
+				return gr_error_set(err, EEXIST, "cgroup %s already exists", dir);
+			break;
+		}
+		*p = c;
 	}
 	return 0;
 }

@@ -50,46 +50,18 @@ static int copy_parent(const char *dir, const char *file, gr_error_t *err)
 	return gr__cg_write(dir, file, buf, err);
 }
 
-static int v1_create(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err)
+/* after each level's mkdir: a new cpuset cgroup starts with no CPUs or memory nodes */
+static int v1_level(struct gr_cgroup *cg, const struct gr_cg_hier *h, const char *dir, bool made,
+		    gr_error_t *err)
 {
-	char dir[1024];
-	snprintf(dir, sizeof dir, "%s%s", h->mount, cg->path);
-	size_t base = strlen(h->mount);
-	char *first_made = NULL;
-	for (char *p = dir + base + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		bool made = mkdir(dir, 0755) == 0;
-		if (made && c != '\0' && !first_made)
-			first_made = p;
-		if (!made && errno != EEXIST)
-			return gr_error_sys(err, "cannot create cgroup %s", dir);
-		if (has(h, GR_CG_CPUSET) && (copy_parent(dir, "cpuset.cpus", err) < 0 ||
-					     copy_parent(dir, "cpuset.mems", err) < 0))
-			return -1;
-		if (c == '\0') {
-			if (first_made) { /* levels from first_made up to the leaf's parent are ours */
-				int n = 0;
-				for (char *q = first_made; q < p; q++)
-					n += *q == '/';
-				cg->own_parents[h - cg->hier] = n;
-			}
-			if (!made) /* the leaf must be ours: never adopt (and later remove) a live cgroup */
-				return gr_error_set(err, EEXIST, "cgroup %s already exists", dir);
-			break;
-		}
-		*p = c;
-	}
-	return 0;
+	if (!made || !has(h, GR_CG_CPUSET))
+		return 0;
+	return copy_parent(dir, "cpuset.cpus", err) < 0 || copy_parent(dir, "cpuset.mems", err) < 0 ? -1 : 0;
 }
 
-static int wr_i64(const char *dir, const char *file, long long v, gr_error_t *err)
+static int v1_create(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err)
 {
-	char b[32];
-	snprintf(b, sizeof b, "%lld", v);
-	return gr__cg_write(dir, file, b, err);
+	return gr__cg_make_levels(cg, h, v1_level, err);
 }
 
 static int device_rule(const char *dir, const struct gr_oci_device_rule *d, gr_error_t *err)
@@ -156,7 +128,7 @@ static int kmem_limit(const char *dir, const char *file, unsigned bit, int64_t v
 		return v < 0 ? 0 /* unlimited: nothing to enforce */
 			     : gr__unsupported(r->ignore_unsupported, bit, err,
 					       "this kernel has no %s (no kernel memory accounting)", file);
-	if (wr_i64(dir, file, v, err) < 0) {
+	if (gr__cg_write_i64(dir, file, v, err) < 0) {
 		if (err && (err->code == EOPNOTSUPP || err->code == 524 /* ENOTSUPP */))
 			return gr__unsupported(r->ignore_unsupported, bit, err,
 					       "this kernel refuses writes to %s", file);
@@ -176,23 +148,23 @@ static int kmem_limit(const char *dir, const char *file, unsigned bit, int64_t v
 
 static int v1_memory(const char *dir, const struct gr_oci_resources *r, gr_error_t *err)
 {
-	if (r->has_mem_limit && wr_i64(dir, "memory.limit_in_bytes", r->mem_limit, err) < 0) {
+	if (r->has_mem_limit && gr__cg_write_i64(dir, "memory.limit_in_bytes", r->mem_limit, err) < 0) {
 		/* lowering below memsw: set memsw first */
-		if (!r->has_mem_swap || wr_i64(dir, "memory.memsw.limit_in_bytes", r->mem_swap, err) < 0 ||
-		    wr_i64(dir, "memory.limit_in_bytes", r->mem_limit, err) < 0)
+		if (!r->has_mem_swap || gr__cg_write_i64(dir, "memory.memsw.limit_in_bytes", r->mem_swap, err) < 0 ||
+		    gr__cg_write_i64(dir, "memory.limit_in_bytes", r->mem_limit, err) < 0)
 			return -1;
 	}
 	if (r->has_mem_swap) {
 		char p[1100];
 		snprintf(p, sizeof p, "%s/memory.memsw.limit_in_bytes", dir);
-		if (access(p, F_OK) == 0 && wr_i64(dir, "memory.memsw.limit_in_bytes", r->mem_swap, err) < 0)
+		if (access(p, F_OK) == 0 && gr__cg_write_i64(dir, "memory.memsw.limit_in_bytes", r->mem_swap, err) < 0)
 			return -1;
 	}
 	if (r->has_mem_reservation &&
-	    wr_i64(dir, "memory.soft_limit_in_bytes", r->mem_reservation, err) < 0)
+	    gr__cg_write_i64(dir, "memory.soft_limit_in_bytes", r->mem_reservation, err) < 0)
 		return -1;
 	if (r->has_mem_swappiness &&
-	    wr_i64(dir, "memory.swappiness", (long long)r->mem_swappiness, err) < 0)
+	    gr__cg_write_i64(dir, "memory.swappiness", (long long)r->mem_swappiness, err) < 0)
 		return -1;
 	if (r->disable_oom_killer && gr__cg_write(dir, "memory.oom_control", "1", err) < 0)
 		return -1;
@@ -214,11 +186,11 @@ static int v1_apply(struct gr_cgroup *cg, const struct gr_cg_hier *h, const stru
 	if (has(h, GR_CG_MEMORY) && v1_memory(dir, r, err) < 0)
 		return -1;
 	if (has(h, GR_CG_CPU)) {
-		if (r->has_cpu_shares && wr_i64(dir, "cpu.shares", (long long)r->cpu_shares, err) < 0)
+		if (r->has_cpu_shares && gr__cg_write_i64(dir, "cpu.shares", (long long)r->cpu_shares, err) < 0)
 			return -1;
-		if (r->has_cpu_period && wr_i64(dir, "cpu.cfs_period_us", (long long)r->cpu_period, err) < 0)
+		if (r->has_cpu_period && gr__cg_write_i64(dir, "cpu.cfs_period_us", (long long)r->cpu_period, err) < 0)
 			return -1;
-		if (r->has_cpu_quota && wr_i64(dir, "cpu.cfs_quota_us", r->cpu_quota, err) < 0)
+		if (r->has_cpu_quota && gr__cg_write_i64(dir, "cpu.cfs_quota_us", r->cpu_quota, err) < 0)
 			return -1;
 	}
 	if (has(h, GR_CG_CPUSET)) {
@@ -229,12 +201,12 @@ static int v1_apply(struct gr_cgroup *cg, const struct gr_cg_hier *h, const stru
 	}
 	if (has(h, GR_CG_PIDS) && r->has_pids_limit) {
 		if (r->pids_limit <= 0 ? gr__cg_write(dir, "pids.max", "max", err) < 0
-				       : wr_i64(dir, "pids.max", r->pids_limit, err) < 0)
+				       : gr__cg_write_i64(dir, "pids.max", r->pids_limit, err) < 0)
 			return -1;
 	}
 	if (has(h, GR_CG_BLKIO)) {
-		if (r->has_blkio_weight && wr_i64(dir, "blkio.weight", r->blkio_weight, NULL) < 0 &&
-		    wr_i64(dir, "blkio.bfq.weight", r->blkio_weight, err) < 0)
+		if (r->has_blkio_weight && gr__cg_write_i64(dir, "blkio.weight", r->blkio_weight, NULL) < 0 &&
+		    gr__cg_write_i64(dir, "blkio.bfq.weight", r->blkio_weight, err) < 0)
 			return gr_error_prefix(err, "blockIO.weight (no blkio.weight or blkio.bfq.weight)");
 		if (throttle(dir, "blkio.throttle.read_bps_device", r->throttle_read_bps,
 			     r->n_throttle_read_bps, err) < 0 ||
@@ -250,12 +222,12 @@ static int v1_apply(struct gr_cgroup *cg, const struct gr_cg_hier *h, const stru
 		for (size_t i = 0; i < r->n_hugepage_limits; i++) {
 			char f[128];
 			snprintf(f, sizeof f, "hugetlb.%s.limit_in_bytes", r->hugepage_limits[i].page_size);
-			if (wr_i64(dir, f, (long long)r->hugepage_limits[i].limit, err) < 0)
+			if (gr__cg_write_i64(dir, f, (long long)r->hugepage_limits[i].limit, err) < 0)
 				return gr_error_prefix(err, "hugepageLimits[%zu]", i);
 		}
 	}
 	if (has(h, GR_CG_NET_CLS) && r->has_net_class_id &&
-	    wr_i64(dir, "net_cls.classid", (long long)r->net_class_id, err) < 0)
+	    gr__cg_write_i64(dir, "net_cls.classid", (long long)r->net_class_id, err) < 0)
 		return gr_error_prefix(err, "network.classID");
 	for (size_t i = 0; has(h, GR_CG_NET_PRIO) && i < r->n_net_priorities; i++) {
 		char b[64];
@@ -272,16 +244,6 @@ static int v1_apply(struct gr_cgroup *cg, const struct gr_cg_hier *h, const stru
 				return -1;
 	}
 	return 0;
-}
-
-static int v1_enter(struct gr_cgroup *cg, const struct gr_cg_hier *h, pid_t pid, gr_error_t *err)
-{
-	return gr__cg_enter_pid(cg, h, pid, err);
-}
-
-static int v1_destroy(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err)
-{
-	return gr__cg_rmdir(cg, h, err);
 }
 
 static long long v1_oom_kills(struct gr_cgroup *cg, const struct gr_cg_hier *h)
@@ -309,8 +271,8 @@ const struct gr_cgroup_ops gr__cgroup_v1_ops = {
 	.name = "v1",
 	.create = v1_create,
 	.apply = v1_apply,
-	.enter = v1_enter,
-	.destroy = v1_destroy,
+	.enter = gr__cg_enter_pid,
+	.destroy = gr__cg_rmdir,
 	.oom_kills = v1_oom_kills,
 	.stats = v1_stats,
 };

@@ -40,51 +40,24 @@ static int enable_ctrls(const char *dir, unsigned ctrls, gr_error_t *err)
 	return 0;
 }
 
-static int v2_create(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err)
+/* before each level's mkdir: its parent enables the controllers it will use */
+static int v2_level(struct gr_cgroup *cg, const struct gr_cg_hier *h, const char *dir, bool made,
+		    gr_error_t *err)
 {
-	char dir[1024];
-	snprintf(dir, sizeof dir, "%s%s", h->mount, cg->path);
+	if (made)
+		return 0;
+	char parent[1024];
 	size_t base = strlen(h->mount);
-	char *first_made = NULL;
-	for (char *p = dir + base + 1;; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-		*p = '\0';
-		/* enable the controllers in the parent of this level */
-		char parent[1024];
-		snprintf(parent, sizeof parent, "%s", dir);
-		*strrchr(parent, '/') = '\0';
-		if (!parent[0] || strlen(parent) < base)
-			snprintf(parent, sizeof parent, "%s", h->mount);
-		if (enable_ctrls(parent, h->ctrls & cg->want, err) < 0)
-			return -1;
-		bool made = mkdir(dir, 0755) == 0;
-		if (made && c != '\0' && !first_made)
-			first_made = p;
-		if (!made && errno != EEXIST)
-			return gr_error_sys(err, "cannot create cgroup %s", dir);
-		if (c == '\0') {
-			if (first_made) { /* levels from first_made up to the leaf's parent are ours */
-				int n = 0;
-				for (char *q = first_made; q < p; q++)
-					n += *q == '/';
-				cg->own_parents[h - cg->hier] = n;
-			}
-			if (!made)
-				return gr_error_set(err, EEXIST, "cgroup %s already exists", dir);
-			break;
-		}
-		*p = c;
-	}
-	return 0;
+	snprintf(parent, sizeof parent, "%s", dir);
+	*strrchr(parent, '/') = '\0';
+	if (!parent[0] || strlen(parent) < base)
+		snprintf(parent, sizeof parent, "%s", h->mount);
+	return enable_ctrls(parent, h->ctrls & cg->want, err);
 }
 
-static int wr_i64(const char *dir, const char *file, long long v, gr_error_t *err)
+static int v2_create(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err)
 {
-	char b[32];
-	snprintf(b, sizeof b, "%lld", v);
-	return gr__cg_write(dir, file, b, err);
+	return gr__cg_make_levels(cg, h, v2_level, err);
 }
 
 static int v2_apply(struct gr_cgroup *cg, const struct gr_cg_hier *h_in, const struct gr_oci_resources *r,
@@ -100,15 +73,15 @@ static int v2_apply(struct gr_cgroup *cg, const struct gr_cg_hier *h_in, const s
 	if (has(h, GR_CG_MEMORY)) {
 		if (r->has_mem_limit &&
 		    (r->mem_limit < 0 ? gr__cg_write(dir, "memory.max", "max", err)
-				      : wr_i64(dir, "memory.max", r->mem_limit, err)) < 0)
+				      : gr__cg_write_i64(dir, "memory.max", r->mem_limit, err)) < 0)
 			return -1;
-		if (r->has_mem_reservation && wr_i64(dir, "memory.low", r->mem_reservation, err) < 0)
+		if (r->has_mem_reservation && gr__cg_write_i64(dir, "memory.low", r->mem_reservation, err) < 0)
 			return -1;
 		if (r->has_mem_swap) {
 			/* OCI's swap is memory+swap; v2's memory.swap.max is swap alone */
 			long long sw = r->mem_swap < 0 ? -1 : r->mem_swap - (r->has_mem_limit ? r->mem_limit : 0);
 			if ((sw < 0 ? gr__cg_write(dir, "memory.swap.max", "max", err)
-				    : wr_i64(dir, "memory.swap.max", sw, err)) < 0)
+				    : gr__cg_write_i64(dir, "memory.swap.max", sw, err)) < 0)
 				return -1;
 		}
 		if (r->disable_oom_killer && gr__cg_write(dir, "memory.oom.group", "0", err) < 0)
@@ -126,7 +99,7 @@ static int v2_apply(struct gr_cgroup *cg, const struct gr_cg_hier *h_in, const s
 	if (has(h, GR_CG_CPU)) {
 		if (r->has_cpu_shares) {
 			unsigned long long w = 1 + ((r->cpu_shares - 2) * 9999) / 262142;
-			if (wr_i64(dir, "cpu.weight", (long long)w, err) < 0)
+			if (gr__cg_write_i64(dir, "cpu.weight", (long long)w, err) < 0)
 				return -1;
 		}
 		if (r->has_cpu_quota || r->has_cpu_period) {
@@ -148,7 +121,7 @@ static int v2_apply(struct gr_cgroup *cg, const struct gr_cg_hier *h_in, const s
 	}
 	if (has(h, GR_CG_PIDS) && r->has_pids_limit &&
 	    (r->pids_limit <= 0 ? gr__cg_write(dir, "pids.max", "max", err)
-				: wr_i64(dir, "pids.max", r->pids_limit, err)) < 0)
+				: gr__cg_write_i64(dir, "pids.max", r->pids_limit, err)) < 0)
 		return -1;
 	if (has(h, GR_CG_BLKIO) && r->has_blkio_weight) {
 		char b[32];
@@ -160,7 +133,7 @@ static int v2_apply(struct gr_cgroup *cg, const struct gr_cg_hier *h_in, const s
 		for (size_t i = 0; i < r->n_hugepage_limits; i++) {
 			char f[128];
 			snprintf(f, sizeof f, "hugetlb.%s.max", r->hugepage_limits[i].page_size);
-			if (wr_i64(dir, f, (long long)r->hugepage_limits[i].limit, err) < 0)
+			if (gr__cg_write_i64(dir, f, (long long)r->hugepage_limits[i].limit, err) < 0)
 				return gr_error_prefix(err, "hugepageLimits[%zu]", i);
 		}
 	}
@@ -178,16 +151,6 @@ static int v2_apply(struct gr_cgroup *cg, const struct gr_cg_hier *h_in, const s
 			return gr_error_prefix(err, "unified[%s]", r->unified[i].key);
 	}
 	return 0;
-}
-
-static int v2_enter(struct gr_cgroup *cg, const struct gr_cg_hier *h, pid_t pid, gr_error_t *err)
-{
-	return gr__cg_enter_pid(cg, h, pid, err);
-}
-
-static int v2_destroy(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err)
-{
-	return gr__cg_rmdir(cg, h, err);
 }
 
 static long long v2_oom_kills(struct gr_cgroup *cg, const struct gr_cg_hier *h)
@@ -215,8 +178,8 @@ const struct gr_cgroup_ops gr__cgroup_v2_ops = {
 	.name = "v2",
 	.create = v2_create,
 	.apply = v2_apply,
-	.enter = v2_enter,
-	.destroy = v2_destroy,
+	.enter = gr__cg_enter_pid,
+	.destroy = gr__cg_rmdir,
 	.oom_kills = v2_oom_kills,
 	.stats = v2_stats,
 };

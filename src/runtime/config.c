@@ -597,16 +597,25 @@ static int parse_config(struct gr__pctx *c, json_t *root, struct gr_oci_config *
 	return 0;
 }
 
+/* The document's JSON and a parse context whose errors go to err (or to
+ * local when err is NULL); NULL (err set) when it is not JSON. */
+static json_t *parse_begin(const char *json, size_t len, gr_error_t *err, gr_error_t *local,
+			   struct gr__pctx *c)
+{
+	if (!err)
+		err = local;
+	gr_error_clear(err);
+	*c = (struct gr__pctx){ .err = err };
+	return load_json(json, len, err);
+}
+
 int gr_oci_config_parse(const char *json, size_t len, struct gr_oci_config **out, gr_error_t *err)
 {
 	gr_error_t local;
-	if (!err)
-		err = &local;
-	gr_error_clear(err);
-	json_t *root = load_json(json, len, err);
+	struct gr__pctx c;
+	json_t *root = parse_begin(json, len, err, &local, &c);
 	if (!root)
 		return -1;
-	struct gr__pctx c = { .err = err };
 	struct gr_oci_config *cfg = xcalloc(1, sizeof(*cfg));
 	int r = parse_config(&c, root, cfg);
 	json_decref(root);
@@ -633,13 +642,10 @@ int gr_oci_config_load(const char *bundle, struct gr_oci_config **out, gr_error_
 int gr_oci_process_parse(const char *json, size_t len, struct gr_oci_process **out, gr_error_t *err)
 {
 	gr_error_t local;
-	if (!err)
-		err = &local;
-	gr_error_clear(err);
-	json_t *root = load_json(json, len, err);
+	struct gr__pctx c;
+	json_t *root = parse_begin(json, len, err, &local, &c);
 	if (!root)
 		return -1;
-	struct gr__pctx c = { .err = err };
 	int r;
 	if (!json_is_object(root))
 		r = gr__fail(&c, "expected an object, got %s", gr__json_kind(root));

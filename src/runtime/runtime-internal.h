@@ -42,9 +42,10 @@ struct gr_cgroup_ops {
 	int (*create)(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err);
 	int (*apply)(struct gr_cgroup *cg, const struct gr_cg_hier *h,
 		     const struct gr_oci_resources *r, gr_error_t *err);
-	int (*enter)(struct gr_cgroup *cg, const struct gr_cg_hier *h, pid_t pid, gr_error_t *err);
+	/* Both back-ends use gr__cg_enter_pid and gr__cg_rmdir (below). */
+	int (*enter)(const struct gr_cgroup *cg, const struct gr_cg_hier *h, pid_t pid, gr_error_t *err);
 	/* rmdir the leaf; EBUSY while processes remain. */
-	int (*destroy)(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err);
+	int (*destroy)(const struct gr_cgroup *cg, const struct gr_cg_hier *h, gr_error_t *err);
 	/* Number of OOM kills seen by the memory controller; -1 when unknown. */
 	long long (*oom_kills)(struct gr_cgroup *cg, const struct gr_cg_hier *h);
 	/* Fill the figures of struct gr_rt_stats this hierarchy holds. */
@@ -95,6 +96,16 @@ long long gr__cgroup_oom_kills(struct gr_cgroup *cg);
 void gr__cg_dir(const struct gr_cgroup *cg, size_t i, char *buf, size_t len);
 /* Write value to <dir>/<file>; err names the file. */
 int gr__cg_write(const char *dir, const char *file, const char *value, gr_error_t *err);
+int gr__cg_write_i64(const char *dir, const char *file, long long v, gr_error_t *err);
+/* Called for each level of a cgroup's path in one hierarchy, before its
+ * mkdir (made false) and after it (made true: it exists now). */
+typedef int gr__cg_level_fn(struct gr_cgroup *cg, const struct gr_cg_hier *h, const char *dir,
+			    bool made, gr_error_t *err);
+/* mkdir every level of cg's path in h, calling level around each; records in
+ * cg->own_parents how many parent levels this call made; EEXIST when the leaf
+ * was there already (a live cgroup is never adopted). */
+int gr__cg_make_levels(struct gr_cgroup *cg, const struct gr_cg_hier *h, gr__cg_level_fn *level,
+		       gr_error_t *err);
 /* A field (GR_OPT_* bit) this host cannot apply: fails with "<field>: <why>" (EINVAL),
  * or, when ignore (the config's GR_OCI_IGNORE_UNSUPPORTED annotation) lists the
  * field, logs a warning and returns 0. */

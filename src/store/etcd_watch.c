@@ -43,15 +43,21 @@ struct feed {
 	size_t cap;
 };
 
-static int feed_line(void *ud, const char *line, size_t len, gr_error_t *err)
+/* One line of a watch stream: an error reply (as the error it names) or a watch message. */
+static int read_watch_msg(const char *line, size_t len, struct gr__etcd_watch_msg *m, gr_error_t *err)
 {
-	struct feed *f = ud;
 	int code;
 	char msg[512];
 	if (gr__etcd_parse_error(line, len, &code, msg, sizeof msg))
 		return gr__etcd_error(code, msg, "watch", err);
+	return gr__etcd_parse_watch(line, len, m, err);
+}
+
+static int feed_line(void *ud, const char *line, size_t len, gr_error_t *err)
+{
+	struct feed *f = ud;
 	struct gr__etcd_watch_msg m;
-	if (gr__etcd_parse_watch(line, len, &m, err) < 0)
+	if (read_watch_msg(line, len, &m, err) < 0)
 		return -1;
 	int r = 0;
 	if (m.created && !f->created) {
@@ -195,12 +201,8 @@ static void saw(struct gr__etcd *e, int64_t rev)
 static int watch_line(void *ud, const char *line, size_t len, gr_error_t *err)
 {
 	struct watcher *w = ud;
-	int code;
-	char msg[512];
-	if (gr__etcd_parse_error(line, len, &code, msg, sizeof msg))
-		return gr__etcd_error(code, msg, "watch", err);
 	struct gr__etcd_watch_msg m;
-	if (gr__etcd_parse_watch(line, len, &m, err) < 0)
+	if (read_watch_msg(line, len, &m, err) < 0)
 		return -1;
 	int r = 0;
 	if (m.canceled) {

@@ -74,6 +74,37 @@ int gr_cli_format_flag(int argc, char **argv, int *i, enum gr_cli_fmt *fmt, cons
 	return 1;
 }
 
+int gr_cli_sub_args(int argc, char **argv, int first, enum gr_cli_fmt *fmt, bool no_operand,
+		    const char *usage, const char *cmd, const char *sub, const char **operand)
+{
+	*operand = NULL;
+	for (int i = first; i < argc; i++) {
+		int f = fmt ? gr_cli_format_flag(argc, argv, &i, fmt, usage) : 0;
+		if (f < 0)
+			return 2;
+		if (f)
+			continue;
+		if (argv[i][0] == '-' || *operand || no_operand)
+			return gr_cli_usage(usage, "%s %s: unexpected '%s'", cmd, sub, argv[i]);
+		*operand = argv[i];
+	}
+	return 0;
+}
+
+int gr_cli_list(const char *path, const char *key, enum gr_cli_fmt fmt, void (*table)(json_t *list))
+{
+	json_t *resp = NULL;
+	if (gr_cli_call("GET", path, NULL, &resp))
+		return 1;
+	json_t *list = json_object_get(resp, key);
+	if (fmt == GR_FMT_TABLE)
+		table(list);
+	else
+		gr_cli_print(list, fmt);
+	json_decref(resp);
+	return 0;
+}
+
 int gr_cli_parse_format(const char *s, enum gr_cli_fmt *out)
 {
 	if (!strcmp(s, "table"))

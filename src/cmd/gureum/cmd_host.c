@@ -72,28 +72,10 @@ int gr_cmd_host(int argc, char **argv)
 		return gr_cli_usage(usage_host, "host: unknown subcommand '%s'", sub);
 	enum gr_cli_fmt fmt = is_show ? GR_FMT_YAML : GR_FMT_TABLE;
 	const char *name = NULL;
-	for (int i = 2; i < argc; i++) {
-		int f = is_move ? 0 : gr_cli_format_flag(argc, argv, &i, &fmt, usage_host);
-		if (f < 0)
-			return 2;
-		if (f)
-			continue;
-		if (argv[i][0] == '-' || name || is_list)
-			return gr_cli_usage(usage_host, "host %s: unexpected '%s'", sub, argv[i]);
-		name = argv[i];
-	}
-	if (is_list) {
-		json_t *resp = NULL;
-		if (gr_cli_call("GET", "/v1/hosts", NULL, &resp))
-			return 1;
-		json_t *list = json_object_get(resp, "hosts");
-		if (fmt == GR_FMT_TABLE)
-			print_table(list);
-		else
-			gr_cli_print(list, fmt);
-		json_decref(resp);
-		return 0;
-	}
+	if (gr_cli_sub_args(argc, argv, 2, is_move ? NULL : &fmt, is_list, usage_host, "host", sub, &name))
+		return 2;
+	if (is_list)
+		return gr_cli_list("/v1/hosts", "hosts", fmt, print_table);
 	if (!name)
 		return gr_cli_usage(usage_host, "host %s: expected NAME", sub);
 	if (!gr_cli_name_ok("host name", name))

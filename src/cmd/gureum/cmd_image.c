@@ -106,16 +106,7 @@ int gr_cmd_image(int argc, char **argv)
 	if (!strcmp(sub, "list")) {
 		if (npos)
 			return gr_cli_usage(usage_image, "image list: unexpected '%s'", pos[0]);
-		json_t *resp = NULL;
-		if (gr_cli_call("GET", "/v1/images", NULL, &resp))
-			return 1;
-		json_t *list = json_object_get(resp, "images");
-		if (fmt != GR_FMT_TABLE)
-			gr_cli_print(list, fmt);
-		else
-			print_table(list);
-		json_decref(resp);
-		return 0;
+		return gr_cli_list("/v1/images", "images", fmt, print_table);
 	}
 	if (!strcmp(sub, "show") || !strcmp(sub, "delete")) {
 		if (npos != 1)

@@ -85,28 +85,10 @@ int gr_cmd_operation(int argc, char **argv)
 		return gr_cli_usage(usage_op, "operation: unknown subcommand '%s'", sub);
 	enum gr_cli_fmt fmt = is_show ? GR_FMT_YAML : GR_FMT_TABLE;
 	const char *id = NULL;
-	for (int i = 2; i < argc; i++) {
-		int f = gr_cli_format_flag(argc, argv, &i, &fmt, usage_op);
-		if (f < 0)
-			return 2;
-		if (f)
-			continue;
-		if (argv[i][0] == '-' || id || is_list)
-			return gr_cli_usage(usage_op, "operation %s: unexpected '%s'", sub, argv[i]);
-		id = argv[i];
-	}
-	if (is_list) {
-		json_t *resp = NULL;
-		if (gr_cli_call("GET", "/v1/operations", NULL, &resp))
-			return 1;
-		json_t *list = json_object_get(resp, "operations");
-		if (fmt == GR_FMT_TABLE)
-			print_table(list);
-		else
-			gr_cli_print(list, fmt);
-		json_decref(resp);
-		return 0;
-	}
+	if (gr_cli_sub_args(argc, argv, 2, &fmt, is_list, usage_op, "operation", sub, &id))
+		return 2;
+	if (is_list)
+		return gr_cli_list("/v1/operations", "operations", fmt, print_table);
 	if (!id)
 		return gr_cli_usage(usage_op, "operation %s: expected ID", sub);
 	if (!gr_cli_name_ok("operation id", id))

@@ -55,6 +55,14 @@ int gr_cli_parse_format(const char *s, enum gr_cli_fmt *out);
  * word), 0 it is not --format, -1 a bad or missing value (usage printed;
  * the caller returns 2). */
 int gr_cli_format_flag(int argc, char **argv, int *i, enum gr_cli_fmt *fmt, const char *usage);
+/* The words of "CMD SUB ..." from argv[first]: --format flags (only when fmt
+ * is not NULL) and at most one operand (none when no_operand); 0 with
+ * *operand set (NULL when there is none), else usage printed and 2. */
+int gr_cli_sub_args(int argc, char **argv, int first, enum gr_cli_fmt *fmt, bool no_operand,
+		    const char *usage, const char *cmd, const char *sub, const char **operand);
+/* GET path and print the array under key: a table through table(list) for
+ * GR_FMT_TABLE, else as gr_cli_print does; 0, or 1 after printing the error. */
+int gr_cli_list(const char *path, const char *key, enum gr_cli_fmt fmt, void (*table)(json_t *list));
 /* A name safe in a URL path ([A-Za-z0-9._-], 1..128); else prints and false. */
 bool gr_cli_name_ok(const char *what, const char *name);
 /* One request; 0 when the answer is 2xx (resp may be NULL to drop it),
