@@ -50,7 +50,7 @@ r=$(api POST /v1/instances '{"name":"x","image":"busybox","class":"gold"}')
 
 # a launch that can never fit: refused before anything is written (400 naming the field)
 r=$(api POST /v1/instances '{"name":"'$F'","image":"busybox","memory":"9999T","start":true}')
-[ "$(echo "$r" | tail -1)" = 400 ] && echo "$r" | grep -q '"message":"memory: .*this host'
+[ "$(echo "$r" | tail -1)" = 400 ] && echo "$r" | grep -q '"message":"memory: .*more than any host has (the largest: [0-9]* MiB)'
 ok $? "API: 9999T of memory is a 400 naming memory and the host's capacity ($(echo "$r" | head -1))"
 "$G" show "$F" >/dev/null 2>&1; [ $? -eq 1 ]; ok $? "nothing was recorded for it"
 out=$("$G" launch busybox "$F" --cpu 1000 2>&1); [ $? -eq 1 ] && echo "$out" | grep -q "cpu: .*cores"
