@@ -31,7 +31,7 @@ cleanup() {
 		done
 	done
 	rm -rf "$work"
-	cgv1_restore_report
+	cgv1_restore_report >&2 # after the last line, which is the figure
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP

@@ -26,7 +26,7 @@ cleanup() {
 	grep " $TD/" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null
 	for d in /sys/fs/cgroup/*/"$CGP" /sys/fs/cgroup/*/bl-crun-*; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
 	rm -rf "$TD"
-	cgv1_restore_report
+	cgv1_restore_report >&2 # after the last line, which is the figure
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
