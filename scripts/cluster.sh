@@ -16,11 +16,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 export GR_SRC=$top
 export GR_BUILD=${GR_BUILD:-$top/build}
 n=${GR_CLUSTER_HOSTS:-3}
-case $n in '' | *[!0-9]*) echo "cluster.sh: GR_CLUSTER_HOSTS: '$n' is not a number of hosts (1-9)" >&2; exit 2 ;; esac
-if [ "$n" -lt 1 ] || [ "$n" -gt 9 ]; then
-	echo "cluster.sh: GR_CLUSTER_HOSTS: $n is not 1-9" >&2
-	exit 2
-fi
+case $n in [1-9]) ;; *) echo "cluster.sh: GR_CLUSTER_HOSTS: '$n' is not a number of hosts from 1 to 9" >&2; exit 2 ;; esac
 if [ "$(id -u)" -ne 0 ]; then
 	echo "cluster.sh: the daemons run containers and need root (sudo make cluster)" >&2
 	exit 1
