@@ -67,7 +67,7 @@ $(1)_SRCS := $$(wildcard src/cmd/$(1)/*.c)
 $(1)_OBJS := $$(patsubst src/%.c,$(BUILD)/obj/%.o,$$($(1)_SRCS))
 $(BUILD)/bin/$(1): $$($(1)_OBJS) $$(call libpaths,$$($(1)_MODULES))
 	@mkdir -p $$(dir $$@)
-	$$(CC) -o $$@ $$($(1)_OBJS) $$(call libpaths,$$($(1)_MODULES)) $$(LDFLAGS) $$(call syslibs,$$($(1)_MODULES)) -lm -lpthread
+	$$(CC) -o $$@ $$($(1)_OBJS) $$(call libpaths,$$($(1)_MODULES)) $$(LDFLAGS) -Wl,--as-needed $$(call syslibs,$$($(1)_MODULES)) -lm -lpthread
 .PHONY: bin-$(1)
 bin-$(1): $(BUILD)/bin/$(1)
 ALL_BINS += $(BUILD)/bin/$(1)

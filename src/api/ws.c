@@ -9,8 +9,6 @@
 #include "api/ws.h"
 
 #include <errno.h>
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -18,7 +16,7 @@
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static char *base64(const uint8_t *in, size_t n)
+char *gr__ws_base64(const uint8_t *in, size_t n)
 {
 	char *out = xmalloc((n + 2) / 3 * 4 + 1), *o = out;
 	for (size_t i = 0; i < n; i += 3) {
@@ -33,22 +31,13 @@ static char *base64(const uint8_t *in, size_t n)
 	return out;
 }
 
-char *gr_ws_accept_key(const char *client_key)
-{
-	_cleanup_free_ char *cat = xasprintf("%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", client_key);
-	uint8_t digest[20];
-	if (gnutls_hash_fast(GNUTLS_DIG_SHA1, cat, strlen(cat), digest) < 0)
-		return NULL;
-	return base64(digest, sizeof digest);
-}
-
 char *gr_ws_client_key(void)
 {
 	uint8_t nonce[16];
 	if (getrandom(nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce)
 		for (size_t i = 0; i < sizeof nonce; i++)
 			nonce[i] = (uint8_t)rand();
-	return base64(nonce, sizeof nonce);
+	return gr__ws_base64(nonce, sizeof nonce);
 }
 
 size_t gr_ws_frame(uint8_t opcode, const void *data, size_t len, bool mask, uint8_t **out)

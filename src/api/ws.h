@@ -23,8 +23,12 @@
 #define GR_WS_PONG 0xa
 #define GR_WS_MAX_PAYLOAD (1u << 20)
 
-/* Sec-WebSocket-Accept for a Sec-WebSocket-Key (malloc'd; NULL on failure). */
+/* Sec-WebSocket-Accept for a Sec-WebSocket-Key (malloc'd; NULL on failure).
+ * In ws_accept.c, the server's side: it needs GnuTLS's SHA-1, which the CLI
+ * (ws.c's other user) does not load. */
 char *gr_ws_accept_key(const char *client_key);
+/* Base64 (RFC 4648, padded) of n bytes (malloc'd). */
+char *gr__ws_base64(const uint8_t *in, size_t n);
 /* A fresh random Sec-WebSocket-Key (malloc'd). */
 char *gr_ws_client_key(void);
 /* One whole frame (FIN set) in *out (malloc'd); returns its length. */

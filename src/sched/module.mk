@@ -1,2 +1,2 @@
 sched_DEPS := util
-sched_LIBS := -larchive
+sched_LIBS :=

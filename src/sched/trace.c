@@ -23,6 +23,7 @@
 #include "sched/sched.h"
 #include "sched/sim.h"
 #include "util/alloc.h"
+#include "util/dl.h"
 #include "util/fs.h"
 
 #define TRACE_FILE_MAX (1u << 20)
@@ -108,26 +109,69 @@ static void members_free(struct member *m, size_t n)
 	free(m);
 }
 
+/* libarchive, bound on first use (util/dl.h): the CLI links this module for
+ * `gureum sim` and should not load libarchive (and its dozens of libraries)
+ * for every other command. */
+static struct {
+	typeof(archive_read_new) *read_new;
+	typeof(archive_read_support_filter_all) *support_filter_all;
+	typeof(archive_read_support_format_tar) *support_format_tar;
+	typeof(archive_read_open_filename) *open_filename;
+	typeof(archive_error_string) *error_string;
+	typeof(archive_read_next_header) *next_header;
+	typeof(archive_entry_pathname) *entry_pathname;
+	typeof(archive_entry_filetype) *entry_filetype;
+	typeof(archive_entry_size) *entry_size;
+	typeof(archive_read_data) *read_data;
+	typeof(archive_read_free) *read_free;
+} la;
+
+static int archive_bind(gr_error_t *err)
+{
+	static const char *const names[] = { "archive_read_new", "archive_read_support_filter_all",
+					     "archive_read_support_format_tar", "archive_read_open_filename",
+					     "archive_error_string", "archive_read_next_header",
+					     "archive_entry_pathname", "archive_entry_filetype",
+					     "archive_entry_size", "archive_read_data", "archive_read_free" };
+	void *f[sizeof names / sizeof *names];
+	if (gr_dl_bind("libarchive.so.13", "libarchive13", names, f, sizeof names / sizeof *names, err) < 0)
+		return -1;
+	la.read_new = (typeof(la.read_new))f[0];
+	la.support_filter_all = (typeof(la.support_filter_all))f[1];
+	la.support_format_tar = (typeof(la.support_format_tar))f[2];
+	la.open_filename = (typeof(la.open_filename))f[3];
+	la.error_string = (typeof(la.error_string))f[4];
+	la.next_header = (typeof(la.next_header))f[5];
+	la.entry_pathname = (typeof(la.entry_pathname))f[6];
+	la.entry_filetype = (typeof(la.entry_filetype))f[7];
+	la.entry_size = (typeof(la.entry_size))f[8];
+	la.read_data = (typeof(la.read_data))f[9];
+	la.read_free = (typeof(la.read_free))f[10];
+	return 0;
+}
+
 /* Read every regular file of a tar archive into *out (unsorted). */
 static int archive_members(const char *file, struct member **out, size_t *n_out, gr_error_t *err)
 {
-	struct archive *a = archive_read_new();
-	archive_read_support_filter_all(a);
-	archive_read_support_format_tar(a);
+	if (archive_bind(err) < 0)
+		return gr_error_prefix(err, "trace archive %s", file);
+	struct archive *a = la.read_new();
+	la.support_filter_all(a);
+	la.support_format_tar(a);
 	struct member *m = NULL;
 	size_t n = 0, cap = 0;
 	_cleanup_free_ char *folder = NULL;
 	int rc = -1;
-	if (archive_read_open_filename(a, file, 1 << 16) != ARCHIVE_OK) {
+	if (la.open_filename(a, file, 1 << 16) != ARCHIVE_OK) {
 		gr_error_set(err, EINVAL, "trace archive %s: damaged or not a tar archive: %s", file,
-			     archive_error_string(a));
+			     la.error_string(a));
 		goto out;
 	}
 	struct archive_entry *e;
 	int r;
-	while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
-		const char *path = archive_entry_pathname(e);
-		if (archive_entry_filetype(e) != AE_IFREG || !path)
+	while ((r = la.next_header(a, &e)) == ARCHIVE_OK) {
+		const char *path = la.entry_pathname(e);
+		if (la.entry_filetype(e) != AE_IFREG || !path)
 			continue;
 		while (path[0] == '.' && path[1] == '/')
 			path += 2;
@@ -144,7 +188,7 @@ static int archive_members(const char *file, struct member **out, size_t *n_out,
 				     file, folder, (int)dlen, path);
 			goto out;
 		}
-		la_int64_t size = archive_entry_size(e);
+		la_int64_t size = la.entry_size(e);
 		if (size < 0 || size > TRACE_FILE_MAX) {
 			gr_error_set(err, EFBIG, "trace archive %s: %s: %lld bytes, more than a trace file holds (%u)",
 				     file, path, (long long)size, TRACE_FILE_MAX);
@@ -158,10 +202,10 @@ static int archive_members(const char *file, struct member **out, size_t *n_out,
 		*mb = (struct member){ .name = xstrdup(name), .path = xstrdup(path),
 				       .text = xmalloc((size_t)size + 1) };
 		while (mb->len < (size_t)size) {
-			la_ssize_t got = archive_read_data(a, mb->text + mb->len, (size_t)size - mb->len);
+			la_ssize_t got = la.read_data(a, mb->text + mb->len, (size_t)size - mb->len);
 			if (got <= 0) {
 				gr_error_set(err, EINVAL, "trace archive %s: %s: damaged or truncated: %s",
-					     file, path, got < 0 ? archive_error_string(a) : "end of data");
+					     file, path, got < 0 ? la.error_string(a) : "end of data");
 				goto out;
 			}
 			mb->len += (size_t)got;
@@ -169,7 +213,7 @@ static int archive_members(const char *file, struct member **out, size_t *n_out,
 	}
 	if (r != ARCHIVE_EOF) {
 		gr_error_set(err, EINVAL, "trace archive %s: damaged or not a tar archive: %s", file,
-			     archive_error_string(a));
+			     la.error_string(a));
 		goto out;
 	}
 	*out = TAKE_PTR(m);
@@ -178,7 +222,7 @@ static int archive_members(const char *file, struct member **out, size_t *n_out,
 out:
 	if (rc < 0)
 		members_free(m, n);
-	archive_read_free(a);
+	la.read_free(a);
 	return rc;
 }
 
