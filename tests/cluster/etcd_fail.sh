@@ -83,21 +83,23 @@ want() { # NAME: running | stopped | gone | unknown (a call failed)
 	else echo running; fi
 }
 names=$(cat "$TD"/w? | awk '$1 == "ok" || $1 == "fail" {print $3}' | sort -u)
-# listed NAME I: "state host pid" as hI lists it ("" when absent)
-listed() {
-	gh "$2" list --format json 2>/dev/null | python3 -c "
+# snap I: "name state host pid" of every ef* instance as hI lists it
+snap() {
+	gh "$1" list --format json 2>/dev/null | python3 -c "
 import sys,json
-for i in json.load(sys.stdin):
-    if i['name'] == '$1': print(i['state'], i.get('host') or '-', i.get('pid') or 0)"
+for i in sorted(json.load(sys.stdin), key=lambda i: i['name']):
+    if i['name'].startswith('ef'): print(i['name'], i['state'], i.get('host') or '-', i.get('pid') or 0)"
 }
-settled() { # the three hosts list the same states for every name
-	local n a b c
-	for n in $names; do
-		a=$(listed "$n" 1); b=$(listed "$n" 2); c=$(listed "$n" 3)
-		[ "$a" = "$b" ] && [ "$b" = "$c" ] || return 1
-	done
+# listed NAME: "state host pid" as h1 lists it ("" when absent)
+listed() { awk -v n="$1" '$1 == n {print $2, $3, $4}' "$TD/snap1"; }
+settled() { # the three hosts list the same states for every name, none in between
+	local i
+	for i in 1 2 3; do snap "$i" >"$TD/snap$i" || return 1; done
+	cmp -s "$TD/snap1" "$TD/snap2" && cmp -s "$TD/snap1" "$TD/snap3" &&
+		! awk '{print $2}' "$TD/snap1" | grep -Eq 'defining|starting|stopping|deleting'
 }
-wait_for 150 settled; ok $? "h1, h2 and h3 list the same instances with the same state"
+wait_for 150 settled; ok $? "h1, h2 and h3 list the same instances with the same state, none in a passing state"
+sed "s/^/#   /" "$TD/snap1"
 
 # pids_on J NAME: the pids in NAME's cgroups on hJ, over every hierarchy
 pids_on() {
@@ -121,7 +123,7 @@ one_tree() {
 }
 bad=0
 for n in $names; do
-	w=$(want "$n"); l=$(listed "$n" 1)
+	w=$(want "$n"); l=$(listed "$n")
 	st=""; host=""; pid=""; read -r st host pid <<<"$l"
 	nf=0; fh=""; np=0; ph=""; procs=""
 	for j in 1 2 3; do
@@ -144,6 +146,7 @@ ok $bad "every name as the CLI's answers say: once, in its state, one host, its 
 n_unknown=0; for n in $names; do [ "$(want "$n")" = unknown ] && n_unknown=$((n_unknown + 1)); done
 diag "names with a failed call (outcome left to the store): $n_unknown of $(echo $names | wc -w)"
 
-for i in 1 2 3; do kill -0 "${HPID[$i]}" 2>/dev/null || bad=1; done
-[ "$bad" = 0 ]; ok $? "every daemon is still running"
+alive=0
+for i in 1 2 3; do kill -0 "${HPID[$i]}" 2>/dev/null || alive=1; done
+ok $alive "every daemon is still running"
 tap_done

@@ -27,7 +27,7 @@ grep -q "recover web1: on host h1, left to it" "$TD/h2/daemon.log"; ok $? "h2's 
 
 # the owner dies: offline for the others, who keep listing its instances
 # with their last state (a stopped one too)
-run_ok "launch web2 on h1" gh 1 launch busybox web2
+run_ok "launch web2 on h1" gh 1 launch busybox web2 --target h1
 run_ok "stop web2 on h1" gh 1 stop web2
 host_kill 1
 offline() { [ "$(hfield 2 h1 state)" = offline ]; }
