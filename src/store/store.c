@@ -354,7 +354,15 @@ static bool outcome_unknown(const gr_error_t *e)
 	return e->code == ETIMEDOUT || e->code == ECONNRESET;
 }
 
-#define GR_STORE_WRITE_TRIES 4 /* one write plus retries after an unknown outcome */
+/* No member took the write within the back-end's request timeout (etcd: all
+ * refused, or none had a leader: an election can outlast one timeout on a
+ * loaded machine).  Nothing was applied, so sending it again is safe. */
+static bool not_answered(const gr_error_t *e)
+{
+	return e->code == ECONNREFUSED;
+}
+
+#define GR_STORE_WRITE_TRIES 4 /* one write plus retries (unknown outcome, no answer) */
 
 /* Run the one-op txn t (a put or a delete of key), resolving an unknown
  * outcome instead of handing it to the caller, who could not tell either.
@@ -369,10 +377,11 @@ static int write_resolved(struct gr_store *s, const struct gr_store_txn *t, cons
 			  const struct gr_store_op *op, struct gr_store_txn_result *res, gr_error_t *err)
 {
 	gr_error_t e = { 0 };
+	bool maybe_applied = false; /* an earlier copy may have been applied */
 	for (int attempt = 1;; attempt++) {
 		memset(&e, 0, sizeof e);
 		if (gr_store_txn(s, t, res, &e) == 0) {
-			if (res->succeeded || attempt == 1)
+			if (res->succeeded || !maybe_applied)
 				return res->succeeded ? 1 : 0;
 			struct gr_kv kv = { 0 };
 			int g = gr_store_get(s, key, &kv, &e);
@@ -392,11 +401,12 @@ static int write_resolved(struct gr_store *s, const struct gr_store_txn *t, cons
 			gr_kv_clear(&kv);
 			return ours ? 1 : 0;
 		}
-		if (!outcome_unknown(&e) || attempt >= GR_STORE_WRITE_TRIES)
+		if (!(outcome_unknown(&e) || not_answered(&e)) || attempt >= GR_STORE_WRITE_TRIES)
 			break;
 		gr_log_warn("store: %s %s: %s; sending it again (attempt %d of %d: at most one copy "
 			    "can apply)", op->type == GR_OP_PUT ? "put" : "delete", key, e.msg, attempt + 1,
 			    GR_STORE_WRITE_TRIES);
+		maybe_applied |= outcome_unknown(&e);
 	}
 	if (err)
 		*err = e;
