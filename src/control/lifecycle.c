@@ -72,8 +72,29 @@ static int start_inst(struct gr_control *c, struct gr_instance *in, const char *
 	in->pid = pid;
 	gr__inst_set_error(in, NULL);
 	int r = gr__inst_move(c, in, GR_ST_RUNNING, err);
-	if (r == 0)
+	if (r == 0) {
 		gr__watch_add(c, in->name, pid);
+	} else {
+		/* the record does not say it runs (the store failed or the record
+		 * changed): a process nobody watches and no record names must not
+		 * live on, so it is stopped and the record told, as for a failed
+		 * start */
+		gr_error_t e2;
+		if (d->stop(&c->agent, &s, 0, true, &e2) < 0)
+			gr_log_warn("%s: stopping the process the record lost: %s", in->name, e2.msg);
+		if (d->cleanup(&c->agent, &s, &e2) < 0)
+			gr_log_warn("%s: cleanup after the failed start: %s", in->name, e2.msg);
+		struct gr_instance now;
+		if (gr__inst_get(c, in->name, &now, &e2) == 0) {
+			if (now.state == GR_ST_STARTING) {
+				now.pid = 0;
+				gr__inst_set_error(&now, "%s", err->msg);
+				if (gr__inst_move(c, &now, GR_ST_STOPPED, &e2) < 0)
+					gr_log_warn("%s: %s", in->name, e2.msg);
+			}
+			gr__inst_clear(&now);
+		}
+	}
 	gr_proc_disown(pid); /* the driver owned it until the watch (or nobody) */
 	return r;
 }

@@ -3,7 +3,8 @@
  * JSON gateway through libcurl, over the endpoints of the URL.
  *
  * Endpoint choice: the first endpoint of the URL that answers is used until it
- * fails; then the next one (round robin), within the request timeout.  A call
+ * fails; then the next one (round robin), within the request timeout (each
+ * move is logged as a warning, naming both members and the failure).  A call
  * moves on to another member when the request certainly did not take effect:
  * the connection or TLS handshake failed, or etcd said so (no leader, proposal
  * dropped, too many requests).  Reads, watches and lease renewals are
@@ -22,6 +23,7 @@
  */
 #include "store/etcd-internal.h"
 #include "util/alloc.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -237,13 +239,20 @@ static size_t endpoint_in_use(struct gr__etcd *e)
 	return i;
 }
 
-static void fail_over(struct gr__etcd *e, size_t from)
+/* Move off endpoint from (unless another thread did already) and say so in
+ * the log: an operator sees which member failed and where the daemon went. */
+static void fail_over(struct gr__etcd *e, size_t from, const char *why)
 {
 	pthread_mutex_lock(&e->mu);
-	if (e->current == from)
+	bool moved = e->current == from && e->n_endpoints > 1;
+	if (moved)
 		e->current = (from + 1) % e->n_endpoints;
+	size_t to = e->current;
 	e->barrier = true;
 	pthread_mutex_unlock(&e->mu);
+	if (moved)
+		gr_log_warn("etcd: endpoint failed over from %s to %s (%s)", e->endpoints[from],
+			    e->endpoints[to], why);
 }
 
 static bool take_barrier(struct gr__etcd *e)
@@ -416,7 +425,7 @@ static int transfer(struct gr__etcd *e, CURL *curl, CURLM *multi, const char *pa
 			}
 			if (not_applied(code, msg) || (idempotent && code == GR__GRPC_UNAVAILABLE)) {
 				snprintf(last, sizeof last, "%s: etcd: %s", e->endpoints[idx], msg);
-				fail_over(e, idx);
+				fail_over(e, idx, last);
 			} else {
 				char what[300];
 				snprintf(what, sizeof what, "etcd %s %s", e->endpoints[idx], path);
@@ -432,7 +441,7 @@ static int transfer(struct gr__etcd *e, CURL *curl, CURLM *multi, const char *pa
 						    "etcd %s %s: %s after the request was sent; outcome unknown "
 						    "(re-read before retrying)", e->endpoints[idx], path,
 						    x.errbuf[0] ? x.errbuf : curl_easy_strerror(rc));
-			fail_over(e, idx);
+			fail_over(e, idx, last);
 		}
 		/* After a full round over the members, wait a little (an election). */
 		if ((tries + 1) % e->n_endpoints == 0) {

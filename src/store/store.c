@@ -8,10 +8,14 @@
  * holds s->lock while calling the back-end, so back-ends need no locking of
  * their own.  Subscribers are woken after any call that committed (the
  * back-end's commit counter moved) and after a tick that saw another
- * connection's commit.
+ * connection's commit.  The convenience writes (put, put_if, create, delete,
+ * delete_if) resolve a write whose outcome the back-end could not tell
+ * (write_resolved), so their callers keep the txn rule: an error means
+ * nothing was applied.
  */
 #include "store/store.h"
 #include "util/alloc.h"
+#include "util/log.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -342,6 +346,73 @@ static int key_context(gr_error_t *err, const char *verb, const char *key)
 	return gr_error_prefix(err, "%s %s", verb, key ? key : "(null)");
 }
 
+/* A write the back-end sent but could not see answered (etcd: the connection
+ * broke or timed out after the request went out, e.g. while the cluster was
+ * electing a leader): it may or may not have been applied, now or later. */
+static bool outcome_unknown(const gr_error_t *e)
+{
+	return e->code == ETIMEDOUT || e->code == ECONNRESET;
+}
+
+/* No member took the write within the back-end's request timeout (etcd: all
+ * refused, or none had a leader: an election can outlast one timeout on a
+ * loaded machine).  Nothing was applied, so sending it again is safe. */
+static bool not_answered(const gr_error_t *e)
+{
+	return e->code == ECONNREFUSED;
+}
+
+#define GR_STORE_WRITE_TRIES 4 /* one write plus retries (unknown outcome, no answer) */
+
+/* Run the one-op txn t (a put or a delete of key), resolving an unknown
+ * outcome instead of handing it to the caller, who could not tell either.
+ * The same txn is sent again: its compare (mod_revision or absence) lets at
+ * most one of the copies apply, even one still in flight; without a compare
+ * the op is idempotent (the same value, or the key gone).  If a retry's
+ * compare fails, an earlier copy may be what changed the key: a put whose
+ * value and lease are in the key now, or a delete whose key is gone, was
+ * ours, and is reported applied; anything else is a compare failure.
+ * Returns 1 applied / 0 compare failed / -1 error (res filled on 1). */
+static int write_resolved(struct gr_store *s, const struct gr_store_txn *t, const char *key,
+			  const struct gr_store_op *op, struct gr_store_txn_result *res, gr_error_t *err)
+{
+	gr_error_t e = { 0 };
+	bool maybe_applied = false; /* an earlier copy may have been applied */
+	for (int attempt = 1;; attempt++) {
+		memset(&e, 0, sizeof e);
+		if (gr_store_txn(s, t, res, &e) == 0) {
+			if (res->succeeded || !maybe_applied)
+				return res->succeeded ? 1 : 0;
+			struct gr_kv kv = { 0 };
+			int g = gr_store_get(s, key, &kv, &e);
+			if (g < 0)
+				break;
+			bool ours = op->type == GR_OP_DELETE
+					    ? g == 0
+					    : g > 0 && kv.value_len == op->value_len && kv.lease == op->lease &&
+						      !memcmp(kv.value, op->value, op->value_len);
+			if (ours) {
+				res->succeeded = true;
+				if (op->type == GR_OP_PUT)
+					res->revision = kv.mod_revision;
+				else
+					res->deleted = res->deleted ? res->deleted : 1;
+			}
+			gr_kv_clear(&kv);
+			return ours ? 1 : 0;
+		}
+		if (!(outcome_unknown(&e) || not_answered(&e)) || attempt >= GR_STORE_WRITE_TRIES)
+			break;
+		gr_log_warn("store: %s %s: %s; sending it again (attempt %d of %d: at most one copy "
+			    "can apply)", op->type == GR_OP_PUT ? "put" : "delete", key, e.msg, attempt + 1,
+			    GR_STORE_WRITE_TRIES);
+		maybe_applied |= outcome_unknown(&e);
+	}
+	if (err)
+		*err = e;
+	return -1;
+}
+
 /* One put, optionally guarded by a compare on key. */
 static int put_guarded(struct gr_store *s, const char *key, const void *value, size_t len,
 		       int64_t lease, const struct gr_store_cmp *cmp, int64_t *rev, gr_error_t *err)
@@ -350,11 +421,12 @@ static int put_guarded(struct gr_store *s, const char *key, const void *value, s
 				  .lease = lease };
 	struct gr_store_txn t = { .cmps = cmp, .n_cmps = cmp ? 1 : 0, .success = &op, .n_success = 1 };
 	struct gr_store_txn_result res;
-	if (gr_store_txn(s, &t, &res, err) < 0)
+	int r = write_resolved(s, &t, key, &op, &res, err);
+	if (r < 0)
 		return key_context(err, "put", key);
 	if (rev)
 		*rev = res.revision;
-	return res.succeeded ? 1 : 0;
+	return r;
 }
 
 int gr_store_put(struct gr_store *s, const char *key, const void *value, size_t len,
@@ -387,7 +459,9 @@ static int delete_guarded(struct gr_store *s, const char *key, bool prefix,
 	struct gr_store_op op = { .type = GR_OP_DELETE, .key = key, .prefix = prefix };
 	struct gr_store_txn t = { .cmps = cmp, .n_cmps = cmp ? 1 : 0, .success = &op, .n_success = 1 };
 	struct gr_store_txn_result res;
-	if (gr_store_txn(s, &t, &res, err) < 0)
+	/* a prefix delete is sent once: whether an earlier copy ran cannot be read back */
+	int r = prefix ? gr_store_txn(s, &t, &res, err) : write_resolved(s, &t, key, &op, &res, err);
+	if (r < 0)
 		return key_context(err, prefix ? "delete prefix" : "delete", key);
 	if (rev)
 		*rev = res.revision;
