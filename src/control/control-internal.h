@@ -125,6 +125,16 @@ void gr__place_hosts_free(struct gr__place_host *h, size_t n);
 int gr__leader_txn(struct gr_control *c, const struct gr_store_cmp *cmps, size_t n_cmps,
 		   const struct gr_store_op *ops, size_t n_ops, gr_error_t *err);
 
+/* ---- pending.c: instances queued until a host has room ---- */
+/* Record req (a create body the policy refused on every host: reasons) as a
+ * pending instance; *out its document. */
+int gr__pending_queue(struct gr_control *c, json_t *req, bool start, const char *reasons,
+		      json_t **out, gr_error_t *err);
+/* The leader's part of its round: assign pending instances, oldest first. */
+void gr__pending_round(struct gr_control *c);
+/* The request thread's part: create the pending instances assigned here. */
+void gr__pending_claims(struct gr_control *c);
+
 /* ---- core.c ---- */
 void gr__lock_name(struct gr_control *c, const char *name);
 void gr__unlock_name(struct gr_control *c, const char *name);
@@ -286,6 +296,11 @@ int gr__instance_create(struct gr_control *c, json_t *req, bool start, bool hold
 int gr__instance_action(struct gr_control *c, const char *name, const char *action,
 			json_t *opts, json_t **out, gr_error_t *err);
 int gr__instance_delete(struct gr_control *c, const char *name, bool force, gr_error_t *err);
+/* The create of a pending instance assigned to this host: its defining
+ * record replaces the pending record at pending_rev (the claim; EALREADY
+ * when the record changed, i.e. deleted or claimed already). */
+int gr__instance_create_claim(struct gr_control *c, json_t *req, bool start, int64_t pending_rev,
+			      json_t **out, gr_error_t *err);
 int gr__instance_config(struct gr_control *c, const char *name, json_t *changes,
 			json_t **out, gr_error_t *err);
 int gr__start_locked(struct gr_control *c, const char *name, gr_error_t *err);

@@ -562,7 +562,10 @@ int gr__inst_create(struct gr_control *c, struct gr_instance *in, gr_error_t *er
 	char *text = gr__inst_encode(in, &len);
 	int64_t rev = 0;
 	writing_begin(c, in->name);
-	int r = gr_store_put_if(c->store, key, text, len, 0, 0, &rev, err);
+	/* mod_revision 0: a new record (compare absent); else the pending
+	 * record it replaces (pending.c's claim) */
+	int64_t replace = in->mod_revision;
+	int r = gr_store_put_if(c->store, key, text, len, 0, replace, &rev, err);
 	if (r > 0) {
 		in->mod_revision = in->create_revision = rev;
 		write_through(c, in, text, len, rev);
@@ -570,6 +573,9 @@ int gr__inst_create(struct gr_control *c, struct gr_instance *in, gr_error_t *er
 	writing_end(c, in->name);
 	if (r <= 0) {
 		free(text);
+		if (r == 0 && replace)
+			return gr_error_set(err, EALREADY, "instance '%s' changed before this host "
+					    "claimed it (deleted, or claimed already)", in->name);
 		if (r == 0)
 			return gr_error_set(err, EEXIST, "instance '%s' already exists", in->name);
 		return gr_error_prefix(err, "recording instance '%s'", in->name);

@@ -7,8 +7,8 @@
  * start; every pool member once gr__placer_hosts saw its record: cores, CPU
  * overcommitted GR_PLACE_CPU_OVERCOMMIT times, memory not overcommitted; up
  * while its alive key lives, down otherwise) and every instance that holds
- * host resources (starting, running, stopping), on the host its record
- * names, kept in step with the records by the index (gr__placer_track on
+ * host resources (starting, running, stopping; pending once the leader
+ * assigned it a host), on the host its record names, kept in step with the records by the index (gr__placer_track on
  * every change), so a placement costs O(hosts), not a walk over every
  * instance.  gr__placer_choose asks the pool's policy (or pins a --target);
  * gr__placer_place admits a start on one given host (this daemon's: a start
@@ -133,7 +133,10 @@ void gr__placer_hosts(struct gr__placer *p, const struct gr__place_host *hosts, 
 void gr__placer_track(struct gr__placer *p, const char *name, const struct gr_instance *in)
 {
 	int idx = gr_sched_instance_find(p->s, name);
-	bool want = in && gr__state_active(in->state);
+	/* a pending instance the leader assigned holds its share on that host
+	 * until the host claims it (pending.c): the next choice sees it taken */
+	bool want = in && (gr__state_active(in->state) ||
+			   (in->state == GR_ST_PENDING && in->host[0]));
 	struct gr_sched_request rq;
 	/* what runs is a fact: it counts on its host as it is, also beyond
 	 * what the scheduler would have allowed (a live resize, an adopted
