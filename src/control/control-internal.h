@@ -193,6 +193,7 @@ struct gr__placer;
 struct gr__place_host {
 	const char *name;
 	bool online;
+	bool excluded;  /* down for this one choice, even this host (pending.c) */
 	uint32_t cores;
 	uint64_t mem_mib;
 };
@@ -250,6 +251,12 @@ int gr__index_check_fits(struct gr_control *c, const struct gr_instance *in, gr_
 int gr__index_choose(struct gr_control *c, const struct gr_sched_policy_ops *policy,
 		     const char *target, const struct gr__place_host *hosts, size_t n_hosts,
 		     const struct gr_instance *in, char *host, size_t len, gr_error_t *err);
+/* The same, with the hosts named in `except` (a JSON array of names, may be
+ * NULL) down for this choice only: the snapshot is back as hosts say when it
+ * returns (one hold of the index lock). */
+int gr__index_choose_except(struct gr_control *c, const struct gr_sched_policy_ops *policy,
+			    const struct gr__place_host *hosts, size_t n_hosts, const json_t *except,
+			    const struct gr_instance *in, char *host, size_t len, gr_error_t *err);
 /* The placer follows name's record again (drops a reservation none backs). */
 void gr__index_retrack(struct gr_control *c, const char *name);
 /* Is there a record of name (for sweeps)? */

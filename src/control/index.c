@@ -517,6 +517,28 @@ int gr__index_choose(struct gr_control *c, const struct gr_sched_policy_ops *pol
 	return r;
 }
 
+int gr__index_choose_except(struct gr_control *c, const struct gr_sched_policy_ops *policy,
+			    const struct gr__place_host *hosts, size_t n_hosts, const json_t *except,
+			    const struct gr_instance *in, char *host, size_t len, gr_error_t *err)
+{
+	struct gr__place_host *hs = xcalloc(n_hosts + 1, sizeof *hs);
+	for (size_t i = 0; i < n_hosts; i++) {
+		size_t k;
+		json_t *v;
+		hs[i] = hosts[i];
+		json_array_foreach(except, k, v)
+			if (json_is_string(v) && !strcmp(json_string_value(v), hosts[i].name))
+				hs[i].online = false, hs[i].excluded = true;
+	}
+	pthread_mutex_lock(&c->index->lock);
+	gr__placer_hosts(c->index->placer, hs, n_hosts);
+	int r = gr__placer_choose(c->index->placer, policy, NULL, in, host, len, err);
+	gr__placer_hosts(c->index->placer, hosts, n_hosts);
+	pthread_mutex_unlock(&c->index->lock);
+	free(hs);
+	return r;
+}
+
 int gr__index_check_fits(struct gr_control *c, const struct gr_instance *in, gr_error_t *err)
 {
 	pthread_mutex_lock(&c->index->lock);

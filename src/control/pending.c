@@ -9,7 +9,8 @@
  *      every host; the record is written with state "pending", host null and
  *      "pending": {"request" (the create body), "start" (launch or create),
  *      "queued" (epoch s), "reasons" (the scheduler's refusal, per host),
- *      "refused_by" (hosts that could not define it, see 3)}.  Nothing is
+ *      "refused_by" (hosts that could not define it, see 3), and once one
+ *      did, "last_error" (its message)}.  Nothing is
  *      done on any host.
  *   2. assign (the leader, gr__pending_round, from its round in hosts.c):
  *      oldest first (created, then create_revision), the same policy and
@@ -122,16 +123,6 @@ static int leader_write(struct gr_control *c, struct gr_instance *in, gr_error_t
 	return gr__leader_txn(c, &cmp, 1, &put, 1, err);
 }
 
-static bool refused_by(const struct gr_instance *in, const char *host)
-{
-	size_t i;
-	json_t *v;
-	json_array_foreach(json_object_get(in->pending, "refused_by"), i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), host))
-			return true;
-	return false;
-}
-
 /* One pending instance: 1 assigned, 0 left waiting. */
 static int assign_one(struct gr_control *c, const struct gr_sched_policy_ops *pol,
 		      struct gr__place_host *hs, size_t n, struct gr_instance *in)
@@ -154,17 +145,9 @@ static int assign_one(struct gr_control *c, const struct gr_sched_policy_ops *po
 		return 0;
 	}
 	/* hosts that could not define it count as down for it */
-	bool *saved = xcalloc(n + 1, sizeof *saved);
-	for (size_t i = 0; i < n; i++) {
-		saved[i] = hs[i].online;
-		if (refused_by(in, hs[i].name))
-			hs[i].online = false;
-	}
 	char host[GR_INST_HOST_MAX];
-	int r = gr__index_choose(c, pol, NULL, hs, n, in, host, sizeof host, &err);
-	for (size_t i = 0; i < n; i++)
-		hs[i].online = saved[i];
-	free(saved);
+	int r = gr__index_choose_except(c, pol, hs, n, json_object_get(in->pending, "refused_by"), in,
+					host, sizeof host, &err);
 	if (r < 0) {
 		const char *old = json_string_value(json_object_get(in->pending, "reasons"));
 		if (err.code != EAGAIN)
@@ -194,6 +177,7 @@ static int assign_one(struct gr_control *c, const struct gr_sched_policy_ops *po
 
 void gr__pending_round(struct gr_control *c)
 {
+	gr__index_feed(c); /* every record up to now: the oldest are first */
 	char **names = gr__index_names(c);
 	struct queued *q = NULL;
 	size_t nq = 0;
@@ -246,8 +230,16 @@ static void give_back(struct gr_control *c, struct gr_instance *in, const char *
 		rb = json_array();
 		json_object_set_new(in->pending, "refused_by", rb);
 	}
-	json_array_append_new(rb, json_string(c->hostname));
+	size_t i;
+	json_t *v;
+	bool listed = false;
+	json_array_foreach(rb, i, v)
+		listed = listed || (json_is_string(v) && !strcmp(json_string_value(v), c->hostname));
+	if (!listed)
+		json_array_append_new(rb, json_string(c->hostname));
 	json_object_set_new(in->pending, "reasons", json_sprintf("host %s: %s", c->hostname, why));
+	/* reasons is rewritten by the leader's next refusal; this stays */
+	json_object_set_new(in->pending, "last_error", json_sprintf("host %s: %s", c->hostname, why));
 	json_object_del(in->pending, "assigned");
 	in->host[0] = '\0';
 	in->updated = (int64_t)time(NULL);
@@ -295,6 +287,7 @@ static void claim_one(struct gr_control *c, struct gr_instance *in)
 
 void gr__pending_claims(struct gr_control *c)
 {
+	gr__index_feed(c); /* the leader's assignment may be the change that woke us */
 	char **names = gr__index_names(c);
 	for (size_t i = 0; names[i] && !atomic_load(&c->closing); i++) {
 		struct gr_instance in;

@@ -120,7 +120,7 @@ void gr__placer_hosts(struct gr__placer *p, const struct gr__place_host *hosts, 
 {
 	for (size_t i = 0; i < n; i++) {
 		struct gr__place_host ph = hosts[i];
-		if (!strcmp(ph.name, p->self))
+		if (!strcmp(ph.name, p->self) && !ph.excluded)
 			ph.online = true; /* we are answering: up, whatever the store said a moment ago */
 		int h = host_slot(p, ph.name);
 		if (h < 0)
