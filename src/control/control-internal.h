@@ -214,6 +214,8 @@ int gr__placer_place(struct gr__placer *p, const struct gr_instance *in, char *h
 		     gr_error_t *err);
 /* EINVAL naming the field when in could never fit any host, even idle. */
 int gr__placer_check(const struct gr__placer *p, const struct gr_instance *in, gr_error_t *err);
+/* Per host: down, or memory and CPU free against what in needs. */
+void gr__placer_why(const struct gr__placer *p, const struct gr_instance *in, char *buf, size_t len);
 
 /* ---- index.c: instance records (the only reader and writer of them) ---- */
 int gr__index_open(struct gr_control *c, gr_error_t *err);
@@ -257,6 +259,9 @@ int gr__index_choose(struct gr_control *c, const struct gr_sched_policy_ops *pol
 int gr__index_choose_except(struct gr_control *c, const struct gr_sched_policy_ops *policy,
 			    const struct gr__place_host *hosts, size_t n_hosts, const json_t *except,
 			    const struct gr_instance *in, char *host, size_t len, gr_error_t *err);
+/* Per host, what the placer sees for in: "h1: down; h2: 128 of 24105 MiB
+ * free (too little), 1.50 of 16 CPUs free" (the text of a pending record). */
+void gr__index_why(struct gr_control *c, const struct gr_instance *in, char *buf, size_t len);
 /* The placer follows name's record again (drops a reservation none backs). */
 void gr__index_retrack(struct gr_control *c, const char *name);
 /* Is there a record of name (for sweeps)? */

@@ -539,6 +539,13 @@ int gr__index_choose_except(struct gr_control *c, const struct gr_sched_policy_o
 	return r;
 }
 
+void gr__index_why(struct gr_control *c, const struct gr_instance *in, char *buf, size_t len)
+{
+	pthread_mutex_lock(&c->index->lock);
+	gr__placer_why(c->index->placer, in, buf, len);
+	pthread_mutex_unlock(&c->index->lock);
+}
+
 int gr__index_check_fits(struct gr_control *c, const struct gr_instance *in, gr_error_t *err)
 {
 	pthread_mutex_lock(&c->index->lock);

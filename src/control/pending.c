@@ -75,8 +75,10 @@ int gr__pending_queue(struct gr_control *c, json_t *req, bool start, const char 
 	in.host[0] = '\0';
 	snprintf(in.backend_reason, sizeof in.backend_reason,
 		 "not chosen yet: the host that defines it chooses");
-	in.pending = json_pack("{s:O,s:b,s:f,s:s,s:[]}", "request", req, "start", start, "queued",
-			       now_s(), "reasons", reasons, "refused_by");
+	char why[2048];
+	gr__index_why(c, &in, why, sizeof why);
+	in.pending = json_pack("{s:O,s:b,s:f,s:s++,s:[]}", "request", req, "start", start, "queued",
+			       now_s(), "reasons", reasons, "; per host: ", why, "refused_by");
 	char name[GR_INST_NAME_MAX];
 	memcpy(name, in.name, sizeof name);
 	gr__lock_name(c, name);
@@ -150,10 +152,13 @@ static int assign_one(struct gr_control *c, const struct gr_sched_policy_ops *po
 					host, sizeof host, &err);
 	if (r < 0) {
 		const char *old = json_string_value(json_object_get(in->pending, "reasons"));
+		char why[2048];
+		gr__index_why(c, in, why, sizeof why);
+		_cleanup_free_ char *text = xasprintf("%s; per host: %s", err.msg, why);
 		if (err.code != EAGAIN)
 			gr_log_warn("leader: placing pending %s: %s", in->name, err.msg);
-		else if (!old || strcmp(old, err.msg)) {
-			json_object_set_new(in->pending, "reasons", json_string(err.msg));
+		else if (!old || strcmp(old, text)) {
+			json_object_set_new(in->pending, "reasons", json_string(text));
 			if (leader_write(c, in, &err) < 0)
 				gr_log_warn("leader: pending %s: %s", in->name, err.msg);
 		}

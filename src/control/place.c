@@ -206,6 +206,32 @@ int gr__placer_choose(struct gr__placer *p, const struct gr_sched_policy_ops *po
 	return place_with(p, policy, NULL, in, host, len, err);
 }
 
+void gr__placer_why(const struct gr__placer *p, const struct gr_instance *in, char *buf, size_t len)
+{
+	struct gr_sched_request rq;
+	request_of(in->name, in, &rq);
+	double need_cpu = rq.vcpus * rq.mips_per_vcpu;
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t h = 0; h < p->s->n_hosts && off < len; h++) {
+		const struct gr_sched_host *sh = &p->s->hosts[h];
+		double mem_free = sh->mem_cap - sh->mem_alloc, cpu_free = sh->cpu_cap - sh->cpu_alloc;
+		const char *sep = off ? "; " : "";
+		int w;
+		if (sh->state != GR_SCHED_HOST_UP)
+			w = snprintf(buf + off, len - off, "%s%s: down", sep, sh->name);
+		else
+			w = snprintf(buf + off, len - off, "%s%s: %.0f of %.0f MiB free%s, %.2f of %.0f CPUs free%s",
+				     sep, sh->name, mem_free > 0 ? mem_free : 0, sh->mem_cap,
+				     mem_free < rq.mem_mib ? " (too little)" : "",
+				     cpu_free > 0 ? cpu_free / GR_PLACE_MIPS : 0, sh->cpu_cap / GR_PLACE_MIPS,
+				     cpu_free < need_cpu ? " (too little)" : "");
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
+}
+
 int gr__placer_check(const struct gr__placer *p, const struct gr_instance *in, gr_error_t *err)
 {
 	struct gr_sched_request rq;

@@ -74,8 +74,9 @@ int main(void)
 	   "queue p1: %s", err.msg);
 	is_str(str(out, "state", NULL), "pending", "its document says pending");
 	ok(json_is_null(json_object_get(out, "host")), "with no host");
-	is_str(str(out, "pending", "reasons"), "host alpha: no room; host beta: no room",
-	       "and the reasons per host");
+	ok(!strncmp(str(out, "pending", "reasons"), "host alpha: no room; host beta: no room; per host: ", 51) &&
+		   strstr(str(out, "pending", "reasons"), "alpha: ") && strstr(str(out, "pending", "reasons"), "beta: "),
+	   "and the reasons, per host: %s", str(out, "pending", "reasons"));
 	json_decref(out);
 	bool believed = gr__is_leader(a);
 	int64_t rev0 = 0, rev1 = 0;
@@ -131,7 +132,8 @@ int main(void)
 	}
 	ok(both, "the leader assigned p1 to each host in turn; each gave it back");
 
-	ok(gr_control_instance_delete(b, "p1", false, &err) == 0, "delete of pending p1: %s", err.msg);
+	err = (gr_error_t){ 0 };
+	ok(gr_control_instance_delete(b, "p1", false, &err) == 0, "delete of pending p1 %s", err.msg);
 	r1 = record(s, NULL);
 	ok(r1 == NULL, "p1's record is gone");
 	json_decref(r1);
