@@ -228,6 +228,10 @@ int gr__inst_get(struct gr_control *c, const char *name, struct gr_instance *out
 /* Write a new record (in->state set by the caller): EEXIST when the name is
  * taken.  in->mod_revision/create_revision are updated. */
 int gr__inst_create(struct gr_control *c, struct gr_instance *in, gr_error_t *err);
+/* The same over the pending record at pending_rev (pending.c's claim):
+ * EALREADY when that record changed (deleted, or claimed already). */
+int gr__inst_replace_pending(struct gr_control *c, struct gr_instance *in, int64_t pending_rev,
+			     gr_error_t *err);
 /* Record in in state `to` (checked against the transition table), with the
  * other fields as in holds them, by compare-and-swap on in->mod_revision:
  * EBUSY naming the current state when someone else wrote it meanwhile (in

@@ -583,7 +583,9 @@ static void write_through(struct gr_control *c, const struct gr_instance *in, ch
 	pthread_mutex_unlock(&c->index->lock);
 }
 
-int gr__inst_create(struct gr_control *c, struct gr_instance *in, gr_error_t *err)
+/* replace 0: a new record (compare absent); else the mod_revision of the
+ * pending record it replaces (pending.c's claim) */
+static int inst_create(struct gr_control *c, struct gr_instance *in, int64_t replace, gr_error_t *err)
 {
 	_cleanup_free_ char *key = key_of(in->name);
 	in->updated = (int64_t)time(NULL);
@@ -591,9 +593,6 @@ int gr__inst_create(struct gr_control *c, struct gr_instance *in, gr_error_t *er
 	char *text = gr__inst_encode(in, &len);
 	int64_t rev = 0;
 	writing_begin(c, in->name);
-	/* mod_revision 0: a new record (compare absent); else the pending
-	 * record it replaces (pending.c's claim) */
-	int64_t replace = in->mod_revision;
 	int r = gr_store_put_if(c->store, key, text, len, 0, replace, &rev, err);
 	if (r > 0) {
 		in->mod_revision = in->create_revision = rev;
@@ -613,6 +612,17 @@ int gr__inst_create(struct gr_control *c, struct gr_instance *in, gr_error_t *er
 	in->op_id[0] = in->op_kind[0] = '\0';
 	gr__event(c, "state", in->name, gr__state_name(in->state), NULL);
 	return 0;
+}
+
+int gr__inst_create(struct gr_control *c, struct gr_instance *in, gr_error_t *err)
+{
+	return inst_create(c, in, 0, err);
+}
+
+int gr__inst_replace_pending(struct gr_control *c, struct gr_instance *in, int64_t pending_rev,
+			     gr_error_t *err)
+{
+	return inst_create(c, in, pending_rev, err);
 }
 
 int gr__inst_move(struct gr_control *c, struct gr_instance *in, enum gr_inst_state to,

@@ -217,7 +217,6 @@ static int create_common(struct gr_control *c, json_t *req, bool start, bool hol
 	struct gr_instance in;
 	if (prepare(c, req, &in, err) < 0)
 		return -1;
-	in.mod_revision = replace_rev;
 	/* in a pool its layers are made here: this host holds it from the
 	 * start (alone, a defined instance has no host until it starts) */
 	if (hold)
@@ -232,7 +231,8 @@ static int create_common(struct gr_control *c, json_t *req, bool start, bool hol
 		goto unlock;
 	in.state = GR_ST_DEFINING;
 	set_op(&in, op.id, "define");
-	if ((r = gr__inst_create(c, &in, err)) < 0)
+	if ((r = replace_rev ? gr__inst_replace_pending(c, &in, replace_rev, err)
+			     : gr__inst_create(c, &in, err)) < 0)
 		goto out;
 	struct gr_inst_spec s;
 	char dir[GR__DIR_MAX];

@@ -75,10 +75,8 @@ int gr__pending_queue(struct gr_control *c, json_t *req, bool start, const char 
 	in.host[0] = '\0';
 	snprintf(in.backend_reason, sizeof in.backend_reason,
 		 "not chosen yet: the host that defines it chooses");
-	char why[2048];
-	gr__index_why(c, &in, why, sizeof why);
-	in.pending = json_pack("{s:O,s:b,s:f,s:s++,s:[]}", "request", req, "start", start, "queued",
-			       now_s(), "reasons", reasons, "; per host: ", why, "refused_by");
+	in.pending = json_pack("{s:O,s:b,s:f,s:s,s:[]}", "request", req, "start", start, "queued",
+			       now_s(), "reasons", reasons, "refused_by");
 	char name[GR_INST_NAME_MAX];
 	memcpy(name, in.name, sizeof name);
 	gr__lock_name(c, name);

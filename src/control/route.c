@@ -330,6 +330,12 @@ static int choose_host(struct gr_control *c, json_t *req, const char *target, bo
 		r = gr__index_choose(c, pol, target, hs, n, &in, host, len, err);
 	if (r == 0 && !others)
 		host[0] = '\0'; /* alone (a --queue that fits): defined here as before */
+	if (r < 0 && err && err->code == EAGAIN) { /* refused: what each host has */
+		char why[GR_ERROR_MSG_MAX], msg[GR_ERROR_MSG_MAX];
+		snprintf(msg, sizeof msg, "%s", err->msg);
+		gr__index_why(c, &in, why, sizeof why);
+		gr_error_set(err, EAGAIN, "%s; per host: %s", msg, why);
+	}
 	gr__inst_clear(&in);
 out:
 	gr__place_hosts_free(hs, n);

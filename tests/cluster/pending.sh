@@ -43,7 +43,8 @@ for i in 1 2 3; do
 done
 [ "$(ifield 2 big1 host) $(ifield 2 big2 host) $(ifield 2 big3 host)" = "h1 h2 h3" ]; ok $? "one big container on each host"
 
-! gh 2 launch busybox nq --memory 256M 2>"$TD/err" && grep -q "h1" "$TD/err" && grep -q "h2" "$TD/err" && grep -q "h3" "$TD/err"
+! gh 2 launch busybox nq --memory 256M 2>"$TD/err" && grep -q "h1: [0-9]* of [0-9]* MiB free (too little)" "$TD/err" &&
+	grep -q "h2: [0-9]* of [0-9]* MiB free (too little)" "$TD/err" && grep -q "h3: [0-9]* of [0-9]* MiB free (too little)" "$TD/err"
 ok $? "without --queue: refused naming each host: $(cat "$TD/err")"
 [ "$(records 1 nq)" = 0 ]; ok $? "and nothing was recorded"
 ! gh 2 launch busybox nt --queue --target h1 2>"$TD/err" && grep -q "queue: not with target" "$TD/err"

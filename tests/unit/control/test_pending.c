@@ -74,9 +74,8 @@ int main(void)
 	   "queue p1: %s", err.msg);
 	is_str(str(out, "state", NULL), "pending", "its document says pending");
 	ok(json_is_null(json_object_get(out, "host")), "with no host");
-	ok(!strncmp(str(out, "pending", "reasons"), "host alpha: no room; host beta: no room; per host: ", 51) &&
-		   strstr(str(out, "pending", "reasons"), "alpha: ") && strstr(str(out, "pending", "reasons"), "beta: "),
-	   "and the reasons, per host: %s", str(out, "pending", "reasons"));
+	is_str(str(out, "pending", "reasons"), "host alpha: no room; host beta: no room",
+	       "and the reasons per host");
 	json_decref(out);
 	bool believed = gr__is_leader(a);
 	int64_t rev0 = 0, rev1 = 0;
