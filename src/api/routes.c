@@ -447,7 +447,9 @@ static enum MHD_Result instances(struct gr_api *a, struct MHD_Connection *conn, 
 			json_decref(req);
 			if (r < 0) /* out: the instance a launch kept when its start failed */
 				return gr__api_reply_error_with(conn, &err, "instance", out);
-			return gr__api_reply_json(conn, 201, out);
+			/* "queue": true and no host had room: accepted, placed later */
+			const char *state = json_string_value(json_object_get(out, "state"));
+			return gr__api_reply_json(conn, state && !strcmp(state, "pending") ? 202 : 201, out);
 		}
 		return gr__api_fail(conn, EINVAL, "%s /v1/instances: method not allowed", m);
 	}

@@ -125,6 +125,16 @@ void gr__place_hosts_free(struct gr__place_host *h, size_t n);
 int gr__leader_txn(struct gr_control *c, const struct gr_store_cmp *cmps, size_t n_cmps,
 		   const struct gr_store_op *ops, size_t n_ops, gr_error_t *err);
 
+/* ---- pending.c: instances queued until a host has room ---- */
+/* Record req (a create body the policy refused on every host: reasons) as a
+ * pending instance; *out its document. */
+int gr__pending_queue(struct gr_control *c, json_t *req, bool start, const char *reasons,
+		      json_t **out, gr_error_t *err);
+/* The leader's part of its round: assign pending instances, oldest first. */
+void gr__pending_round(struct gr_control *c);
+/* The request thread's part: create the pending instances assigned here. */
+void gr__pending_claims(struct gr_control *c);
+
 /* ---- core.c ---- */
 void gr__lock_name(struct gr_control *c, const char *name);
 void gr__unlock_name(struct gr_control *c, const char *name);
@@ -183,6 +193,7 @@ struct gr__placer;
 struct gr__place_host {
 	const char *name;
 	bool online;
+	bool excluded;  /* down for this one choice, even this host (pending.c) */
 	uint32_t cores;
 	uint64_t mem_mib;
 };
@@ -203,6 +214,8 @@ int gr__placer_place(struct gr__placer *p, const struct gr_instance *in, char *h
 		     gr_error_t *err);
 /* EINVAL naming the field when in could never fit any host, even idle. */
 int gr__placer_check(const struct gr__placer *p, const struct gr_instance *in, gr_error_t *err);
+/* Per host: down, or memory and CPU free against what in needs. */
+void gr__placer_why(const struct gr__placer *p, const struct gr_instance *in, char *buf, size_t len);
 
 /* ---- index.c: instance records (the only reader and writer of them) ---- */
 int gr__index_open(struct gr_control *c, gr_error_t *err);
@@ -215,6 +228,10 @@ int gr__inst_get(struct gr_control *c, const char *name, struct gr_instance *out
 /* Write a new record (in->state set by the caller): EEXIST when the name is
  * taken.  in->mod_revision/create_revision are updated. */
 int gr__inst_create(struct gr_control *c, struct gr_instance *in, gr_error_t *err);
+/* The same over the pending record at pending_rev (pending.c's claim):
+ * EALREADY when that record changed (deleted, or claimed already). */
+int gr__inst_replace_pending(struct gr_control *c, struct gr_instance *in, int64_t pending_rev,
+			     gr_error_t *err);
 /* Record in in state `to` (checked against the transition table), with the
  * other fields as in holds them, by compare-and-swap on in->mod_revision:
  * EBUSY naming the current state when someone else wrote it meanwhile (in
@@ -240,6 +257,15 @@ int gr__index_check_fits(struct gr_control *c, const struct gr_instance *in, gr_
 int gr__index_choose(struct gr_control *c, const struct gr_sched_policy_ops *policy,
 		     const char *target, const struct gr__place_host *hosts, size_t n_hosts,
 		     const struct gr_instance *in, char *host, size_t len, gr_error_t *err);
+/* The same, with the hosts named in `except` (a JSON array of names, may be
+ * NULL) down for this choice only: the snapshot is back as hosts say when it
+ * returns (one hold of the index lock). */
+int gr__index_choose_except(struct gr_control *c, const struct gr_sched_policy_ops *policy,
+			    const struct gr__place_host *hosts, size_t n_hosts, const json_t *except,
+			    const struct gr_instance *in, char *host, size_t len, gr_error_t *err);
+/* Per host, what the placer sees for in: "h1: down; h2: 128 of 24105 MiB
+ * free (too little), 1.50 of 16 CPUs free" (the text of a pending record). */
+void gr__index_why(struct gr_control *c, const struct gr_instance *in, char *buf, size_t len);
 /* The placer follows name's record again (drops a reservation none backs). */
 void gr__index_retrack(struct gr_control *c, const char *name);
 /* Is there a record of name (for sweeps)? */
@@ -286,6 +312,11 @@ int gr__instance_create(struct gr_control *c, json_t *req, bool start, bool hold
 int gr__instance_action(struct gr_control *c, const char *name, const char *action,
 			json_t *opts, json_t **out, gr_error_t *err);
 int gr__instance_delete(struct gr_control *c, const char *name, bool force, gr_error_t *err);
+/* The create of a pending instance assigned to this host: its defining
+ * record replaces the pending record at pending_rev (the claim; EALREADY
+ * when the record changed, i.e. deleted or claimed already). */
+int gr__instance_create_claim(struct gr_control *c, json_t *req, bool start, int64_t pending_rev,
+			      json_t **out, gr_error_t *err);
 int gr__instance_config(struct gr_control *c, const char *name, json_t *changes,
 			json_t **out, gr_error_t *err);
 int gr__start_locked(struct gr_control *c, const char *name, gr_error_t *err);

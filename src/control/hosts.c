@@ -433,8 +433,10 @@ static void *hosts_main(void *p)
 				gr_log_warn("host lease renewal: %s", err.msg);
 		} else {
 			campaign(c);
-			if (gr__is_leader(c))
+			if (gr__is_leader(c)) {
 				leader_round(c);
+				gr__pending_round(c); /* pending.c */
+			}
 			refresh_record(c);
 		}
 		struct timespec until = gr__deadline_ms(period_ms);

@@ -517,6 +517,35 @@ int gr__index_choose(struct gr_control *c, const struct gr_sched_policy_ops *pol
 	return r;
 }
 
+int gr__index_choose_except(struct gr_control *c, const struct gr_sched_policy_ops *policy,
+			    const struct gr__place_host *hosts, size_t n_hosts, const json_t *except,
+			    const struct gr_instance *in, char *host, size_t len, gr_error_t *err)
+{
+	struct gr__place_host *hs = xcalloc(n_hosts + 1, sizeof *hs);
+	for (size_t i = 0; i < n_hosts; i++) {
+		size_t k;
+		json_t *v;
+		hs[i] = hosts[i];
+		json_array_foreach(except, k, v)
+			if (json_is_string(v) && !strcmp(json_string_value(v), hosts[i].name))
+				hs[i].online = false, hs[i].excluded = true;
+	}
+	pthread_mutex_lock(&c->index->lock);
+	gr__placer_hosts(c->index->placer, hs, n_hosts);
+	int r = gr__placer_choose(c->index->placer, policy, NULL, in, host, len, err);
+	gr__placer_hosts(c->index->placer, hosts, n_hosts);
+	pthread_mutex_unlock(&c->index->lock);
+	free(hs);
+	return r;
+}
+
+void gr__index_why(struct gr_control *c, const struct gr_instance *in, char *buf, size_t len)
+{
+	pthread_mutex_lock(&c->index->lock);
+	gr__placer_why(c->index->placer, in, buf, len);
+	pthread_mutex_unlock(&c->index->lock);
+}
+
 int gr__index_check_fits(struct gr_control *c, const struct gr_instance *in, gr_error_t *err)
 {
 	pthread_mutex_lock(&c->index->lock);
@@ -554,7 +583,9 @@ static void write_through(struct gr_control *c, const struct gr_instance *in, ch
 	pthread_mutex_unlock(&c->index->lock);
 }
 
-int gr__inst_create(struct gr_control *c, struct gr_instance *in, gr_error_t *err)
+/* replace 0: a new record (compare absent); else the mod_revision of the
+ * pending record it replaces (pending.c's claim) */
+static int inst_create(struct gr_control *c, struct gr_instance *in, int64_t replace, gr_error_t *err)
 {
 	_cleanup_free_ char *key = key_of(in->name);
 	in->updated = (int64_t)time(NULL);
@@ -562,7 +593,7 @@ int gr__inst_create(struct gr_control *c, struct gr_instance *in, gr_error_t *er
 	char *text = gr__inst_encode(in, &len);
 	int64_t rev = 0;
 	writing_begin(c, in->name);
-	int r = gr_store_put_if(c->store, key, text, len, 0, 0, &rev, err);
+	int r = gr_store_put_if(c->store, key, text, len, 0, replace, &rev, err);
 	if (r > 0) {
 		in->mod_revision = in->create_revision = rev;
 		write_through(c, in, text, len, rev);
@@ -570,6 +601,9 @@ int gr__inst_create(struct gr_control *c, struct gr_instance *in, gr_error_t *er
 	writing_end(c, in->name);
 	if (r <= 0) {
 		free(text);
+		if (r == 0 && replace)
+			return gr_error_set(err, EALREADY, "instance '%s' changed before this host "
+					    "claimed it (deleted, or claimed already)", in->name);
 		if (r == 0)
 			return gr_error_set(err, EEXIST, "instance '%s' already exists", in->name);
 		return gr_error_prefix(err, "recording instance '%s'", in->name);
@@ -578,6 +612,17 @@ int gr__inst_create(struct gr_control *c, struct gr_instance *in, gr_error_t *er
 	in->op_id[0] = in->op_kind[0] = '\0';
 	gr__event(c, "state", in->name, gr__state_name(in->state), NULL);
 	return 0;
+}
+
+int gr__inst_create(struct gr_control *c, struct gr_instance *in, gr_error_t *err)
+{
+	return inst_create(c, in, 0, err);
+}
+
+int gr__inst_replace_pending(struct gr_control *c, struct gr_instance *in, int64_t pending_rev,
+			     gr_error_t *err)
+{
+	return inst_create(c, in, pending_rev, err);
 }
 
 int gr__inst_move(struct gr_control *c, struct gr_instance *in, enum gr_inst_state to,

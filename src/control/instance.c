@@ -7,7 +7,8 @@
  * class, backend ("TYPE (REASON)"), backend_reason, cpu, memory (bytes),
  * pids, env, cmd (array or null), ephemeral, privileged, restart, options, state, op
  * ({"id","kind"} or null), pid, exit_code (or null), restart_count, created,
- * updated, host (or null), error (or null).  Decoding is strict on what the
+ * updated, host (or null), error (or null), pending (or null: the queued
+ * request of a pending instance, pending.c).  Decoding is strict on what the
  * state machine relies on (name, state, type) and names the bad field.
  * Validation never touches the store; every message names the field.
  */
@@ -26,7 +27,7 @@ _Atomic unsigned long long gr__inst_decodes;
 static const char *const state_names[GR_ST__COUNT] = {
 	[GR_ST_DEFINING] = "defining", [GR_ST_DEFINED] = "defined", [GR_ST_STARTING] = "starting",
 	[GR_ST_RUNNING] = "running",   [GR_ST_STOPPING] = "stopping", [GR_ST_STOPPED] = "stopped",
-	[GR_ST_DELETING] = "deleting",
+	[GR_ST_DELETING] = "deleting", [GR_ST_PENDING] = "pending",
 };
 
 const char *gr__state_name(enum gr_inst_state st)
@@ -68,7 +69,11 @@ const char *gr__restart_name(enum gr_restart_policy p)
  *   stopping -> stopped | running    stopped / stop failed, it still runs
  *   defined|stopped -> deleting      delete (a running one is stopped first)
  *   resting -> itself                config changes, restart bookkeeping
- * (defining and deleting end with the record's removal, not a transition.)
+ *   pending -> defining              the chosen host claims a queued instance
+ *                                    (pending.c; the leader's assignment
+ *                                    rewrites a pending record, no move)
+ * (defining, deleting and pending end with the record's removal, not a
+ * transition.)
  */
 bool gr__state_may(enum gr_inst_state from, enum gr_inst_state to)
 {
@@ -81,6 +86,7 @@ bool gr__state_may(enum gr_inst_state from, enum gr_inst_state to)
 		[GR_ST_STOPPING] = B(GR_ST_STOPPED) | B(GR_ST_RUNNING),
 		[GR_ST_STOPPED] = B(GR_ST_STOPPED) | B(GR_ST_STARTING) | B(GR_ST_DELETING),
 		[GR_ST_DELETING] = B(GR_ST_DELETING),
+		[GR_ST_PENDING] = B(GR_ST_DEFINING),
 #undef B
 	};
 	return (unsigned)from < GR_ST__COUNT && (unsigned)to < GR_ST__COUNT &&
@@ -93,6 +99,7 @@ void gr__inst_clear(struct gr_instance *in)
 	gr_strv_free(in->cmd);
 	json_decref(in->options);
 	free(in->error);
+	json_decref(in->pending);
 	memset(in, 0, sizeof *in);
 }
 
@@ -103,6 +110,7 @@ void gr__inst_copy(struct gr_instance *dst, const struct gr_instance *src)
 	dst->cmd = src->cmd ? gr_strv_dup(src->cmd) : NULL;
 	dst->options = src->options ? json_deep_copy(src->options) : json_object();
 	dst->error = src->error ? xstrdup(src->error) : NULL;
+	dst->pending = src->pending ? json_deep_copy(src->pending) : NULL;
 }
 
 void gr__inst_set_error(struct gr_instance *in, const char *fmt, ...)
@@ -395,6 +403,8 @@ json_t *gr__inst_to_json(const struct gr_instance *in)
 	json_object_set_new(o, "updated", json_integer(in->updated));
 	json_object_set_new(o, "host", in->host[0] ? json_string(in->host) : json_null());
 	json_object_set_new(o, "error", in->error ? json_string(in->error) : json_null());
+	json_object_set_new(o, "pending", in->state == GR_ST_PENDING && in->pending
+					  ? json_deep_copy(in->pending) : json_null());
 	return o;
 }
 
@@ -519,6 +529,14 @@ int gr__inst_decode(const char *text, size_t len, struct gr_instance *out, gr_er
 	copy_str(out->host, sizeof out->host, json_object_get(o, "host"), true);
 	const char *e = json_string_value(json_object_get(o, "error"));
 	out->error = e ? xstrdup(e) : NULL;
+	json_t *pend = json_object_get(o, "pending");
+	if (out->state == GR_ST_PENDING) {
+		if (!json_is_object(pend) || !json_is_object(json_object_get(pend, "request"))) {
+			bad_field(err, name, "pending");
+			goto out;
+		}
+		out->pending = json_incref(pend);
+	}
 	rc = 0;
 out:
 	json_decref(o);

@@ -8,7 +8,7 @@
  * out (gr__inst_encode: the store record and the API document are the same
  * text).  Nothing else in control reads or writes instance JSON.
  *
- * Ownership: a struct gr_instance owns env, cmd, options and error;
+ * Ownership: a struct gr_instance owns env, cmd, options, error and pending;
  * gr__inst_clear frees them, gr__inst_copy deep-copies.  The pure functions
  * here touch no store and no host: any thread.
  */
@@ -32,6 +32,7 @@ enum gr_inst_state {
 	GR_ST_STOPPING,
 	GR_ST_STOPPED,
 	GR_ST_DELETING,
+	GR_ST_PENDING,      /* queued: no host had room (pending.c); no host work done */
 	GR_ST__COUNT
 };
 
@@ -71,6 +72,10 @@ struct gr_instance {
 	int64_t created, updated;       /* seconds since the epoch */
 	char host[GR_INST_HOST_MAX];    /* where it runs or last ran, "" = nowhere yet */
 	char *error;                    /* last failure, NULL = none */
+	/* state pending only: {"request","start","queued","reasons"} (pending.c);
+	 * NULL otherwise.  host "" while unassigned, the chosen host once the
+	 * leader assigned it. */
+	json_t *pending;
 	/* store metadata (never encoded) */
 	int64_t mod_revision;           /* of the record this was read from / written as */
 	int64_t create_revision;

@@ -229,8 +229,11 @@ fail:
 	return -1;
 }
 
-int gr__instance_create(struct gr_control *c, json_t *req, bool start, bool hold, json_t **out,
-			gr_error_t *err)
+/* A create; replace_rev != 0: the record is the pending one at that
+ * mod_revision (pending.c), replaced by the defining record in one
+ * compare-and-swap, which is the claim: one host, once. */
+static int create_common(struct gr_control *c, json_t *req, bool start, bool hold,
+			 int64_t replace_rev, json_t **out, gr_error_t *err)
 {
 	struct gr_instance in;
 	if (prepare(c, req, &in, err) < 0)
@@ -249,7 +252,8 @@ int gr__instance_create(struct gr_control *c, json_t *req, bool start, bool hold
 		goto unlock;
 	in.state = GR_ST_DEFINING;
 	set_op(&in, op.id, "define");
-	if ((r = gr__inst_create(c, &in, err)) < 0)
+	if ((r = replace_rev ? gr__inst_replace_pending(c, &in, replace_rev, err)
+			     : gr__inst_create(c, &in, err)) < 0)
 		goto out;
 	struct gr_inst_spec s;
 	char dir[GR__DIR_MAX];
@@ -298,6 +302,18 @@ unlock:
 	return r;
 }
 
+int gr__instance_create(struct gr_control *c, json_t *req, bool start, bool hold, json_t **out,
+			gr_error_t *err)
+{
+	return create_common(c, req, start, hold, 0, out, err);
+}
+
+int gr__instance_create_claim(struct gr_control *c, json_t *req, bool start, int64_t pending_rev,
+			      json_t **out, gr_error_t *err)
+{
+	return create_common(c, req, start, true, pending_rev, out, err);
+}
+
 /* ---- actions ---- */
 
 int gr__instance_action(struct gr_control *c, const char *name, const char *action,
@@ -332,7 +348,11 @@ int gr__instance_action(struct gr_control *c, const char *name, const char *acti
 	struct gr_instance in;
 	if (gr__inst_get(c, name, &in, err) < 0)
 		return -1;
+	bool pending = in.state == GR_ST_PENDING;
 	gr__inst_clear(&in);
+	if (pending)
+		return gr_error_set(err, EBUSY, "instance '%s' is pending (queued until a host has room); "
+				    "it cannot %s before it is placed (delete it to cancel)", name, action);
 	gr__lock_name(c, name);
 	struct gr__op op;
 	int r = gr__op_begin(c, action, name, &op, err);
@@ -370,6 +390,13 @@ int gr__instance_delete(struct gr_control *c, const char *name, bool force, gr_e
 	}
 	if (gr__inst_get(c, name, &in, err) < 0)
 		goto out;
+	if (in.state == GR_ST_PENDING) {
+		/* queued, never placed or not yet claimed: no host work to undo.
+		 * The removal compares the record, so a claim that won meanwhile
+		 * makes it fail (EBUSY) instead of leaving layers behind. */
+		r = gr__inst_remove(c, &in, err);
+		goto out_inst;
+	}
 	if (in.state == GR_ST_RUNNING || in.state == GR_ST_STOPPING) {
 		if (!force) {
 			gr_error_set(err, EBUSY, "instance '%s' is %s (stop it first, or use --force)",

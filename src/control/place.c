@@ -7,8 +7,8 @@
  * start; every pool member once gr__placer_hosts saw its record: cores, CPU
  * overcommitted GR_PLACE_CPU_OVERCOMMIT times, memory not overcommitted; up
  * while its alive key lives, down otherwise) and every instance that holds
- * host resources (starting, running, stopping), on the host its record
- * names, kept in step with the records by the index (gr__placer_track on
+ * host resources (starting, running, stopping; pending once the leader
+ * assigned it a host), on the host its record names, kept in step with the records by the index (gr__placer_track on
  * every change), so a placement costs O(hosts), not a walk over every
  * instance.  gr__placer_choose asks the pool's policy (or pins a --target);
  * gr__placer_place admits a start on one given host (this daemon's: a start
@@ -120,7 +120,7 @@ void gr__placer_hosts(struct gr__placer *p, const struct gr__place_host *hosts, 
 {
 	for (size_t i = 0; i < n; i++) {
 		struct gr__place_host ph = hosts[i];
-		if (!strcmp(ph.name, p->self))
+		if (!strcmp(ph.name, p->self) && !ph.excluded)
 			ph.online = true; /* we are answering: up, whatever the store said a moment ago */
 		int h = host_slot(p, ph.name);
 		if (h < 0)
@@ -133,7 +133,10 @@ void gr__placer_hosts(struct gr__placer *p, const struct gr__place_host *hosts, 
 void gr__placer_track(struct gr__placer *p, const char *name, const struct gr_instance *in)
 {
 	int idx = gr_sched_instance_find(p->s, name);
-	bool want = in && gr__state_active(in->state);
+	/* a pending instance the leader assigned holds its share on that host
+	 * until the host claims it (pending.c): the next choice sees it taken */
+	bool want = in && (gr__state_active(in->state) ||
+			   (in->state == GR_ST_PENDING && in->host[0]));
 	struct gr_sched_request rq;
 	/* what runs is a fact: it counts on its host as it is, also beyond
 	 * what the scheduler would have allowed (a live resize, an adopted
@@ -201,6 +204,32 @@ int gr__placer_choose(struct gr__placer *p, const struct gr_sched_policy_ops *po
 	if (target)
 		return place_with(p, p->pin, target, in, host, len, err);
 	return place_with(p, policy, NULL, in, host, len, err);
+}
+
+void gr__placer_why(const struct gr__placer *p, const struct gr_instance *in, char *buf, size_t len)
+{
+	struct gr_sched_request rq;
+	request_of(in->name, in, &rq);
+	double need_cpu = rq.vcpus * rq.mips_per_vcpu;
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t h = 0; h < p->s->n_hosts && off < len; h++) {
+		const struct gr_sched_host *sh = &p->s->hosts[h];
+		double mem_free = sh->mem_cap - sh->mem_alloc, cpu_free = sh->cpu_cap - sh->cpu_alloc;
+		const char *sep = off ? "; " : "";
+		int w;
+		if (sh->state != GR_SCHED_HOST_UP)
+			w = snprintf(buf + off, len - off, "%s%s: down", sep, sh->name);
+		else
+			w = snprintf(buf + off, len - off, "%s%s: %.0f of %.0f MiB free%s, %.2f of %.0f CPUs free%s",
+				     sep, sh->name, mem_free > 0 ? mem_free : 0, sh->mem_cap,
+				     mem_free < rq.mem_mib ? " (too little)" : "",
+				     cpu_free > 0 ? cpu_free / GR_PLACE_MIPS : 0, sh->cpu_cap / GR_PLACE_MIPS,
+				     cpu_free < need_cpu ? " (too little)" : "");
+		if (w < 0)
+			break;
+		off += (size_t)w;
+	}
 }
 
 int gr__placer_check(const struct gr__placer *p, const struct gr_instance *in, gr_error_t *err)

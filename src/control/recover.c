@@ -115,6 +115,14 @@ static void recover_one(struct gr_control *c, const char *name)
 	gr_error_t err;
 	if (gr__inst_get(c, name, &in, &err) < 0)
 		return;
+	if (in.state == GR_ST_PENDING) {
+		/* queued: nothing on any host yet; the leader places it and the
+		 * chosen host claims it (pending.c), also after this restart */
+		gr_log_info("recover %s: pending%s%s, left to the pool's placement", name,
+			    in.host[0] ? ", assigned to host " : "", in.host);
+		gr__inst_clear(&in);
+		return;
+	}
 	if (in.host[0] && strcmp(in.host, c->hostname)) {
 		/* another pool member's instance (a shared store): its daemon
 		 * recovers it.  A name with no host record (this machine renamed)

@@ -290,8 +290,8 @@ int gr_control_instance_config(struct gr_control *c, const char *name, json_t *c
 /* Where a new instance goes: target (checked) or the pool policy's choice
  * among the online hosts.  host "" when the pool is this host alone (*pool
  * false: no other host record). */
-static int choose_host(struct gr_control *c, json_t *req, const char *target, char *host,
-		       size_t len, bool *pool, gr_error_t *err)
+static int choose_host(struct gr_control *c, json_t *req, const char *target, bool queue,
+		       char *host, size_t len, bool *pool, gr_error_t *err)
 {
 	struct gr__place_host *hs = NULL;
 	size_t n = 0;
@@ -316,7 +316,7 @@ static int choose_host(struct gr_control *c, json_t *req, const char *target, ch
 		if (strcmp(target, c->hostname) && need_online(c, target, "target:", err) < 0)
 			goto out;
 	}
-	if (!others) { /* one host: as before, the start's admission decides */
+	if (!others && !queue) { /* one host: as before, the start's admission decides */
 		host[0] = '\0';
 		r = 0;
 		goto out;
@@ -328,6 +328,14 @@ static int choose_host(struct gr_control *c, json_t *req, const char *target, ch
 	const struct gr_sched_policy_ops *pol;
 	if (gr__cluster_policy(c, &pol, err) == 0)
 		r = gr__index_choose(c, pol, target, hs, n, &in, host, len, err);
+	if (r == 0 && !others)
+		host[0] = '\0'; /* alone (a --queue that fits): defined here as before */
+	if (r < 0 && err && err->code == EAGAIN) { /* refused: what each host has */
+		char why[GR_ERROR_MSG_MAX], msg[GR_ERROR_MSG_MAX];
+		snprintf(msg, sizeof msg, "%s", err->msg);
+		gr__index_why(c, &in, why, sizeof why);
+		gr_error_set(err, EAGAIN, "%s; per host: %s", msg, why);
+	}
 	gr__inst_clear(&in);
 out:
 	gr__place_hosts_free(hs, n);
@@ -343,11 +351,28 @@ int gr_control_instance_create(struct gr_control *c, json_t *req, bool start, js
 	if (t && !json_is_string(t) && !json_is_null(t))
 		return gr_error_set(err, EINVAL, "target: expected a host name");
 	_cleanup_free_ char *target = json_is_string(t) ? xstrdup(json_string_value(t)) : NULL;
+	json_t *q = json_object_get(req, "queue");
+	if (q && !json_is_boolean(q) && !json_is_null(q))
+		return gr_error_set(err, EINVAL, "queue: expected true or false");
+	bool queue = json_is_true(q);
+	if (queue && target)
+		return gr_error_set(err, EINVAL, "queue: not with target (a queued instance goes "
+				    "where the pool's policy places it)");
 	json_t *local = json_deep_copy(req);
 	json_object_del(local, "target");
+	json_object_del(local, "queue");
 	char host[GR_INST_HOST_MAX];
 	bool pool = false;
-	int r = choose_host(c, local, target, host, sizeof host, &pool, err);
+	int r = choose_host(c, local, target, queue, host, sizeof host, &pool, err);
+	if (r < 0 && queue && err && err->code == EAGAIN) {
+		/* every host refused it now: record it pending (pending.c), the
+		 * leader places it when one has room */
+		char reasons[sizeof err->msg];
+		snprintf(reasons, sizeof reasons, "%s", err->msg);
+		r = gr__pending_queue(c, local, start, reasons, out, err);
+		json_decref(local);
+		return r;
+	}
 	const char *name = json_string_value(json_object_get(local, "name"));
 	char nm[GR_INST_NAME_MAX];
 	snprintf(nm, sizeof nm, "%s", name ? name : "");
@@ -360,7 +385,7 @@ int gr_control_instance_create(struct gr_control *c, json_t *req, bool start, js
 	}
 	/* the record is the truth: a reservation none backs (a refused
 	 * create, here or on the owner) goes */
-	if (pool && nm[0])
+	if ((pool || queue) && nm[0])
 		gr__index_retrack(c, nm);
 	json_decref(local);
 	return r;
@@ -505,6 +530,7 @@ static void *route_main(void *p)
 	struct gr_control *c = p;
 	while (!atomic_load(&c->closing)) {
 		scan(c);
+		gr__pending_claims(c); /* pending.c: queued instances assigned here */
 		struct pollfd pf = { .fd = c->route_fd, .events = POLLIN };
 		if (poll(&pf, 1, 500) > 0)
 			gr_store_subscriber_drain(c->route_fd);

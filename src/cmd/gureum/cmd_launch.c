@@ -29,6 +29,11 @@
 	"  --max-memory SIZE    VMs: memory a live resize may reach (default twice --memory)\n" \
 	"  --target HOST        in a pool: define (and start) it on HOST, which must be online\n" \
 	"                       and have the image (default: the pool's placement.policy)\n" \
+	"  --queue              when no host has room now (every host refused: full or\n" \
+	"                       down), record it 'pending' instead of failing; the pool's\n" \
+	"                       leader places it once a host has room ('gureum show NAME'\n" \
+	"                       says why it waits; 'gureum delete NAME' cancels). Not with\n" \
+	"                       --target\n" \
 	"  --format FMT         table (default: prints NAME STATE), json (the instance's API\n" \
 	"                       document) or yaml\n" \
 	"  -- CMD...            main process (default: an idle shell)\n" \
@@ -52,7 +57,7 @@ static int run(int argc, char **argv, bool start)
 		{ "class", required_argument, 0, 'k' }, { "format", required_argument, 0, 'f' },
 		{ "max-cpu", required_argument, 0, 'X' }, { "max-memory", required_argument, 0, 'Y' },
 		{ "privileged", no_argument, 0, 'P' }, { "target", required_argument, 0, 't' },
-		{ 0, 0, 0, 0 }
+		{ "queue", no_argument, 0, 'Q' }, { 0, 0, 0, 0 }
 	};
 	json_t *body = json_object();
 	json_t *env = json_array();
@@ -152,6 +157,9 @@ static int run(int argc, char **argv, bool start)
 		}
 		case 't':
 			json_object_set_new(body, "target", json_string(optarg));
+			break;
+		case 'Q':
+			json_object_set_new(body, "queue", json_true());
 			break;
 		case 'f':
 			if (gr_cli_parse_format(optarg, &fmt) < 0) {

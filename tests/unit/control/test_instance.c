@@ -160,7 +160,10 @@ int main(void)
 	for (int f = 0; f < GR_ST__COUNT; f++)
 		for (int t = 0; t < GR_ST__COUNT; t++)
 			allowed += gr__state_may(f, t);
-	is_int(allowed, 16, "exactly the 16 moves of the table are allowed");
+	ok(gr__state_may(GR_ST_PENDING, GR_ST_DEFINING) && !gr__state_may(GR_ST_PENDING, GR_ST_STARTING) &&
+		   !gr__state_may(GR_ST_PENDING, GR_ST_PENDING),
+	   "pending -> defining only (the claim; the leader's assignment is no move)");
+	is_int(allowed, 17, "exactly the 17 moves of the table are allowed");
 	for (int st = 0; st < GR_ST__COUNT; st++)
 		is_int(gr__state_parse(gr__state_name(st)), st, "state %s round-trips", gr__state_name(st));
 
