@@ -15,6 +15,7 @@
  */
 #include "control/control-internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -147,6 +148,14 @@ void gr__distrib_publish_all(struct gr_control *c)
 {
 	if (!c->peer_get)
 		return;
+	/* a fetch cut by this daemon's death left its temporary tar: nothing uses it */
+	DIR *d = opendir(c->images_dir);
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (!strncmp(de->d_name, ".fetch-", 7))
+			unlinkat(dirfd(d), de->d_name, 0);
+	if (d)
+		closedir(d);
 	struct gr_image_info *list = NULL;
 	size_t n = 0;
 	gr_error_t err;
