@@ -68,6 +68,9 @@ struct gr_control {
 	pthread_t route_thread;     /* route.c: runs the requests addressed to this host */
 	bool route_running;
 	int route_fd;               /* its store subscriber fd */
+	json_t *peer;               /* the host record's "peer" object, or NULL */
+	gr_control_peer_get_fn peer_get; /* distrib.c's fetches; NULL = masters stay per host */
+	void *peer_ud;
 
 	pthread_mutex_t lock;       /* protects everything below */
 	pthread_cond_t cond;        /* busy set, events, ops changed */
@@ -286,6 +289,15 @@ bool gr__watch_take(struct gr_control *c, int fd, struct gr__exited *out);
 char **gr__watch_names(struct gr_control *c);
 /* Is pid the main process of a watched instance? (the stray reaper leaves it) */
 bool gr__watch_has_pid(pid_t pid, void *c);
+
+/* ---- distrib.c: masters across the pool ---- */
+/* Before defining an instance here from `name`: fetch the master from an online
+ * holder if this host lacks it.  0 when it is here now (or distribution is off). */
+int gr__distrib_ensure(struct gr_control *c, const char *name, gr_error_t *err);
+/* This host now holds / no longer holds master `name`; publish all at start. */
+void gr__distrib_published(struct gr_control *c, const char *name);
+void gr__distrib_deleted(struct gr_control *c, const char *name);
+void gr__distrib_publish_all(struct gr_control *c);
 
 /* ---- snaprec.c: snapshot records (irev: the instance's create_revision) ---- */
 /* 1 found (*rec a new reference) / 0 none or stale (a stale one is dropped) / -1. */

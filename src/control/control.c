@@ -50,6 +50,9 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 	c->host_ttl = o->host_ttl > 0 ? o->host_ttl : 10;
 	c->host_version = o->version ? xstrdup(o->version) : NULL;
 	c->host_address = o->host_address ? xstrdup(o->host_address) : NULL;
+	c->peer = o->peer ? json_deep_copy(o->peer) : NULL;
+	c->peer_get = o->peer ? o->peer_get : NULL;
+	c->peer_ud = o->peer_ud;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	c->events = json_array();
@@ -115,6 +118,7 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 	}
 	if (gr__hosts_start(c, err) < 0 || gr__route_start(c, err) < 0)
 		goto fail;
+	gr__distrib_publish_all(c);
 	*out = c;
 	return 0;
 fail:
@@ -159,6 +163,7 @@ void gr_control_close(struct gr_control *c)
 	free(c->inst_dir);
 	free(c->host_version);
 	free(c->host_address);
+	json_decref(c->peer);
 	free(c);
 }
 

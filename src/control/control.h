@@ -29,6 +29,11 @@
 #include <sys/types.h>
 #include "util/error.h"
 
+/* The daemon's peer channel (api/peer.h) as control sees it: GET path from host (its
+ * record's "peer" object), the 200 body into fd.  Any thread. */
+typedef int (*gr_control_peer_get_fn)(void *ud, const char *host, const json_t *peer, const char *path,
+				      int fd, gr_error_t *err);
+
 struct gr_control_opts {
 	const char *state_dir;      /* default /var/lib/gureum */
 	const char *run_dir;        /* default /run/gureum */
@@ -40,6 +45,10 @@ struct gr_control_opts {
 	const char *host_address;   /* the API's address for other hosts, or NULL */
 	const char *version;        /* recorded in the host record */
 	uint32_t idmap_base, idmap_size; /* unprivileged containers' host ID ranges (0 = defaults) */
+	const json_t *peer;         /* the host record's "peer" object (address, fingerprint,
+				     * pin, cert), or NULL: no peer channel */
+	gr_control_peer_get_fn peer_get; /* with peer: fetch masters from other hosts */
+	void *peer_ud;
 };
 
 struct gr_control;
@@ -47,6 +56,11 @@ struct gr_control;
 /* Open the store and image module under state_dir, recover every instance
  * (reattach running ones, finish or roll back half-done operations, apply
  * restart policies).  Must be called before the API serves requests. */
+/* This host's name in the pool. */
+const char *gr_control_host_name(struct gr_control *c);
+/* The master `name` in the image module's export form (gr_image_export) into fd. */
+int gr_control_image_export(struct gr_control *c, const char *name, int fd, gr_error_t *err);
+
 int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr_error_t *err);
 /* Stop background work and close; instances keep running. */
 void gr_control_close(struct gr_control *c);

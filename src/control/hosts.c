@@ -127,6 +127,8 @@ static json_t *record_now(struct gr_control *c, json_t *load)
 			      "ttl", (json_int_t)c->host_ttl);
 	json_object_set_new(r, "address", c->host_address ? json_string(c->host_address) : json_null());
 	json_object_set(r, "load", load);
+	if (c->peer) /* the peer channel's address and identity (api/peer.h, distrib.c) */
+		json_object_set(r, "peer", c->peer);
 	return r;
 }
 

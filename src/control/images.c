@@ -55,8 +55,10 @@ int gr_control_image_delete(struct gr_control *c, const char *name, gr_error_t *
 	gr__lock_name(c, lock);
 	int r = gr_image_delete(&c->img, name, err);
 	gr__unlock_name(c, lock);
-	if (r == 0)
+	if (r == 0) {
 		gr__event(c, "image-deleted", name, NULL, NULL);
+		gr__distrib_deleted(c, name);
+	}
 	return r;
 }
 
@@ -95,6 +97,7 @@ static void *image_worker(void *p)
 			  : gr_image_build(&c->img, j->name, progress, j, &info, &err);
 	gr__unlock_name(c, lock);
 	if (r == 0) {
+		gr__distrib_published(c, j->name);
 		gr__op_end(c, &j->op, NULL, gr_image_info_to_json(&info));
 		gr__event(c, "image-ready", j->name, NULL, j->source ? "import" : "build");
 	} else {

@@ -236,6 +236,9 @@ static int create_common(struct gr_control *c, json_t *req, bool start, bool hol
 			 int64_t replace_rev, json_t **out, gr_error_t *err)
 {
 	struct gr_instance in;
+	/* in a pool the master may be on other hosts only: fetch it first */
+	if (hold && gr__distrib_ensure(c, json_string_value(json_object_get(req, "image")), err) < 0)
+		return -1;
 	if (prepare(c, req, &in, err) < 0)
 		return -1;
 	/* in a pool its layers are made here: this host holds it from the

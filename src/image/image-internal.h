@@ -63,6 +63,10 @@ int gr__image_stage(const struct gr_image_ctx *ctx, const char *name, char **sta
 int gr__image_publish(const struct gr_image_ctx *ctx, const char *name, const char *stage,
 		      const char *kind, const char *source, struct gr__progress *pr,
 		      struct gr_image_info *info, gr_error_t *err);
+/* The same, refusing (EIO, nothing published) unless the checksum is `expect` (if not NULL). */
+int gr__image_publish_expect(const struct gr_image_ctx *ctx, const char *name, const char *stage,
+			     const char *kind, const char *source, const char *expect,
+			     struct gr__progress *pr, struct gr_image_info *info, gr_error_t *err);
 void gr__image_stage_discard(const char *stage);
 /* Remove the stage and trash folders in dir left by processes that no longer exist. */
 void gr__sweep_stale(const char *dir);

@@ -127,6 +127,19 @@ json_t *gr_image_info_to_json(const struct gr_image_info *info);
 /* Parse such an object (manifest or API); names the bad field in err. */
 int gr_image_info_from_json(const json_t *obj, struct gr_image_info *info, gr_error_t *err);
 
+/* Moving a master between hosts.  The export form is an uncompressed pax tar of the image
+ * folder without its manifest ("rootfs/..." for kind rootfs; "disk.qcow2" and companion
+ * files for kind qcow2), owners numeric, xattrs kept: what the checksum covers.
+ * gr_image_export writes it to fd (a pipe or socket: written in order, never seeked).
+ * gr_image_receive imports such a tar file (tar_path) as image `name` of `kind` in a staging
+ * folder and publishes it only if its checksum is `checksum` ("sha256:<hex>"): a short,
+ * corrupted or foreign stream gives EIO/EINVAL naming the image and leaves nothing behind.
+ * source is recorded in the manifest (e.g. "fetch:h1"). */
+int gr_image_export(const struct gr_image_ctx *ctx, const char *name, int fd, gr_error_t *err);
+int gr_image_receive(const struct gr_image_ctx *ctx, const char *name, const char *kind,
+		     const char *checksum, const char *tar_path, const char *source,
+		     gr_image_progress_fn progress, void *ud, struct gr_image_info *info, gr_error_t *err);
+
 /* ---- layers (per instance) ---------------------------------------------------------- */
 
 /* Instance ids: [A-Za-z0-9][A-Za-z0-9._-]{0,127}. */

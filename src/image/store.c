@@ -129,6 +129,13 @@ int gr__image_publish(const struct gr_image_ctx *ctx, const char *name, const ch
 		      const char *kind, const char *source, struct gr__progress *pr,
 		      struct gr_image_info *out, gr_error_t *err)
 {
+	return gr__image_publish_expect(ctx, name, stage, kind, source, NULL, pr, out, err);
+}
+
+int gr__image_publish_expect(const struct gr_image_ctx *ctx, const char *name, const char *stage,
+			     const char *kind, const char *source, const char *expect,
+			     struct gr__progress *pr, struct gr_image_info *out, gr_error_t *err)
+{
 	int qcow = !strcmp(kind, GR_IMAGE_KIND_QCOW2);
 	_cleanup_free_ char *content = xasprintf("%s/%s", stage, qcow ? GR__DISK : GR__ROOTFS);
 	_cleanup_free_ char *dir = gr__image_dir(ctx, name);
@@ -151,6 +158,12 @@ int gr__image_publish(const struct gr_image_ctx *ctx, const char *name, const ch
 			goto fail;
 		make_files_read_only(stage);
 	} else if (gr__sha256_tree(content, pr, &info.checksum, &info.size_bytes, &info.files, err) < 0) {
+		goto fail;
+	}
+	/* a received master must be the one its sender published, bit for bit */
+	if (expect && strcmp(expect, info.checksum)) {
+		gr_error_set(err, EIO, "checksum mismatch: the content is %s, expected %s", info.checksum,
+			     expect);
 		goto fail;
 	}
 	if (gr__manifest_write(stage, &info, err) < 0)

@@ -7,6 +7,9 @@
 #                     state and run folders, cgroup prefix and host name, all on
 #                     --store etcd://... (STORE).
 # host_start I [flags] / host_kill I [SIG] / gh I ARGS...  (gureum bound to host I)
+#                     Each daemon serves the peer channel (--peer-listen, hpeer I:
+#                     10.231.0.(10+I):9443 in its namespace, or a free loopback port),
+#                     so masters are fetched between hosts; GR_CLUSTER_PEER=0 leaves it off.
 # Network: with GR_CLUSTER_NETNS=1 (the default when `ip netns` works) etcd runs
 # in a "switch" network namespace made by the test, on a bridge there
 # (10.231.0.1), and each daemon in a namespace of its own, joined to that
@@ -24,7 +27,7 @@ GUREUM=$GR_BUILD/bin/gureum
 TD=""
 STORE=""
 HOST_TTL=${HOST_TTL:-5}
-declare -a ETCD_PID=() ETCD_CPORT=() ETCD_PPORT=() HPID=() NETNS=()
+declare -a ETCD_PID=() ETCD_CPORT=() ETCD_PPORT=() HPID=() NETNS=() HPEER=()
 NETNS_ON=${GR_CLUSTER_NETNS:-auto}
 ETCD_IP=127.0.0.1
 SW=""
@@ -136,6 +139,14 @@ etcd_start() {
 }
 
 hsock() { echo "$TD/h$1/run/gureum.sock"; }
+# hpeer I: hI's peer channel address (kept across restarts: its host record names it)
+hpeer() {
+	if [ -z "${HPEER[$1]:-}" ]; then
+		if [ "$NETNS_ON" = 1 ]; then HPEER[$1]="10.231.0.$((10 + $1)):9443"
+		else HPEER[$1]="127.0.0.1:$(free_ports 1)"; fi
+	fi
+	echo "${HPEER[$1]}"
+}
 gh() { local i=$1; shift; GUREUM_SOCKET=$(hsock "$i") "$GUREUM" "$@"; }
 hcgp() { echo "gr-test-c-$$-h$1"; }
 
@@ -143,14 +154,15 @@ hcgp() { echo "gr-test-c-$$-h$1"; }
 # --standalone: without --store, i.e. on its own SQLite store or the pool it
 # joined); 0 once it answers
 host_start() {
-	local i=$1 store=(--store "$STORE"); shift
+	local i=$1 store=(--store "$STORE") peer=(); shift
 	[ "${1:-}" = --standalone ] && { store=(); shift; }
 	mkdir -p "$TD/h$i"
 	host_ns "$i" || return 1
+	[ "${GR_CLUSTER_PEER:-1}" = 1 ] && hpeer "$i" >/dev/null && peer=(--peer-listen "${HPEER[$i]}")
 	local pre; read -ra pre <<<"$(ns_pre "$(hns "$i")")"
 	"${pre[@]}" setpriv --pdeathsig KILL "$GUREUMD" --state-dir "$TD/h$i/state" --run-dir "$TD/h$i/run" \
 		--cgroup-prefix "$(hcgp "$i")" "${store[@]}" --host-name "h$i" --host-ttl "$HOST_TTL" \
-		--log "$TD/h$i/daemon.log" --debug "$@" 2>>"$TD/h$i/daemon.err" &
+		--log "$TD/h$i/daemon.log" --debug "${peer[@]}" "$@" 2>>"$TD/h$i/daemon.err" &
 	HPID[$i]=$!
 	for _ in $(seq 1 300); do
 		gh "$i" list >/dev/null 2>&1 && return 0

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make_cluster.sh - `make cluster` (scripts/cluster.sh) in its check mode: the pool it makes has
-# every host online with one leader as each host sees it, the pool is initialized and each host
-# has the busybox master; when it ends, nothing of it stays (namespaces, daemons, etcd members,
+# every host online with one leader as each host sees it, the pool is initialized, busybox
+# built on h1 is fetched by h3 for a launch there (peer channel); when it ends, nothing of it stays (namespaces, daemons, etcd members,
 # cgroups, folder).
 . "$(dirname "$0")/lib.sh"
 need_root_and_bins
@@ -16,6 +16,7 @@ for i in 1 2 3; do
 	[ "$(echo "$list" | grep -cE '^h[1-3] +online')" = 3 ] && [ "$(echo "$list" | grep -cE '^h[1-3] +online +\*')" = 1 ]
 	ok $? "h$i sees 3 hosts online and one leader"
 done
+echo "$out" | grep -q '^busybox fetched by h3 from h1$'; ok $? "a launch on h3 fetched the busybox master from h1"
 echo "$out" | grep -q '^in another shell: \. .*/env.sh'; ok $? "it tells how to reach each host"
 [ -z "$(ip netns list 2>/dev/null | grep -- "-$pid\b")" ]; ok $? "its network namespaces are gone"
 btd=$(echo "$out" | sed -n 's|^h1: .*(log \(.*\)/h1/daemon.log)$|\1|p')

@@ -9,6 +9,7 @@
  * never blocks.  The daemon is a child subreaper: container inits whose
  * short-lived creator exits are re-parented to it and reaped via pidfds.
  */
+#include <curl/curl.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 #include "agent/lxcfs.h"
 #include "api/api.h"
+#include "api/peer.h"
 #include "control/control.h"
 #include "runtime/runtime.h"
 #include "util/alloc.h"
@@ -47,6 +49,9 @@ static void usage(FILE *f)
 		"  --host-ttl SECONDS   host lease TTL: offline this long after the daemon dies\n"
 		"                       (default 10)\n"
 		"  --host-address ADDR  the API address other hosts reach (default --listen's)\n"
+		"  --peer-listen IP:PORT  in a pool: serve the host-to-host channel (mutual TLS, this\n"
+		"                       host's certificate made once in STATE_DIR; masters are fetched\n"
+		"                       from other hosts through it; see docs/CLUSTER.md)\n"
 		"  --listen HOST:PORT   also serve HTTPS on TCP (needs --tls-cert, --tls-key, --tokens)\n"
 		"  --tls-cert FILE      PEM certificate for --listen\n"
 		"  --tls-key FILE       PEM private key for --listen\n"
@@ -65,6 +70,12 @@ static void usage(FILE *f)
 		"  -h, --help           this text\n");
 }
 
+/* control's fetch hook: the peer channel's client as this host */
+static int peer_get(void *ud, const char *host, const json_t *peer, const char *path, int fd, gr_error_t *err)
+{
+	return gr_peer_get(ud, host, peer, path, fd, err);
+}
+
 int main(int argc, char **argv)
 {
 	const char *state_dir = getenv("GUREUM_STATE_DIR"), *run_dir = getenv("GUREUM_RUN_DIR");
@@ -75,8 +86,8 @@ int main(int argc, char **argv)
 	int log_json = 0, debug = 0, no_tls = 0, no_tune = 0;
 	enum { O_STATE = 256, O_RUN, O_SOCK, O_CG, O_LISTEN, O_CERT, O_KEY, O_TOKENS, O_LOG,
 	       O_LOGJSON, O_DEBUG, O_NOTLS, O_PID, O_NOTUNE, O_STORE, O_HOSTNAME, O_HOSTTTL,
-	       O_HOSTADDR, O_IDBASE, O_IDSIZE, O_LXCFS, O_NOLXCFS };
-	const char *lxcfs_prog = NULL;
+	       O_HOSTADDR, O_IDBASE, O_IDSIZE, O_LXCFS, O_NOLXCFS, O_PEER };
+	const char *lxcfs_prog = NULL, *peer_listen = NULL;
 	int no_lxcfs = 0;
 	unsigned long long idmap_base = 0, idmap_size = 0;
 	char *end;
@@ -94,6 +105,7 @@ int main(int argc, char **argv)
 		{ "host-address", required_argument, 0, O_HOSTADDR },
 		{ "idmap-base", required_argument, 0, O_IDBASE }, { "idmap-size", required_argument, 0, O_IDSIZE },
 		{ "lxcfs", required_argument, 0, O_LXCFS }, { "no-lxcfs", no_argument, 0, O_NOLXCFS },
+		{ "peer-listen", required_argument, 0, O_PEER },
 		{ 0, 0, 0, 0 }
 	};
 	int ch;
@@ -127,6 +139,7 @@ int main(int argc, char **argv)
 		}
 		case O_LXCFS: lxcfs_prog = optarg; break;
 		case O_NOLXCFS: no_lxcfs = 1; break;
+		case O_PEER: peer_listen = optarg; break;
 		case O_IDBASE:
 		case O_IDSIZE: {
 			unsigned long long v = strtoull(optarg, &end, 10);
@@ -194,12 +207,33 @@ int main(int argc, char **argv)
 				&err) < 0)
 		gr_log_warn("%s: containers see the host's /proc/meminfo, cpuinfo, stat, uptime "
 			    "(install lxcfs: it is in deps/daemon.txt)", err.msg);
+	/* the peer channel's identity goes into the host record, so it is made
+	 * before the control layer registers this host */
+	struct gr_peer_identity peer_id = { 0 };
+	json_t *peer_rec = NULL;
+	if (peer_listen) {
+		if (!strncmp(peer_listen, "0.0.0.0:", 8)) {
+			fprintf(stderr, "gureumd: --peer-listen %s: give the address other hosts reach\n",
+				peer_listen);
+			gr_lxcfs_stop(lxcfs);
+			return 2;
+		}
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		if (gr_peer_identity_load(state_dir ? state_dir : "/var/lib/gureum", &peer_id, &err) < 0) {
+			gr_log_error("%s", err.msg);
+			fprintf(stderr, "gureumd: %s\n", err.msg);
+			gr_lxcfs_stop(lxcfs);
+			return 1;
+		}
+		peer_rec = gr_peer_identity_record(&peer_id, peer_listen);
+	}
 	struct gr_control_opts co = { .state_dir = state_dir, .run_dir = run_dir, .cgroup_prefix = prefix,
 				      .store_url = store_url && *store_url ? store_url : NULL,
 				      .host_name = host_name, .host_ttl = host_ttl,
 				      .host_address = host_addr ? host_addr : listen_addr,
 				      .version = GR_VERSION,
-				      .idmap_base = (uint32_t)idmap_base, .idmap_size = (uint32_t)idmap_size };
+				      .idmap_base = (uint32_t)idmap_base, .idmap_size = (uint32_t)idmap_size,
+				      .peer = peer_rec, .peer_get = peer_get, .peer_ud = &peer_id };
 	struct gr_control *c = NULL;
 	if (gr_control_open(&co, &c, &err) < 0) {
 		gr_log_error("%s", err.msg);
@@ -213,6 +247,15 @@ int main(int argc, char **argv)
 	if (gr_api_start(&ao, c, &api, &err) < 0) {
 		gr_log_error("%s", err.msg);
 		fprintf(stderr, "gureumd: %s\n", err.msg);
+		gr_control_close(c);
+		gr_lxcfs_stop(lxcfs);
+		return 1;
+	}
+	struct gr_peer_server *peer = NULL;
+	if (peer_listen && gr_peer_start(peer_listen, &peer_id, c, &peer, &err) < 0) {
+		gr_log_error("%s", err.msg);
+		fprintf(stderr, "gureumd: %s\n", err.msg);
+		gr_api_stop(api);
 		gr_control_close(c);
 		gr_lxcfs_stop(lxcfs);
 		return 1;
@@ -265,9 +308,12 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	gr_peer_stop(peer);
 	gr_api_stop(api);
 	gr_control_close(c);
 	gr_lxcfs_stop(lxcfs);
+	json_decref(peer_rec);
+	gr_peer_identity_clear(&peer_id);
 	if (pid_file)
 		unlink(pid_file);
 	close(ep);

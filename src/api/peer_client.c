@@ -1,0 +1,103 @@
+/*
+ * peer_client.c - the client side of the peer channel (peer.h): one blocking libcurl GET
+ * that presents this host's certificate and accepts the server only if its public key is
+ * the pin published in the host record it meant to reach (CURLOPT_PINNEDPUBLICKEY; no CA
+ * and no host name check: the pin is the whole identity).  A transfer that stalls (under
+ * 1 KiB/s for 30 s) or is cut fails with EIO naming the host.
+ */
+#include "api/peer.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include "util/alloc.h"
+
+struct sink {
+	CURL *curl;
+	int fd;
+	long status;
+	char msg[512];
+	size_t msg_len;
+	int write_errno;
+};
+
+static size_t on_data(char *p, size_t sz, size_t n, void *ud)
+{
+	struct sink *s = ud;
+	size_t len = sz * n;
+	if (!s->status)
+		curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &s->status);
+	if (s->status != 200) { /* an error document: keep its start for the message */
+		size_t room = sizeof s->msg - 1 - s->msg_len;
+		size_t k = len < room ? len : room;
+		memcpy(s->msg + s->msg_len, p, k);
+		s->msg_len += k;
+		s->msg[s->msg_len] = '\0';
+		return len;
+	}
+	for (size_t done = 0; done < len;) {
+		ssize_t w = write(s->fd, p + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			s->write_errno = errno;
+			return 0; /* aborts the transfer */
+		}
+		done += (size_t)w;
+	}
+	return len;
+}
+
+int gr_peer_get(const struct gr_peer_identity *id, const char *host, const json_t *peer,
+		const char *path, int fd, gr_error_t *err)
+{
+	const char *addr = json_string_value(json_object_get(peer, "address"));
+	const char *pin = json_string_value(json_object_get(peer, "pin"));
+	if (!addr || !pin)
+		return gr_error_set(err, EHOSTUNREACH, "host %s publishes no peer address (started without "
+						       "--peer-listen?)", host);
+	CURL *curl = curl_easy_init();
+	if (!curl)
+		return gr_error_set(err, ENOMEM, "curl_easy_init failed");
+	_cleanup_free_ char *url = xasprintf("https://%s%s", addr, path);
+	struct sink s = { .curl = curl, .fd = fd };
+	char ebuf[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(curl, CURLOPT_URL, url);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(curl, CURLOPT_SSLCERT, id->cert_file);
+	curl_easy_setopt(curl, CURLOPT_SSLKEY, id->key_file);
+	curl_easy_setopt(curl, CURLOPT_SSLCERTTYPE, "PEM");
+	/* the pin is the check: a self-signed certificate has no CA to verify against */
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+	curl_easy_setopt(curl, CURLOPT_PINNEDPUBLICKEY, pin);
+	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1024L);
+	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, 30L);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, ebuf);
+	CURLcode rc = curl_easy_perform(curl);
+	if (!s.status)
+		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &s.status);
+	curl_easy_cleanup(curl);
+	if (rc != CURLE_OK && s.write_errno)
+		return gr_error_set(err, s.write_errno, "from host %s (%s): writing: %s", host, addr,
+				    strerror(s.write_errno));
+	if (rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH)
+		return gr_error_set(err, EACCES, "host %s (%s) is not the host its record describes (its "
+						 "public key is not the published pin)", host, addr);
+	if (rc != CURLE_OK)
+		return gr_error_set(err, EIO, "from host %s (%s): %s", host, addr, ebuf[0] ? ebuf : curl_easy_strerror(rc));
+	if (s.status != 200) {
+		json_t *j = json_loads(s.msg, 0, NULL);
+		const char *m = json_string_value(json_object_get(json_object_get(j, "error"), "message"));
+		gr_error_set(err, s.status == 404 ? ENOENT : s.status == 403 ? EACCES : EIO,
+			     "host %s (%s) answered %ld: %s", host, addr, s.status, m ? m : s.msg);
+		json_decref(j);
+		return -1;
+	}
+	return 0;
+}
