@@ -61,6 +61,16 @@ out:
 	return r;
 }
 
+int gr_net_bridge_remove(const char *bridge, gr_error_t *err)
+{
+	struct gr_nl nl;
+	if (gr_nl_open(&nl, -1, err) < 0)
+		return -1;
+	int r = gr_nl_link_del(&nl, bridge, err);
+	gr_nl_close(&nl);
+	return r;
+}
+
 static int inside(int nsfd, unsigned index, const struct gr_net_nic *nic, gr_error_t *err)
 {
 	struct gr_nl nl;
@@ -100,7 +110,7 @@ int gr_net_attach(const char *inst, unsigned index, const struct gr_net_nic *nic
 	/* a pair left by a start cut short goes first (the netns was kept) */
 	if (gr_nl_link_del(&nl, host_if, err) < 0)
 		goto out;
-	if (gr_nl_veth_add(&nl, host_if, alias, nic->bridge, eth, nsfd, nic->mac, nic->mtu, err) < 0)
+	if (gr_nl_veth_add(&nl, host_if, alias, nic->bridge, eth, nsfd, nic->mac[0] ? nic->mac : NULL, nic->mtu, err) < 0)
 		goto out;
 	if (gr_nl_link_up(&nl, host_if, true, 0, err) < 0 || inside(nsfd, index, nic, err) < 0) {
 		gr_nl_link_del(&nl, host_if, NULL);

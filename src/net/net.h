@@ -112,14 +112,18 @@ int gr_netns_remove(const char *path, gr_error_t *err);
 
 /* ---- attach.c: a container's NIC ---- */
 
-/* One NIC as control decided it (strings owned by the caller). */
+/* One NIC as control decided it and the instance record keeps it (plain
+ * values: a copy of the network's bridge and subnet, so a start reads no
+ * network record). */
+#define GR_NET_NAME_MAX 64
+#define GR_NET_NICS_MAX 4
 struct gr_net_nic {
-	const char *network;   /* network name */
-	const char *bridge;    /* its bridge device on each host */
-	const char *mac;       /* the instance's MAC, stable for its life */
-	uint32_t ip;           /* its address */
+	char network[GR_NET_NAME_MAX]; /* network name */
+	char bridge[16];               /* its bridge device on each host */
+	char mac[GR_NET_MAC_MAX];      /* the instance's MAC, stable for its life ("" = kernel's) */
+	uint32_t ip;                   /* its address */
 	struct gr_net_cidr subnet;
-	unsigned mtu;          /* 0 = default */
+	unsigned mtu;                  /* 0 = default */
 };
 
 /* The host end's name of NIC index of instance: "grv" + 8 hex digits of a
@@ -129,6 +133,8 @@ char *gr_net_host_if(const char *inst, unsigned index, char *buf);
 #define GR_NET_ALIAS_PREFIX "gureum:"
 /* Make sure the bridge of nic exists here with the gateway address, up. */
 int gr_net_bridge_ensure(const struct gr_net_nic *nic, gr_error_t *err);
+/* Remove a network's bridge here (absent is fine). */
+int gr_net_bridge_remove(const char *bridge, gr_error_t *err);
 /* Wire NIC index of inst into the namespace file netns_path: the veth pair
  * (host end on the bridge, up; eth<index> inside with the MAC and address),
  * lo up, the default route via the gateway (first NIC).  Rolls back the

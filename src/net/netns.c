@@ -7,6 +7,9 @@
  * survive a restart of the container; the file is removed (unmounted,
  * unlinked) when the instance's host state is cleaned up.
  *
+ * The new namespace allows ICMP echo sockets to every group
+ * (net.ipv4.ping_group_range), so ping works in unprivileged containers.
+ *
  * Invariant: a path is either absent, an empty file (a create cut short:
  * made again), or a live nsfs mount.
  */
@@ -46,7 +49,21 @@ static void *create_thread(void *p)
 	if (unshare(CLONE_NEWNET) < 0) {
 		a->err = errno;
 		a->what = "unshare";
-	} else if (mount("/proc/thread-self/ns/net", a->path, NULL, MS_BIND, NULL) < 0) {
+		return NULL;
+	}
+	/* ICMP echo sockets for every group (as Docker does): an unprivileged
+	 * container's root has no CAP_NET_RAW in a namespace it does not own,
+	 * so this is what lets its ping work.  /proc/sys/net is the calling
+	 * thread's namespace. */
+	int fd = open("/proc/sys/net/ipv4/ping_group_range", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		static const char range[] = "0 2147483647";
+		if (write(fd, range, sizeof range - 1) < 0) {
+			/* older kernels cap the range; ping then needs privileges */
+		}
+		close(fd);
+	}
+	if (mount("/proc/thread-self/ns/net", a->path, NULL, MS_BIND, NULL) < 0) {
 		a->err = errno;
 		a->what = "bind mount";
 	}

@@ -52,8 +52,7 @@ int main(void)
 	ok(gr_nl_link_index(&in1, "gr-t0", &idx, &err) < 0, "the bridge is not in the other namespace");
 
 	/* a NIC, as a container start makes it */
-	struct gr_net_nic nic = { .network = "t0", .bridge = "gr-t1", .mac = "02:11:22:33:44:55",
-				  .ip = 0 };
+	struct gr_net_nic nic = { .network = "t0", .bridge = "gr-t1", .mac = "02:11:22:33:44:55" };
 	gr_net_cidr_parse("subnet", "10.77.0.0/24", &nic.subnet, NULL);
 	gr_net_ip_parse("ip", "10.77.0.2", &nic.ip, NULL);
 	is_int(gr_net_bridge_ensure(&nic, &err), 0, "bridge ensured (%s)", err.msg);
@@ -75,7 +74,7 @@ int main(void)
 	/* a second instance: the first can reach it (checked by a ping in the
 	 * integration tests); here: it is on the same bridge */
 	is_int(gr_netns_create(ns2, &err), 0, "second namespace");
-	nic.mac = NULL;
+	nic.mac[0] = '\0';
 	gr_net_ip_parse("ip", "10.77.0.3", &nic.ip, NULL);
 	is_int(gr_net_attach("web2", 0, &nic, ns2, &err), 0, "second NIC (%s)", err.msg);
 	ok(gr_net_attach("web3", 0, &nic, "/nonexistent/ns", &err) < 0 && err.code == ENOENT,
