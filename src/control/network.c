@@ -365,8 +365,12 @@ static int alloc_one(struct gr_control *c, const char *inst, struct gr_net_nic *
 		uint32_t pick;
 		int r = gr_net_pick(&rec.subnet, used, k, &pick, err);
 		free(used);
-		if (r < 0)
+		if (r < 0) {
+			/* a state conflict for the API (409), not a full disk (ENOSPC's 500) */
+			if (err && err->code == ENOSPC)
+				err->code = EBUSY;
 			return gr_error_prefix(err, "network '%s'", nic->network);
+		}
 		if ((r = take(c, nic->network, pick, inst, err)) < 0)
 			return -1;
 		if (r == 1) {

@@ -56,6 +56,8 @@ is "$(nic ip t1)" "10.203.0.2" "and it is .2"
 out=$("$G" create busybox t2 --network tiny 2>&1)
 [ $? -ne 0 ] && [[ "$out" == *"subnet: 10.203.0.0/30 is exhausted"* ]]
 ok $? "an exhausted subnet refused ($out)"
+r=$(api POST /v1/instances '{"name":"t2","image":"busybox","nics":[{"network":"tiny"}]}')
+is "$(echo "$r" | tail -1)" 409 "exhausted: 409 from the API"
 r=$(api DELETE /v1/networks/tiny)
 [ "$(echo "$r" | tail -1)" = 409 ] && [[ "$r" == *"in use by t1 (10.203.0.2)"* ]]
 ok $? "a network in use cannot be deleted: 409 naming the instance"
