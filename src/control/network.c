@@ -227,11 +227,16 @@ int gr_control_network_create(struct gr_control *c, json_t *req, json_t **out, g
 		return r < 0 ? -1 : gr_error_set(err, EEXIST, "name: a network named '%s' exists", name);
 	}
 	gr__event(c, "network-created", name, NULL, c_text);
-	if (json_is_true(nat) && gr__net_sync(c, err) < 0) {
-		gr_error_t e2;
-		gr_store_delete(c->store, k, NULL, &e2);
-		json_decref(doc);
-		return gr_error_prefix(err, "network '%s' not created", name);
+	/* every network change: the table's no-forwarding rules name every
+	 * bridge, so a network without NAT changes it too */
+	gr_error_t e2;
+	if (gr__net_sync(c, json_is_true(nat) ? err : &e2) < 0) {
+		if (json_is_true(nat)) {
+			gr_store_delete(c->store, k, NULL, &e2);
+			json_decref(doc);
+			return gr_error_prefix(err, "network '%s' not created", name);
+		}
+		gr_log_warn("network %s: %s", name, e2.msg);
 	}
 	if (out)
 		*out = with_usage(c, doc);
@@ -297,7 +302,7 @@ int gr_control_network_delete(struct gr_control *c, const char *name, gr_error_t
 	gr_error_t e2;
 	if (gr_net_bridge_remove(rec.bridge, &e2) < 0)
 		gr_log_warn("network %s: %s", name, e2.msg);
-	if (rec.nat && gr__net_sync(c, &e2) < 0)
+	if (gr__net_sync(c, &e2) < 0)
 		gr_log_warn("network %s: %s", name, e2.msg);
 	return 0;
 }

@@ -69,7 +69,14 @@ int gr_net_nat_sync(const struct gr_net_nat_net *nets, size_t n, gr_error_t *err
 	struct gr_proc p = { .argv = argv, .fd_in = GR_PROC_NULL, .fd_out = GR_PROC_PIPE,
 			     .fd_err = GR_PROC_PIPE, .input = script, .input_len = strlen(script),
 			     .timeout_ms = 30000 };
-	if (gr_proc_run(&p, err) < 0)
+	gr_error_t e;
+	if (gr_proc_run(&p, &e) < 0) {
+		/* without NAT there is no table to remove when nft is not even installed */
+		if (!any && e.code == ENOENT)
+			return 0;
+		if (err)
+			*err = e;
 		return gr_error_prefix(err, "NAT rules (nft)");
+	}
 	return 0;
 }

@@ -79,11 +79,11 @@ out=$("$G" show c1 2>&1)
 [[ "$out" == *"network: na"* && "$out" == *"$mac1"* && "$out" == *"10.201.0.2"* ]]
 ok $? "show prints the NIC's network, MAC and address"
 out=$("$G" exec c1 -- ip -o addr show eth0 2>&1)
-[[ "$out" == *"10.201.0.2/24"* ]]; ok $? "eth0 inside c1 has its address ($out)"
+[[ "$out" == *"10.201.0.2/24"* ]]; ok $? "eth0 inside c1 has its address"
 out=$("$G" exec c1 -- ip -o link show eth0 2>&1)
 [[ "$out" == *"link/ether $mac1 "* ]]; ok $? "eth0 inside c1 has the recorded MAC"
 out=$("$G" exec c1 -- ip route 2>&1)
-[[ "$out" == *"default via 10.201.0.1"* ]]; ok $? "default route via the gateway ($out)"
+[[ "$out" == *"default via 10.201.0.1"* ]]; ok $? "default route via the gateway"
 out=$("$G" exec c1 -- cat /etc/resolv.conf 2>&1)
 [[ "$out" == *"nameserver 10.201.0.1"* ]]; ok $? "resolv.conf names the gateway"
 "$G" exec c1 -- ping -c 1 -W 5 "$ip2" >/dev/null 2>&1; ok $? "c1 pings c2 by address"
@@ -100,6 +100,11 @@ t=$(in_ns nft list table inet gureum 2>&1)
 [[ "$t" == *"ip saddr 10.202.0.0/24 ip daddr != 10.202.0.0/24 masquerade"* ]]
 ok $? "the NAT table masquerades nb's subnet"
 [[ "$t" != *"10.201.0.0/24"* ]]; ok $? "and not na's (no NAT)"
+"$G" network create nd --subnet 10.204.0.0/24 >/dev/null 2>&1
+in_ns nft list table inet gureum 2>/dev/null | grep -q 'iifname "gr-nd"'
+ok $? "a network created after the NAT one is isolated too (the table names its bridge)"
+"$G" network delete nd >/dev/null 2>&1
+in_ns nft list table inet gureum 2>/dev/null | grep -q 'gr-nd'; [ $? -ne 0 ]; ok $? "and leaves the table with it"
 "$G" launch busybox c3 --privileged --network nb >/dev/null 2>&1; ok $? "c3 launched on nb"
 ip3=$(nic ip c3)
 "$G" exec c3 -- ping -c 1 -W 5 "10.202.0.1" >/dev/null 2>&1; ok $? "c3 reaches its gateway"
