@@ -40,6 +40,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "net/net.h"
 #include "util/error.h"
 
 /* The back-ends an instance can run on (JSON "type": "container", "vm"). */
@@ -73,6 +74,8 @@ struct gr_inst_spec {
 	bool ephemeral;             /* drop the run layer on stop */
 	const json_t *options;      /* driver options (an object, checked by check_options), may be NULL */
 	bool privileged;            /* containers: no user namespace (container root = host root) */
+	const struct gr_net_nic *nics; /* network interfaces (net/net.h), n_nics of them */
+	unsigned n_nics;
 };
 
 enum gr_drv_status { GR_DRV_ABSENT, GR_DRV_CREATED, GR_DRV_RUNNING, GR_DRV_STOPPED };

@@ -16,6 +16,12 @@
  * layer holds host IDs).  Privileged instances run as before: no user
  * namespace, container root is host root.
  *
+ * An instance with NICs (s->nics) gets a network namespace file
+ * <run_dir>/netns/<name> (src/net) wired before the container is created
+ * and joined through config.json, and <dir>/resolv.conf bound over
+ * /etc/resolv.conf; cleanup removes the host ends and the file, the sweep
+ * those of instances without a record.
+ *
  * gr_rt_create() clones the container init from the calling process and the
  * init inherits the caller's stdio, so create and exec run in a short-lived
  * forked child that first points fds 0-2 at the right files; the daemon
@@ -26,6 +32,7 @@
 #include "agent/idrange.h"
 #include "agent/lxcfs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -43,6 +50,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "image/image.h"
+#include "net/net.h"
 #include "runtime/runtime.h"
 #include "util/alloc.h"
 #include "util/fs.h"
@@ -209,6 +217,79 @@ static json_t *resources_json(const struct gr_inst_spec *s)
 	return r;
 }
 
+/* ---- networking (src/net): a namespace file per instance with NICs ---- */
+
+/* <run_dir>/netns/<name>: the instance's network namespace (malloc'd). */
+static char *netns_path(const struct gr_agent *a, const char *name)
+{
+	return xasprintf("%s/netns/%s", a->run_dir, name);
+}
+
+/* The namespace file, each NIC wired into it, and <dir>/resolv.conf
+ * (nameserver: the first NIC's gateway, where dnsmasq will answer). */
+static int net_up(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err)
+{
+	_cleanup_free_ char *dir = xasprintf("%s/netns", a->run_dir);
+	_cleanup_free_ char *ns = netns_path(a, s->name);
+	if (gr_mkdir_p(dir, 0711, err) < 0 || gr_netns_create(ns, err) < 0)
+		return -1;
+	for (unsigned i = 0; i < s->n_nics; i++)
+		if (gr_net_bridge_ensure(&s->nics[i], err) < 0 ||
+		    gr_net_attach(s->name, i, &s->nics[i], ns, err) < 0)
+			return -1;
+	char gw[GR_NET_IP_MAX];
+	_cleanup_free_ char *text = xasprintf("# written by gureum\nnameserver %s\n",
+					      gr_net_ip_format(gr_net_gateway(&s->nics[0].subnet), gw));
+	_cleanup_free_ char *resolv = xasprintf("%s/resolv.conf", s->dir);
+	if (gr_write_file_atomic(resolv, text, strlen(text), 0644, err) < 0)
+		return -1;
+	return 0;
+}
+
+/* Undo net_up; every step tried.  NICs named by index: n_nics of the spec,
+ * and the namespace file whatever the spec says (a sweep knows no NICs). */
+static int net_down(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err)
+{
+	int rc = 0;
+	gr_error_t e;
+	if (s->n_nics && gr_net_detach(s->name, s->n_nics, &e) < 0) {
+		rc = -1;
+		if (err)
+			*err = e;
+	}
+	_cleanup_free_ char *ns = netns_path(a, s->name);
+	if (gr_netns_remove(ns, &e) < 0 && rc == 0) {
+		rc = -1;
+		if (err)
+			*err = e;
+	}
+	return rc;
+}
+
+/* The container joins the namespace file and sees its resolv.conf. */
+static void add_net_config(const struct gr_agent *a, const struct gr_inst_spec *s, json_t *cfg,
+			   json_t *lin)
+{
+	_cleanup_free_ char *ns = netns_path(a, s->name);
+	json_t *nss = json_object_get(lin, "namespaces");
+	size_t i;
+	json_t *n;
+	bool found = false;
+	json_array_foreach(nss, i, n) {
+		if (!strcmp(json_string_value(json_object_get(n, "type")) ?: "", "network")) {
+			json_object_set_new(n, "path", json_string(ns));
+			found = true;
+		}
+	}
+	if (!found)
+		json_array_append_new(nss, json_pack("{s:s,s:s}", "type", "network", "path", ns));
+	_cleanup_free_ char *resolv = xasprintf("%s/resolv.conf", s->dir);
+	json_array_append_new(json_object_get(cfg, "mounts"),
+			      json_pack("{s:s,s:s,s:s,s:[s,s,s,s]}", "destination", "/etc/resolv.conf",
+					"type", "bind", "source", resolv, "options", "bind", "ro",
+					"nosuid", "nodev"));
+}
+
 static int write_config(const struct gr_agent *a, const struct gr_inst_spec *s, uint32_t idstart,
 			gr_error_t *err)
 {
@@ -255,6 +336,8 @@ static int write_config(const struct gr_agent *a, const struct gr_inst_spec *s, 
 	json_object_update(res, limits);
 	json_decref(limits);
 	add_lxcfs_mounts(a, s, cfg);
+	if (s->n_nics)
+		add_net_config(a, s, cfg, lin);
 	char *text = json_dumps(cfg, JSON_INDENT(2));
 	json_decref(cfg);
 	_cleanup_free_ char *path = xasprintf("%s/config.json", s->dir);
@@ -366,6 +449,9 @@ static int c_cleanup(const struct gr_agent *a, const struct gr_inst_spec *s, gr_
 		if (gr_layer_umount_root(img(a), s->name, rootfs, s->ephemeral, &e) < 0 && rc == 0)
 			rc = gr_error_set(err, e.code, "unmounting the root of %s: %s", s->name, e.msg);
 	}
+	/* after the container: its links and namespace go with it */
+	if (net_down(a, s, &e) < 0 && rc == 0)
+		rc = gr_error_set(err, e.code, "network of %s: %s", s->name, e.msg);
 	return rc;
 }
 
@@ -378,8 +464,16 @@ static int c_start(const struct gr_agent *a, const struct gr_inst_spec *s, pid_t
 	uint32_t idstart = 0;
 	if (!s->privileged && (unpriv_range(a, s, &idstart, err) < 0 || check_reachable(s, idstart, err) < 0))
 		return -1;
-	if (gr_mkdir_p(rootfs, 0755, err) < 0 || write_config(a, s, idstart, err) < 0)
+	if (s->n_nics && net_up(a, s, err) < 0) {
+		gr_error_t e;
+		net_down(a, s, &e);
 		return -1;
+	}
+	if (gr_mkdir_p(rootfs, 0755, err) < 0 || write_config(a, s, idstart, err) < 0) {
+		gr_error_t e;
+		net_down(a, s, &e);
+		return -1;
+	}
 	if (gr_layer_mount_root(img(a), s->image, s->name, s->ephemeral, rootfs, err) < 0)
 		return gr_error_prefix(err, "mounting the root of %s", s->name);
 	gr_error_t e2;
@@ -632,6 +726,24 @@ static int c_sweep(const struct gr_agent *a, gr_known_fn known, void *ud, gr_err
 		gr_rt_state_clear(&sts[i]);
 	}
 	free(sts);
+	/* host ends of veth pairs and namespace files without a record */
+	removed += gr_net_sweep_links(known, ud);
+	_cleanup_free_ char *nsdir = xasprintf("%s/netns", a->run_dir);
+	DIR *d = opendir(nsdir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' || known(de->d_name, ud))
+			continue;
+		_cleanup_free_ char *ns = xasprintf("%s/%s", nsdir, de->d_name);
+		gr_error_t e;
+		gr_log_info("sweep: removing network namespace %s (no record)", ns);
+		if (gr_netns_remove(ns, &e) < 0)
+			gr_log_warn("sweep: %s", e.msg);
+		else
+			removed++;
+	}
+	if (d)
+		closedir(d);
 	/* ID ranges of instances without a record (a define cut short) */
 	char dir[4096];
 	struct gr_idrange_pool p = id_pool(a, dir, sizeof dir);

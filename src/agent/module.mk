@@ -1,2 +1,2 @@
-agent_DEPS := vm image runtime util
+agent_DEPS := vm image runtime net util
 agent_LIBS := -ljansson

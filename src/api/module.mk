@@ -1,2 +1,2 @@
-api_DEPS := control agent vm image store runtime sched util
-api_LIBS := -lmicrohttpd -lgnutls -ljansson
+api_DEPS := control agent vm image store runtime sched net util
+api_LIBS := -lmicrohttpd -lcurl -lgnutls -ljansson

@@ -555,6 +555,41 @@ static enum MHD_Result images(struct gr_api *a, struct MHD_Connection *conn, con
 	return gr__api_fail(conn, ENOENT, "no such resource: %s /v1/images/...", m);
 }
 
+/* /v1/networks[/NAME] (docs/API.md) */
+static enum MHD_Result networks(struct gr_api *a, struct MHD_Connection *conn, const char *m,
+				char **seg, int n, const char *body, size_t len)
+{
+	struct gr_control *c = a->control;
+	gr_error_t err;
+	json_t *out = NULL;
+	if (n == 2 && !strcmp(m, "GET")) {
+		if (gr_control_network_list(c, &out, &err) < 0)
+			return gr__api_reply_error(conn, &err);
+		return gr__api_reply_json(conn, 200, out);
+	}
+	if (n == 2 && !strcmp(m, "POST")) {
+		json_t *req = gr__api_body(body, len, true, &err);
+		if (!req)
+			return gr__api_reply_error(conn, &err);
+		int r = gr_control_network_create(c, req, &out, &err);
+		json_decref(req);
+		if (r < 0)
+			return gr__api_reply_error(conn, &err);
+		return gr__api_reply_json(conn, 201, out);
+	}
+	if (n == 3 && !strcmp(m, "GET")) {
+		if (gr_control_network_get(c, seg[2], &out, &err) < 0)
+			return gr__api_reply_error(conn, &err);
+		return gr__api_reply_json(conn, 200, out);
+	}
+	if (n == 3 && !strcmp(m, "DELETE")) {
+		if (gr_control_network_delete(c, seg[2], &err) < 0)
+			return gr__api_reply_error(conn, &err);
+		return gr__api_reply_json(conn, 200, json_pack("{s:s}", "deleted", seg[2]));
+	}
+	return gr__api_fail(conn, ENOENT, "no such resource: %s /v1/networks/...", m);
+}
+
 static enum MHD_Result operations(struct gr_api *a, struct MHD_Connection *conn, const char *m,
 				  char **seg, int n)
 {
@@ -608,6 +643,8 @@ enum MHD_Result gr__api_route(struct gr_api *a, struct MHD_Connection *conn, con
 		return images(a, conn, method, seg, n, body, len);
 	if (!strcmp(seg[1], "operations"))
 		return operations(a, conn, method, seg, n);
+	if (!strcmp(seg[1], "networks"))
+		return networks(a, conn, method, seg, n, body, len);
 	if (!strcmp(seg[1], "hosts"))
 		return gr__api_hosts(a, conn, method, seg, n);
 	if (!strcmp(seg[1], "cluster"))

@@ -11,6 +11,7 @@
  *   snapshot.c   instance snapshots (jobs on worker threads)
  *   recover.c    restart recovery, exits seen while running, restart policies
  *   lifecycle.c  create/start/stop/delete/config/exec/console: the state machine
+ *   network.c    networks and their addresses in the store, the NAT table's content
  *   images.c     image calls (import/build jobs on worker threads)
  *   snaprec.c    snapshot records in the store
  *   watch.c      pidfds of running instances
@@ -339,6 +340,22 @@ int gr__stop_locked(struct gr_control *c, const char *name, int timeout_s, bool 
  * the restart policy wants it started again (*rev = the record's revision). */
 int gr__settle_stopped(struct gr_control *c, struct gr_instance *in, int status, const char *why,
 		       int64_t *rev);
+
+/* ---- network.c ---- */
+/* Check in's NICs against their networks and take an address for each
+ * (the given one, or the lowest free), a MAC when it has none, and copy
+ * bridge and subnet into the NIC: in the store before in's record is
+ * written.  On failure nothing stays taken.  EINVAL/ENOENT/EEXIST/ENOSPC
+ * naming the field. */
+int gr__net_alloc(struct gr_control *c, struct gr_instance *in, gr_error_t *err);
+/* Release in's addresses (those still recorded as in's). */
+void gr__net_release(struct gr_control *c, const struct gr_instance *in);
+/* Address keys whose instance has no record: released.  Returns how many. */
+int gr__net_sweep(struct gr_control *c);
+/* Rebuild this host's NAT table from the network records. */
+int gr__net_sync(struct gr_control *c, gr_error_t *err);
+/* Create the default network gr0 on cidr ("none"/NULL: nothing) when absent. */
+int gr__net_default(struct gr_control *c, const char *cidr, gr_error_t *err);
 
 /* ---- recover.c ---- */
 int gr__recover(struct gr_control *c, gr_error_t *err);

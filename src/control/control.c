@@ -116,6 +116,10 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 		gr_error_prefix(err, "recovering instances");
 		goto fail;
 	}
+	/* networks: the default one when asked for, then this host's NAT
+	 * table as the records say (whatever a crash left in it) */
+	if (gr__net_default(c, o->default_network, err) < 0 || gr__net_sync(c, err) < 0)
+		goto fail;
 	if (gr__hosts_start(c, err) < 0 || gr__route_start(c, err) < 0)
 		goto fail;
 	gr__distrib_publish_all(c);

@@ -49,6 +49,7 @@ struct gr_control_opts {
 				     * pin, cert), or NULL: no peer channel */
 	gr_control_peer_get_fn peer_get; /* with peer: fetch masters from other hosts */
 	void *peer_ud;
+	const char *default_network; /* CIDR of the default network gr0 made at start, NULL/"none" = none */
 };
 
 struct gr_control;
@@ -113,6 +114,16 @@ int gr_control_instance_console(struct gr_control *c, const char *name, char **o
 /* Path of the instance's output log (malloc'd). */
 int gr_control_instance_log_path(struct gr_control *c, const char *name, char **out,
 				 gr_error_t *err);
+
+/* Networks (network.c, docs/NETWORK.md).  create req: {"name", "subnet",
+ * "nat", "type": "bridge"}: EINVAL naming the field (a CIDR that does not
+ * parse, a subnet overlapping another network's), EEXIST a taken name;
+ * delete: EBUSY naming the instances that still hold addresses in it.
+ * Each document carries "addresses": {ip: instance}. */
+int gr_control_network_create(struct gr_control *c, json_t *req, json_t **out, gr_error_t *err);
+int gr_control_network_list(struct gr_control *c, json_t **out, gr_error_t *err);
+int gr_control_network_get(struct gr_control *c, const char *name, json_t **out, gr_error_t *err);
+int gr_control_network_delete(struct gr_control *c, const char *name, gr_error_t *err);
 
 /* Hosts (hosts.c): {"hosts":[...]} and one host; each with state
  * online|offline (its lease alive or not), leader, lease, capacity, load,

@@ -151,6 +151,8 @@ void gr__spec_of(const struct gr_control *c, const struct gr_instance *in, struc
 		.ephemeral = in->ephemeral,
 		.privileged = in->privileged,
 		.options = in->options,
+		.nics = in->nics,
+		.n_nics = in->n_nics,
 	};
 }
 

@@ -218,6 +218,94 @@ static char **strv_of(const json_t *arr)
 	return v;
 }
 
+/* "nics": [{"network": NAME, "ip": "a.b.c.d" (optional)}]: the shape only;
+ * network.c checks the networks and takes the addresses. */
+static int set_nics(struct gr_instance *in, json_t *v, gr_error_t *err)
+{
+	if (!json_is_array(v) || json_array_size(v) > GR_NET_NICS_MAX)
+		return gr_error_set(err, EINVAL, "nics: expected an array of at most %d {\"network\", "
+				    "\"ip\"} objects", GR_NET_NICS_MAX);
+	memset(in->nics, 0, sizeof in->nics);
+	in->n_nics = 0;
+	size_t i;
+	json_t *e;
+	json_array_foreach(v, i, e) {
+		struct gr_net_nic *n = &in->nics[i];
+		if (!json_is_object(e))
+			return gr_error_set(err, EINVAL, "nics[%zu]: expected an object", i);
+		const char *k;
+		json_t *f;
+		json_object_foreach(e, k, f)
+			if (strcmp(k, "network") && strcmp(k, "ip"))
+				return gr_error_set(err, EINVAL, "nics[%zu].%s: unknown field (network, ip)",
+						    i, k);
+		const char *net = json_string_value(json_object_get(e, "network"));
+		if (!net)
+			return gr_error_set(err, EINVAL, "nics[%zu].network: required (a network name)", i);
+		char field[32];
+		snprintf(field, sizeof field, "nics[%zu].network", i);
+		if (gr_name_valid(field, net, err) < 0)
+			return -1;
+		snprintf(n->network, sizeof n->network, "%s", net);
+		json_t *ip = json_object_get(e, "ip");
+		if (ip && !json_is_null(ip)) {
+			if (!json_is_string(ip))
+				return gr_error_set(err, EINVAL, "ip: expected an IPv4 address string");
+			if (gr_net_ip_parse("ip", json_string_value(ip), &n->ip, err) < 0)
+				return -1;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(in->nics[j].network, net))
+				return gr_error_set(err, EINVAL, "nics[%zu].network: '%s' is given twice", i,
+						    net);
+		in->n_nics = (unsigned)i + 1;
+	}
+	return 0;
+}
+
+static json_t *nics_json(const struct gr_instance *in)
+{
+	json_t *a = json_array();
+	for (unsigned i = 0; i < in->n_nics; i++) {
+		const struct gr_net_nic *n = &in->nics[i];
+		char ip[GR_NET_IP_MAX], sub[GR_NET_CIDR_MAX], eth[16];
+		snprintf(eth, sizeof eth, "eth%u", i);
+		json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:s,s:s,s:s}", "network", n->network,
+						   "name", eth, "bridge", n->bridge, "mac", n->mac, "ip",
+						   gr_net_ip_format(n->ip, ip), "subnet",
+						   gr_net_cidr_format(&n->subnet, sub)));
+	}
+	return a;
+}
+
+static int nics_from(const json_t *v, struct gr_instance *out)
+{
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_array(v) || json_array_size(v) > GR_NET_NICS_MAX)
+		return -1;
+	size_t i;
+	json_t *e;
+	json_array_foreach(v, i, e) {
+		struct gr_net_nic *n = &out->nics[i];
+		const char *net = json_string_value(json_object_get(e, "network"));
+		const char *br = json_string_value(json_object_get(e, "bridge"));
+		const char *mac = json_string_value(json_object_get(e, "mac"));
+		const char *ip = json_string_value(json_object_get(e, "ip"));
+		const char *sub = json_string_value(json_object_get(e, "subnet"));
+		if (!net || !br || !mac || !ip || !sub || strlen(net) >= sizeof n->network ||
+		    strlen(br) >= sizeof n->bridge || strlen(mac) >= sizeof n->mac ||
+		    gr_net_ip_parse("ip", ip, &n->ip, NULL) < 0 ||
+		    gr_net_cidr_parse("subnet", sub, &n->subnet, NULL) < 0)
+			return -1;
+		snprintf(n->network, sizeof n->network, "%s", net);
+		snprintf(n->bridge, sizeof n->bridge, "%s", br);
+		snprintf(n->mac, sizeof n->mac, "%s", mac);
+		out->n_nics = (unsigned)i + 1;
+	}
+	return 0;
+}
+
 /* Validate one settable field into in. */
 static int set_field(struct gr_instance *in, const char *key, json_t *v, bool creating,
 		     gr_error_t *err)
@@ -266,6 +354,8 @@ static int set_field(struct gr_instance *in, const char *key, json_t *v, bool cr
 		if (!json_is_boolean(v))
 			return gr_error_set(err, EINVAL, "privileged: expected true or false");
 		in->privileged = json_is_true(v);
+	} else if (!strcmp(key, "nics") && creating) {
+		return set_nics(in, v, err);
 	} else if (!strcmp(key, "restart")) {
 		const char *s = json_string_value(v);
 		if (!s || (strcmp(s, "no") && strcmp(s, "always") && strcmp(s, "on-failure")))
@@ -291,7 +381,7 @@ static int set_field(struct gr_instance *in, const char *key, json_t *v, bool cr
 		}
 	} else if (!creating && (!strcmp(key, "class") || !strcmp(key, "type") ||
 				 !strcmp(key, "image") || !strcmp(key, "name") || !strcmp(key, "cmd") ||
-				 !strcmp(key, "privileged"))) {
+				 !strcmp(key, "privileged") || !strcmp(key, "nics"))) {
 		return gr_error_set(err, EINVAL, "%s: fixed when the instance is created", key);
 	} else {
 		return gr_error_set(err, EINVAL, "%s: unknown field", key);
@@ -392,6 +482,7 @@ json_t *gr__inst_to_json(const struct gr_instance *in)
 	json_object_set_new(o, "privileged", json_boolean(in->privileged));
 	json_object_set_new(o, "restart", json_string(gr__restart_name(in->restart)));
 	json_object_set_new(o, "options", in->options ? json_deep_copy(in->options) : json_object());
+	json_object_set_new(o, "nics", nics_json(in));
 	json_object_set_new(o, "state", json_string(gr__state_name(in->state)));
 	json_object_set_new(o, "op", in->op_id[0] ? json_pack("{s:s,s:s}", "id", in->op_id, "kind",
 							    in->op_kind)
@@ -515,6 +606,10 @@ int gr__inst_decode(const char *text, size_t len, struct gr_instance *out, gr_er
 	out->privileged = priv ? json_is_true(priv) : true;
 	out->restart = restart && !strcmp(restart, "always") ? GR_RESTART_ALWAYS
 		       : restart && !strcmp(restart, "on-failure") ? GR_RESTART_ON_FAILURE : GR_RESTART_NO;
+	if (nics_from(json_object_get(o, "nics"), out) < 0) {
+		bad_field(err, name, "nics");
+		goto out;
+	}
 	json_t *opts = json_object_get(o, "options");
 	out->options = json_is_object(opts) ? json_incref(opts) : json_object();
 	if (json_is_object(op)) {

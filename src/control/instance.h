@@ -62,6 +62,9 @@ struct gr_instance {
 	bool privileged;                /* containers: no user namespace (fixed at creation) */
 	enum gr_restart_policy restart;
 	json_t *options;                /* driver options object, never NULL */
+	struct gr_net_nic nics[GR_NET_NICS_MAX]; /* JSON "nics"; fixed at creation (network.c
+					 * fills address and MAC) */
+	unsigned n_nics;
 	/* lifecycle (written by the state machine) */
 	enum gr_inst_state state;
 	char op_id[64];                 /* operation under way, "" = none */

@@ -255,9 +255,15 @@ static int create_common(struct gr_control *c, json_t *req, bool start, bool hol
 		goto unlock;
 	in.state = GR_ST_DEFINING;
 	set_op(&in, op.id, "define");
-	if ((r = replace_rev ? gr__inst_replace_pending(c, &in, replace_rev, err)
-			     : gr__inst_create(c, &in, err)) < 0)
+	/* addresses first: a crash before the record leaves keys of no record,
+	 * which the start-up sweep releases */
+	if ((r = gr__net_alloc(c, &in, err)) < 0)
 		goto out;
+	if ((r = replace_rev ? gr__inst_replace_pending(c, &in, replace_rev, err)
+			     : gr__inst_create(c, &in, err)) < 0) {
+		gr__net_release(c, &in);
+		goto out;
+	}
 	struct gr_inst_spec s;
 	char dir[GR__DIR_MAX];
 	gr__spec_of(c, &in, &s, dir);
@@ -267,6 +273,8 @@ static int create_common(struct gr_control *c, json_t *req, bool start, bool hol
 		gr_rm_rf(dir, NULL);
 		if (gr__inst_remove(c, &in, &e2) < 0)
 			gr_log_warn("%s: %s", name, e2.msg);
+		else
+			gr__net_release(c, &in);
 		r = -1;
 		goto out;
 	}
@@ -423,6 +431,8 @@ int gr__instance_delete(struct gr_control *c, const char *name, bool force, gr_e
 		r = gr_rm_rf(dir, err);
 	if (r == 0)
 		r = gr__inst_remove(c, &in, err);
+	if (r == 0)
+		gr__net_release(c, &in);
 	if (r == 0) {
 		/* the snapshots lived in the layers just removed: drop their
 		 * records, so a new instance of this name starts with none */

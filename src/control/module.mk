@@ -1,2 +1,2 @@
-control_DEPS := agent vm image store runtime sched util
+control_DEPS := agent vm image store runtime sched net util
 control_LIBS := -lcrypto -ljansson

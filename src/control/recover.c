@@ -215,5 +215,7 @@ int gr__recover(struct gr_control *c, gr_error_t *err)
 	gr_strv_free(names);
 	/* runtime objects, processes, layers, folders and cgroups of no record */
 	gr_agent_sweep(&c->agent, gr__index_known, c);
+	/* addresses taken by a create cut short before its record was written */
+	gr__net_sweep(c);
 	return 0;
 }

@@ -228,10 +228,23 @@ static int sync_with_init(struct gr__plan *plan, int fd, pid_t pid, const char *
 }
 
 /* clone() into the new namespaces; a pid namespace to join is entered by this
- * thread's pid_for_children just around the clone. */
+ * thread's pid_for_children just around the clone.  With a new user namespace,
+ * a network namespace to join is entered here too, around the clone (as runc
+ * does): the init, already in its new user namespace, may not enter one owned
+ * by ours (a namespace file made by the daemon for the container's NICs). */
 static pid_t clone_init(struct gr__plan *plan, gr_error_t *err)
 {
-	int saved_pidns = -1;
+	int saved_pidns = -1, saved_netns = -1, netfd = -1;
+	if (plan->join_fds[GR_NS_NET] >= 0 && (plan->clone_flags & CLONE_NEWUSER)) {
+		saved_netns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (saved_netns < 0 || setns(plan->join_fds[GR_NS_NET], CLONE_NEWNET) < 0) {
+			if (saved_netns >= 0)
+				close(saved_netns);
+			return gr_error_sys(err, "linux.namespaces: cannot join the network namespace");
+		}
+		netfd = plan->join_fds[GR_NS_NET];
+		plan->join_fds[GR_NS_NET] = -1; /* the init inherits it: no second join */
+	}
 	if (plan->join_fds[GR_NS_PID] >= 0) {
 		saved_pidns = open("/proc/thread-self/ns/pid_for_children", O_RDONLY | O_CLOEXEC);
 		if (saved_pidns < 0 || setns(plan->join_fds[GR_NS_PID], CLONE_NEWPID) < 0) {
@@ -244,6 +257,11 @@ static pid_t clone_init(struct gr__plan *plan, gr_error_t *err)
 	if (pid == 0)
 		gr__init_main(plan);
 	int saved_errno = errno;
+	if (saved_netns >= 0) {
+		setns(saved_netns, CLONE_NEWNET);
+		close(saved_netns);
+		plan->join_fds[GR_NS_NET] = netfd;
+	}
 	if (saved_pidns >= 0) {
 		setns(saved_pidns, CLONE_NEWPID);
 		close(saved_pidns);

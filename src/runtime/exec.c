@@ -26,7 +26,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const enum gr_ns_type join_order[] = { GR_NS_USER, GR_NS_IPC, GR_NS_UTS, GR_NS_NET,
+/* The network namespace before the user namespace: a container may have
+ * joined one its user namespace does not own (a namespace file made by the
+ * daemon, src/net), which only the caller's credentials may enter. */
+static const enum gr_ns_type join_order[] = { GR_NS_NET, GR_NS_USER, GR_NS_IPC, GR_NS_UTS,
 					      GR_NS_CGROUP, GR_NS_TIME, GR_NS_MNT };
 
 __attribute__((noreturn)) static void exec_child(struct gr__process_plan *pp, const int *fds, int rootfd, int sync)

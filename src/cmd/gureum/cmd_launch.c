@@ -27,6 +27,9 @@
 	"  --container          a container, whatever the class\n" \
 	"  --max-cpu N          VMs: vCPUs a live resize may reach (default twice --cpu, >= 2)\n" \
 	"  --max-memory SIZE    VMs: memory a live resize may reach (default twice --memory)\n" \
+	"  --network NET        a NIC on network NET (repeatable; see 'gureum network --help')\n" \
+	"  --ip ADDR            the address of the NIC of the --network before it (default the\n" \
+	"                       lowest free address of the subnet)\n" \
 	"  --target HOST        in a pool: define (and start) it on HOST, which must be online\n" \
 	"                       and have the image (default: the pool's placement.policy)\n" \
 	"  --queue              when no host has room now (every host refused: full or\n" \
@@ -57,7 +60,9 @@ static int run(int argc, char **argv, bool start)
 		{ "class", required_argument, 0, 'k' }, { "format", required_argument, 0, 'f' },
 		{ "max-cpu", required_argument, 0, 'X' }, { "max-memory", required_argument, 0, 'Y' },
 		{ "privileged", no_argument, 0, 'P' }, { "target", required_argument, 0, 't' },
-		{ "queue", no_argument, 0, 'Q' }, { 0, 0, 0, 0 }
+		{ "queue", no_argument, 0, 'Q' },
+		{ "network", required_argument, 0, 'n' }, { "ip", required_argument, 0, 'i' },
+		{ 0, 0, 0, 0 }
 	};
 	json_t *body = json_object();
 	json_t *env = json_array();
@@ -161,6 +166,25 @@ static int run(int argc, char **argv, bool start)
 		case 'Q':
 			json_object_set_new(body, "queue", json_true());
 			break;
+		case 'n': {
+			json_t *nics = json_object_get(body, "nics");
+			if (!nics) {
+				nics = json_array();
+				json_object_set_new(body, "nics", nics);
+			}
+			json_array_append_new(nics, json_pack("{s:s}", "network", optarg));
+			break;
+		}
+		case 'i': {
+			json_t *nics = json_object_get(body, "nics");
+			if (!json_array_size(nics)) {
+				rc = gr_cli_usage(usage, "--ip: needs a --network before it");
+				goto out;
+			}
+			json_object_set_new(json_array_get(nics, json_array_size(nics) - 1), "ip",
+					    json_string(optarg));
+			break;
+		}
 		case 'f':
 			if (gr_cli_parse_format(optarg, &fmt) < 0) {
 				rc = gr_cli_usage(usage, "--format: '%s' is not table, json or yaml",

@@ -38,6 +38,7 @@ int gr_cmd_snapshot(int argc, char **argv);
 int gr_cmd_version(int argc, char **argv);
 int gr_cmd_host(int argc, char **argv);
 int gr_cmd_cluster(int argc, char **argv);
+int gr_cmd_network(int argc, char **argv);
 
 /* ---- cli.c ---- */
 extern struct gr_client gr_cli;

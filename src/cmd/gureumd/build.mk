@@ -1,1 +1,1 @@
-gureumd_MODULES := api control agent vm image store runtime sched util
+gureumd_MODULES := api control agent vm image store runtime sched net util

@@ -65,6 +65,8 @@ static void usage(FILE *f)
 		"  --lxcfs PROGRAM      the lxcfs to run (default lxcfs from PATH): containers' /proc/meminfo,\n"
 		"                       cpuinfo, stat, uptime and cpu/online show their limits\n"
 		"  --no-lxcfs           do not run lxcfs (containers see the host's /proc files)\n"
+		"  --default-network none|CIDR  make the default network gr0 (bridge, NAT) on this\n"
+		"                       subnet at start when it does not exist (default none)\n"
 		"  --no-host-tuning     leave the cgroup2 mount as found (by default gureumd adds\n"
 		"                       favordynmods, so container starts skip an RCU grace period)\n"
 		"  -h, --help           this text\n");
@@ -86,7 +88,8 @@ int main(int argc, char **argv)
 	int log_json = 0, debug = 0, no_tls = 0, no_tune = 0;
 	enum { O_STATE = 256, O_RUN, O_SOCK, O_CG, O_LISTEN, O_CERT, O_KEY, O_TOKENS, O_LOG,
 	       O_LOGJSON, O_DEBUG, O_NOTLS, O_PID, O_NOTUNE, O_STORE, O_HOSTNAME, O_HOSTTTL,
-	       O_HOSTADDR, O_IDBASE, O_IDSIZE, O_LXCFS, O_NOLXCFS, O_PEER };
+	       O_HOSTADDR, O_IDBASE, O_IDSIZE, O_LXCFS, O_NOLXCFS, O_PEER, O_DEFNET };
+	const char *default_network = NULL;
 	const char *lxcfs_prog = NULL, *peer_listen = NULL;
 	int no_lxcfs = 0;
 	unsigned long long idmap_base = 0, idmap_size = 0;
@@ -104,6 +107,7 @@ int main(int argc, char **argv)
 		{ "host-ttl", required_argument, 0, O_HOSTTTL },
 		{ "host-address", required_argument, 0, O_HOSTADDR },
 		{ "idmap-base", required_argument, 0, O_IDBASE }, { "idmap-size", required_argument, 0, O_IDSIZE },
+		{ "default-network", required_argument, 0, O_DEFNET },
 		{ "lxcfs", required_argument, 0, O_LXCFS }, { "no-lxcfs", no_argument, 0, O_NOLXCFS },
 		{ "peer-listen", required_argument, 0, O_PEER },
 		{ 0, 0, 0, 0 }
@@ -138,6 +142,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case O_LXCFS: lxcfs_prog = optarg; break;
+		case O_DEFNET: default_network = optarg; break;
 		case O_NOLXCFS: no_lxcfs = 1; break;
 		case O_PEER: peer_listen = optarg; break;
 		case O_IDBASE:
@@ -233,7 +238,8 @@ int main(int argc, char **argv)
 				      .host_address = host_addr ? host_addr : listen_addr,
 				      .version = GR_VERSION,
 				      .idmap_base = (uint32_t)idmap_base, .idmap_size = (uint32_t)idmap_size,
-				      .peer = peer_rec, .peer_get = peer_get, .peer_ud = &peer_id };
+				      .peer = peer_rec, .peer_get = peer_get, .peer_ud = &peer_id,
+				      .default_network = default_network };
 	struct gr_control *c = NULL;
 	if (gr_control_open(&co, &c, &err) < 0) {
 		gr_log_error("%s", err.msg);

@@ -12,6 +12,7 @@ if ! command -v nm >/dev/null; then skip "nm is not installed"; tap_done; fi
 [ -d "$OBJ/control" ] || { echo "not ok 1 - no objects in $OBJ (build first)"; exit 1; }
 
 # The rule: cli/web -> api -> control -> {sched, store, image, agent} -> {runtime, vm, net} -> util.
+# control also calls net directly for its pure address management and the NAT table.
 # (agent uses image for the instances' layers; image depends on util only.)
 declare -A ALLOWED=(
 	[util]=""
@@ -22,7 +23,7 @@ declare -A ALLOWED=(
 	[store]="util"
 	[sched]="util"
 	[agent]="image runtime vm net util"
-	[control]="agent image sched store util"
+	[control]="agent image sched store net util"
 	[api]="control util"
 )
 

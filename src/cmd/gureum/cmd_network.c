@@ -1,0 +1,118 @@
+/*
+ * cmd_network.c - `gureum network create NAME --subnet CIDR [--nat] | list |
+ * show NAME | delete NAME` (docs/NETWORK.md).  list is a table by default,
+ * show a YAML view; --format json prints the API's documents as they are.
+ */
+#include "commands.h"
+
+#include <stdio.h>
+#include <string.h>
+#include "util/alloc.h"
+
+static const char *usage_network =
+	"usage: gureum network create NAME --subnet CIDR [--nat] [--format yaml|json]\n"
+	"       gureum network list [--format table|json|yaml]\n"
+	"       gureum network show NAME [--format yaml|json]\n"
+	"       gureum network delete NAME\n"
+	"\n"
+	"Networks are virtual switches: a bridge \"gr-NAME\" on each host, its first address\n"
+	"the gateway.  Instances join one with 'gureum launch IMAGE NAME --network NET\n"
+	"[--ip ADDR]'; each gets an address of the subnet (the given one or the lowest free)\n"
+	"and a MAC kept for its life.  --nat masquerades traffic leaving the subnet.\n"
+	"A network in use (an instance holds an address in it) cannot be deleted.\n"
+	"  list   NAME, TYPE, SUBNET, GATEWAY, NAT, BRIDGE, ADDRESSES\n";
+
+static void print_table(json_t *list)
+{
+	printf("%-14s %-7s %-18s %-15s %-4s %-15s %s\n", "NAME", "TYPE", "SUBNET", "GATEWAY", "NAT",
+	       "BRIDGE", "ADDRESSES");
+	size_t i;
+	json_t *n;
+	json_array_foreach(list, i, n)
+		printf("%-14s %-7s %-18s %-15s %-4s %-15s %zu\n",
+		       json_string_value(json_object_get(n, "name")),
+		       json_string_value(json_object_get(n, "type")),
+		       json_string_value(json_object_get(n, "subnet")),
+		       json_string_value(json_object_get(n, "gateway")),
+		       json_is_true(json_object_get(n, "nat")) ? "yes" : "no",
+		       json_string_value(json_object_get(n, "bridge")),
+		       json_object_size(json_object_get(n, "addresses")));
+}
+
+static int create(int argc, char **argv)
+{
+	const char *name = NULL, *subnet = NULL;
+	bool nat = false;
+	enum gr_cli_fmt fmt = GR_FMT_YAML;
+	for (int i = 2; i < argc; i++) {
+		int f = gr_cli_format_flag(argc, argv, &i, &fmt, usage_network);
+		if (f < 0)
+			return 2;
+		if (f)
+			continue;
+		if (!strcmp(argv[i], "--subnet") || !strncmp(argv[i], "--subnet=", 9)) {
+			if (argv[i][8] == '=')
+				subnet = argv[i] + 9;
+			else if (i + 1 < argc)
+				subnet = argv[++i];
+			else
+				return gr_cli_usage(usage_network, "network create: --subnet needs a CIDR");
+		} else if (!strcmp(argv[i], "--nat")) {
+			nat = true;
+		} else if (argv[i][0] == '-') {
+			return gr_cli_usage(usage_network, "network create: unknown flag '%s'", argv[i]);
+		} else if (!name) {
+			name = argv[i];
+		} else {
+			return gr_cli_usage(usage_network, "network create: unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (!name)
+		return gr_cli_usage(usage_network, "network create: expected NAME");
+	if (!subnet)
+		return gr_cli_usage(usage_network, "network create: --subnet CIDR is required");
+	json_t *body = json_pack("{s:s,s:s,s:b}", "name", name, "subnet", subnet, "nat", nat);
+	json_t *resp = NULL;
+	int r = gr_cli_call("POST", "/v1/networks", body, &resp);
+	json_decref(body);
+	if (r)
+		return 1;
+	gr_cli_print(resp, fmt);
+	json_decref(resp);
+	return 0;
+}
+
+int gr_cmd_network(int argc, char **argv)
+{
+	if (gr_cli_wants_help(argc, argv, usage_network))
+		return 0;
+	if (argc < 2)
+		return gr_cli_usage(usage_network, "network: expected create, list, show or delete");
+	const char *sub = argv[1];
+	if (!strcmp(sub, "create"))
+		return create(argc, argv);
+	bool is_list = !strcmp(sub, "list"), is_show = !strcmp(sub, "show");
+	bool is_delete = !strcmp(sub, "delete");
+	if (!is_list && !is_show && !is_delete)
+		return gr_cli_usage(usage_network, "network: unknown subcommand '%s'", sub);
+	enum gr_cli_fmt fmt = is_show ? GR_FMT_YAML : GR_FMT_TABLE;
+	const char *name = NULL;
+	if (gr_cli_sub_args(argc, argv, 2, is_delete ? NULL : &fmt, is_list, usage_network, "network",
+			    sub, &name))
+		return 2;
+	if (is_list)
+		return gr_cli_list("/v1/networks", "networks", fmt, print_table);
+	if (!name)
+		return gr_cli_usage(usage_network, "network %s: expected NAME", sub);
+	if (!gr_cli_name_ok("network name", name))
+		return 2;
+	_cleanup_free_ char *path = xasprintf("/v1/networks/%s", name);
+	if (is_delete)
+		return gr_cli_call("DELETE", path, NULL, NULL);
+	json_t *resp = NULL;
+	if (gr_cli_call("GET", path, NULL, &resp))
+		return 1;
+	gr_cli_print(resp, fmt);
+	json_decref(resp);
+	return 0;
+}

@@ -1,0 +1,2 @@
+net_DEPS := util
+net_LIBS :=

@@ -1,0 +1,82 @@
+/*
+ * nat.c - the nftables table "inet gureum": masquerade out of NAT networks
+ * and no forwarding between two networks.  The table is the only thing of
+ * the host's ruleset gureum writes; it is rebuilt whole from the store's
+ * networks (at daemon start and after each network change) by one
+ * `nft -f -` transaction that declares, deletes and redefines it, so the
+ * result does not depend on what was there before and a crash mid-way
+ * leaves either the old table or the new one.
+ */
+#include "net/net.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "util/alloc.h"
+#include "util/fs.h"
+#include "util/proc.h"
+
+char *gr_net_nat_script(const struct gr_net_nat_net *nets, size_t n)
+{
+	size_t n_nat = 0;
+	for (size_t i = 0; i < n; i++)
+		n_nat += nets[i].nat;
+	/* "table ... {}" first: deleting a table that is not there would fail */
+	char *s = xstrdup("table inet gureum {}\ndelete table inet gureum\n");
+	if (!n_nat)
+		return s;
+	char *t = xasprintf("%stable inet gureum {\n"
+			    "\tchain postrouting {\n"
+			    "\t\ttype nat hook postrouting priority srcnat; policy accept;\n", s);
+	free(s);
+	s = t;
+	for (size_t i = 0; i < n; i++) {
+		if (!nets[i].nat)
+			continue;
+		char c[GR_NET_CIDR_MAX];
+		gr_net_cidr_format(&nets[i].subnet, c);
+		t = xasprintf("%s\t\tip saddr %s ip daddr != %s masquerade\n", s, c, c);
+		free(s);
+		s = t;
+	}
+	t = xasprintf("%s\t}\n\tchain forward {\n"
+		      "\t\ttype filter hook forward priority filter; policy accept;\n", s);
+	free(s);
+	s = t;
+	for (size_t i = 0; i < n; i++) {
+		t = xasprintf("%s\t\tiifname \"%s\" oifname \"gr-*\" oifname != \"%s\" drop\n", s,
+			      nets[i].bridge, nets[i].bridge);
+		free(s);
+		s = t;
+	}
+	t = xasprintf("%s\t}\n}\n", s);
+	free(s);
+	return t;
+}
+
+int gr_net_nat_sync(const struct gr_net_nat_net *nets, size_t n, gr_error_t *err)
+{
+	bool any = false;
+	for (size_t i = 0; i < n; i++)
+		any |= nets[i].nat;
+	/* masquerade needs routing between the bridge and the uplink: on in
+	 * the daemon's namespace while a NAT network exists (never turned
+	 * off again: other software may rely on it) */
+	if (any && gr_write_str("/proc/sys/net/ipv4/ip_forward", "1", err) < 0)
+		return gr_error_prefix(err, "NAT: enabling IPv4 forwarding");
+	_cleanup_free_ char *script = gr_net_nat_script(nets, n);
+	char *const argv[] = { "nft", "-f", "-", NULL };
+	struct gr_proc p = { .argv = argv, .fd_in = GR_PROC_NULL, .fd_out = GR_PROC_PIPE,
+			     .fd_err = GR_PROC_PIPE, .input = script, .input_len = strlen(script),
+			     .timeout_ms = 30000 };
+	gr_error_t e;
+	if (gr_proc_run(&p, &e) < 0) {
+		/* without NAT there is no table to remove when nft is not even installed */
+		if (!any && e.code == ENOENT)
+			return 0;
+		if (err)
+			*err = e;
+		return gr_error_prefix(err, "NAT rules (nft)");
+	}
+	return 0;
+}

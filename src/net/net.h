@@ -1,0 +1,170 @@
+/*
+ * net.h - the virtual switch (docs/NETWORK.md): host work for instance
+ * networks.  Pure IPv4 address management (ipam.c), rtnetlink on netlink
+ * sockets (netlink.c: bridges, veth pairs, addresses, routes; no `ip`
+ * subprocess on the launch path), per-instance network namespaces kept as
+ * bind-mounted files (netns.c), a container NIC's wiring (attach.c) and the
+ * NAT table (nat.c, nftables through `nft -f -`).
+ *
+ * Layering: below control, beside runtime and vm.  This module never touches
+ * the store or the API; control decides (which network, which address, which
+ * MAC) and passes plain values down.  Every function returns < 0 and fills
+ * err on failure.  Thread-safe unless said otherwise: a netlink handle
+ * (struct gr_nl) belongs to one thread at a time.
+ */
+#ifndef GR_NET_NET_H
+#define GR_NET_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "util/error.h"
+
+/* ---- ipam.c: pure IPv4 address management (addresses in host byte order) ---- */
+
+struct gr_net_cidr {
+	uint32_t base;   /* network address (host bits zero) */
+	int prefix;      /* 8..30 */
+};
+
+#define GR_NET_IP_MAX 16   /* "255.255.255.255" + NUL */
+#define GR_NET_CIDR_MAX 19 /* + "/32" */
+#define GR_NET_MAC_MAX 18  /* "02:00:00:00:00:00" + NUL */
+
+/* "a.b.c.d" -> *out.  EINVAL naming field otherwise. */
+int gr_net_ip_parse(const char *field, const char *s, uint32_t *out, gr_error_t *err);
+/* buf of GR_NET_IP_MAX bytes; returns buf. */
+char *gr_net_ip_format(uint32_t ip, char *buf);
+/* "a.b.c.d/N" with N in 8..30 and no host bits set -> *out.  EINVAL naming
+ * field (and saying which part is wrong) otherwise. */
+int gr_net_cidr_parse(const char *field, const char *s, struct gr_net_cidr *out, gr_error_t *err);
+/* buf of GR_NET_CIDR_MAX bytes; returns buf. */
+char *gr_net_cidr_format(const struct gr_net_cidr *c, char *buf);
+uint32_t gr_net_cidr_mask(const struct gr_net_cidr *c);
+uint32_t gr_net_cidr_broadcast(const struct gr_net_cidr *c);
+bool gr_net_cidr_contains(const struct gr_net_cidr *c, uint32_t ip);
+bool gr_net_cidr_overlap(const struct gr_net_cidr *a, const struct gr_net_cidr *b);
+/* The gateway: the first host address (base + 1). */
+uint32_t gr_net_gateway(const struct gr_net_cidr *c);
+/* May ip be given to an instance?  Inside the subnet and neither the network
+ * address, the broadcast address nor the gateway: EINVAL naming field. */
+int gr_net_check_host(const struct gr_net_cidr *c, uint32_t ip, const char *field, gr_error_t *err);
+/* The lowest address an instance may get that is not in used[0..n) (any
+ * order): ENOSPC naming the subnet when there is none. */
+int gr_net_pick(const struct gr_net_cidr *c, const uint32_t *used, size_t n, uint32_t *out,
+		gr_error_t *err);
+/* A random locally administered unicast MAC ("02:xx:xx:xx:xx:xx"), buf of
+ * GR_NET_MAC_MAX bytes; returns buf. */
+char *gr_net_mac_random(char *buf);
+/* "aa:bb:cc:dd:ee:ff" -> 6 bytes.  EINVAL naming field. */
+int gr_net_mac_parse(const char *field, const char *s, uint8_t out[6], gr_error_t *err);
+
+/* ---- netlink.c: rtnetlink requests on one socket ---- */
+
+/* A route netlink socket bound to the network namespace it was opened in. */
+struct gr_nl {
+	int fd;
+	uint32_t seq;
+};
+
+/* Open a socket in the caller's namespace (netns_fd < 0) or in the namespace
+ * of netns_fd: a short-lived thread enters it (setns affects only that
+ * thread) and opens the socket there; a netlink socket stays bound to the
+ * namespace it was made in, so every request on it acts there, from any
+ * thread, and the daemon's own threads never change namespace. */
+int gr_nl_open(struct gr_nl *nl, int netns_fd, gr_error_t *err);
+void gr_nl_close(struct gr_nl *nl);
+/* Index of link name: ENODEV naming it when absent. */
+int gr_nl_link_index(struct gr_nl *nl, const char *name, int *index, gr_error_t *err);
+/* A bridge named name (EEXIST when a link of that name exists). */
+int gr_nl_bridge_add(struct gr_nl *nl, const char *name, gr_error_t *err);
+/* A veth pair: host_if here (under bridge master when master is not NULL,
+ * with alias when not NULL: the sweep reads it), peer_if in the namespace
+ * peer_netns_fd (< 0: here) with MAC peer_mac (NULL = kernel's), both with
+ * mtu (0 = default).  One request: the pair never exists half made. */
+int gr_nl_veth_add(struct gr_nl *nl, const char *host_if, const char *alias, const char *master,
+		   const char *peer_if, int peer_netns_fd, const char *peer_mac, unsigned mtu,
+		   gr_error_t *err);
+/* Delete link name (a veth takes its peer along).  Absent is success. */
+int gr_nl_link_del(struct gr_nl *nl, const char *name, gr_error_t *err);
+/* Set link name up (or down), with mtu when not 0. */
+int gr_nl_link_up(struct gr_nl *nl, const char *name, bool up, unsigned mtu, gr_error_t *err);
+/* Move link name into the namespace of netns_fd. */
+int gr_nl_link_netns(struct gr_nl *nl, const char *name, int netns_fd, gr_error_t *err);
+/* Add ip/prefix on link name (an existing equal address is success). */
+int gr_nl_addr_add(struct gr_nl *nl, const char *name, uint32_t ip, int prefix, gr_error_t *err);
+/* Default route via gw (replaces one that exists). */
+int gr_nl_route_default(struct gr_nl *nl, uint32_t gw, gr_error_t *err);
+/* Links whose alias starts with prefix: names and aliases as two
+ * NULL-terminated strvs (malloc'd, gr_strv_free). */
+int gr_nl_links_by_alias(struct gr_nl *nl, const char *prefix, char ***names, char ***aliases,
+			 gr_error_t *err);
+
+/* ---- netns.c: namespaces kept as files ---- */
+
+/* A new network namespace bind-mounted on path (a file made here; the
+ * folder must exist).  An existing live one is kept (success). */
+int gr_netns_create(const char *path, gr_error_t *err);
+/* Open it (O_RDONLY|O_CLOEXEC): ENOENT when there is none. */
+int gr_netns_open(const char *path, gr_error_t *err);
+/* Unmount and remove path; absent is success. */
+int gr_netns_remove(const char *path, gr_error_t *err);
+
+/* ---- attach.c: a container's NIC ---- */
+
+/* One NIC as control decided it and the instance record keeps it (plain
+ * values: a copy of the network's bridge and subnet, so a start reads no
+ * network record). */
+#define GR_NET_NAME_MAX 64
+#define GR_NET_NICS_MAX 4
+struct gr_net_nic {
+	char network[GR_NET_NAME_MAX]; /* network name */
+	char bridge[16];               /* its bridge device on each host */
+	char mac[GR_NET_MAC_MAX];      /* the instance's MAC, stable for its life ("" = kernel's) */
+	uint32_t ip;                   /* its address */
+	struct gr_net_cidr subnet;
+	unsigned mtu;                  /* 0 = default */
+};
+
+/* The host end's name of NIC index of instance: "grv" + 8 hex digits of a
+ * hash of both (15 bytes at most), buf of 16 bytes. */
+char *gr_net_host_if(const char *inst, unsigned index, char *buf);
+/* The alias put on every host end: "gureum:<instance>". */
+#define GR_NET_ALIAS_PREFIX "gureum:"
+/* Make sure the bridge of nic exists here with the gateway address, up. */
+int gr_net_bridge_ensure(const struct gr_net_nic *nic, gr_error_t *err);
+/* Remove a network's bridge here (absent is fine). */
+int gr_net_bridge_remove(const char *bridge, gr_error_t *err);
+/* Wire NIC index of inst into the namespace file netns_path: the veth pair
+ * (host end on the bridge, up; eth<index> inside with the MAC and address),
+ * lo up, the default route via the gateway (first NIC).  Rolls back the
+ * pair on failure. */
+int gr_net_attach(const char *inst, unsigned index, const struct gr_net_nic *nic,
+		  const char *netns_path, gr_error_t *err);
+/* Remove the host ends of inst's NICs (n of them); absent ones are fine. */
+int gr_net_detach(const char *inst, unsigned n, gr_error_t *err);
+/* Host ends (links with a GR_NET_ALIAS_PREFIX alias) of instances known()
+ * says have no record: removed, logged.  Best effort; returns how many. */
+int gr_net_sweep_links(bool (*known)(const char *name, void *ud), void *ud);
+
+/* ---- nat.c: the nftables table "inet gureum" ---- */
+
+/* One network as the NAT table sees it. */
+struct gr_net_nat_net {
+	const char *bridge;
+	struct gr_net_cidr subnet;
+	bool nat;
+};
+
+/* The nft script gr_net_nat_sync runs for nets[0..n) (malloc'd; pure). */
+char *gr_net_nat_script(const struct gr_net_nat_net *nets, size_t n);
+/* Make the table "inet gureum" match nets[0..n): when one of them has nat,
+ * masquerade out of each NAT subnet and drop forwarding between two
+ * different gureum bridges (IP forwarding is switched on in the daemon's
+ * namespace, so networks must not route into each other); with no NAT
+ * network the table is deleted.  One `nft -f -` transaction (create,
+ * delete, refill): idempotent, atomic.  Nothing outside the table is
+ * touched. */
+int gr_net_nat_sync(const struct gr_net_nat_net *nets, size_t n, gr_error_t *err);
+
+#endif
