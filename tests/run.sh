@@ -64,7 +64,7 @@ if [ "$unit_only" -eq 0 ]; then
 	while IFS= read -r t; do
 		[[ "$t" =~ $filter ]] || continue
 		run_one "$t" bash "$t"
-	done < <({ find tests/integration -name '*.sh'; find tests/cluster -name '*.sh' ! -name lib.sh; } | sort)
+	done < <({ find tests/integration -name '*.sh' ! -name lib.sh; find tests/cluster -name '*.sh' ! -name lib.sh; } | sort)
 	# The same integration tests once more on the ASan+UBSan binaries (the conformance
 	# comparison with crun is left to the plain build).
 	if [ -d build-asan/bin ]; then
@@ -72,7 +72,7 @@ if [ "$unit_only" -eq 0 ]; then
 		while IFS= read -r t; do
 			[[ "asan:$t" =~ $filter ]] || continue
 			run_one "asan:$t" bash "$t"
-		done < <({ find tests/integration -name '*.sh' ! -path '*/conformance/*'
+		done < <({ find tests/integration -name '*.sh' ! -name lib.sh ! -path '*/conformance/*'
 			   find tests/cluster -name '*.sh' ! -name lib.sh; } | sort)
 		export GR_BUILD=$top/build
 	fi
