@@ -2,7 +2,8 @@
  * hostindex.c - the per-block host summaries and the best-host search the
  * scoring policies share.  Hosts are grouped in blocks of GR__BLOCK by index;
  * each block keeps bounds over its up hosts (most free CPU and memory, widest
- * cores, labels carried, fewest instances, lowest load, room, power slopes).
+ * cores, labels carried, fewest instances, lowest load, room; pabfd's runs of
+ * power slopes, struct gr__runs).
  * A change to a host marks its block dirty (gr__host_changed()); the next
  * search recomputes the dirty blocks, so applying or removing an instance
  * costs O(1) and a search O(n / GR__BLOCK + dirty blocks x GR__BLOCK).
@@ -11,9 +12,13 @@
  * (gr__block_may_fit(), conservative) or when its bound cannot beat the best
  * host found so far, ties included (ties go to the lower index), so the
  * answer is always the one a scan of every host in index order would give.
- * The block with the lowest bound is scanned first, which usually finds the
- * answer at once.  Decisions that find nothing rescan every host to count the
- * reasons.  Everything here lives in the snapshot's scratch: no globals.
+ * Blocks are taken best first from a heap ordered by (bound, index): the
+ * block on top has its bound tightened once (the rank's refine(), if any) and
+ * goes back, or is scanned when already tightened; the search ends when the
+ * top block cannot beat the best host found, so it scans only the blocks
+ * whose bound is below the answer (or ties it at a lower index).  Decisions
+ * that find nothing rescan every host to count the reasons.  Everything here
+ * lives in the snapshot's scratch: no globals.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -32,11 +37,13 @@ void gr__scratch_grow(struct gr_sched_snapshot *s)
 	size_t nb = (s->hosts_cap + GR__BLOCK - 1) / GR__BLOCK;
 	if (w->blocks_cap < nb) {
 		w->blocks = xrealloc(w->blocks, nb * sizeof(*w->blocks));
+		w->runs = xrealloc(w->runs, nb * sizeof(*w->runs));
 		memset(w->blocks + w->blocks_cap, 0, (nb - w->blocks_cap) * sizeof(*w->blocks));
 		w->dirty = xrealloc(w->dirty, nb);
 		memset(w->dirty + w->blocks_cap, 0, nb - w->blocks_cap);
 		w->dirty_list = xrealloc(w->dirty_list, nb * sizeof(uint32_t));
 		w->bounds = xrealloc(w->bounds, nb * sizeof(*w->bounds));
+		w->heap = xrealloc(w->heap, nb * sizeof(*w->heap));
 		w->order_changed = xrealloc(w->order_changed, nb * GR__ORDER__COUNT * sizeof(uint64_t));
 		memset(w->order_changed + w->blocks_cap * GR__ORDER__COUNT, 0xff,
 		       (nb - w->blocks_cap) * GR__ORDER__COUNT * sizeof(uint64_t));
@@ -56,9 +63,11 @@ void gr__scratch_free(struct gr_sched_scratch *w)
 		free(w->curves[i]);
 	free(w->curves);
 	free(w->blocks);
+	free(w->runs);
 	free(w->dirty);
 	free(w->dirty_list);
 	free(w->bounds);
+	free(w->heap);
 	free(w->orders);
 	free(w->order_changed);
 	free(w->cand);
@@ -77,16 +86,37 @@ static inline double max2(double a, double b)
 	return b > a ? b : a;
 }
 
+/* Host hs into the runs of its block: the run of its (slope, next slope),
+ * new if none has them yet (a block holds few kinds of host). */
+static inline void runs_add(struct gr__runs *ru, const struct gr_sched_host *hs)
+{
+	double gap = hs->pw_segment_end - hs->cpu_used;
+	uint32_t r = 0;
+	while (r < ru->n && (ru->slope[r] != hs->pw_watts_per_mips || ru->next[r] != hs->pw_next))
+		r++;
+	if (r == ru->n) {
+		ru->n++;
+		ru->slope[r] = hs->pw_watts_per_mips;
+		ru->next[r] = hs->pw_next;
+		ru->gap_min[r] = ru->gap_max[r] = gap;
+		ru->rest[r] = hs->pw_min_rest;
+		return;
+	}
+	ru->gap_min[r] = min2(ru->gap_min[r], gap);
+	ru->gap_max[r] = max2(ru->gap_max[r], gap);
+	ru->rest[r] = min2(ru->rest[r], hs->pw_min_rest);
+}
+
 static void block_compute(const struct gr_sched_snapshot *s, uint32_t b)
 {
 	struct gr__block *k = &s->scratch->blocks[b];
+	struct gr__runs *ru = &s->scratch->runs[b];
+	ru->n = 0;
 	*k = (struct gr__block){
 		.max_free_cpu = -INFINITY, .max_free_mem = -INFINITY,
 		.min_load = INFINITY, .min_n_load = INFINITY, .min_used = INFINITY,
 		.min_inv_phys = INFINITY, .min_room = INFINITY,
-		.min_slope = INFINITY, .min_gap = INFINITY, .min_rest = INFINITY,
-		.min_slope2 = INFINITY, .min_width = INFINITY,
-		.min_headroom = INFINITY,
+		.min_width = INFINITY, .min_headroom = INFINITY,
 	};
 	size_t first = (size_t)b << GR__BLOCK_SHIFT, end = first + GR__BLOCK;
 	if (end > s->n_hosts)
@@ -121,12 +151,9 @@ static void block_compute(const struct gr_sched_snapshot *s, uint32_t b)
 		k->max_inv_mem_cap = max2(k->max_inv_mem_cap, hs->inv_mem_cap);
 		if (hs->power) {
 			k->n_power++;
-			k->min_slope = min2(k->min_slope, hs->pw_watts_per_mips);
-			k->min_gap = min2(k->min_gap, hs->pw_segment_end - hs->cpu_used);
-			k->min_slope2 = min2(k->min_slope2, hs->pw_slope2);
-			k->min_rest = min2(k->min_rest, hs->pw_min_rest);
 			k->min_width = min2(k->min_width, hs->cpu_phys / 10);
 			k->min_headroom = min2(k->min_headroom, max2(0, hs->cpu_phys - hs->cpu_used));
+			runs_add(ru, hs);
 		}
 		k->n_up++;
 	}
@@ -143,70 +170,28 @@ void gr__blocks_refresh(const struct gr_sched_snapshot *s)
 	w->n_dirty = 0;
 }
 
-/* The figure an order sorts by and the other figures it keeps per host:
- * FREE_*: room, slope2; GAP: slope, next slope, rest.  False when the host
- * has no place in the order. */
-static inline bool order_figures(const struct gr_sched_host *hs, int kind, double *val, double p[3])
+/* The figure an order sorts by (free memory or CPU) and the figures it keeps
+ * per host (room, slope2).  False when the host has no place in the order. */
+static inline bool order_figures(const struct gr_sched_host *hs, int kind, double *val, double p[2])
 {
 	if (hs->state != GR_SCHED_HOST_UP)
 		return false;
-	switch (kind) {
-	case GR__ORDER_FREE_MEM:
-	case GR__ORDER_FREE_CPU:
-		*val = kind == GR__ORDER_FREE_MEM ? hs->mem_cap * (1 + 1e-9) - hs->mem_alloc
-						  : hs->cpu_cap * (1 + 1e-9) - hs->cpu_alloc;
-		p[0] = hs->room;
-		p[1] = hs->power ? hs->pw_slope2 : INFINITY;
-		return true;
-	default:
-		if (!hs->power)
-			return false;
-		*val = hs->pw_segment_end - hs->cpu_used;
-		p[0] = hs->pw_watts_per_mips;
-		p[1] = hs->pw_next;
-		p[2] = hs->pw_min_rest;
-		return true;
-	}
+	*val = kind == GR__ORDER_FREE_MEM ? hs->mem_cap * (1 + 1e-9) - hs->mem_alloc
+					  : hs->cpu_cap * (1 + 1e-9) - hs->cpu_alloc;
+	p[0] = hs->room;
+	p[1] = hs->power ? hs->pw_slope2 : INFINITY;
+	return true;
 }
 
-/* Order of positions: by value, and for GAP first by (slope, next slope). */
-static inline bool order_before(int kind, double va, const double *pa, double vb, const double *pb)
-{
-	if (kind == GR__ORDER_GAP) {
-		if (pa[0] != pb[0])
-			return pa[0] < pb[0];
-		if (pa[1] != pb[1])
-			return pa[1] < pb[1];
-	}
-	return va < vb;
-}
-
-/* Recompute the suffix minima (FREE_*) or the runs (GAP) of o. */
-static void order_derive(struct gr__order *o, int kind)
+/* Recompute the suffix minima of o. */
+static void order_derive(struct gr__order *o)
 {
 	uint32_t n = o->n;
-	if (kind != GR__ORDER_GAP) {
-		o->m1[n] = o->m2[n] = INFINITY;
-		for (uint32_t i = n; i-- > 0;) {
-			o->m1[i] = min2(o->fig[0][i], o->m1[i + 1]);
-			o->m2[i] = min2(o->fig[1][i], o->m2[i + 1]);
-		}
-		return;
+	o->m1[n] = o->m2[n] = INFINITY;
+	for (uint32_t i = n; i-- > 0;) {
+		o->m1[i] = min2(o->fig[0][i], o->m1[i + 1]);
+		o->m2[i] = min2(o->fig[1][i], o->m2[i + 1]);
 	}
-	o->n_runs = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		uint32_t r = o->n_runs;
-		if (!r || o->fig[0][i] != o->run.slope[r - 1] || o->fig[1][i] != o->run.next[r - 1]) {
-			o->run_start[r] = (uint8_t)i;
-			o->run.slope[r] = o->fig[0][i];
-			o->run.next[r] = o->fig[1][i];
-			o->run.rest[r] = o->fig[2][i];
-			o->n_runs++;
-		} else {
-			o->run.rest[r - 1] = min2(o->run.rest[r - 1], o->fig[2][i]);
-		}
-	}
-	o->run_start[o->n_runs] = (uint8_t)n;
 }
 
 const struct gr__order *gr__block_order(const struct gr_sched_snapshot *s, uint32_t b, int kind)
@@ -237,26 +222,22 @@ const struct gr__order *gr__block_order(const struct gr_sched_snapshot *s, uint3
 			continue;
 		o->host[n] = o->host[i];
 		o->val[n] = o->val[i];
-		for (int f = 0; f < 3; f++)
+		for (int f = 0; f < 2; f++)
 			o->fig[f][n] = o->fig[f][i];
 		n++;
 	}
 	/* and put them back where they now belong */
 	for (uint64_t m = changed & (size < GR__BLOCK ? (1ULL << size) - 1 : ~0ULL); m; m &= m - 1) {
 		uint32_t off = (uint32_t)__builtin_ctzll(m);
-		double v, p[3] = { 0, 0, 0 };
+		double v, p[2] = { 0, 0 };
 		if (!order_figures(&s->hosts[first + off], kind, &v, p))
 			continue;
 		uint32_t j = n;
-		while (j > 0) {
-			double q[3] = { o->fig[0][j - 1], o->fig[1][j - 1], o->fig[2][j - 1] };
-			if (!order_before(kind, v, p, o->val[j - 1], q))
-				break;
+		while (j > 0 && v < o->val[j - 1])
 			j--;
-		}
 		memmove(o->host + j + 1, o->host + j, n - j);
 		memmove(o->val + j + 1, o->val + j, (n - j) * sizeof(double));
-		for (int f = 0; f < 3; f++) {
+		for (int f = 0; f < 2; f++) {
 			memmove(o->fig[f] + j + 1, o->fig[f] + j, (n - j) * sizeof(double));
 			o->fig[f][j] = p[f];
 		}
@@ -265,7 +246,7 @@ const struct gr__order *gr__block_order(const struct gr_sched_snapshot *s, uint3
 		n++;
 	}
 	o->n = n;
-	order_derive(o, kind);
+	order_derive(o);
 	return o;
 }
 

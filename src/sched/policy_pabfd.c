@@ -74,40 +74,38 @@ static bool pabfd_key(const struct gr_sched_snapshot *s, const struct gr__fit *f
 	return true;
 }
 
-/* Per run of hosts with the same slope and next slope: those that stay in
- * their step (distance to its end >= the added use) rise by exactly the slope
- * times the use, as pabfd_key() computes it; those that leave it by at least
- * the bounds above, whose exact form is smallest at the run's largest
- * distance (next step steeper) or smallest (next step flatter).  Then only
- * hosts with the free CPU and memory the request asks can take it, each
- * rising by at least slope2 times the use. */
-static bool pabfd_refine(const struct gr_sched_snapshot *s, uint32_t blk, const struct gr__fit *f,
-			 struct gr__key *k)
+/* gr__order_find(), answering at once when every host of the order has at
+ * least v free (the usual case: the search only when some host is that full). */
+static inline uint32_t order_first_at_least(const struct gr__order *o, double v)
 {
-	const struct gr__block *b = &s->scratch->blocks[blk];
-	if (!b->n_power)
-		return false;
-	double c = f->cpu_use;
-	k->b = 0;
-	if (!(c > 0)) {
-		k->a = 0;
-		return true;
-	}
-	const struct gr__order *o = gr__block_order(s, blk, GR__ORDER_GAP);
+	return o->n && !(o->val[0] < v) ? 0 : gr__order_find(o, v);
+}
+
+/* Per run of hosts with the same slope and next slope (struct gr__runs):
+ * those that stay in their step (distance to its end >= the added use c)
+ * rise by exactly the slope times c, as pabfd_key() computes it; those that
+ * leave it by at least the bounds above, whose exact form is smallest at the
+ * run's largest distance below c (next step steeper) or its smallest (next
+ * step flatter).  Distances of a run lie in [gap_min, gap_max]: some host
+ * stays when gap_max >= c, some leaves when gap_min < c.  With a host that
+ * stays and a steeper next step the exact form cannot lower the bound (it
+ * is then at least slope * c = the floor, c being within every headroom);
+ * without one, the largest distance below c is gap_max. */
+static double runs_bound(const struct gr__block *b, const struct gr__runs *ru, double c)
+{
 	bool within = c <= b->min_width, exact = within && c <= b->min_headroom;
 	double a = INFINITY;
-	for (uint32_t r = 0; r < o->n_runs; r++) {
-		uint32_t lo = o->run_start[r], hi = o->run_start[r + 1];
-		double slope = o->run.slope[r], next = o->run.next[r];
-		uint32_t j = gr__order_find_in(o, lo, hi, c);
-		if (j < hi && slope * c < a)
+	for (uint32_t r = 0; r < ru->n; r++) {
+		double slope = ru->slope[r], next = ru->next[r];
+		bool stay = !(ru->gap_max[r] < c);
+		if (stay && slope * c < a)
 			a = slope * c;
-		if (j == lo)
+		if (!(ru->gap_min[r] < c))
 			continue;
-		double leave = leave_floor(within ? (next < slope ? next : slope) : o->run.rest[r], c,
+		double leave = leave_floor(within ? (next < slope ? next : slope) : ru->rest[r], c,
 					   b->min_headroom);
-		if (exact) {
-			double gap = next > slope ? o->val[j - 1] : o->val[lo];
+		if (exact && !(next > slope && stay)) {
+			double gap = next > slope ? ru->gap_max[r] : ru->gap_min[r];
 			double e = leave_exact(next, (slope - next) * gap, c);
 			if (e > leave)
 				leave = e;
@@ -115,24 +113,10 @@ static bool pabfd_refine(const struct gr_sched_snapshot *s, uint32_t blk, const 
 		if (leave < a)
 			a = leave;
 	}
-	if (within) {
-		const struct gr__order *oc = gr__block_order(s, blk, GR__ORDER_FREE_CPU);
-		const struct gr__order *om = gr__block_order(s, blk, GR__ORDER_FREE_MEM);
-		double s2c = oc->m2[gr__order_find(oc, f->cpu - 1e-7 * (1 + f->cpu))];
-		double s2m = om->m2[gr__order_find(om, f->mem - 1e-7 * (1 + f->mem))];
-		if (s2c == INFINITY || s2m == INFINITY)
-			return false;
-		double fit = leave_floor(s2c > s2m ? s2c : s2m, c, b->min_headroom);
-		if (fit > a)
-			a = fit;
-	}
-	k->a = a;
-	return true;
+	return a;
 }
 
-/* First, from the block's figures alone: every host rises by at least the
- * flatter of its step and the next (the flattest step left for a use wider
- * than a step) times the use up to 100 %. */
+/* First, from the block's runs: no host rises by less than its run's bound. */
 static bool pabfd_bound(const struct gr_sched_snapshot *s, uint32_t blk, const struct gr__fit *f,
 			struct gr__key *k)
 {
@@ -140,8 +124,31 @@ static bool pabfd_bound(const struct gr_sched_snapshot *s, uint32_t blk, const s
 	if (!b->n_power)
 		return false;
 	double c = f->cpu_use;
-	k->a = c > 0 ? leave_floor(c <= b->min_width ? b->min_slope2 : b->min_rest, c, b->min_headroom) : 0;
 	k->b = 0;
+	k->a = c > 0 ? runs_bound(b, &s->scratch->runs[blk], c) : 0;
+	return true;
+}
+
+/* Then, for a block the runs could not rule out: only hosts with the free
+ * CPU and memory the request asks can take it, each rising by at least its
+ * slope2 times the use (a use within one step). */
+static bool pabfd_refine(const struct gr_sched_snapshot *s, uint32_t blk, const struct gr__fit *f,
+			 struct gr__key *k)
+{
+	const struct gr__block *b = &s->scratch->blocks[blk];
+	if (!b->n_power)
+		return false;
+	double c = f->cpu_use;
+	k->a = k->b = 0;
+	if (!(c > 0) || !(c <= b->min_width))
+		return true;
+	const struct gr__order *oc = gr__block_order(s, blk, GR__ORDER_FREE_CPU);
+	const struct gr__order *om = gr__block_order(s, blk, GR__ORDER_FREE_MEM);
+	double s2c = oc->m2[order_first_at_least(oc, f->cpu - 1e-7 * (1 + f->cpu))];
+	double s2m = om->m2[order_first_at_least(om, f->mem - 1e-7 * (1 + f->mem))];
+	if (s2c == INFINITY || s2m == INFINITY)
+		return false;
+	k->a = leave_floor(s2c > s2m ? s2c : s2m, c, b->min_headroom);
 	return true;
 }
 

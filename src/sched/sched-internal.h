@@ -122,40 +122,36 @@ struct gr__block {
 	double min_inv_phys;
 	double min_room;        /* room (best-fit) */
 	double max_inv_cpu_cap, max_inv_mem_cap;
-	double min_slope;       /* pw_watts_per_mips over hosts with a curve */
-	double min_gap;         /* pw_segment_end - cpu_used */
-	double min_slope2;      /* pw_slope2 */
-	double min_rest;        /* pw_min_rest */
 	double min_width;       /* cpu_phys / 10: one step of the curve, MIPS */
 	double min_headroom;    /* max(0, cpu_phys - cpu_used) */
 };
 
-/* The up hosts of a block in ascending order of one figure, so a bound can
- * leave out the hosts a request cannot use.  FREE_MEM and FREE_CPU: by free
- * memory or CPU, with suffix minima of room (best-fit) and of slope2 (pabfd)
- * over the hosts with at least that much free.  GAP: the hosts with a power
- * curve in runs of equal (slope, next slope), each run by distance to the end
- * of the step, so pabfd's bound is exact per run.  Kept on demand: the hosts
- * that changed since an order was last used are taken out and put back in
- * place, the others are not read again. */
-enum gr__order_kind { GR__ORDER_FREE_MEM = 0, GR__ORDER_FREE_CPU, GR__ORDER_GAP, GR__ORDER__COUNT };
+/* pabfd's summary of a block, kept with the block (block_compute()): its up
+ * hosts with a power curve in runs of equal (slope, next slope), per run the
+ * least and greatest distance to the end of the step and the least slope left
+ * to 100 %.  Whether some host of a run stays in its step for a use c, or
+ * leaves it, is then one comparison each, so pabfd's bound is exact per run
+ * at the cost of a few runs (hosts of one kind at a few utilisation steps). */
+struct gr__runs {
+	uint32_t n;
+	double slope[GR__BLOCK], next[GR__BLOCK];
+	double gap_min[GR__BLOCK], gap_max[GR__BLOCK];
+	double rest[GR__BLOCK];
+};
+
+/* The up hosts of a block in ascending order of free memory or CPU, with
+ * suffix minima of room (best-fit) and of slope2 (pabfd) over the hosts with
+ * at least that much free, so a bound can leave out the hosts a request
+ * cannot use.  Kept on demand: the hosts that changed since an order was last
+ * used are taken out and put back in place, the others are not read again. */
+enum gr__order_kind { GR__ORDER_FREE_MEM = 0, GR__ORDER_FREE_CPU, GR__ORDER__COUNT };
 struct gr__order {
-	uint32_t n, n_runs;
+	uint32_t n;
 	uint8_t host[GR__BLOCK];          /* offsets in the block */
-	uint8_t run_start[GR__BLOCK + 1]; /* GAP: run r is [run_start[r], run_start[r + 1]) */
-	double val[GR__BLOCK];            /* ascending (within a run for GAP) */
-	double fig[3][GR__BLOCK];         /* per position: room, slope2 (FREE_*);
-					     slope, next slope, rest (GAP) */
-	union {
-		struct {                  /* FREE_*: over positions >= i (entry n: none) */
-			double m1[GR__BLOCK + 1]; /* min room */
-			double m2[GR__BLOCK + 1]; /* min slope2, +inf: no curve */
-		};
-		struct {                  /* GAP, per run */
-			double slope[GR__BLOCK], next[GR__BLOCK];
-			double rest[GR__BLOCK];   /* min pw_min_rest of the run */
-		} run;
-	};
+	double val[GR__BLOCK];            /* ascending */
+	double fig[2][GR__BLOCK];         /* per position: room, slope2 */
+	double m1[GR__BLOCK + 1];         /* over positions >= i (entry n: none): min room */
+	double m2[GR__BLOCK + 1];         /* min slope2, +inf: no curve */
 };
 
 struct gr_sched_scratch {
@@ -171,11 +167,13 @@ struct gr_sched_scratch {
 	struct gr_sched_power_model **curves; /* distinct power curves, shared by hosts */
 	size_t n_curves;
 	struct gr__block *blocks;
+	struct gr__runs *runs;  /* per block, with the block */
 	size_t blocks_cap;
 	uint8_t *dirty;         /* per block: in dirty_list */
 	uint32_t *dirty_list;
 	size_t n_dirty;
 	struct gr__key *bounds; /* per block, one search's bounds */
+	uint32_t *heap;         /* one search's blocks, best bound first */
 	struct gr__order *orders; /* per block x GR__ORDER__COUNT, allocated on first use */
 	uint64_t *order_changed;  /* per block x kind: hosts (bit = offset) changed since */
 	size_t orders_cap;        /* blocks the orders cover */
@@ -406,9 +404,36 @@ static inline bool gr__may_beat(const struct gr__search *q, const struct gr__key
 	return gr__key_less(lb, first, &q->best_key, q->best);
 }
 
+/* The search's heap of blocks: block indices ordered by (bound, index),
+ * GR__HEAP_REFINED set once the rank's refine() has tightened the bound. */
+#define GR__HEAP_REFINED 0x80000000u
+static inline void gr__heap_down(const struct gr__key *lb, uint32_t *heap, uint32_t n, uint32_t i)
+{
+	uint32_t e = heap[i], eb = e & ~GR__HEAP_REFINED;
+	for (;;) {
+		uint32_t c = 2 * i + 1;
+		if (c >= n)
+			break;
+		uint32_t cb = heap[c] & ~GR__HEAP_REFINED;
+		if (c + 1 < n) {
+			uint32_t db = heap[c + 1] & ~GR__HEAP_REFINED;
+			if (gr__key_less(&lb[db], (int)db, &lb[cb], (int)cb)) {
+				c++;
+				cb = db;
+			}
+		}
+		if (!gr__key_less(&lb[cb], (int)cb, &lb[eb], (int)eb))
+			break;
+		heap[i] = heap[c];
+		i = c;
+	}
+	heap[i] = e;
+}
+
 /* The host with the lowest key that passes every filter, or -1; fills
- * d->considered and d->rejected[] for the hosts it examined.  Skips the blocks
- * whose bound cannot beat the best host so far and the hosts whose key cannot;
+ * d->considered and d->rejected[] for the hosts it examined.  Takes the blocks
+ * best bound first (a heap), stops at the first that cannot beat the best
+ * host so far, and skips the hosts whose key cannot;
  * when the request carries affinity rules or a label few hosts carry, looks
  * only at those hosts.  Returns exactly what a scan of every host would.
  * Inline, so each policy's key and bound are compiled into its own copy. */
@@ -447,27 +472,34 @@ gr__search_best(const struct gr_sched_snapshot *s, const struct gr__fit *f, cons
 		gr__blocks_refresh(s);
 		size_t nb = (s->n_hosts + GR__BLOCK - 1) / GR__BLOCK;
 		struct gr__key *lb = w->bounds;
-		/* bounds of the blocks that may fit (a = +inf: skip); then the
-		 * block with the lowest bound first, the others in order */
-		uint32_t first = UINT32_MAX;
-		for (uint32_t b = 0; b < nb; b++) {
-			if (!gr__block_may_fit(&w->blocks[b], f) || !r->bound(s, b, f, &lb[b])) {
-				lb[b].a = INFINITY;
-				continue;
-			}
-			if (first == UINT32_MAX || gr__key_less(&lb[b], (int)b, &lb[first], (int)first))
-				first = b;
-		}
-		if (first != UINT32_MAX) {
-			gr__scan_block(&q, first);
-			for (uint32_t b = 0; b < nb; b++) {
-				if (b == first || lb[b].a == INFINITY || !gr__may_beat(&q, &lb[b], b))
-					continue;
+		uint32_t *heap = w->heap, n = 0;
+		/* the blocks that may fit, by first bound */
+		for (uint32_t b = 0; b < nb; b++)
+			if (gr__block_may_fit(&w->blocks[b], f) && r->bound(s, b, f, &lb[b]))
+				heap[n++] = b;
+		for (uint32_t i = n / 2; i-- > 0;)
+			gr__heap_down(lb, heap, n, i);
+		/* best first: the block with the lowest bound (lowest index among
+		 * ties) is refined, put back with the tighter bound, or scanned
+		 * when refined already; done when it cannot beat the best host */
+		while (n) {
+			uint32_t top = heap[0], b = top & ~GR__HEAP_REFINED;
+			if (!gr__may_beat(&q, &lb[b], b))
+				break;
+			if (r->refine && !(top & GR__HEAP_REFINED)) {
 				struct gr__key tight;
-				if (r->refine && (!r->refine(s, b, f, &tight) || !gr__may_beat(&q, &tight, b)))
-					continue;
+				if (r->refine(s, b, f, &tight)) {
+					if (gr__key_less(&lb[b], 0, &tight, 0))
+						lb[b] = tight;
+					heap[0] = b | GR__HEAP_REFINED;
+				} else {
+					heap[0] = heap[--n];
+				}
+			} else {
 				gr__scan_block(&q, b);
+				heap[0] = heap[--n];
 			}
+			gr__heap_down(lb, heap, n, 0);
 		}
 	}
 	if (q.best >= 0 && best_key)
