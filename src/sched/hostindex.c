@@ -250,25 +250,6 @@ const struct gr__order *gr__block_order(const struct gr_sched_snapshot *s, uint3
 	return o;
 }
 
-/* Is need more than have, beyond what rounding could explain? */
-static inline bool clearly_above(double need, double have)
-{
-	return need - have > 1e-7 * (1 + fabs(need));
-}
-
-bool gr__block_may_fit(const struct gr__block *b, const struct gr__fit *f)
-{
-	if (!b->n_up)
-		return false;
-	if ((b->label_bits & f->need_bits) != f->need_bits)
-		return false;
-	if (f->vcpus > b->max_cores || f->mips_per_vcpu > b->max_mips_per_core * (1 + 1e-9))
-		return false;
-	if (clearly_above(f->cpu, b->max_free_cpu) || clearly_above(f->mem, b->max_free_mem))
-		return false;
-	return true;
-}
-
 void gr__check_bounds(const struct gr_sched_snapshot *s, const struct gr__fit *f,
 		      const struct gr__rank *r)
 {

@@ -91,7 +91,7 @@ static inline uint32_t order_first_at_least(const struct gr__order *o, double v)
  * stays and a steeper next step the exact form cannot lower the bound (it
  * is then at least slope * c = the floor, c being within every headroom);
  * without one, the largest distance below c is gap_max. */
-static double runs_bound(const struct gr__block *b, const struct gr__runs *ru, double c)
+static inline __attribute__((always_inline)) double runs_bound(const struct gr__block *b, const struct gr__runs *ru, double c)
 {
 	bool within = c <= b->min_width, exact = within && c <= b->min_headroom;
 	double a = INFINITY;
@@ -117,7 +117,7 @@ static double runs_bound(const struct gr__block *b, const struct gr__runs *ru, d
 }
 
 /* First, from the block's runs: no host rises by less than its run's bound. */
-static bool pabfd_bound(const struct gr_sched_snapshot *s, uint32_t blk, const struct gr__fit *f,
+static inline __attribute__((always_inline)) bool pabfd_bound(const struct gr_sched_snapshot *s, uint32_t blk, const struct gr__fit *f,
 			struct gr__key *k)
 {
 	const struct gr__block *b = &s->scratch->blocks[blk];

@@ -333,7 +333,20 @@ int gr__count_rejections(const struct gr_sched_snapshot *s, const struct gr__fit
 			 const struct gr__rank *r, struct gr_sched_decision *d);
 /* Can any up host of block b take the fit (state, labels, cores, CPU, memory)?
  * Conservative: true when unsure. */
-bool gr__block_may_fit(const struct gr__block *b, const struct gr__fit *f);
+static inline bool gr__block_may_fit(const struct gr__block *b, const struct gr__fit *f)
+{
+	if (!b->n_up)
+		return false;
+	if ((b->label_bits & f->need_bits) != f->need_bits)
+		return false;
+	if (f->vcpus > b->max_cores || f->mips_per_vcpu > b->max_mips_per_core * (1 + 1e-9))
+		return false;
+	/* more than the most free, beyond what rounding could explain */
+	if (f->cpu - b->max_free_cpu > 1e-7 * (1 + fabs(f->cpu)) ||
+	    f->mem - b->max_free_mem > 1e-7 * (1 + fabs(f->mem)))
+		return false;
+	return true;
+}
 /* Recompute the blocks marked dirty. */
 void gr__blocks_refresh(const struct gr_sched_snapshot *s);
 /* Tests: count in scratch->bound_violations every host that passes the
@@ -402,6 +415,21 @@ static inline bool gr__may_beat(const struct gr__search *q, const struct gr__key
 	int first = (int)((size_t)b << GR__BLOCK_SHIFT);
 	/* the block's best conceivable host: key lb at its lowest index */
 	return gr__key_less(lb, first, &q->best_key, q->best);
+}
+
+/* Does some host of block b carry label l?  (Its host list is ascending.) */
+static inline bool gr__label_in_block(const struct gr__label *l, uint32_t b)
+{
+	int first = (int)((size_t)b << GR__BLOCK_SHIFT);
+	uint32_t lo = 0, hi = l->n_hosts;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+		if (l->hosts[mid] < first)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < l->n_hosts && l->hosts[lo] < first + GR__BLOCK;
 }
 
 /* The search's heap of blocks: block indices ordered by (bound, index),
@@ -482,11 +510,15 @@ gr__search_best(const struct gr_sched_snapshot *s, const struct gr__fit *f, cons
 		/* best first: the block with the lowest bound (lowest index among
 		 * ties) is refined, put back with the tighter bound, or scanned
 		 * when refined already; done when it cannot beat the best host */
+		const struct gr__label *need = f->rare_label >= 0 ? &s->names->label[f->rare_label] : NULL;
 		while (n) {
 			uint32_t top = heap[0], b = top & ~GR__HEAP_REFINED;
 			if (!gr__may_beat(&q, &lb[b], b))
 				break;
-			if (r->refine && !(top & GR__HEAP_REFINED)) {
+			if (need && !(top & GR__HEAP_REFINED) && !gr__label_in_block(need, b)) {
+				/* its label bits matched by chance */
+				heap[0] = heap[--n];
+			} else if (r->refine && !(top & GR__HEAP_REFINED)) {
 				struct gr__key tight;
 				if (r->refine(s, b, f, &tight)) {
 					if (gr__key_less(&lb[b], 0, &tight, 0))
