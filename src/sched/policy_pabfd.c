@@ -74,13 +74,6 @@ static bool pabfd_key(const struct gr_sched_snapshot *s, const struct gr__fit *f
 	return true;
 }
 
-/* gr__order_find(), answering at once when every host of the order has at
- * least v free (the usual case: the search only when some host is that full). */
-static inline uint32_t order_first_at_least(const struct gr__order *o, double v)
-{
-	return o->n && !(o->val[0] < v) ? 0 : gr__order_find(o, v);
-}
-
 /* Per run of hosts with the same slope and next slope (struct gr__runs):
  * those that stay in their step (distance to its end >= the added use c)
  * rise by exactly the slope times c, as pabfd_key() computes it; those that
@@ -144,8 +137,8 @@ static bool pabfd_refine(const struct gr_sched_snapshot *s, uint32_t blk, const 
 		return true;
 	const struct gr__order *oc = gr__block_order(s, blk, GR__ORDER_FREE_CPU);
 	const struct gr__order *om = gr__block_order(s, blk, GR__ORDER_FREE_MEM);
-	double s2c = oc->m2[order_first_at_least(oc, f->cpu - 1e-7 * (1 + f->cpu))];
-	double s2m = om->m2[order_first_at_least(om, f->mem - 1e-7 * (1 + f->mem))];
+	double s2c = oc->m2[gr__order_find(oc, f->cpu - 1e-7 * (1 + f->cpu))];
+	double s2m = om->m2[gr__order_find(om, f->mem - 1e-7 * (1 + f->mem))];
 	if (s2c == INFINITY || s2m == INFINITY)
 		return false;
 	k->a = leave_floor(s2c > s2m ? s2c : s2m, c, b->min_headroom);

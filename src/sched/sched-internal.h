@@ -323,6 +323,9 @@ static inline uint32_t gr__order_find_in(const struct gr__order *o, uint32_t lo,
 }
 static inline uint32_t gr__order_find(const struct gr__order *o, double v)
 {
+	/* at once when every host has at least v (the usual case) */
+	if (o->n && !(o->val[0] < v))
+		return 0;
 	return gr__order_find_in(o, 0, o->n, v);
 }
 
