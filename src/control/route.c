@@ -244,6 +244,63 @@ static int owner_of(struct gr_control *c, const char *name, char *host, size_t l
 	return 0;
 }
 
+/* host's record's "peer" object when it publishes an address (new reference), else NULL. */
+static json_t *peer_of(struct gr_control *c, const char *host)
+{
+	_cleanup_free_ char *key = xasprintf("%s%s", GR_KEY_HOSTS, host);
+	json_t *rec = NULL;
+	if (gr_store_get_json(c->store, key, &rec, NULL, NULL) <= 0)
+		return NULL;
+	json_t *peer = json_object_get(rec, "peer");
+	json_t *r = json_is_string(json_object_get(peer, "address")) &&
+				    json_is_string(json_object_get(peer, "pin"))
+			    ? json_incref(peer)
+			    : NULL;
+	json_decref(rec);
+	return r;
+}
+
+int gr_control_instance_owner(struct gr_control *c, const char *name, char *host, size_t len,
+			      json_t **peer, gr_error_t *err)
+{
+	*peer = NULL;
+	if (gr_name_valid("name", name, err) < 0 || owner_of(c, name, host, len, err) < 0)
+		return -1;
+	if (!host[0])
+		return 0;
+	json_t *p = peer_of(c, host);
+	char what[512];
+	snprintf(what, sizeof what, "instance '%s' is on", name);
+	if (p && need_online(c, host, what, err) < 0) {
+		json_decref(p);
+		return -1;
+	}
+	*peer = p;
+	return 1;
+}
+
+/* A create placed on host carried out there over the peer channel: as a create with host
+ * as its target, which the receiver acts on locally. */
+static int forward_create(struct gr_control *c, const char *host, json_t *peer, json_t *local, bool start,
+			  json_t **out, gr_error_t *err)
+{
+	const char *name = json_string_value(json_object_get(local, "name"));
+	char what[512];
+	snprintf(what, sizeof what, "instance '%s' was to be placed on", name ? name : "");
+	if (need_online(c, host, what, err) < 0)
+		return -1;
+	json_t *req = json_deep_copy(local);
+	json_object_set_new(req, "target", json_string(host));
+	json_object_set_new(req, "start", json_boolean(start));
+	int r = c->peer_create(c->peer_ud, c->hostname, host, peer, req, out, err);
+	json_decref(req);
+	if (r < 0)
+		gr_error_prefix(err, "host %s", host);
+	/* the owner's writes came before its answer: the index sees them now */
+	gr__index_feed(c);
+	return r;
+}
+
 int gr_control_instance_action(struct gr_control *c, const char *name, const char *action,
 			       json_t *opts, json_t **out, gr_error_t *err)
 {
@@ -379,9 +436,15 @@ int gr_control_instance_create(struct gr_control *c, json_t *req, bool start, js
 	if (r == 0 && (!host[0] || !strcmp(host, c->hostname))) {
 		r = gr__instance_create(c, local, start, pool, out, err);
 	} else if (r == 0) {
-		json_t *args = json_pack("{s:O,s:b}", "request", local, "start", start);
-		r = route_call(c, host, "create", nm, args, true, out, err);
-		json_decref(args);
+		json_t *peer = c->peer_create ? peer_of(c, host) : NULL;
+		if (peer) {
+			r = forward_create(c, host, peer, local, start, out, err);
+			json_decref(peer);
+		} else {
+			json_t *args = json_pack("{s:O,s:b}", "request", local, "start", start);
+			r = route_call(c, host, "create", nm, args, true, out, err);
+			json_decref(args);
+		}
 	}
 	/* the record is the truth: a reservation none backs (a refused
 	 * create, here or on the owner) goes */
