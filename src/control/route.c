@@ -2,10 +2,13 @@
  * route.c - per-instance calls for an instance another pool member holds,
  * and the pool's choice of a host for a new instance.
  *
- * The daemons have no host-to-host API yet; the store is the shared, trusted
- * channel.  A call (start/stop/restart/kill, delete, config, create/launch)
- * whose instance's record names another pool member as its `host` becomes a
- * request record
+ * When the owner publishes a peer address (it runs --peer-listen) the API
+ * forwards per-instance calls to it over the peer channel (api/forward.c asks
+ * gr_control_instance_owner who that is) and a create placed there goes
+ * through the daemon's peer_create hook (forward_create); control never links
+ * the channel.  Otherwise the store is the shared, trusted channel: a call
+ * (start/stop/restart/kill, delete, config, create/launch) whose instance's
+ * record names another pool member as its `host` becomes a request record
  *
  *   /gureum/requests/<owner>/<id> = {"op","name","args","from","created",
  *                                    "state":"new"}
