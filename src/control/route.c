@@ -267,18 +267,45 @@ int gr_control_instance_owner(struct gr_control *c, const char *name, char *host
 			      json_t **peer, gr_error_t *err)
 {
 	*peer = NULL;
-	if (gr_name_valid("name", name, err) < 0 || owner_of(c, name, host, len, err) < 0)
+	host[0] = '\0';
+	struct gr_instance in;
+	if (gr__inst_get(c, name, &in, err) < 0)
 		return -1;
+	if (in.host[0] && strcmp(in.host, c->hostname))
+		snprintf(host, len, "%s", in.host);
+	gr__inst_clear(&in);
 	if (!host[0])
 		return 0;
-	json_t *p = peer_of(c, host);
-	char what[512];
-	snprintf(what, sizeof what, "instance '%s' is on", name);
-	if (p && need_online(c, host, what, err) < 0) {
-		json_decref(p);
-		return -1;
+	/* the host record once (every forwarded call pays these reads): no record is this
+	 * machine under an old name (ours), as gr__host_elsewhere judges */
+	_cleanup_free_ char *key = xasprintf("%s%s", GR_KEY_HOSTS, host);
+	json_t *rec = NULL;
+	int r = gr_store_get_json(c->store, key, &rec, NULL, err);
+	if (r < 0)
+		return gr_error_prefix(err, "host %s", host);
+	if (r == 0) {
+		host[0] = '\0';
+		return 0;
 	}
-	*peer = p;
+	json_t *p = json_object_get(rec, "peer");
+	if (!json_is_string(json_object_get(p, "address")) || !json_is_string(json_object_get(p, "pin"))) {
+		json_decref(rec);
+		return 1; /* no channel: the local calls route (request records) or refuse */
+	}
+	_cleanup_free_ char *akey = xasprintf("%s%s/alive", GR_KEY_HOSTS, host);
+	r = gr_store_get(c->store, akey, NULL, err);
+	if (r <= 0) {
+		double since = json_number_value(json_object_get(rec, "offline_since"));
+		json_decref(rec);
+		if (r < 0)
+			return gr_error_prefix(err, "host %s", host);
+		char when[64];
+		when_text(since, when, sizeof when);
+		return gr_error_set(err, EHOSTDOWN, "instance '%s' is on host %s, which is offline (since "
+				    "%s); nothing was changed", name, host, when);
+	}
+	*peer = json_incref(p);
+	json_decref(rec);
 	return 1;
 }
 
