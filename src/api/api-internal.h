@@ -37,6 +37,8 @@ enum MHD_Result gr__api_route(struct gr_api *a, struct MHD_Connection *conn, con
 enum MHD_Result gr__api_forward(struct gr_api *a, struct MHD_Connection *conn, const char *method,
 				const char *url, const char *body, size_t len, const char *host,
 				const json_t *peer);
+/* The daemon stops: forwarded streams end (at most a second later). */
+void gr__api_forward_stop(void);
 enum MHD_Result gr__api_reply(struct MHD_Connection *conn, unsigned status, const char *ctype,
 			      char *body, size_t len);
 /* Steals j. */

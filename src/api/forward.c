@@ -27,6 +27,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -35,6 +36,16 @@
 #include "util/alloc.h"
 #include "util/fs.h"
 #include "util/log.h"
+
+/* Set by gr_api_stop: relays end (a forwarded logs --follow would otherwise hold the
+ * connection, and MHD_stop_daemon with it, until the owner's next byte).  Global, not in
+ * struct gr_api: a relay thread may outlive its connection for up to a second. */
+static atomic_bool stopping;
+
+void gr__api_forward_stop(void)
+{
+	atomic_store(&stopping, true);
+}
 
 /* ---- the query string, rebuilt from MHD's parsed arguments ---- */
 
@@ -152,6 +163,8 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
 	struct relay *r = ud;
+	if (atomic_load(&stopping))
+		return 1;
 	struct pollfd p = { .fd = r->wfd, .events = 0 };
 	/* POLLERR on a pipe's write end: its reader is gone */
 	return poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)) ? 1 : 0;

@@ -334,6 +334,10 @@ void gr_peer_stop(struct gr_peer_server *s)
 {
 	if (!s)
 		return;
+	/* streams served for other hosts (a forwarded logs --follow) end on the API's flag:
+	 * the API stops right after this */
+	if (s->api)
+		atomic_store(&s->api->stopping, true);
 	MHD_stop_daemon(s->mhd);
 	gr_strv_free(s->trusted);
 	pthread_mutex_destroy(&s->lock);

@@ -385,6 +385,7 @@ void gr_api_stop(struct gr_api *a)
 	if (!a)
 		return;
 	atomic_store(&a->stopping, true);
+	gr__api_forward_stop();
 	if (a->unix_mhd)
 		MHD_stop_daemon(a->unix_mhd);
 	if (a->tcp_mhd)
