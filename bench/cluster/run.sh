@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # bench/cluster - `gureum launch` through the API of one host of a 3-host pool (etcd store, the
 # pool's default placement policy least-instances, so about two launches in three are placed on
-# another host and carried out there through a request record) against the same launch on one
+# another host and forwarded there over the peer channel, a create carried out by that host;
+# with GR_CLUSTER_PEER=0 through a request record in etcd instead) against the same launch on one
 # host alone with its SQLite store, side by side: the pool is tests/cluster/lib.sh's bed (three
 # daemons in network namespaces on a private 3-member etcd) and the single host a fourth daemon
 # of the same build started standalone in the same bed; launches alternate between the two.

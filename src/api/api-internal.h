@@ -9,7 +9,10 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <jansson.h>
 #include "api/api.h"
+
+struct gr_peer_identity;
 
 #define GR_API_LAT_BUCKETS 8
 
@@ -19,13 +22,23 @@ struct gr_api {
 	char *unix_path;
 	struct gr_tokens *tokens;
 	char *cert, *key;
+	const struct gr_peer_identity *peer_id; /* forwards as this host; NULL: no peer channel */
 	atomic_bool stopping;
 	atomic_ullong lat_bucket[GR_API_LAT_BUCKETS];
 	atomic_ullong lat_count, lat_sum_us;
 };
 
+/* forwarded: the request came over the peer channel (peer.c) and is acted on here, never
+ * forwarded again. */
 enum MHD_Result gr__api_route(struct gr_api *a, struct MHD_Connection *conn, const char *method,
-			      const char *url, const char *body, size_t len);
+			      const char *url, const char *body, size_t len, bool forwarded);
+/* Relay the request to host, which holds the instance, over the peer channel (forward.c);
+ * peer: host's record's "peer" object. */
+enum MHD_Result gr__api_forward(struct gr_api *a, struct MHD_Connection *conn, const char *method,
+				const char *url, const char *body, size_t len, const char *host,
+				const json_t *peer);
+/* The daemon stops: forwarded streams end (at most a second later). */
+void gr__api_forward_stop(void);
 enum MHD_Result gr__api_reply(struct MHD_Connection *conn, unsigned status, const char *ctype,
 			      char *body, size_t len);
 /* Steals j. */

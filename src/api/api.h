@@ -20,6 +20,7 @@
 #include "util/error.h"
 
 struct gr_control;
+struct gr_peer_identity;
 
 #define GR_API_MAX_BODY (1u << 20)   /* request bodies above this get 413 */
 #define GR_VERSION "0.1.0"           /* gureum's version: `gureum version`, GET /v1 */
@@ -32,6 +33,9 @@ struct gr_api_opts {
 	const char *tls_key;
 	bool tls_off;               /* plain HTTP on TCP (benchmarks only); tokens still required */
 	const char *tokens_file;    /* lines "<token> <role>", role admin|viewer */
+	const struct gr_peer_identity *peer_id; /* the peer channel's identity (api/peer.h): calls
+				     * on an instance another host holds are forwarded to it as
+				     * this host; NULL = no forwarding.  Must outlive the API. */
 };
 
 struct gr_api;

@@ -11,6 +11,7 @@
  * detached thread into a pipe MHD reads from, so a slow receiver only blocks that thread.
  */
 #include "api/peer.h"
+#include "api/api-internal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,6 +31,7 @@
 
 struct gr_peer_server {
 	struct gr_control *control;
+	struct gr_api *api;          /* serves forwarded /v1/instances calls */
 	const struct gr_peer_identity *id;
 	struct MHD_Daemon *mhd;
 	pthread_mutex_t lock;        /* protects the fields below */
@@ -179,17 +181,45 @@ static enum MHD_Result send_image(struct gr_peer_server *s, struct MHD_Connectio
 	return ret;
 }
 
+struct body {
+	char *data;
+	size_t len;
+	bool too_big;
+};
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+		      enum MHD_RequestTerminationCode toe)
+{
+	struct body *b = *con_cls;
+	if (b) {
+		free(b->data);
+		free(b);
+	}
+	*con_cls = NULL;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 			      const char *version, const char *upload_data, size_t *upload_data_size,
 			      void **con_cls)
 {
 	struct gr_peer_server *s = cls;
-	if (!*con_cls) {
-		*con_cls = (void *)1;
+	struct body *b = *con_cls;
+	if (!b) {
+		*con_cls = xcalloc(1, sizeof *b);
 		return MHD_YES;
 	}
-	if (*upload_data_size) {
-		*upload_data_size = 0; /* no route takes a body */
+	if (*upload_data_size) { /* only forwarded calls take a body */
+		if (!b->too_big && !strncmp(url, "/v1/instances", 13)) {
+			if (b->len + *upload_data_size > GR_API_MAX_BODY) {
+				b->too_big = true;
+			} else {
+				b->data = xrealloc(b->data, b->len + *upload_data_size + 1);
+				memcpy(b->data + b->len, upload_data, *upload_data_size);
+				b->len += *upload_data_size;
+				b->data[b->len] = '\0';
+			}
+		}
+		*upload_data_size = 0;
 		return MHD_YES;
 	}
 	char addr[64], fp[80];
@@ -201,6 +231,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	if (!trusted(s, fp)) {
 		gr_log_warn("peer: refused %s %s from %s: certificate %s is no pool host's", method, url, addr, fp);
 		return reply(conn, 403, "EACCES", "this certificate is not a host of this pool");
+	}
+	/* calls forwarded by a pool host: a create placed here, or a call on one instance */
+	if (s->api && ((!strcmp(url, "/v1/instances") && !strcmp(method, "POST")) ||
+		       (!strncmp(url, "/v1/instances/", 14) && url[14]))) {
+		const char *from = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, GR_PEER_FORWARDED);
+		gr_log_info("peer: %s %s forwarded by %s (%s)", method, url, from ? from : "?", addr);
+		if (b->too_big)
+			return reply(conn, 413, "EFBIG", "request body too large");
+		return gr__api_route(s->api, conn, method, url, b->data ? b->data : "", b->len, true);
 	}
 	if (strncmp(url, "/v1/peer/", 9)) {
 		gr_log_warn("peer: refused %s %s from %s: not a peer route", method, url, addr);
@@ -261,7 +300,7 @@ static int listen_on(const char *addr, gr_error_t *err)
 }
 
 int gr_peer_start(const char *addr, const struct gr_peer_identity *id, struct gr_control *c,
-		  struct gr_peer_server **out, gr_error_t *err)
+		  struct gr_api *api, struct gr_peer_server **out, gr_error_t *err)
 {
 	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
 		return gr_error_set(err, EOPNOTSUPP, "libmicrohttpd was built without TLS");
@@ -270,14 +309,16 @@ int gr_peer_start(const char *addr, const struct gr_peer_identity *id, struct gr
 		return -1;
 	struct gr_peer_server *s = xcalloc(1, sizeof *s);
 	s->control = c;
+	s->api = api;
 	s->id = id;
 	pthread_mutex_init(&s->lock, NULL);
 	s->mhd = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-					  MHD_USE_ERROR_LOG | MHD_USE_TLS,
+					  MHD_USE_ERROR_LOG | MHD_USE_TLS | MHD_ALLOW_UPGRADE,
 				  0, NULL, NULL, handle, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 				  MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_HTTPS_MEM_KEY, id->key_pem,
 				  MHD_OPTION_HTTPS_MEM_CERT, id->cert_pem, MHD_OPTION_HTTPS_MEM_TRUST,
-				  id->cert_pem, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
+				  id->cert_pem, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_END);
 	if (!s->mhd) {
 		close(fd);
 		pthread_mutex_destroy(&s->lock);
@@ -293,6 +334,10 @@ void gr_peer_stop(struct gr_peer_server *s)
 {
 	if (!s)
 		return;
+	/* streams served for other hosts (a forwarded logs --follow) end on the API's flag:
+	 * the API stops right after this */
+	if (s->api)
+		atomic_store(&s->api->stopping, true);
 	MHD_stop_daemon(s->mhd);
 	gr_strv_free(s->trusted);
 	pthread_mutex_destroy(&s->lock);

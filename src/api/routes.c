@@ -25,6 +25,7 @@
 #include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include "api/peer.h"
 #include "api/routes_hosts.h"
 #include "api/routes_snapshot.h"
 #include "control/control.h"
@@ -418,8 +419,50 @@ static enum MHD_Result serve_server_info(struct MHD_Connection *conn)
 /* ---- dispatch ---- */
 
 
+/* A call on instance name held by another pool member: forwarded to it over the peer
+ * channel when it publishes one (then *ret is the answer and true is returned); without
+ * one the local calls act (request records, or EREMOTE for streams).  A forwarded call
+ * whose instance is not held here is refused: the sender's view was stale. */
+static bool held_elsewhere(struct gr_api *a, struct MHD_Connection *conn, const char *m, const char *url,
+			   const char *name, const char *body, size_t len, bool forwarded,
+			   enum MHD_Result *ret)
+{
+	char host[256];
+	json_t *peer = NULL;
+	gr_error_t err;
+	int o = gr_control_instance_owner(a->control, name, host, sizeof host, &peer, &err);
+	if (forwarded) {
+		const char *from = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, GR_PEER_FORWARDED);
+		json_decref(peer);
+		if (o < 0 && err.code != EHOSTDOWN)
+			return false; /* the local call answers (404 and the like) */
+		if (o == 0)
+			return false;
+		*ret = gr__api_fail(conn, EREMOTE, "instance '%s' is not held by host %s any more (its "
+				    "record names host %s); forwarded by %s, nothing was done", name,
+				    gr_control_host_name(a->control), host, from ? from : "a pool host");
+		return true;
+	}
+	if (o < 0) {
+		/* show of an offline host's instance: its record, as the pool last saw it */
+		bool show = !strcmp(m, "GET") && !strchr(url + strlen("/v1/instances/"), '/');
+		if (err.code != EHOSTDOWN || show)
+			return false;
+		*ret = gr__api_reply_error(conn, &err);
+		return true;
+	}
+	if (o == 0 || !peer || !a->peer_id) {
+		json_decref(peer);
+		return false;
+	}
+	*ret = gr__api_forward(a, conn, m, url, body, len, host, peer);
+	json_decref(peer);
+	return true;
+}
+
 static enum MHD_Result instances(struct gr_api *a, struct MHD_Connection *conn, const char *m,
-				 char **seg, int n, const char *body, size_t len)
+				 const char *url, char **seg, int n, const char *body, size_t len,
+				 bool forwarded)
 {
 	struct gr_control *c = a->control;
 	gr_error_t err;
@@ -454,6 +497,9 @@ static enum MHD_Result instances(struct gr_api *a, struct MHD_Connection *conn, 
 		return gr__api_fail(conn, EINVAL, "%s /v1/instances: method not allowed", m);
 	}
 	const char *name = seg[2];
+	enum MHD_Result fret;
+	if (held_elsewhere(a, conn, m, url, name, body, len, forwarded, &fret))
+		return fret;
 	if (n == 3) {
 		if (!strcmp(m, "GET")) {
 			if (gr_control_instance_get(c, name, &out, &err) < 0)
@@ -615,7 +661,7 @@ static enum MHD_Result operations(struct gr_api *a, struct MHD_Connection *conn,
 }
 
 enum MHD_Result gr__api_route(struct gr_api *a, struct MHD_Connection *conn, const char *method,
-			      const char *url, const char *body, size_t len)
+			      const char *url, const char *body, size_t len, bool forwarded)
 {
 	if (strlen(url) > 1024)
 		return gr__api_fail(conn, EINVAL, "URL too long");
@@ -638,7 +684,7 @@ enum MHD_Result gr__api_route(struct gr_api *a, struct MHD_Connection *conn, con
 	if (n < 2 || strcmp(seg[0], "v1"))
 		return gr__api_fail(conn, ENOENT, "no such resource: %s (the API lives under /v1/)", url);
 	if (!strcmp(seg[1], "instances"))
-		return instances(a, conn, method, seg, n, body, len);
+		return instances(a, conn, method, url, seg, n, body, len, forwarded);
 	if (!strcmp(seg[1], "images"))
 		return images(a, conn, method, seg, n, body, len);
 	if (!strcmp(seg[1], "operations"))

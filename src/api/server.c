@@ -209,7 +209,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 	}
 	if (rc->too_big)
 		return gr__api_fail(conn, EFBIG, "request body larger than %u bytes", GR_API_MAX_BODY);
-	return gr__api_route(a, conn, method, url, rc->body ? rc->body : "", rc->len);
+	return gr__api_route(a, conn, method, url, rc->body ? rc->body : "", rc->len, false);
 }
 
 static enum MHD_Result handle_unix(void *cls, struct MHD_Connection *conn, const char *url,
@@ -309,6 +309,7 @@ int gr_api_start(const struct gr_api_opts *o, struct gr_control *c, struct gr_ap
 {
 	struct gr_api *a = xcalloc(1, sizeof *a);
 	a->control = c;
+	a->peer_id = o->peer_id;
 	unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 			 MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
 	if (o->unix_path) {
@@ -384,6 +385,7 @@ void gr_api_stop(struct gr_api *a)
 	if (!a)
 		return;
 	atomic_store(&a->stopping, true);
+	gr__api_forward_stop();
 	if (a->unix_mhd)
 		MHD_stop_daemon(a->unix_mhd);
 	if (a->tcp_mhd)

@@ -71,6 +71,7 @@ struct gr_control {
 	int route_fd;               /* its store subscriber fd */
 	json_t *peer;               /* the host record's "peer" object, or NULL */
 	gr_control_peer_get_fn peer_get; /* distrib.c's fetches; NULL = masters stay per host */
+	gr_control_peer_create_fn peer_create; /* route.c's creates on a host with a peer */
 	void *peer_ud;
 
 	pthread_mutex_t lock;       /* protects everything below */

@@ -52,6 +52,7 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 	c->host_address = o->host_address ? xstrdup(o->host_address) : NULL;
 	c->peer = o->peer ? json_deep_copy(o->peer) : NULL;
 	c->peer_get = o->peer ? o->peer_get : NULL;
+	c->peer_create = o->peer ? o->peer_create : NULL;
 	c->peer_ud = o->peer_ud;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);

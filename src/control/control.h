@@ -34,6 +34,12 @@
 typedef int (*gr_control_peer_get_fn)(void *ud, const char *host, const json_t *peer, const char *path,
 				      int fd, gr_error_t *err);
 
+/* The same channel for a create placed on another host (from: this host's name): req is
+ * the create body with "target" = host and "start"; host carries it out locally and *out (if out) is the
+ * instance it answered (also on a failed launch's start, with -1).  Any thread. */
+typedef int (*gr_control_peer_create_fn)(void *ud, const char *from, const char *host, const json_t *peer,
+					 json_t *req, json_t **out, gr_error_t *err);
+
 struct gr_control_opts {
 	const char *state_dir;      /* default /var/lib/gureum */
 	const char *run_dir;        /* default /run/gureum */
@@ -48,6 +54,7 @@ struct gr_control_opts {
 	const json_t *peer;         /* the host record's "peer" object (address, fingerprint,
 				     * pin, cert), or NULL: no peer channel */
 	gr_control_peer_get_fn peer_get; /* with peer: fetch masters from other hosts */
+	gr_control_peer_create_fn peer_create; /* with peer: creates placed on a host with a peer */
 	void *peer_ud;
 	const char *default_network; /* CIDR of the default network gr0 made at start, NULL/"none" = none */
 };
@@ -77,15 +84,25 @@ void gr_control_tick(struct gr_control *c);
 /* Instances.  req: {"name","image","type","class","cpu","memory","pids","env","cmd",
  * "ephemeral","restart","options","target"}; start: also start it (launch).
  * In a pool the host is target or the pool policy's choice; another host
- * defines (and starts) it, through a request record (route.c).  The calls
- * on one instance (action, delete, config) act through the daemon of the
- * host its record names; exec, console, logs and snapshots of another
- * host's instance are refused (EREMOTE naming the host).  When the
+ * defines (and starts) it, over the peer channel (opts.peer_create) when it
+ * publishes a peer address, else through a request record (route.c).  The
+ * calls on one instance (action, delete, config) act through the daemon of
+ * the host its record names (the API forwards them over the peer channel
+ * first, see gr_control_instance_owner); without a peer channel exec,
+ * console, logs and snapshots of another host's instance are refused
+ * (EREMOTE naming the host).  When the
  * start of a launch fails the instance is kept at rest: -1, err says so, and
  * *out (if out) is the kept record. */
 int gr_control_instance_create(struct gr_control *c, json_t *req, bool start, json_t **out,
 			       gr_error_t *err);
 int gr_control_instance_list(struct gr_control *c, json_t **out, gr_error_t *err);
+/* Who holds instance name: 0 this host (or no other pool member: act here);
+ * 1 another pool member, its name in host and *peer its record's "peer" object
+ * (new reference) or NULL when it publishes none.  An owner with a peer object
+ * that is offline: -1 EHOSTDOWN naming it (nothing was changed).  ENOENT: no
+ * such instance.  For the API's forwarding; control itself never forwards. */
+int gr_control_instance_owner(struct gr_control *c, const char *name, char *host, size_t len,
+			      json_t **peer, gr_error_t *err);
 /* The same list as JSON text, straight from the stored documents (no
  * parse/serialize round: the hot path of GET /v1/instances).  malloc'd. */
 int gr_control_instance_list_text(struct gr_control *c, char **out, size_t *len, gr_error_t *err);

@@ -172,6 +172,6 @@ int gr__local_only(struct gr_control *c, const struct gr_instance *in, const cha
 	if (!gr__host_elsewhere(c, in->host))
 		return 0;
 	return gr_error_set(err, EREMOTE, "instance '%s' is on host %s: %s work only through that "
-			    "host's daemon for now (not forwarded yet); nothing was done", in->name,
+			    "host's daemon (it publishes no peer address to forward to); nothing was done", in->name,
 			    in->host, what);
 }

@@ -2,10 +2,13 @@
  * route.c - per-instance calls for an instance another pool member holds,
  * and the pool's choice of a host for a new instance.
  *
- * The daemons have no host-to-host API yet; the store is the shared, trusted
- * channel.  A call (start/stop/restart/kill, delete, config, create/launch)
- * whose instance's record names another pool member as its `host` becomes a
- * request record
+ * When the owner publishes a peer address (it runs --peer-listen) the API
+ * forwards per-instance calls to it over the peer channel (api/forward.c asks
+ * gr_control_instance_owner who that is) and a create placed there goes
+ * through the daemon's peer_create hook (forward_create); control never links
+ * the channel.  Otherwise the store is the shared, trusted channel: a call
+ * (start/stop/restart/kill, delete, config, create/launch) whose instance's
+ * record names another pool member as its `host` becomes a request record
  *
  *   /gureum/requests/<owner>/<id> = {"op","name","args","from","created",
  *                                    "state":"new"}
@@ -244,6 +247,90 @@ static int owner_of(struct gr_control *c, const char *name, char *host, size_t l
 	return 0;
 }
 
+/* host's record's "peer" object when it publishes an address (new reference), else NULL. */
+static json_t *peer_of(struct gr_control *c, const char *host)
+{
+	_cleanup_free_ char *key = xasprintf("%s%s", GR_KEY_HOSTS, host);
+	json_t *rec = NULL;
+	if (gr_store_get_json(c->store, key, &rec, NULL, NULL) <= 0)
+		return NULL;
+	json_t *peer = json_object_get(rec, "peer");
+	json_t *r = json_is_string(json_object_get(peer, "address")) &&
+				    json_is_string(json_object_get(peer, "pin"))
+			    ? json_incref(peer)
+			    : NULL;
+	json_decref(rec);
+	return r;
+}
+
+int gr_control_instance_owner(struct gr_control *c, const char *name, char *host, size_t len,
+			      json_t **peer, gr_error_t *err)
+{
+	*peer = NULL;
+	host[0] = '\0';
+	struct gr_instance in;
+	if (gr__inst_get(c, name, &in, err) < 0)
+		return -1;
+	if (in.host[0] && strcmp(in.host, c->hostname))
+		snprintf(host, len, "%s", in.host);
+	gr__inst_clear(&in);
+	if (!host[0])
+		return 0;
+	/* the host record once (every forwarded call pays these reads): no record is this
+	 * machine under an old name (ours), as gr__host_elsewhere judges */
+	_cleanup_free_ char *key = xasprintf("%s%s", GR_KEY_HOSTS, host);
+	json_t *rec = NULL;
+	int r = gr_store_get_json(c->store, key, &rec, NULL, err);
+	if (r < 0)
+		return gr_error_prefix(err, "host %s", host);
+	if (r == 0) {
+		host[0] = '\0';
+		return 0;
+	}
+	json_t *p = json_object_get(rec, "peer");
+	if (!json_is_string(json_object_get(p, "address")) || !json_is_string(json_object_get(p, "pin"))) {
+		json_decref(rec);
+		return 1; /* no channel: the local calls route (request records) or refuse */
+	}
+	_cleanup_free_ char *akey = xasprintf("%s%s/alive", GR_KEY_HOSTS, host);
+	r = gr_store_get(c->store, akey, NULL, err);
+	if (r <= 0) {
+		double since = json_number_value(json_object_get(rec, "offline_since"));
+		json_decref(rec);
+		if (r < 0)
+			return gr_error_prefix(err, "host %s", host);
+		char when[64];
+		when_text(since, when, sizeof when);
+		return gr_error_set(err, EHOSTDOWN, "instance '%s' is on host %s, which is offline (since "
+				    "%s); nothing was changed", name, host, when);
+	}
+	*peer = json_incref(p);
+	json_decref(rec);
+	return 1;
+}
+
+/* A create placed on host carried out there over the peer channel: as a create with host
+ * as its target, which the receiver acts on locally. */
+static int forward_create(struct gr_control *c, const char *host, json_t *peer, json_t *local, bool start,
+			  json_t **out, gr_error_t *err)
+{
+	const char *name = json_string_value(json_object_get(local, "name"));
+	char what[512];
+	snprintf(what, sizeof what, "instance '%s' was to be placed on", name ? name : "");
+	if (need_online(c, host, what, err) < 0)
+		return -1;
+	json_t *req = json_deep_copy(local);
+	json_object_set_new(req, "target", json_string(host));
+	json_object_set_new(req, "start", json_boolean(start));
+	int r = c->peer_create(c->peer_ud, c->hostname, host, peer, req, out, err);
+	json_decref(req);
+	if (r < 0)
+		gr_error_prefix(err, "host %s", host);
+	/* the owner's writes came before its answer: the index sees them now */
+	gr__index_feed(c);
+	return r;
+}
+
 int gr_control_instance_action(struct gr_control *c, const char *name, const char *action,
 			       json_t *opts, json_t **out, gr_error_t *err)
 {
@@ -379,9 +466,15 @@ int gr_control_instance_create(struct gr_control *c, json_t *req, bool start, js
 	if (r == 0 && (!host[0] || !strcmp(host, c->hostname))) {
 		r = gr__instance_create(c, local, start, pool, out, err);
 	} else if (r == 0) {
-		json_t *args = json_pack("{s:O,s:b}", "request", local, "start", start);
-		r = route_call(c, host, "create", nm, args, true, out, err);
-		json_decref(args);
+		json_t *peer = c->peer_create ? peer_of(c, host) : NULL;
+		if (peer) {
+			r = forward_create(c, host, peer, local, start, out, err);
+			json_decref(peer);
+		} else {
+			json_t *args = json_pack("{s:O,s:b}", "request", local, "start", start);
+			r = route_call(c, host, "create", nm, args, true, out, err);
+			json_decref(args);
+		}
 	}
 	/* the record is the truth: a reservation none backs (a refused
 	 * create, here or on the owner) goes */

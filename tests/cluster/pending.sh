@@ -74,7 +74,8 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --unix-socket "$(hsock 1)" -X POST
 	-d '{"action":"stop"}' http://localhost/v1/instances/q1/state)
 [ "$code" = 409 ]; ok $? "stop of pending q1: HTTP 409"
 run_ok "delete of pending qd through h1" gh 1 delete qd
-[ "$(records 2 qd)" = 0 ] && [ -z "$(cg_hosts qd)" ]; ok $? "qd is gone, nothing was made on any host"
+# h2 lists from its index, fed by the store's watch: it sees the delete a moment later
+wait_for 50 eval '[ "$(records 2 qd)" = 0 ]' && [ -z "$(cg_hosts qd)" ]; ok $? "qd is gone, nothing was made on any host"
 
 # the leader dies while they wait; then room is made on the survivors
 L=$(leader 1); Li=${L#h}

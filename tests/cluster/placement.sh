@@ -8,6 +8,10 @@
 # h1 of h2's instance refused naming h2; h3 SIGKILLed -> a stop of its
 # instance refused naming the offline host, nothing changed; an image the
 # target lacks refused naming both.
+# The daemons run without peer listeners (GR_CLUSTER_PEER=0): this is the request-record
+# fallback, unchanged; tests/cluster/forward.sh covers the calls forwarded over the peer
+# channel (where exec and snapshots of another host's instance work).
+export GR_CLUSTER_PEER=0
 . "$(dirname "$0")/lib.sh"
 need_root_and_bins
 cluster_start 3; ok $? "etcd and 3 daemons (own network namespaces: $NETNS_ON)"

@@ -78,6 +78,13 @@ static int peer_get(void *ud, const char *host, const json_t *peer, const char *
 	return gr_peer_get(ud, host, peer, path, fd, err);
 }
 
+/* control's create hook: a create placed on another host, sent there as this host */
+static int peer_create(void *ud, const char *from, const char *host, const json_t *peer, json_t *req,
+		       json_t **out, gr_error_t *err)
+{
+	return gr_peer_create(ud, from, host, peer, req, out, err);
+}
+
 int main(int argc, char **argv)
 {
 	const char *state_dir = getenv("GUREUM_STATE_DIR"), *run_dir = getenv("GUREUM_RUN_DIR");
@@ -238,7 +245,8 @@ int main(int argc, char **argv)
 				      .host_address = host_addr ? host_addr : listen_addr,
 				      .version = GR_VERSION,
 				      .idmap_base = (uint32_t)idmap_base, .idmap_size = (uint32_t)idmap_size,
-				      .peer = peer_rec, .peer_get = peer_get, .peer_ud = &peer_id,
+				      .peer = peer_rec, .peer_get = peer_get, .peer_create = peer_create,
+				      .peer_ud = &peer_id,
 				      .default_network = default_network };
 	struct gr_control *c = NULL;
 	if (gr_control_open(&co, &c, &err) < 0) {
@@ -248,7 +256,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct gr_api_opts ao = { .unix_path = sock, .tcp_addr = listen_addr, .tls_cert = cert,
-				  .tls_key = key, .tls_off = no_tls, .tokens_file = tokens };
+				  .tls_key = key, .tls_off = no_tls, .tokens_file = tokens,
+				  .peer_id = peer_listen ? &peer_id : NULL };
 	struct gr_api *api = NULL;
 	if (gr_api_start(&ao, c, &api, &err) < 0) {
 		gr_log_error("%s", err.msg);
@@ -258,7 +267,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct gr_peer_server *peer = NULL;
-	if (peer_listen && gr_peer_start(peer_listen, &peer_id, c, &peer, &err) < 0) {
+	if (peer_listen && gr_peer_start(peer_listen, &peer_id, c, api, &peer, &err) < 0) {
 		gr_log_error("%s", err.msg);
 		fprintf(stderr, "gureumd: %s\n", err.msg);
 		gr_api_stop(api);

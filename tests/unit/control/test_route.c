@@ -7,6 +7,8 @@
  * refused naming beta; a request beta's previous run had claimed is answered
  * with an error and never run; with beta offline a call is refused at once
  * naming it, nothing is written under /gureum/requests/ and nothing changes.
+ * gr_control_instance_owner (the API's forwarding question): beta without and
+ * with a peer object in its record, held here, unknown, and beta offline.
  * No host work (a config of a defined instance only writes its record).
  * Waits are bounded polls.
  */
@@ -102,6 +104,29 @@ int main(void)
 	ok(r < 0 && err.code == EREMOTE && strstr(err.msg, "host beta"),
 	   "exec through alpha refused naming beta (%s)", err.msg);
 
+	/* who holds it, for the API's forwarding: beta, no peer channel yet; then with one */
+	char owner[64];
+	json_t *peer = NULL;
+	r = gr_control_instance_owner(a, "web", owner, sizeof owner, &peer, &err);
+	ok(r == 1 && !strcmp(owner, "beta") && !peer, "owner of web through alpha: beta, no peer (%d %s)", r,
+	   r < 0 ? err.msg : owner);
+	r = gr_control_instance_owner(b, "web", owner, sizeof owner, &peer, &err);
+	ok(r == 0 && !owner[0] && !peer, "through beta: held here");
+	r = gr_control_instance_owner(a, "nope", owner, sizeof owner, &peer, &err);
+	ok(r < 0 && err.code == ENOENT, "an unknown instance: ENOENT (%s)", err.msg);
+	json_t *brec = NULL;
+	const char *bkey = GR_KEY_HOSTS "beta";
+	ok(gr_store_get_json(a->store, bkey, &brec, NULL, &err) == 1, "beta's host record read");
+	json_object_set_new(brec, "peer", json_pack("{s:s,s:s}", "address", "127.0.0.1:1", "pin", "sha256//x"));
+	gr_store_put_json(a->store, bkey, brec, 0, NULL, &err);
+	json_decref(brec);
+	r = gr_control_instance_owner(a, "web", owner, sizeof owner, &peer, &err);
+	ok(r == 1 && !strcmp(owner, "beta") &&
+		   !strcmp(json_string_value(json_object_get(peer, "address")) ?: "", "127.0.0.1:1"),
+	   "with a peer object in beta's record: beta and its peer (%d)", r);
+	json_decref(peer);
+	peer = NULL;
+
 	/* a request beta's previous run claimed: answered with an error, not run */
 	const char *key = GR_KEY_REQUESTS "beta/0000orphan";
 	json_t *orphan = json_pack("{s:s,s:s,s:{s:{s:s}},s:s,s:f,s:s,s:s,s:f}", "op", "config",
@@ -130,6 +155,15 @@ int main(void)
 
 	/* beta offline: refused at once, nothing written, nothing changed */
 	gr_control_close(b);
+	brec = NULL;
+	if (gr_store_get_json(a->store, bkey, &brec, NULL, NULL) == 1) { /* the close rewrote it */
+		json_object_set_new(brec, "peer", json_pack("{s:s,s:s}", "address", "127.0.0.1:1", "pin", "sha256//x"));
+		gr_store_put_json(a->store, bkey, brec, 0, NULL, NULL);
+	}
+	json_decref(brec);
+	r = gr_control_instance_owner(a, "web", owner, sizeof owner, &peer, &err);
+	ok(r < 0 && err.code == EHOSTDOWN && strstr(err.msg, "host beta, which is offline") && !peer,
+	   "owner with a peer channel, offline: EHOSTDOWN naming it (%s)", r < 0 ? err.msg : "no error");
 	changes = json_pack("{s:s}", "memory", "32M");
 	r = gr_control_instance_config(a, "web", changes, NULL, &err);
 	json_decref(changes);
