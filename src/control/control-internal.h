@@ -357,6 +357,13 @@ int gr__net_sync(struct gr_control *c, gr_error_t *err);
 /* Create the default network gr0 on cidr ("none"/NULL: nothing) when absent. */
 int gr__net_default(struct gr_control *c, const char *cidr, gr_error_t *err);
 
+/* ---- netdhcp.c ---- */
+/* Make this host's dnsmasq processes match the network records: one per
+ * network with "dhcp" (bridge made, reservations written, started when none
+ * runs, SIGHUP when a reservation changed), none for any other (stopped,
+ * folder removed).  Any thread; serialised inside.  Best effort: logs. */
+void gr__netdhcp_sync(struct gr_control *c);
+
 /* ---- recover.c ---- */
 int gr__recover(struct gr_control *c, gr_error_t *err);
 /* An exit seen by the loop: follow it up on a worker thread. */
