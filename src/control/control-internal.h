@@ -356,6 +356,9 @@ int gr__net_sweep(struct gr_control *c);
 int gr__net_sync(struct gr_control *c, gr_error_t *err);
 /* Create the default network gr0 on cidr ("none"/NULL: nothing) when absent. */
 int gr__net_default(struct gr_control *c, const char *cidr, gr_error_t *err);
+/* A create request without "nics" joins gr0 when that network exists ("nics":
+ * [] asks for none). */
+void gr__net_default_nic(struct gr_control *c, const json_t *req, struct gr_instance *in);
 
 /* ---- netdhcp.c ---- */
 /* Make this host's dnsmasq processes match the network records: one per

@@ -457,3 +457,12 @@ int gr__net_default(struct gr_control *c, const char *cidr, gr_error_t *err)
 	json_decref(req);
 	return r < 0 ? gr_error_prefix(err, "default network gr0") : 0;
 }
+
+void gr__net_default_nic(struct gr_control *c, const json_t *req, struct gr_instance *in)
+{
+	if (in->n_nics || json_object_get(req, "nics") || network_get(c, "gr0", NULL, NULL, NULL) < 0)
+		return;
+	memset(&in->nics[0], 0, sizeof in->nics[0]);
+	snprintf(in->nics[0].network, sizeof in->nics[0].network, "gr0");
+	in->n_nics = 1;
+}
