@@ -12,6 +12,7 @@
  *   recover.c    restart recovery, exits seen while running, restart policies
  *   lifecycle.c  create/start/stop/delete/config/exec/console: the state machine
  *   network.c    networks and their addresses in the store, the NAT table's content
+ *   netdhcp.c    this host's dnsmasq per DHCP network (the reconciler)
  *   images.c     image calls (import/build jobs on worker threads)
  *   snaprec.c    snapshot records in the store
  *   watch.c      pidfds of running instances
