@@ -8,6 +8,8 @@
 #   GUREUM_STATE_DIR (default /var/lib/gureum), GUREUM_RUN_DIR (default /run/gureum)
 #   GR_BUILD         build folder with bin/gureumd and bin/gureum (default ./build)
 #   GUREUM_RUN_ONCE=1  set up, print, and return at once (the daemon keeps running)
+#   GUREUM_DEFAULT_NETWORK  the default network gr0's subnet (bridge, NAT, DHCP made at
+#                    the first start; default 10.210.0.0/16; "none" for no network)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=${GR_BUILD:-$top/build}
@@ -30,7 +32,7 @@ else
 	mkdir -p "$STATE"
 	echo "== starting gureumd (state $STATE, socket $GUREUM_SOCKET, log $STATE/gureumd.log)"
 	"$B/bin/gureumd" --state-dir "$STATE" --run-dir "$RUN" --log "$STATE/gureumd.log" \
-		--pid-file "$RUN/gureumd.pid" </dev/null >>"$STATE/gureumd.log" 2>&1 &
+		--pid-file "$RUN/gureumd.pid" --default-network "${GUREUM_DEFAULT_NETWORK:-10.210.0.0/16}" </dev/null >>"$STATE/gureumd.log" 2>&1 &
 	DPID=$!
 	for _ in $(seq 1 100); do
 		"$G" list >/dev/null 2>&1 && break
@@ -47,7 +49,9 @@ state=$("$G" show demo --format json 2>/dev/null | python3 -c 'import sys,json; 
 case "$state" in
 running) echo "== the demo container is already running" ;;
 "") echo "== launching the demo container"
-    "$G" launch busybox demo --memory 64M --cpu 0.5 --env GREETING=hello || exit 1 ;;
+    net=()
+    "$G" network show gr0 >/dev/null 2>&1 && net=(--network gr0) # the default network
+    "$G" launch busybox demo --memory 64M --cpu 0.5 --env GREETING=hello "${net[@]}" || exit 1 ;;
 *) echo "== starting the demo container ($state)"; "$G" start demo || exit 1 ;;
 esac
 echo

@@ -19,6 +19,13 @@
  * QEMU gets the maximum, the guest is held to the size (vm/ops.c gr_vm_update).
  * exec goes through the guest agent (vm/agent.c), never the serial console, which stays
  * the person's: one console client at a time, a second gets EBUSY.
+ *
+ * NICs on a gureum network (s->nics, docs/NETWORK.md; the first one: QEMU has one
+ * virtio-net here): start makes the tap grtXXXXXXXX on the network's bridge (net/tap.c)
+ * before QEMU, whose virtio-net gets the instance's MAC; the NoCloud seed carries the
+ * address, the gateway and "dhcp4: true" (the network's dnsmasq, when it has DHCP, hands
+ * out that same address by reservation).  The options tap/mac/address/gateway are then
+ * not used.  stop, cleanup and delete remove the tap; the sweep removes leaked ones.
  */
 #include "agent/driver.h"
 
@@ -49,6 +56,7 @@ struct vm_holder {
 	char *sock_dir;
 	char *boot_dir;
 	char **keys;
+	char tap[16], address[GR_NET_CIDR_MAX], gateway[GR_NET_IP_MAX];
 };
 
 static void holder_clear(struct vm_holder *h)
@@ -240,6 +248,19 @@ static int holder_init(struct vm_holder *h, const struct gr_agent *a, const stru
 		.runas = opt_str(h->opts, "runas"),
 		.cgroup_parent = a->cgroup_prefix ? a->cgroup_prefix : "gureum",
 	};
+	if (s->n_nics) {
+		/* a gureum network: its NIC replaces the tap/address options */
+		const struct gr_net_nic *n = &s->nics[0];
+		char ip[GR_NET_IP_MAX];
+		snprintf(h->address, sizeof h->address, "%s/%d", gr_net_ip_format(n->ip, ip), n->subnet.prefix);
+		gr_net_ip_format(gr_net_gateway(&n->subnet), h->gateway);
+		gr_net_tap_name(s->name, 0, h->tap);
+		h->vm.address = h->address;
+		h->vm.gateway = h->gateway;
+		h->vm.tap = h->tap;
+		h->vm.mac = n->mac[0] ? n->mac : NULL;
+		h->vm.dhcp = true;
+	}
 	/* live-resize ceilings: given, else twice the size (at least 2 vCPUs) */
 	json_t *mc = json_object_get(h->opts, "max_cpu");
 	h->vm.max_cpus = mc ? (unsigned)json_integer_value(mc) : (cpus * 2 > 2 ? cpus * 2 : 2);
@@ -265,6 +286,25 @@ static int holder_init(struct vm_holder *h, const struct gr_agent *a, const stru
 	};
 	h->boot_dir = boot_dir_of(a, s->image, NULL);
 	h->vm.boot_dir = h->boot_dir;
+	return 0;
+}
+
+/* The taps of the instance's NICs (only the first is wired: one virtio-net) on their
+ * bridges, before QEMU opens them by name. */
+static int nics_up(const struct gr_inst_spec *s, gr_error_t *err)
+{
+	if (gr_net_bridge_ensure(&s->nics[0], err) < 0 || gr_net_tap_attach(s->name, 0, &s->nics[0], err) < 0)
+		return gr_error_prefix(err, "starting VM '%s'", s->name);
+	return 0;
+}
+
+/* Remove the taps (QEMU is gone); a failure is logged, never fatal: the sweep
+ * finds a leaked tap by its alias. */
+static int nics_down(const struct gr_inst_spec *s)
+{
+	gr_error_t e;
+	if (s->n_nics && gr_net_tap_detach(s->name, s->n_nics, &e) < 0)
+		gr_log_warn("%s: %s", s->name, e.msg);
 	return 0;
 }
 
@@ -304,11 +344,16 @@ static int vm_start(const struct gr_agent *a, const struct gr_inst_spec *s, pid_
 		gr_error_t e2;
 		if (gr_inst_log_rotate(logp, GR_INST_LOG_MAX, &e2) < 0)
 			gr_log_warn("%s: %s", s->name, e2.msg);
-		r = need_master(&h, err) < 0 ? -1 : gr_vm_start(&h.vm, pid, err);
+		r = need_master(&h, err) < 0 ? -1 : 0;
+		if (r == 0 && s->n_nics)
+			r = nics_up(s, err);
+		if (r == 0 && (r = gr_vm_start(&h.vm, pid, err)) < 0)
+			nics_down(s);
 		/* QEMU has max_memory: the balloon holds the guest to its size from the start */
 		if (r == 0 && h.vm.max_memory_mb > h.vm.memory_mb && gr_vm_balloon_set(&h.vm, h.vm.memory_mb, err) < 0) {
 			gr_error_prefix(err, "starting VM '%s'", s->name);
 			gr_vm_stop(&h.vm, 0, 1, NULL);
+			nics_down(s);
 			r = -1;
 		}
 	}
@@ -318,7 +363,9 @@ static int vm_start(const struct gr_agent *a, const struct gr_inst_spec *s, pid_
 
 static int vm_stop(const struct gr_agent *a, const struct gr_inst_spec *s, int timeout_s, bool force, gr_error_t *err)
 {
-	WITH_VM(gr_vm_stop(&h.vm, (timeout_s > 0 ? timeout_s : STOP_DEFAULT_S) * 1000, force || timeout_s == 0, err));
+	WITH_VM(gr_vm_stop(&h.vm, (timeout_s > 0 ? timeout_s : STOP_DEFAULT_S) * 1000, force || timeout_s == 0, err) < 0
+			? -1
+			: nics_down(s));
 }
 
 static int do_kill(struct vm_holder *h, int sig, gr_error_t *err)
@@ -340,12 +387,12 @@ static int vm_kill(const struct gr_agent *a, const struct gr_inst_spec *s, int s
 
 static int vm_cleanup(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err)
 {
-	WITH_VM(gr_vm_cleanup(&h.vm, err));
+	WITH_VM(gr_vm_cleanup(&h.vm, err) < 0 ? -1 : nics_down(s));
 }
 
 static int vm_delete(const struct gr_agent *a, const struct gr_inst_spec *s, bool force, gr_error_t *err)
 {
-	WITH_VM(gr_vm_delete(&h.vm, force, err));
+	WITH_VM(gr_vm_delete(&h.vm, force, err) < 0 ? -1 : nics_down(s));
 }
 
 static int do_state(struct vm_holder *h, struct gr_drv_state *out, gr_error_t *err)

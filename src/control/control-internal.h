@@ -12,6 +12,7 @@
  *   recover.c    restart recovery, exits seen while running, restart policies
  *   lifecycle.c  create/start/stop/delete/config/exec/console: the state machine
  *   network.c    networks and their addresses in the store, the NAT table's content
+ *   netdhcp.c    this host's dnsmasq per DHCP network (the reconciler)
  *   images.c     image calls (import/build jobs on worker threads)
  *   snaprec.c    snapshot records in the store
  *   watch.c      pidfds of running instances
@@ -357,6 +358,16 @@ int gr__net_sweep(struct gr_control *c);
 int gr__net_sync(struct gr_control *c, gr_error_t *err);
 /* Create the default network gr0 on cidr ("none"/NULL: nothing) when absent. */
 int gr__net_default(struct gr_control *c, const char *cidr, gr_error_t *err);
+/* A create request without "nics" joins gr0 when that network exists ("nics":
+ * [] asks for none). */
+void gr__net_default_nic(struct gr_control *c, const json_t *req, struct gr_instance *in);
+
+/* ---- netdhcp.c ---- */
+/* Make this host's dnsmasq processes match the network records: one per
+ * network with "dhcp" (bridge made, reservations written, started when none
+ * runs, SIGHUP when a reservation changed), none for any other (stopped,
+ * folder removed).  Any thread; serialised inside.  Best effort: logs. */
+void gr__netdhcp_sync(struct gr_control *c);
 
 /* ---- recover.c ---- */
 int gr__recover(struct gr_control *c, gr_error_t *err);

@@ -241,6 +241,7 @@ static int create_common(struct gr_control *c, json_t *req, bool start, bool hol
 		return -1;
 	if (prepare(c, req, &in, err) < 0)
 		return -1;
+	gr__net_default_nic(c, req, &in);
 	/* in a pool its layers are made here: this host holds it from the
 	 * start (alone, a defined instance has no host until it starts) */
 	if (hold)

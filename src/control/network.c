@@ -177,8 +177,9 @@ int gr_control_network_create(struct gr_control *c, json_t *req, json_t **out, g
 	const char *key;
 	json_t *v;
 	json_object_foreach(req, key, v)
-		if (strcmp(key, "name") && strcmp(key, "subnet") && strcmp(key, "nat") && strcmp(key, "type"))
-			return gr_error_set(err, EINVAL, "%s: unknown field (name, subnet, nat, type)", key);
+		if (strcmp(key, "name") && strcmp(key, "subnet") && strcmp(key, "nat") && strcmp(key, "type") &&
+		    strcmp(key, "dhcp"))
+			return gr_error_set(err, EINVAL, "%s: unknown field (name, subnet, nat, dhcp, type)", key);
 	const char *name = json_string_value(json_object_get(req, "name"));
 	if (!name)
 		return gr_error_set(err, EINVAL, "name: required (a string)");
@@ -190,6 +191,9 @@ int gr_control_network_create(struct gr_control *c, json_t *req, json_t **out, g
 	json_t *nat = json_object_get(req, "nat");
 	if (nat && !json_is_boolean(nat))
 		return gr_error_set(err, EINVAL, "nat: expected true or false");
+	json_t *dhcp = json_object_get(req, "dhcp");
+	if (dhcp && !json_is_boolean(dhcp))
+		return gr_error_set(err, EINVAL, "dhcp: expected true or false");
 	const char *subnet = json_string_value(json_object_get(req, "subnet"));
 	if (!subnet)
 		return gr_error_set(err, EINVAL, "subnet: required (a.b.c.d/N)");
@@ -216,10 +220,10 @@ int gr_control_network_create(struct gr_control *c, json_t *req, json_t **out, g
 	free(recs);
 	char c_text[GR_NET_CIDR_MAX], gw[GR_NET_IP_MAX];
 	_cleanup_free_ char *bridge = xasprintf("gr-%s", name);
-	json_t *doc = json_pack("{s:s,s:s,s:s,s:s,s:b,s:s,s:I}", "name", name, "type", "bridge",
+	json_t *doc = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:I}", "name", name, "type", "bridge",
 				"subnet", gr_net_cidr_format(&cidr, c_text), "gateway",
 				gr_net_ip_format(gr_net_gateway(&cidr), gw), "nat", json_is_true(nat),
-				"bridge", bridge, "created", (json_int_t)time(NULL));
+				"dhcp", json_is_true(dhcp), "bridge", bridge, "created", (json_int_t)time(NULL));
 	_cleanup_free_ char *k = xasprintf(KEY_NETWORKS "%s", name);
 	int r = gr_store_put_json_if(c->store, k, doc, 0, 0, NULL, err);
 	if (r <= 0) {
@@ -238,6 +242,7 @@ int gr_control_network_create(struct gr_control *c, json_t *req, json_t **out, g
 		}
 		gr_log_warn("network %s: %s", name, e2.msg);
 	}
+	gr__netdhcp_sync(c);
 	if (out)
 		*out = with_usage(c, doc);
 	else
@@ -299,6 +304,7 @@ int gr_control_network_delete(struct gr_control *c, const char *name, gr_error_t
 	gr__event(c, "network-deleted", name, NULL, NULL);
 	/* the bridge goes with the network on this host (other hosts keep an
 	 * idle bridge until their next start) */
+	gr__netdhcp_sync(c); /* its dnsmasq goes before its bridge */
 	gr_error_t e2;
 	if (gr_net_bridge_remove(rec.bridge, &e2) < 0)
 		gr_log_warn("network %s: %s", name, e2.msg);
@@ -446,8 +452,17 @@ int gr__net_default(struct gr_control *c, const char *cidr, gr_error_t *err)
 		return 0;
 	if (network_get(c, "gr0", NULL, NULL, NULL) == 0)
 		return 0;
-	json_t *req = json_pack("{s:s,s:s,s:b}", "name", "gr0", "subnet", cidr, "nat", 1);
+	json_t *req = json_pack("{s:s,s:s,s:b,s:b}", "name", "gr0", "subnet", cidr, "nat", 1, "dhcp", 1);
 	int r = gr_control_network_create(c, req, NULL, err);
 	json_decref(req);
 	return r < 0 ? gr_error_prefix(err, "default network gr0") : 0;
+}
+
+void gr__net_default_nic(struct gr_control *c, const json_t *req, struct gr_instance *in)
+{
+	if (in->n_nics || json_object_get(req, "nics") || network_get(c, "gr0", NULL, NULL, NULL) < 0)
+		return;
+	memset(&in->nics[0], 0, sizeof in->nics[0]);
+	snprintf(in->nics[0].network, sizeof in->nics[0].network, "gr0");
+	in->n_nics = 1;
 }

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include "util/error.h"
 
 /* ---- ipam.c: pure IPv4 address management (addresses in host byte order) ---- */
@@ -89,6 +90,10 @@ int gr_nl_veth_add(struct gr_nl *nl, const char *host_if, const char *alias, con
 int gr_nl_link_del(struct gr_nl *nl, const char *name, gr_error_t *err);
 /* Set link name up (or down), with mtu when not 0. */
 int gr_nl_link_up(struct gr_nl *nl, const char *name, bool up, unsigned mtu, gr_error_t *err);
+/* Put link name under bridge master (when not NULL) and set its alias
+ * (when not NULL). */
+int gr_nl_link_master(struct gr_nl *nl, const char *name, const char *master, const char *alias,
+		      gr_error_t *err);
 /* Move link name into the namespace of netns_fd. */
 int gr_nl_link_netns(struct gr_nl *nl, const char *name, int netns_fd, gr_error_t *err);
 /* Add ip/prefix on link name (an existing equal address is success). */
@@ -166,5 +171,50 @@ char *gr_net_nat_script(const struct gr_net_nat_net *nets, size_t n);
  * delete, refill): idempotent, atomic.  Nothing outside the table is
  * touched. */
 int gr_net_nat_sync(const struct gr_net_nat_net *nets, size_t n, gr_error_t *err);
+
+/* ---- tap.c: a VM's NIC ---- */
+
+/* The tap of NIC index of instance: "grt" + the 8 hex digits of
+ * gr_net_host_if's hash (15 bytes at most), buf of 16 bytes. */
+char *gr_net_tap_name(const char *inst, unsigned index, char *buf);
+/* Make the tap of NIC index of inst here: persistent (QEMU opens it by
+ * name), on the NIC's bridge, alias "gureum:<inst>" (the sweep reads it),
+ * up.  A tap left by a start cut short is made again.  Rolls back on
+ * failure. */
+int gr_net_tap_attach(const char *inst, unsigned index, const struct gr_net_nic *nic, gr_error_t *err);
+/* Remove the taps of inst's NICs (n of them); absent ones are fine. */
+int gr_net_tap_detach(const char *inst, unsigned n, gr_error_t *err);
+
+/* ---- dnsmasq.c: DHCP and DNS of one network on this host ---- */
+
+/* One network as its dnsmasq sees it (borrowed strings). */
+struct gr_net_dns {
+	const char *network;
+	const char *bridge;
+	struct gr_net_cidr subnet;
+	const char *dir;   /* its folder: config, reservations, leases, pid file */
+};
+/* One reservation: DHCP gives mac the address ip, DNS answers name. */
+struct gr_net_dns_host {
+	const char *mac;
+	uint32_t ip;
+	const char *name;
+};
+/* The config text (malloc'd; pure). */
+char *gr_net_dns_conf(const struct gr_net_dns *d);
+/* The pid of the dnsmasq running for dir (its pid file, checked against
+ * /proc: alive, not a zombie, started with dir's config), else 0. */
+pid_t gr_net_dns_pid(const char *dir);
+/* Write the config and start dnsmasq (it daemonizes; returns when it runs,
+ * with its pid).  The caller makes sure none runs already (gr_net_dns_pid)
+ * and that the bridge exists with its address. */
+int gr_net_dns_start(const struct gr_net_dns *d, pid_t *pid, gr_error_t *err);
+/* Write the reservation files dhcp-hosts and hosts from hosts[0..n):
+ * 1 when a file changed (then gr_net_dns_reload), 0 when not, -1. */
+int gr_net_dns_hosts(const char *dir, const struct gr_net_dns_host *hosts, size_t n, gr_error_t *err);
+/* SIGHUP: dnsmasq re-reads the reservation files.  -1 when none runs. */
+int gr_net_dns_reload(const char *dir);
+/* Stop the dnsmasq of dir (SIGTERM, then SIGKILL) and remove dir. */
+int gr_net_dns_stop(const char *dir, gr_error_t *err);
 
 #endif

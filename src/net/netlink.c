@@ -324,6 +324,23 @@ int gr_nl_link_up(struct gr_nl *nl, const char *name, bool up, unsigned mtu, gr_
 	return link_set(nl, name, &m, up ? "up" : "down", err);
 }
 
+int gr_nl_link_master(struct gr_nl *nl, const char *name, const char *master, const char *alias,
+		      gr_error_t *err)
+{
+	int index, master_index = 0;
+	if (gr_nl_link_index(nl, name, &index, err) < 0 ||
+	    (master && gr_nl_link_index(nl, master, &master_index, err) < 0))
+		return -1;
+	struct msg m;
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC, .ifi_index = index };
+	msg_init(&m, RTM_NEWLINK, 0, &ifi, sizeof ifi);
+	if (master_index)
+		put_u32(&m, IFLA_MASTER, (uint32_t)master_index);
+	if (alias)
+		put_str(&m, IFLA_IFALIAS, alias);
+	return link_set(nl, name, &m, "master and alias", err);
+}
+
 int gr_nl_link_netns(struct gr_nl *nl, const char *name, int netns_fd, gr_error_t *err)
 {
 	int index;

@@ -131,9 +131,10 @@ int gr_vm_seed_render(const struct gr_vm_seed *s, char **meta_data, char **user_
 	else
 		snprintf(match, sizeof match, "    match:\n      name: \"e*\"\n");
 	if (s->address)
-		*network_config = xasprintf("version: 2\nethernets:\n  nic0:\n%s    addresses: [%s]\n%s%s%s", match,
+		*network_config = xasprintf("version: 2\nethernets:\n  nic0:\n%s    addresses: [%s]\n%s%s%s%s", match,
 					    s->address, s->gateway ? "    gateway4: " : "",
-					    s->gateway ? s->gateway : "", s->gateway ? "\n" : "");
+					    s->gateway ? s->gateway : "", s->gateway ? "\n" : "",
+					    s->dhcp ? "    dhcp4: true\n" : "");
 	else
 		*network_config = xasprintf("version: 2\nethernets:\n  nic0:\n%s    dhcp4: true\n", match);
 	return 0;

@@ -7,7 +7,7 @@
 #ifndef GR_VM_IMAGE_GUEST_H
 #define GR_VM_IMAGE_GUEST_H
 
-#define GR__VM_GUEST_REV "5"
+#define GR__VM_GUEST_REV "6"
 
 /* initramfs /init: load the modules listed in /lib/modules/load.order (dependencies
  * first), wait for the root disk, mount it and switch_root into the guest init.
@@ -77,6 +77,16 @@ static const char gr__vm_guest_init[] =
 	"\tgw=$(sed -n 's/.*gateway[4]*:[ \\t\"]*\\([0-9.]*\\).*/\\1/p' /run/cidata/network-config | head -n 1)\n"
 	"\t[ -n \"$ad\" ] && [ -e /sys/class/net/eth0 ] && ip addr add \"$ad\" dev eth0\n"
 	"\t[ -n \"$gw\" ] && [ -e /sys/class/net/eth0 ] && ip route add default via \"$gw\"\n"
+	"fi\n"
+	"# dhcp4 (alone, or beside a static address of a gureum network, whose dnsmasq hands out\n"
+	"# that same address): busybox udhcpc in the background, applying what it is given\n"
+	"if grep -q 'dhcp4: *true' /run/cidata/network-config 2>/dev/null && [ -e /sys/class/net/eth0 ]; then\n"
+	"\tprintf '%s\\n' '#!/bin/sh' 'case \"$1\" in bound|renew)' \\\n"
+	"\t\t'  ip addr replace \"$ip/$mask\" dev \"$interface\"' \\\n"
+	"\t\t'  [ -n \"$router\" ] && ip route replace default via \"${router%% *}\";;' 'esac' 'exit 0' \\\n"
+	"\t\t>/run/gureum-dhcp\n"
+	"\tchmod 755 /run/gureum-dhcp\n"
+	"\t( udhcpc -i eth0 -f -q -n -t 20 -T 2 -s /run/gureum-dhcp >/run/udhcpc.log 2>&1 ) &\n"
 	"fi\n"
 	"acpid -c /etc/acpi -l /dev/null\n"
 	"# the guest agent serves exec on the virtio-serial port org.gureum.agent.0\n"

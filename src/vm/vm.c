@@ -233,7 +233,7 @@ int gr_vm_define(const struct gr_vm_spec *s, gr_error_t *err)
 		goto fail_dir;
 	struct gr_vm_seed sd = {
 		.instance_id = s->name, .hostname = s->hostname ? s->hostname : s->name,
-		.ssh_keys = s->ssh_keys, .address = s->address, .gateway = s->gateway, .mac = s->mac,
+		.ssh_keys = s->ssh_keys, .address = s->address, .gateway = s->gateway, .mac = s->mac, .dhcp = s->dhcp,
 	};
 	if (gr_vm_seed_write(&sd, seed, err) < 0)
 		goto fail_layer;

@@ -12,6 +12,7 @@
 #define GR_VM_VM_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <jansson.h>
@@ -132,6 +133,8 @@ struct gr_vm_seed {
 	const char *address;       /* static IPv4 CIDR for the first NIC, NULL = dhcp */
 	const char *gateway;       /* may be NULL */
 	const char *mac;           /* match the NIC by MAC in network-config, may be NULL */
+	bool dhcp;                 /* with address: also "dhcp4: true" (the guest asks DHCP, which
+				    * hands out the same address: a gureum network's reservation) */
 };
 /* The three NoCloud documents (malloc'd), after validating every field. */
 int gr_vm_seed_render(const struct gr_vm_seed *s, char **meta_data, char **user_data, char **network_config,
@@ -192,6 +195,7 @@ struct gr_vm_spec {
 	const char *hostname;      /* NULL = name */
 	char **ssh_keys;
 	const char *address, *gateway, *tap, *mac;
+	bool dhcp;                 /* the seed's network-config also says dhcp4 (gr_vm_seed) */
 	const char *machine, *accel;
 	const char *cgroup_parent; /* NULL = "gureum-vm" */
 	const char *runas;         /* QEMU's user: NULL = $GR_VM_RUNAS, else gureum-qemu if it

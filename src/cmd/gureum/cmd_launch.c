@@ -27,7 +27,9 @@
 	"  --container          a container, whatever the class\n" \
 	"  --max-cpu N          VMs: vCPUs a live resize may reach (default twice --cpu, >= 2)\n" \
 	"  --max-memory SIZE    VMs: memory a live resize may reach (default twice --memory)\n" \
-	"  --network NET        a NIC on network NET (repeatable; see 'gureum network --help')\n" \
+	"  --network NET        a NIC on network NET (repeatable; see 'gureum network --help');\n" \
+	"                       without it an instance joins the default network gr0 when that\n" \
+	"                       exists; '--network none': no NIC\n" \
 	"  --ip ADDR            the address of the NIC of the --network before it (default the\n" \
 	"                       lowest free address of the subnet)\n" \
 	"  --target HOST        in a pool: define (and start) it on HOST, which must be online\n" \
@@ -172,7 +174,8 @@ static int run(int argc, char **argv, bool start)
 				nics = json_array();
 				json_object_set_new(body, "nics", nics);
 			}
-			json_array_append_new(nics, json_pack("{s:s}", "network", optarg));
+			if (strcmp(optarg, "none")) /* "none": an empty list, no default network */
+				json_array_append_new(nics, json_pack("{s:s}", "network", optarg));
 			break;
 		}
 		case 'i': {

@@ -1,5 +1,5 @@
 /*
- * cmd_network.c - `gureum network create NAME --subnet CIDR [--nat] | list |
+ * cmd_network.c - `gureum network create NAME --subnet CIDR [--nat] [--dhcp] | list |
  * show NAME | delete NAME` (docs/NETWORK.md).  list is a table by default,
  * show a YAML view; --format json prints the API's documents as they are.
  */
@@ -10,7 +10,7 @@
 #include "util/alloc.h"
 
 static const char *usage_network =
-	"usage: gureum network create NAME --subnet CIDR [--nat] [--format yaml|json]\n"
+	"usage: gureum network create NAME --subnet CIDR [--nat] [--dhcp] [--format yaml|json]\n"
 	"       gureum network list [--format table|json|yaml]\n"
 	"       gureum network show NAME [--format yaml|json]\n"
 	"       gureum network delete NAME\n"
@@ -19,22 +19,27 @@ static const char *usage_network =
 	"the gateway.  Instances join one with 'gureum launch IMAGE NAME --network NET\n"
 	"[--ip ADDR]'; each gets an address of the subnet (the given one or the lowest free)\n"
 	"and a MAC kept for its life.  --nat masquerades traffic leaving the subnet.\n"
+	"--dhcp runs dnsmasq on the bridge of each host (off unless given; the default network\n"
+	"gr0 has it): DHCP hands each instance's MAC its address (reservations only) and DNS\n"
+	"on the gateway answers instance names (NAME and NAME.gureum), nothing else.  VMs get\n"
+	"their address by DHCP and by the NoCloud seed, containers statically.\n"
 	"A network in use (an instance holds an address in it) cannot be deleted.\n"
-	"  list   NAME, TYPE, SUBNET, GATEWAY, NAT, BRIDGE, ADDRESSES\n";
+	"  list   NAME, TYPE, SUBNET, GATEWAY, NAT, DHCP, BRIDGE, ADDRESSES\n";
 
 static void print_table(json_t *list)
 {
-	printf("%-14s %-7s %-18s %-15s %-4s %-15s %s\n", "NAME", "TYPE", "SUBNET", "GATEWAY", "NAT",
-	       "BRIDGE", "ADDRESSES");
+	printf("%-14s %-7s %-18s %-15s %-4s %-4s %-15s %s\n", "NAME", "TYPE", "SUBNET", "GATEWAY", "NAT",
+	       "DHCP", "BRIDGE", "ADDRESSES");
 	size_t i;
 	json_t *n;
 	json_array_foreach(list, i, n)
-		printf("%-14s %-7s %-18s %-15s %-4s %-15s %zu\n",
+		printf("%-14s %-7s %-18s %-15s %-4s %-4s %-15s %zu\n",
 		       json_string_value(json_object_get(n, "name")),
 		       json_string_value(json_object_get(n, "type")),
 		       json_string_value(json_object_get(n, "subnet")),
 		       json_string_value(json_object_get(n, "gateway")),
 		       json_is_true(json_object_get(n, "nat")) ? "yes" : "no",
+		       json_is_true(json_object_get(n, "dhcp")) ? "yes" : "no",
 		       json_string_value(json_object_get(n, "bridge")),
 		       json_object_size(json_object_get(n, "addresses")));
 }
@@ -42,7 +47,7 @@ static void print_table(json_t *list)
 static int create(int argc, char **argv)
 {
 	const char *name = NULL, *subnet = NULL;
-	bool nat = false;
+	bool nat = false, dhcp = false;
 	enum gr_cli_fmt fmt = GR_FMT_YAML;
 	for (int i = 2; i < argc; i++) {
 		int f = gr_cli_format_flag(argc, argv, &i, &fmt, usage_network);
@@ -59,6 +64,8 @@ static int create(int argc, char **argv)
 				return gr_cli_usage(usage_network, "network create: --subnet needs a CIDR");
 		} else if (!strcmp(argv[i], "--nat")) {
 			nat = true;
+		} else if (!strcmp(argv[i], "--dhcp")) {
+			dhcp = true;
 		} else if (argv[i][0] == '-') {
 			return gr_cli_usage(usage_network, "network create: unknown flag '%s'", argv[i]);
 		} else if (!name) {
@@ -71,7 +78,7 @@ static int create(int argc, char **argv)
 		return gr_cli_usage(usage_network, "network create: expected NAME");
 	if (!subnet)
 		return gr_cli_usage(usage_network, "network create: --subnet CIDR is required");
-	json_t *body = json_pack("{s:s,s:s,s:b}", "name", name, "subnet", subnet, "nat", nat);
+	json_t *body = json_pack("{s:s,s:s,s:b,s:b}", "name", name, "subnet", subnet, "nat", nat, "dhcp", dhcp);
 	json_t *resp = NULL;
 	int r = gr_cli_call("POST", "/v1/networks", body, &resp);
 	json_decref(body);

@@ -27,7 +27,7 @@ static const struct gr_cli_command commands[] = {
 	{ "snapshot", gr_cmd_snapshot, "create, list, restore and delete instance snapshots" },
 	{ "operation", gr_cmd_operation, "list and show long-running operations" },
 	{ "events", gr_cmd_events, "stream state changes" },
-	{ "network", gr_cmd_network, "virtual networks: create NAME --subnet CIDR [--nat], list, show, delete" },
+	{ "network", gr_cmd_network, "virtual networks: create NAME --subnet CIDR [--nat] [--dhcp], list, show, delete" },
 	{ "cluster", gr_cmd_cluster, "form a pool: init, join ADDRESS --token T, leave, show" },
 	{ "host", gr_cmd_host, "list and show the hosts of the pool (online, leader, load)" },
 	{ "sim", gr_cmd_sim, "replay CPU traces against placement and consolidation policies" },

@@ -65,7 +65,7 @@ static void usage(FILE *f)
 		"  --lxcfs PROGRAM      the lxcfs to run (default lxcfs from PATH): containers' /proc/meminfo,\n"
 		"                       cpuinfo, stat, uptime and cpu/online show their limits\n"
 		"  --no-lxcfs           do not run lxcfs (containers see the host's /proc files)\n"
-		"  --default-network none|CIDR  make the default network gr0 (bridge, NAT) on this\n"
+		"  --default-network none|CIDR  make the default network gr0 (bridge, NAT, DHCP) on this\n"
 		"                       subnet at start when it does not exist (default none)\n"
 		"  --no-host-tuning     leave the cgroup2 mount as found (by default gureumd adds\n"
 		"                       favordynmods, so container starts skip an RCU grace period)\n"

@@ -18,10 +18,21 @@ is() {
 
 in_ns() { nsenter --net="$NSF" "$@"; }
 
+# ns_pids: processes in the test's namespace (dnsmasq, QEMU outlive a killed daemon)
+ns_pids() {
+	local want p
+	want=$(in_ns readlink /proc/self/ns/net 2>/dev/null) || return 0
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/ns/net" 2>/dev/null)" = "$want" ] && echo "${p#/proc/}"
+	done
+}
+
 net_cleanup() {
-	local rc=$?
+	local rc=$? p
 	(cleanup) # the daemon lib's: instances, daemon, mounts, cgroups, folder
 	if [ -n "$NSD" ]; then
+		# whatever the daemon left running inside the test's own namespace
+		for p in $(ns_pids); do kill -9 "$p" 2>/dev/null; done
 		umount "$NSF" 2>/dev/null
 		rm -rf "$NSD"
 	fi
@@ -53,4 +64,27 @@ veths() { in_ns ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@
 # nic FIELD INSTANCE: a field of the instance's first NIC
 nic() {
 	"$G" show "$2" --format json | python3 -c "import sys,json; n=json.load(sys.stdin).get('nics') or [{}]; print(n[0].get('$1',''))"
+}
+
+# wait_until TRIES CMD...: CMD every 0.1 s until it succeeds (bounded)
+wait_until() {
+	local n=$1; shift
+	for _ in $(seq 1 "$n"); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
+
+# dnsmasq_pid NET: the live dnsmasq of network NET in the daemon's state (empty if none)
+dnsmasq_pid() {
+	local p
+	p=$(cat "$TD/state/networks/$1/dnsmasq.pid" 2>/dev/null) || return 0
+	[ -n "$p" ] && grep -qa "networks/$1/dnsmasq.conf" "/proc/$p/cmdline" 2>/dev/null &&
+		! grep -q '^[0-9]* ([^)]*) Z' "/proc/$p/stat" 2>/dev/null && echo "$p"
+}
+# dnsmasq_count NET: dnsmasq processes running with NET's config
+dnsmasq_count() {
+	local n=0 p
+	for p in $(pgrep -x dnsmasq); do
+		grep -qa "$TD/state/networks/$1/dnsmasq.conf" "/proc/$p/cmdline" 2>/dev/null && n=$((n + 1))
+	done
+	echo $n
 }

@@ -90,6 +90,32 @@ int main(void)
 	is_int(gr_nl_link_del(&nl, "gr-t0", &err), 0, "absent: fine");
 	gr_nl_link_del(&nl, "gr-t1", NULL);
 
+	/* a VM's tap: on the bridge, alias naming the instance, swept like a veth */
+	is_int(gr_net_bridge_ensure(&nic, &err), 0, "bridge again for the tap");
+	char tap[16];
+	gr_net_tap_name("vm1", 0, tap);
+	ok(!strncmp(tap, "grt", 3) && strlen(tap) == 11, "tap name %s", tap);
+	if (access("/dev/net/tun", R_OK | W_OK) == 0) {
+		is_int(gr_net_tap_attach("vm1", 0, &nic, &err), 0, "tap attached (%s)", err.msg);
+		is_int(gr_net_tap_attach("vm1", 0, &nic, &err), 0, "attached again (a restart): replaced (%s)",
+		       err.msg);
+		char **names = NULL, **aliases = NULL;
+		ok(gr_nl_links_by_alias(&nl, GR_NET_ALIAS_PREFIX, &names, &aliases, &err) == 0 && names[0] &&
+			   !strcmp(names[0], tap) && !strcmp(aliases[0], "gureum:vm1") && !names[1],
+		   "the tap carries the alias gureum:vm1");
+		gr_strv_free(names);
+		gr_strv_free(aliases);
+		is_int(gr_net_sweep_links(known_none, "web2"), 1, "sweep removed the unknown VM's tap");
+		ok(gr_nl_link_index(&nl, tap, &idx, &err) < 0, "the tap is gone");
+		is_int(gr_net_tap_attach("vm1", 0, &nic, &err), 0, "tap made again");
+		is_int(gr_net_tap_detach("vm1", 1, &err), 0, "detach");
+		ok(gr_nl_link_index(&nl, tap, &idx, &err) < 0, "the tap is gone after detach");
+		is_int(gr_net_tap_detach("vm1", 1, &err), 0, "detach again: nothing left is fine");
+	} else {
+		skip("no /dev/net/tun");
+	}
+	gr_nl_link_del(&nl, "gr-t0", NULL);
+
 	/* plain veth and namespace moves */
 	is_int(gr_nl_veth_add(&nl, "grt-a", NULL, NULL, "grt-b", -1, NULL, 1400, &err), 0, "veth here");
 	is_int(gr_nl_link_netns(&nl, "grt-b", fd1, &err), 0, "peer moved by fd");

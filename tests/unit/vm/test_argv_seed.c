@@ -181,6 +181,15 @@ static void test_seed(void)
 	free(md);
 	free(ud);
 	free(nc);
+	/* a gureum network's NIC: the static address and dhcp4 (same address by reservation) */
+	struct gr_vm_seed nd = {.instance_id = "vm3", .hostname = "vm3", .address = "10.207.0.4/24",
+				.gateway = "10.207.0.1", .mac = "02:00:00:00:00:01", .dhcp = true};
+	ok(gr_vm_seed_render(&nd, &md, &ud, &nc, &e) == 0 && strstr(nc, "addresses: [10.207.0.4/24]") &&
+		   strstr(nc, "gateway4: 10.207.0.1") && strstr(nc, "dhcp4: true") && strstr(nc, "02:00:00:00:00:01"),
+	   "network NIC: static address, gateway and dhcp4");
+	free(md);
+	free(ud);
+	free(nc);
 
 	const char *bad_hosts[] = {"", "-a", "a-", "a..b", "a_b", "a\nlocal-hostname: evil", "x y", NULL};
 	for (size_t i = 0; bad_hosts[i]; i++) {
