@@ -1,16 +1,19 @@
 /*
- * cmd_network.c - `gureum network create NAME --subnet CIDR [--nat] | list |
+ * cmd_network.c - `gureum network create NAME --subnet CIDR [--nat]
+ * [--type bridge|vxlan] [--vni N] | list |
  * show NAME | delete NAME` (docs/NETWORK.md).  list is a table by default,
  * show a YAML view; --format json prints the API's documents as they are.
  */
 #include "commands.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "util/alloc.h"
 
 static const char *usage_network =
-	"usage: gureum network create NAME --subnet CIDR [--nat] [--format yaml|json]\n"
+	"usage: gureum network create NAME --subnet CIDR [--nat] [--type bridge|vxlan] [--vni N]\n"
+	"                             [--format yaml|json]\n"
 	"       gureum network list [--format table|json|yaml]\n"
 	"       gureum network show NAME [--format yaml|json]\n"
 	"       gureum network delete NAME\n"
@@ -20,6 +23,14 @@ static const char *usage_network =
 	"[--ip ADDR]'; each gets an address of the subnet (the given one or the lowest free)\n"
 	"and a MAC kept for its life.  --nat masquerades traffic leaving the subnet.\n"
 	"A network in use (an instance holds an address in it) cannot be deleted.\n"
+	"  --type   bridge (default): one bridge per host, instances on different hosts\n"
+	"           do not reach each other.  vxlan: an overlay spanning every host of the\n"
+	"           pool (a vxlan device \"grx<VNI>\" on each host's bridge, UDP 4789 between\n"
+	"           the hosts' underlay addresses, forwarding entries from the store; MTU =\n"
+	"           underlay MTU - 50), so instances reach each other at their addresses\n"
+	"           on any host.\n"
+	"  --vni N  vxlan only: the VXLAN network identifier, 1..16777215, unique in the\n"
+	"           pool (default: the lowest free one)\n"
 	"  list   NAME, TYPE, SUBNET, GATEWAY, NAT, BRIDGE, ADDRESSES\n";
 
 static void print_table(json_t *list)
@@ -41,7 +52,7 @@ static void print_table(json_t *list)
 
 static int create(int argc, char **argv)
 {
-	const char *name = NULL, *subnet = NULL;
+	const char *name = NULL, *subnet = NULL, *type = NULL, *vni = NULL;
 	bool nat = false;
 	enum gr_cli_fmt fmt = GR_FMT_YAML;
 	for (int i = 2; i < argc; i++) {
@@ -59,6 +70,11 @@ static int create(int argc, char **argv)
 				return gr_cli_usage(usage_network, "network create: --subnet needs a CIDR");
 		} else if (!strcmp(argv[i], "--nat")) {
 			nat = true;
+		} else if (!strcmp(argv[i], "--type") || !strcmp(argv[i], "--vni")) {
+			if (i + 1 >= argc)
+				return gr_cli_usage(usage_network, "network create: %s needs a value", argv[i]);
+			*(argv[i][2] == 't' ? &type : &vni) = argv[i + 1];
+			i++;
 		} else if (argv[i][0] == '-') {
 			return gr_cli_usage(usage_network, "network create: unknown flag '%s'", argv[i]);
 		} else if (!name) {
@@ -72,6 +88,18 @@ static int create(int argc, char **argv)
 	if (!subnet)
 		return gr_cli_usage(usage_network, "network create: --subnet CIDR is required");
 	json_t *body = json_pack("{s:s,s:s,s:b}", "name", name, "subnet", subnet, "nat", nat);
+	if (type)
+		json_object_set_new(body, "type", json_string(type));
+	if (vni) {
+		/* the number as given; the daemon checks the range and says which field */
+		char *end;
+		long long n = strtoll(vni, &end, 10);
+		if (!*vni || *end) {
+			json_decref(body);
+			return gr_cli_usage(usage_network, "network create: --vni: '%s' is not a number", vni);
+		}
+		json_object_set_new(body, "vni", json_integer(n));
+	}
 	json_t *resp = NULL;
 	int r = gr_cli_call("POST", "/v1/networks", body, &resp);
 	json_decref(body);
