@@ -13,7 +13,8 @@
 # traffic stays between addresses inside the bench's namespaces.  The
 # throughput tool is bench/net/tput.c (one TCP connection, one way, T
 # seconds), run in each container's network namespace.  The four set-ups
-# are measured in turn, R rounds; each figure is the median of its rounds.
+# are measured in turn (gureum's and the manual one of a pair in alternating
+# order), R rounds; each figure is the median of its rounds.
 # Last line:
 #     bridge_gbps=X vxlan_gbps=Y ratio_vs_manual=Z
 # (X, Y gureum's medians; Z = min(gureum/manual) over the two).  Everything is
@@ -93,10 +94,15 @@ measure() {
 }
 : >"$TD/gb"; : >"$TD/mb"; : >"$TD/gv"; : >"$TD/mv"
 for r in $(seq 1 "$R"); do
-	gb=$(measure "$GB1" "$GB2" "$GB2_IP"); echo "$gb" >>"$TD/gb"
-	mb=$(measure "/run/netns/$MB1" "/run/netns/$MB2" 10.252.0.3); echo "$mb" >>"$TD/mb"
-	gv=$(measure "$GV1" "$GV2" "$GV2_IP"); echo "$gv" >>"$TD/gv"
-	mv=$(measure "/run/netns/$MV1" "/run/netns/$MV2" 10.253.0.3); echo "$mv" >>"$TD/mv"
+	# gureum first in odd rounds, the manual pair first in even ones (no order bias)
+	if [ $((r % 2)) = 1 ]; then
+		gb=$(measure "$GB1" "$GB2" "$GB2_IP"); mb=$(measure "/run/netns/$MB1" "/run/netns/$MB2" 10.252.0.3)
+		gv=$(measure "$GV1" "$GV2" "$GV2_IP"); mv=$(measure "/run/netns/$MV1" "/run/netns/$MV2" 10.253.0.3)
+	else
+		mb=$(measure "/run/netns/$MB1" "/run/netns/$MB2" 10.252.0.3); gb=$(measure "$GB1" "$GB2" "$GB2_IP")
+		mv=$(measure "/run/netns/$MV1" "/run/netns/$MV2" 10.253.0.3); gv=$(measure "$GV1" "$GV2" "$GV2_IP")
+	fi
+	echo "$gb" >>"$TD/gb"; echo "$mb" >>"$TD/mb"; echo "$gv" >>"$TD/gv"; echo "$mv" >>"$TD/mv"
 	echo "# round $r: bridge gureum $gb manual $mb Gbit/s; vxlan gureum $gv manual $mv Gbit/s"
 done
 GB=$(median <"$TD/gb") MB=$(median <"$TD/mb") GV=$(median <"$TD/gv") MV=$(median <"$TD/mv")
