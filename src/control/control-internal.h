@@ -13,6 +13,7 @@
  *   lifecycle.c  create/start/stop/delete/config/exec/console: the state machine
  *   network.c    networks and their addresses in the store, the NAT table's content
  *   netdhcp.c    this host's dnsmasq per DHCP network (the reconciler)
+ *   netvxlan.c   vxlan networks: VNIs in the store, each host's devices and FDB from it
  *   images.c     image calls (import/build jobs on worker threads)
  *   snaprec.c    snapshot records in the store
  *   watch.c      pidfds of running instances
@@ -88,6 +89,7 @@ struct gr_control {
 	unsigned ticks;             /* gr_control_tick calls (loop thread only) */
 	int lock_fd;                /* flock on <state_dir>/gureumd.lock */
 	atomic_bool closing;
+	atomic_bool vxlan_dirty;    /* the store changed: netvxlan.c resyncs on the next tick */
 	atomic_int workers;         /* detached worker threads alive */
 };
 
@@ -368,6 +370,26 @@ void gr__net_default_nic(struct gr_control *c, const json_t *req, struct gr_inst
  * runs, SIGHUP when a reservation changed), none for any other (stopped,
  * folder removed).  Any thread; serialised inside.  Best effort: logs. */
 void gr__netdhcp_sync(struct gr_control *c);
+
+/* ---- netvxlan.c ---- */
+/* The request's vni/type pair is acceptable (EINVAL naming "vni"). */
+int gr__vxlan_check(const json_t *req, gr_error_t *err);
+/* Write the vxlan network doc at key with its VNI (req's "vni", else the
+ * lowest free) in one txn with the VNI's key: 1 written / 0 the name is
+ * taken / -1 (EEXIST naming the VNI's holder when the given VNI is taken). */
+int gr__vxlan_put(struct gr_control *c, const char *key, json_t *doc, const json_t *req,
+		  gr_error_t *err);
+/* The network (its record doc, already deleted) is gone: release its VNI
+ * key and remove its devices here. */
+void gr__vxlan_deleted(struct gr_control *c, const char *name, const json_t *doc);
+/* This host's underlay address (EADDRNOTAVAIL saying how to give one). */
+int gr__vxlan_local(struct gr_control *c, uint32_t *out, gr_error_t *err);
+/* Make this host's vxlan devices and FDB match the records (idempotent;
+ * any thread). */
+void gr__vxlan_sync(struct gr_control *c);
+/* Before an instance joins vxlan network net here: this host can carry it,
+ * and its devices exist. */
+int gr__vxlan_ready(struct gr_control *c, const char *net, gr_error_t *err);
 
 /* ---- recover.c ---- */
 int gr__recover(struct gr_control *c, gr_error_t *err);

@@ -121,6 +121,7 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 	 * table as the records say (whatever a crash left in it) */
 	if (gr__net_default(c, o->default_network, err) < 0 || gr__net_sync(c, err) < 0)
 		goto fail;
+	gr__vxlan_sync(c);
 	gr__netdhcp_sync(c); /* reattaches the dnsmasq processes a previous daemon left */
 	if (gr__hosts_start(c, err) < 0 || gr__route_start(c, err) < 0)
 		goto fail;
@@ -186,6 +187,7 @@ void gr_control_dispatch(struct gr_control *c)
 		if (evs[k].data.fd == c->feed_fd) {
 			gr_store_subscriber_drain(c->feed_fd);
 			gr__index_feed(c);
+			c->vxlan_dirty = true;
 			continue;
 		}
 		struct gr__exited ex;
@@ -221,6 +223,9 @@ void gr_control_tick(struct gr_control *c)
 	gr_proc_reap_strays(gr__watch_has_pid, c);
 	if (++c->ticks % 10 == 0)
 		cap_logs(c);
+	/* vxlan devices follow the records: after a change, and every 10 s */
+	if (atomic_exchange(&c->vxlan_dirty, false) || c->ticks % 10 == 0)
+		gr__vxlan_sync(c);
 	if (c->ticks % 2 == 0)
 		gr__netdhcp_sync(c); /* a dead dnsmasq restarted, reservations kept current */
 }

@@ -2,8 +2,8 @@
  * network.c - networks as store objects and their address allocation
  * (docs/NETWORK.md):
  *
- *   /gureum/networks/<name>                  {"name","type":"bridge","subnet","gateway",
- *                                             "nat","bridge","created"}
+ *   /gureum/networks/<name>                  {"name","type":"bridge"|"vxlan","subnet",
+ *                                             "gateway","nat","bridge","created"[,"vni"]}
  *   /gureum/networks/<name>/addresses/<ip>   the instance's name (a JSON string)
  *
  * An address is taken by a compare-absent put of its key, so no two
@@ -12,7 +12,8 @@
  * keeps a copy of what a start needs (network, bridge, subnet, address,
  * MAC), so starting an instance reads no network record.  Networks never
  * change after creation.  The NAT table (net/nat.c) is rebuilt from the
- * records at start and after every create/delete on this host.
+ * records at start and after every create/delete on this host.  What is
+ * vxlan's own (the VNI, each host's devices and FDB) is in netvxlan.c.
  *
  * Known races, accepted for now: two overlapping subnets created at the
  * same moment on two hosts are both accepted; a network deleted while an
@@ -47,6 +48,7 @@ struct netrec {
 	char bridge[16];
 	struct gr_net_cidr subnet;
 	bool nat;
+	bool vxlan;
 };
 
 static int netrec_of(const json_t *doc, struct netrec *out, gr_error_t *err)
@@ -61,6 +63,8 @@ static int netrec_of(const json_t *doc, struct netrec *out, gr_error_t *err)
 	snprintf(out->name, sizeof out->name, "%s", name);
 	snprintf(out->bridge, sizeof out->bridge, "%s", bridge);
 	out->nat = json_is_true(json_object_get(doc, "nat"));
+	const char *type = json_string_value(json_object_get(doc, "type"));
+	out->vxlan = type && !strcmp(type, "vxlan");
 	return 0;
 }
 
@@ -178,22 +182,30 @@ int gr_control_network_create(struct gr_control *c, json_t *req, json_t **out, g
 	json_t *v;
 	json_object_foreach(req, key, v)
 		if (strcmp(key, "name") && strcmp(key, "subnet") && strcmp(key, "nat") && strcmp(key, "type") &&
-		    strcmp(key, "dhcp"))
-			return gr_error_set(err, EINVAL, "%s: unknown field (name, subnet, nat, dhcp, type)", key);
+		    strcmp(key, "dhcp") && strcmp(key, "vni"))
+			return gr_error_set(err, EINVAL, "%s: unknown field (name, subnet, nat, dhcp, type, vni)", key);
 	const char *name = json_string_value(json_object_get(req, "name"));
 	if (!name)
 		return gr_error_set(err, EINVAL, "name: required (a string)");
 	if (net_name_valid("name", name, err) < 0)
 		return -1;
 	const char *type = json_string_value(json_object_get(req, "type"));
-	if (json_object_get(req, "type") && (!type || strcmp(type, "bridge")))
-		return gr_error_set(err, EINVAL, "type: only \"bridge\" is built so far");
+	if (json_object_get(req, "type") && (!type || (strcmp(type, "bridge") && strcmp(type, "vxlan"))))
+		return gr_error_set(err, EINVAL, "type: unknown type%s%s%s (bridge, vxlan)", type ? " '" : "",
+				    type ? type : "", type ? "'" : "");
+	bool vxlan = type && !strcmp(type, "vxlan");
+	if (gr__vxlan_check(req, err) < 0)
+		return -1;
 	json_t *nat = json_object_get(req, "nat");
 	if (nat && !json_is_boolean(nat))
 		return gr_error_set(err, EINVAL, "nat: expected true or false");
 	json_t *dhcp = json_object_get(req, "dhcp");
 	if (dhcp && !json_is_boolean(dhcp))
 		return gr_error_set(err, EINVAL, "dhcp: expected true or false");
+	if (vxlan && json_is_true(dhcp))
+		/* every host's dnsmasq would answer on the one segment */
+		return gr_error_set(err, EINVAL, "dhcp: not available on a vxlan network yet (addresses "
+				    "are static: --ip or the lowest free one)");
 	const char *subnet = json_string_value(json_object_get(req, "subnet"));
 	if (!subnet)
 		return gr_error_set(err, EINVAL, "subnet: required (a.b.c.d/N)");
@@ -220,12 +232,12 @@ int gr_control_network_create(struct gr_control *c, json_t *req, json_t **out, g
 	free(recs);
 	char c_text[GR_NET_CIDR_MAX], gw[GR_NET_IP_MAX];
 	_cleanup_free_ char *bridge = xasprintf("gr-%s", name);
-	json_t *doc = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:I}", "name", name, "type", "bridge",
+	json_t *doc = json_pack("{s:s,s:s,s:s,s:s,s:b,s:b,s:s,s:I}", "name", name, "type", vxlan ? "vxlan" : "bridge",
 				"subnet", gr_net_cidr_format(&cidr, c_text), "gateway",
 				gr_net_ip_format(gr_net_gateway(&cidr), gw), "nat", json_is_true(nat),
 				"dhcp", json_is_true(dhcp), "bridge", bridge, "created", (json_int_t)time(NULL));
 	_cleanup_free_ char *k = xasprintf(KEY_NETWORKS "%s", name);
-	int r = gr_store_put_json_if(c->store, k, doc, 0, 0, NULL, err);
+	int r = vxlan ? gr__vxlan_put(c, k, doc, req, err) : gr_store_put_json_if(c->store, k, doc, 0, 0, NULL, err);
 	if (r <= 0) {
 		json_decref(doc);
 		return r < 0 ? -1 : gr_error_set(err, EEXIST, "name: a network named '%s' exists", name);
@@ -242,6 +254,8 @@ int gr_control_network_create(struct gr_control *c, json_t *req, json_t **out, g
 		}
 		gr_log_warn("network %s: %s", name, e2.msg);
 	}
+	if (vxlan)
+		gr__vxlan_sync(c);
 	gr__netdhcp_sync(c);
 	if (out)
 		*out = with_usage(c, doc);
@@ -279,7 +293,8 @@ int gr_control_network_delete(struct gr_control *c, const char *name, gr_error_t
 	if (net_name_valid("name", name, err) < 0)
 		return -1;
 	struct netrec rec;
-	if (network_get(c, name, NULL, &rec, err) < 0)
+	json_t *doc;
+	if (network_get(c, name, &doc, &rec, err) < 0)
 		return -1;
 	json_t *addrs;
 	if (addresses_of(c, name, &addrs, err) < 0)
@@ -294,20 +309,26 @@ int gr_control_network_delete(struct gr_control *c, const char *name, gr_error_t
 				o += (size_t)snprintf(who + o, sizeof who - o, "%s%s (%s)", o ? ", " : "",
 						      json_string_value(v), ip);
 		json_decref(addrs);
+		json_decref(doc);
 		return gr_error_set(err, EBUSY, "network '%s' is in use by %s: delete those instances "
 				    "first", name, who);
 	}
 	json_decref(addrs);
 	_cleanup_free_ char *k = xasprintf(KEY_NETWORKS "%s", name);
-	if (gr_store_delete(c->store, k, NULL, err) < 0)
+	if (gr_store_delete(c->store, k, NULL, err) < 0) {
+		json_decref(doc);
 		return -1;
+	}
 	gr__event(c, "network-deleted", name, NULL, NULL);
 	/* the bridge goes with the network on this host (other hosts keep an
 	 * idle bridge until their next start) */
 	gr__netdhcp_sync(c); /* its dnsmasq goes before its bridge */
 	gr_error_t e2;
-	if (gr_net_bridge_remove(rec.bridge, &e2) < 0)
+	if (rec.vxlan)
+		gr__vxlan_deleted(c, name, doc);
+	else if (gr_net_bridge_remove(rec.bridge, &e2) < 0)
 		gr_log_warn("network %s: %s", name, e2.msg);
+	json_decref(doc);
 	if (gr__net_sync(c, &e2) < 0)
 		gr_log_warn("network %s: %s", name, e2.msg);
 	return 0;
@@ -344,6 +365,8 @@ static int alloc_one(struct gr_control *c, const char *inst, struct gr_net_nic *
 {
 	struct netrec rec;
 	if (network_get(c, nic->network, NULL, &rec, err) < 0)
+		return gr_error_prefix(err, "nics[%u]", i);
+	if (rec.vxlan && gr__vxlan_ready(c, nic->network, err) < 0)
 		return gr_error_prefix(err, "nics[%u]", i);
 	snprintf(nic->bridge, sizeof nic->bridge, "%s", rec.bridge);
 	nic->subnet = rec.subnet;

@@ -110,7 +110,11 @@ int gr_net_attach(const char *inst, unsigned index, const struct gr_net_nic *nic
 	/* a pair left by a start cut short goes first (the netns was kept) */
 	if (gr_nl_link_del(&nl, host_if, err) < 0)
 		goto out;
-	if (gr_nl_veth_add(&nl, host_if, alias, nic->bridge, eth, nsfd, nic->mac[0] ? nic->mac : NULL, nic->mtu, err) < 0)
+	/* no MTU given: the bridge's (a vxlan network's is the underlay's - 50) */
+	unsigned mtu = nic->mtu;
+	if (!mtu && gr_nl_link_mtu(&nl, nic->bridge, &mtu, err) < 0)
+		goto out;
+	if (gr_nl_veth_add(&nl, host_if, alias, nic->bridge, eth, nsfd, nic->mac[0] ? nic->mac : NULL, mtu, err) < 0)
 		goto out;
 	if (gr_nl_link_up(&nl, host_if, true, 0, err) < 0 || inside(nsfd, index, nic, err) < 0) {
 		gr_nl_link_del(&nl, host_if, NULL);

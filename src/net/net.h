@@ -217,4 +217,43 @@ int gr_net_dns_reload(const char *dir);
 /* Stop the dnsmasq of dir (SIGTERM, then SIGKILL) and remove dir. */
 int gr_net_dns_stop(const char *dir, gr_error_t *err);
 
+/* ---- vxlan.c: a vxlan network on one host (docs/NETWORK.md) ---- */
+
+#define GR_NET_VXLAN_PORT 4789      /* IANA's */
+#define GR_NET_VXLAN_OVERHEAD 50    /* outer IPv4 + UDP + VXLAN + inner Ethernet */
+#define GR_NET_VNI_MAX 16777215u    /* 24 bits; VNI 0 is not used */
+#define GR_NET_VXLAN_ALIAS "gureum-vxlan:" /* + network name, on the vxlan device */
+
+struct gr_net_vxlan {
+	const char *network;      /* its name */
+	const char *bridge;       /* "gr-<name>" */
+	uint32_t vni;
+	uint32_t local;           /* this host's underlay address */
+	struct gr_net_cidr subnet;
+};
+/* One forwarding entry of a vxlan device: frames for mac go to dst (an
+ * all-zero mac: broadcast and unknown unicast, one entry per remote host). */
+struct gr_net_fdb {
+	uint8_t mac[6];
+	uint32_t dst;
+};
+/* The vxlan device's name: "grx<vni>", buf of 16 bytes; returns buf. */
+char *gr_net_vxlan_dev(uint32_t vni, char *buf);
+/* MTU of link name. */
+int gr_nl_link_mtu(struct gr_nl *nl, const char *name, unsigned *mtu, gr_error_t *err);
+/* The link holding address local here: its index and MTU
+ * (EADDRNOTAVAIL naming the address when no link has it). */
+int gr_net_underlay(uint32_t local, int *ifindex, unsigned *mtu, gr_error_t *err);
+/* Make sure v's bridge (anycast MAC, gateway address, MTU = underlay - 50,
+ * up) and vxlan device (on the bridge, learning off, no group, up) exist
+ * here; *mtu (may be NULL) gets the overlay MTU.  Idempotent. */
+int gr_net_vxlan_ensure(const struct gr_net_vxlan *v, unsigned *mtu, gr_error_t *err);
+/* Delete the vxlan device of vni and then bridge (NULL: keep it); absent is fine. */
+int gr_net_vxlan_remove(uint32_t vni, const char *bridge, gr_error_t *err);
+/* The device's entries (malloc'd array). */
+int gr_net_vxlan_fdb_list(uint32_t vni, struct gr_net_fdb **out, size_t *n, gr_error_t *err);
+/* Make the device's entries equal want[0..n): counts of what changed. */
+int gr_net_vxlan_fdb_sync(uint32_t vni, const struct gr_net_fdb *want, size_t n, int *added,
+			  int *removed, gr_error_t *err);
+
 #endif

@@ -24,63 +24,8 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "net/net-internal.h"
 #include "util/alloc.h"
-
-#define MSG_MAX 4096
-
-struct msg {
-	union {
-		struct nlmsghdr h;
-		char buf[MSG_MAX];
-	};
-};
-
-static void *tail(struct msg *m)
-{
-	return m->buf + NLMSG_ALIGN(m->h.nlmsg_len);
-}
-
-static void put_attr(struct msg *m, unsigned short type, const void *data, size_t len)
-{
-	struct rtattr *a = tail(m);
-	a->rta_type = type;
-	a->rta_len = (unsigned short)RTA_LENGTH(len);
-	if (len)
-		memcpy(RTA_DATA(a), data, len);
-	m->h.nlmsg_len = NLMSG_ALIGN(m->h.nlmsg_len) + RTA_ALIGN(a->rta_len);
-}
-
-static void put_str(struct msg *m, unsigned short type, const char *s)
-{
-	put_attr(m, type, s, strlen(s) + 1);
-}
-
-static void put_u32(struct msg *m, unsigned short type, uint32_t v)
-{
-	put_attr(m, type, &v, sizeof v);
-}
-
-static size_t nest_begin(struct msg *m, unsigned short type)
-{
-	size_t off = NLMSG_ALIGN(m->h.nlmsg_len);
-	put_attr(m, type, NULL, 0);
-	return off;
-}
-
-static void nest_end(struct msg *m, size_t off)
-{
-	struct rtattr *a = (struct rtattr *)(m->buf + off);
-	a->rta_len = (unsigned short)(m->h.nlmsg_len - off);
-}
-
-static void msg_init(struct msg *m, uint16_t type, uint16_t flags, const void *hdr, size_t hlen)
-{
-	memset(m, 0, sizeof *m);
-	m->h.nlmsg_len = (uint32_t)NLMSG_LENGTH(hlen);
-	m->h.nlmsg_type = type;
-	m->h.nlmsg_flags = (uint16_t)(NLM_F_REQUEST | flags);
-	memcpy(NLMSG_DATA(&m->h), hdr, hlen);
-}
 
 /* Send m and read the answer: 0 on an ack, -errno from the kernel otherwise.
  * fn (may be NULL) sees each non-error reply message (a dump's parts). */
@@ -440,4 +385,9 @@ int gr_nl_links_by_alias(struct gr_nl *nl, const char *prefix, char ***names, ch
 	*names = ud.names;
 	*aliases = ud.aliases;
 	return 0;
+}
+
+int gr__nl_talk(struct gr_nl *nl, struct msg *m, void (*fn)(struct nlmsghdr *h, void *ud), void *ud)
+{
+	return talk(nl, m, fn, ud);
 }

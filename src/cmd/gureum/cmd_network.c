@@ -1,16 +1,19 @@
 /*
- * cmd_network.c - `gureum network create NAME --subnet CIDR [--nat] [--dhcp] | list |
+ * cmd_network.c - `gureum network create NAME --subnet CIDR [--nat] [--dhcp]
+ * [--type bridge|vxlan] [--vni N] | list |
  * show NAME | delete NAME` (docs/NETWORK.md).  list is a table by default,
  * show a YAML view; --format json prints the API's documents as they are.
  */
 #include "commands.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "util/alloc.h"
 
 static const char *usage_network =
-	"usage: gureum network create NAME --subnet CIDR [--nat] [--dhcp] [--format yaml|json]\n"
+	"usage: gureum network create NAME --subnet CIDR [--nat] [--dhcp] [--type bridge|vxlan]\n"
+	"                             [--vni N] [--format yaml|json]\n"
 	"       gureum network list [--format table|json|yaml]\n"
 	"       gureum network show NAME [--format yaml|json]\n"
 	"       gureum network delete NAME\n"
@@ -19,11 +22,19 @@ static const char *usage_network =
 	"the gateway.  Instances join one with 'gureum launch IMAGE NAME --network NET\n"
 	"[--ip ADDR]'; each gets an address of the subnet (the given one or the lowest free)\n"
 	"and a MAC kept for its life.  --nat masquerades traffic leaving the subnet.\n"
-	"--dhcp runs dnsmasq on the bridge of each host (off unless given; the default network\n"
+	"--dhcp (bridge networks) runs dnsmasq on the bridge of each host (off unless given; the default network\n"
 	"gr0 has it): DHCP hands each instance's MAC its address (reservations only) and DNS\n"
 	"on the gateway answers instance names (NAME and NAME.gureum), nothing else.  VMs get\n"
 	"their address by DHCP and by the NoCloud seed, containers statically.\n"
 	"A network in use (an instance holds an address in it) cannot be deleted.\n"
+	"  --type   bridge (default): one bridge per host, instances on different hosts\n"
+	"           do not reach each other.  vxlan: an overlay spanning every host of the\n"
+	"           pool (a vxlan device \"grx<VNI>\" on each host's bridge, UDP 4789 between\n"
+	"           the hosts' underlay addresses, forwarding entries from the store; MTU =\n"
+	"           underlay MTU - 50), so instances reach each other at their addresses\n"
+	"           on any host.\n"
+	"  --vni N  vxlan only: the VXLAN network identifier, 1..16777215, unique in the\n"
+	"           pool (default: the lowest free one)\n"
 	"  list   NAME, TYPE, SUBNET, GATEWAY, NAT, DHCP, BRIDGE, ADDRESSES\n";
 
 static void print_table(json_t *list)
@@ -46,7 +57,7 @@ static void print_table(json_t *list)
 
 static int create(int argc, char **argv)
 {
-	const char *name = NULL, *subnet = NULL;
+	const char *name = NULL, *subnet = NULL, *type = NULL, *vni = NULL;
 	bool nat = false, dhcp = false;
 	enum gr_cli_fmt fmt = GR_FMT_YAML;
 	for (int i = 2; i < argc; i++) {
@@ -66,6 +77,11 @@ static int create(int argc, char **argv)
 			nat = true;
 		} else if (!strcmp(argv[i], "--dhcp")) {
 			dhcp = true;
+		} else if (!strcmp(argv[i], "--type") || !strcmp(argv[i], "--vni")) {
+			if (i + 1 >= argc)
+				return gr_cli_usage(usage_network, "network create: %s needs a value", argv[i]);
+			*(argv[i][2] == 't' ? &type : &vni) = argv[i + 1];
+			i++;
 		} else if (argv[i][0] == '-') {
 			return gr_cli_usage(usage_network, "network create: unknown flag '%s'", argv[i]);
 		} else if (!name) {
@@ -79,6 +95,18 @@ static int create(int argc, char **argv)
 	if (!subnet)
 		return gr_cli_usage(usage_network, "network create: --subnet CIDR is required");
 	json_t *body = json_pack("{s:s,s:s,s:b,s:b}", "name", name, "subnet", subnet, "nat", nat, "dhcp", dhcp);
+	if (type)
+		json_object_set_new(body, "type", json_string(type));
+	if (vni) {
+		/* the number as given; the daemon checks the range and says which field */
+		char *end;
+		long long n = strtoll(vni, &end, 10);
+		if (!*vni || *end) {
+			json_decref(body);
+			return gr_cli_usage(usage_network, "network create: --vni: '%s' is not a number", vni);
+		}
+		json_object_set_new(body, "vni", json_integer(n));
+	}
 	json_t *resp = NULL;
 	int r = gr_cli_call("POST", "/v1/networks", body, &resp);
 	json_decref(body);
