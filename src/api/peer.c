@@ -25,7 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 #include "control/control.h"
-#include "image/image.h"
 #include "util/alloc.h"
 #include "util/log.h"
 
@@ -148,7 +147,7 @@ static enum MHD_Result send_image(struct gr_peer_server *s, struct MHD_Connectio
 	gr_error_t err;
 	if (gr_control_image_get(s->control, name, &info, &err) < 0)
 		return reply(conn, err.code == ENOENT ? 404 : err.code == EINVAL ? 400 : 500,
-			     err.code == ENOENT ? "ENOENT" : "EIO", err.msg);
+			     err.code == ENOENT ? "ENOENT" : err.code == EINVAL ? "EINVAL" : "EIO", err.msg);
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0) {
 		json_decref(info);
@@ -257,8 +256,6 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return ret;
 	}
 	if (!strncmp(rest, "images/", 7) && rest[7] && !strchr(rest + 7, '/')) {
-		if (!gr_image_name_valid(rest + 7))
-			return reply(conn, 400, "EINVAL", "image name is not valid");
 		return send_image(s, conn, rest + 7, addr);
 	}
 	return reply(conn, 404, "ENOENT", "no such peer route");

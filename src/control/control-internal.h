@@ -6,6 +6,7 @@
  *   control.c    open/close, the loop's entry points (tick, dispatch), metrics
  *   route.c      per-instance calls for another host's instances (request
  *                records in the store) and the pool's choice of a host
+ *   pending.c    queued instances: the leader's placement round, the owner's claim
  *   hosts.c      membership: host record and lease, leader lease, host list
  *   cluster.c    pool init/join/leave (the join token, pool.url)
  *   snapshot.c   instance snapshots (jobs on worker threads)
@@ -15,6 +16,7 @@
  *   netdhcp.c    this host's dnsmasq per DHCP network (the reconciler)
  *   netvxlan.c   vxlan networks: VNIs in the store, each host's devices and FDB from it
  *   images.c     image calls (import/build jobs on worker threads)
+ *   distrib.c    image distribution: the pool's image records, fetching a master
  *   snaprec.c    snapshot records in the store
  *   watch.c      pidfds of running instances
  *   index.c      the instance records: the store's and the in-memory index's
@@ -63,6 +65,9 @@ struct gr_control {
 	struct gr_image_ctx img;
 	struct gr_agent agent;
 	struct gr__index *index;    /* index.c */
+	/* the leader's pool-wide work after each membership round (hosts.c's
+	 * thread calls it; set by control.c: pending.c sits below hosts.c) */
+	void (*leader_work)(struct gr_control *c);
 	struct gr__hosts *hosts;    /* hosts.c */
 	int host_ttl;               /* host lease TTL, seconds */
 	char *host_version, *host_address;

@@ -123,6 +123,7 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 		goto fail;
 	gr__vxlan_sync(c);
 	gr__netdhcp_sync(c); /* reattaches the dnsmasq processes a previous daemon left */
+	c->leader_work = gr__pending_round;
 	if (gr__hosts_start(c, err) < 0 || gr__route_start(c, err) < 0)
 		goto fail;
 	gr__distrib_publish_all(c);

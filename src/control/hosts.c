@@ -437,7 +437,8 @@ static void *hosts_main(void *p)
 			campaign(c);
 			if (gr__is_leader(c)) {
 				leader_round(c);
-				gr__pending_round(c); /* pending.c */
+				if (c->leader_work)
+					c->leader_work(c);
 			}
 			refresh_record(c);
 		}
