@@ -125,7 +125,7 @@ void gr__hosts_stop(struct gr_control *c);
 bool gr__is_leader(struct gr_control *c);
 /* This host's lease (0 when none). */
 int64_t gr__hosts_lease(struct gr_control *c);
-/* Host `name`: 1 with *online and *offline_since (0 unknown) / 0 no record / -1. */
+/* (core.c) Host `name`: 1 with *online and *offline_since (0 unknown) / 0 no record / -1. */
 int gr__host_state(struct gr_control *c, const char *name, bool *online, double *offline_since,
 		   gr_error_t *err);
 /* Every host record as the placer sees it; free with gr__place_hosts_free. */

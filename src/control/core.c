@@ -175,3 +175,22 @@ int gr__local_only(struct gr_control *c, const struct gr_instance *in, const cha
 			    "host's daemon (it publishes no peer address to forward to); nothing was done", in->name,
 			    in->host, what);
 }
+
+/* Here rather than in hosts.c: route.c above it and distrib.c below it both ask. */
+int gr__host_state(struct gr_control *c, const char *name, bool *online, double *offline_since,
+		   gr_error_t *err)
+{
+	_cleanup_free_ char *rkey = xasprintf("%s%s", GR_KEY_HOSTS, name);
+	_cleanup_free_ char *akey = xasprintf("%s%s/alive", GR_KEY_HOSTS, name);
+	json_t *rec = NULL;
+	int r = gr_store_get_json(c->store, rkey, &rec, NULL, err);
+	if (r <= 0)
+		return r;
+	*offline_since = json_number_value(json_object_get(rec, "offline_since"));
+	json_decref(rec);
+	r = gr_store_get(c->store, akey, NULL, err);
+	if (r < 0)
+		return -1;
+	*online = r == 1;
+	return 1;
+}

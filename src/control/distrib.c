@@ -169,25 +169,6 @@ void gr__distrib_publish_all(struct gr_control *c)
 	gr_image_info_list_free(list, n);
 }
 
-/* Host h: 1 with *online (its alive key lives) and *offline_since, 0 no record, -1.
- * (Read here rather than through hosts.c: this file sits below it.) */
-static int holder_state(struct gr_control *c, const char *h, bool *online, double *since, gr_error_t *err)
-{
-	_cleanup_free_ char *rkey = xasprintf("%s%s", GR_KEY_HOSTS, h);
-	_cleanup_free_ char *akey = xasprintf("%s%s/alive", GR_KEY_HOSTS, h);
-	json_t *rec = NULL;
-	int r = gr_store_get_json(c->store, rkey, &rec, NULL, err);
-	if (r <= 0)
-		return r;
-	*since = json_number_value(json_object_get(rec, "offline_since"));
-	json_decref(rec);
-	r = gr_store_get(c->store, akey, NULL, err);
-	if (r < 0)
-		return -1;
-	*online = r == 1;
-	return 1;
-}
-
 /* Fetch `name` from `host` (online, its record read): 0, or -1 naming host and image. */
 static int fetch_from(struct gr_control *c, const char *name, const char *host, const char *format,
 		      const char *sum, gr_error_t *err)
@@ -281,7 +262,7 @@ int gr__distrib_ensure(struct gr_control *c, const char *name, gr_error_t *err)
 		bool online = false;
 		double since = 0;
 		gr_error_t e;
-		int s = holder_state(c, h, &online, &since, &e);
+		int s = gr__host_state(c, h, &online, &since, &e);
 		if (s <= 0 || !online) {
 			char when[64] = "";
 			if (since > 0) {

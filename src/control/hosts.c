@@ -586,23 +586,6 @@ int gr_control_host_get(struct gr_control *c, const char *name, json_t **out, gr
 
 /* ---- for routing and placement ---- */
 
-int gr__host_state(struct gr_control *c, const char *name, bool *online, double *offline_since,
-		   gr_error_t *err)
-{
-	_cleanup_free_ char *rkey = record_key(name), *akey = alive_key(name);
-	json_t *rec = NULL;
-	int r = gr_store_get_json(c->store, rkey, &rec, NULL, err);
-	if (r <= 0)
-		return r;
-	*offline_since = json_number_value(json_object_get(rec, "offline_since"));
-	json_decref(rec);
-	r = gr_store_get(c->store, akey, NULL, err);
-	if (r < 0)
-		return -1;
-	*online = r == 1;
-	return 1;
-}
-
 int gr__hosts_for_placement(struct gr_control *c, struct gr__place_host **out, size_t *n,
 			    gr_error_t *err)
 {
