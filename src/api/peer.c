@@ -26,6 +26,7 @@
 #include <unistd.h>
 #include "control/control.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 struct gr_peer_server {
@@ -37,13 +38,6 @@ struct gr_peer_server {
 	char **trusted;              /* fingerprints of the pool's host records */
 	double refreshed;            /* monotonic seconds of the last read */
 };
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static bool in_list(char **l, const char *fp)
 {
@@ -58,7 +52,7 @@ static bool trusted(struct gr_peer_server *s, const char *fp)
 {
 	pthread_mutex_lock(&s->lock);
 	bool ok = in_list(s->trusted, fp);
-	bool stale = !ok && mono_s() - s->refreshed > 0.5;
+	bool stale = !ok && gr_mono_s() - s->refreshed > 0.5;
 	pthread_mutex_unlock(&s->lock);
 	if (ok || !stale)
 		return ok;
@@ -80,7 +74,7 @@ static bool trusted(struct gr_peer_server *s, const char *fp)
 	pthread_mutex_lock(&s->lock);
 	gr_strv_free(s->trusted);
 	s->trusted = l;
-	s->refreshed = mono_s();
+	s->refreshed = gr_mono_s();
 	ok = in_list(s->trusted, fp);
 	pthread_mutex_unlock(&s->lock);
 	return ok;

@@ -25,24 +25,11 @@
 #include <time.h>
 #include <unistd.h>
 #include "util/alloc.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/log.h"
 
 #define GR_KEY_IMAGES "/gureum/images/"
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static bool has_host(json_t *hosts, const char *h)
 {
@@ -89,7 +76,7 @@ static int update(struct gr_control *c, const char *name, const struct gr_image_
 				r = gr_store_delete_if(c->store, key, rev, NULL, err);
 			} else {
 				json_object_set_new(rec, "hosts", left);
-				json_object_set_new(rec, "updated", json_real(now_s()));
+				json_object_set_new(rec, "updated", json_real(gr_wall_s()));
 				_cleanup_free_ char *text = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
 				json_decref(rec);
 				r = gr_store_put_if(c->store, key, text, strlen(text), 0, rev, NULL, err);
@@ -113,7 +100,7 @@ static int update(struct gr_control *c, const char *name, const struct gr_image_
 				rec = json_pack("{s:s,s:s,s:I,s:s,s:[]}", "name", name, "sha256", sum ? sum : "",
 						"size", (json_int_t)info->size_bytes, "format", info->kind, "hosts");
 			json_array_append_new(json_object_get(rec, "hosts"), json_string(c->hostname));
-			json_object_set_new(rec, "updated", json_real(now_s()));
+			json_object_set_new(rec, "updated", json_real(gr_wall_s()));
 			_cleanup_free_ char *text = json_dumps(rec, JSON_COMPACT | JSON_SORT_KEYS);
 			json_decref(rec);
 			r = gr_store_put_if(c->store, key, text, strlen(text), 0, rev, NULL, err);
@@ -197,13 +184,13 @@ static int fetch_from(struct gr_control *c, const char *name, const char *host, 
 		return gr_error_sys(err, "cannot create %s", tmp);
 	}
 	gr_log_info("image %s: fetching it from host %s (%s)", name, host, addr ? addr : "no peer address");
-	double t0 = mono_s();
+	double t0 = gr_mono_s();
 	r = c->peer_get(c->peer_ud, host, peer, path, fd, err);
 	json_decref(hrec);
 	struct stat st;
 	uint64_t bytes = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
 	close(fd);
-	double t1 = mono_s();
+	double t1 = gr_mono_s();
 	if (r == 0) {
 		gr_log_info("image %s: received %" PRIu64 " bytes from host %s in %.2f s; verifying", name, bytes,
 			    host, t1 - t0);
@@ -215,7 +202,7 @@ static int fetch_from(struct gr_control *c, const char *name, const char *host, 
 	if (r < 0)
 		return gr_error_prefix(err, "fetching image '%s' from host %s (nothing was kept)", name, host);
 	gr_log_info("image %s: fetched from host %s in %.2f s (%" PRIu64 " bytes, checksum verified)", name, host,
-		    mono_s() - t0, bytes);
+		    gr_mono_s() - t0, bytes);
 	return 0;
 }
 

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "util/alloc.h"
+#include "util/clock.h"
 #include "util/fs.h"
 #include "util/log.h"
 
@@ -44,13 +45,6 @@ struct gr__hosts {
 	int64_t leader_rev;         /* mod_revision of our leader key, 0 = not leader */
 	char *load_text;            /* load as last written to the record */
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static char *record_key(const char *name)
 {
@@ -123,7 +117,7 @@ static json_t *record_now(struct gr_control *c, json_t *load)
 	json_t *r = json_pack("{s:s,s:s,s:{s:I,s:I},s:f,s:f,s:I,s:I}", "name", c->hostname, "version",
 			      c->host_version ? c->host_version : "", "capacity", "cores",
 			      (json_int_t)(cores > 0 ? cores : 1), "memory", (json_int_t)mem, "started",
-			      c->started, "updated", now_s(), "lease", (json_int_t)c->hosts->lease,
+			      c->started, "updated", gr_wall_s(), "lease", (json_int_t)c->hosts->lease,
 			      "ttl", (json_int_t)c->host_ttl);
 	json_object_set_new(r, "address", c->host_address ? json_string(c->host_address) : json_null());
 	json_object_set(r, "load", load);
@@ -159,7 +153,7 @@ int gr__hosts_register(struct gr_control *c, gr_error_t *err)
 	pthread_mutex_init(&h->lock, NULL);
 	pthread_cond_init(&h->cond, NULL);
 	c->hosts = h;
-	c->started = now_s();
+	c->started = gr_wall_s();
 	if (gr_name_valid("host name", c->hostname, err) < 0) {
 		gr_error_prefix(err, "--host-name");
 		return -1;
@@ -173,7 +167,7 @@ int gr__hosts_register(struct gr_control *c, gr_error_t *err)
 	_cleanup_free_ char *akey = alive_key(c->hostname), *rkey = record_key(c->hostname);
 	json_t *load = load_now(c);
 	json_t *rec = record_now(c, load);
-	json_t *alive = json_pack("{s:I,s:f}", "lease", (json_int_t)h->lease, "granted", now_s());
+	json_t *alive = json_pack("{s:I,s:f}", "lease", (json_int_t)h->lease, "granted", gr_wall_s());
 	_cleanup_free_ char *rtext = dump(rec), *atext = dump(alive);
 	h->load_text = dump(load);
 	json_decref(rec);
@@ -296,7 +290,7 @@ static void campaign(struct gr_control *c)
 		return;
 	}
 	json_t *doc = json_pack("{s:s,s:I,s:f}", "host", c->hostname, "lease", (json_int_t)h->lease, "since",
-				now_s());
+				gr_wall_s());
 	_cleanup_free_ char *text = dump(doc);
 	json_decref(doc);
 	struct gr_store_cmp absent = { .key = GR_KEY_LEADER, .target = GR_CMP_VERSION, .op = GR_CMP_EQUAL };
@@ -335,7 +329,7 @@ static void leader_round(struct gr_control *c)
 			json_decref(rec);
 			continue;
 		}
-		json_object_set_new(rec, "offline_since", json_real(now_s()));
+		json_object_set_new(rec, "offline_since", json_real(gr_wall_s()));
 		_cleanup_free_ char *text = dump(rec);
 		json_decref(rec);
 		struct gr_store_cmp cmps[] = {
@@ -369,7 +363,7 @@ static void rejoin(struct gr_control *c)
 		return;
 	}
 	_cleanup_free_ char *akey = alive_key(c->hostname);
-	json_t *alive = json_pack("{s:I,s:f}", "lease", (json_int_t)id, "granted", now_s());
+	json_t *alive = json_pack("{s:I,s:f}", "lease", (json_int_t)id, "granted", gr_wall_s());
 	_cleanup_free_ char *atext = dump(alive);
 	json_decref(alive);
 	int r = gr_store_create(c->store, akey, atext, strlen(atext), id, NULL, &err);
@@ -543,7 +537,7 @@ static int host_views(struct gr_control *c, const char *only, json_t **out, gr_e
 		json_decref(d);
 	}
 	gr_kv_clear(&kv);
-	double now = now_s();
+	double now = gr_wall_s();
 	json_t *arr = json_array();
 	for (size_t i = 0; i < l.n; i++) {
 		const char *name = l.kvs[i].key + strlen(GR_KEY_HOSTS);

@@ -44,14 +44,8 @@
 #include <time.h>
 #include "sched/sched.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 #include "util/log.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static char *inst_key(const char *name)
 {
@@ -76,7 +70,7 @@ int gr__pending_queue(struct gr_control *c, json_t *req, bool start, const char 
 	snprintf(in.backend_reason, sizeof in.backend_reason,
 		 "not chosen yet: the host that defines it chooses");
 	in.pending = json_pack("{s:O,s:b,s:f,s:s,s:[]}", "request", req, "start", start, "queued",
-			       now_s(), "reasons", reasons, "refused_by");
+			       gr_wall_s(), "reasons", reasons, "refused_by");
 	char name[GR_INST_NAME_MAX];
 	memcpy(name, in.name, sizeof name);
 	gr__lock_name(c, name);
@@ -163,7 +157,7 @@ static int assign_one(struct gr_control *c, const struct gr_sched_policy_ops *po
 		return 0;
 	}
 	snprintf(in->host, sizeof in->host, "%s", host);
-	json_object_set_new(in->pending, "assigned", json_real(now_s()));
+	json_object_set_new(in->pending, "assigned", json_real(gr_wall_s()));
 	json_object_set_new(in->pending, "reasons", json_sprintf("assigned to host %s", host));
 	r = leader_write(c, in, &err);
 	if (r < 0)

@@ -47,23 +47,10 @@
 #include <unistd.h>
 #include "sched/sched.h"
 #include "util/alloc.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 #define GR_ROUTE_TIMEOUT_S 60
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static double mono_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static int route_timeout(void)
 {
@@ -144,7 +131,7 @@ static int route_call(struct gr_control *c, const char *host, const char *op, co
 		snprintf(id + 2 * i, 3, "%02x", raw[i]);
 	_cleanup_free_ char *key = request_key(host, id);
 	json_t *doc = json_pack("{s:s,s:s,s:O,s:s,s:f,s:s}", "op", op, "name", name, "args",
-				args ? args : json_null(), "from", c->hostname, "created", now_s(),
+				args ? args : json_null(), "from", c->hostname, "created", gr_wall_s(),
 				"state", "new");
 	int fd = gr_store_subscribe(c->store, err);
 	if (fd < 0) {
@@ -160,7 +147,7 @@ static int route_call(struct gr_control *c, const char *host, const char *op, co
 			     : gr_error_set(err, EEXIST, "request %s exists already", key);
 	}
 	int timeout = route_timeout();
-	double deadline = mono_s() + timeout;
+	double deadline = gr_mono_s() + timeout;
 	bool claimed = false;
 	r = -1;
 	for (;;) {
@@ -184,7 +171,7 @@ static int route_call(struct gr_control *c, const char *host, const char *op, co
 			}
 			json_decref(cur);
 		}
-		double left = deadline - mono_s();
+		double left = deadline - gr_mono_s();
 		bool owner_gone = false;
 		if (left > 0) {
 			struct pollfd p = { .fd = fd, .events = POLLIN };
@@ -197,7 +184,7 @@ static int route_call(struct gr_control *c, const char *host, const char *op, co
 			double since;
 			if (gr__host_state(c, host, &online, &since, NULL) == 1 && !online)
 				owner_gone = true;
-			else if (mono_s() < deadline)
+			else if (gr_mono_s() < deadline)
 				continue;
 		}
 		/* timed out, or the owner went offline: withdraw it if unclaimed */
@@ -218,7 +205,7 @@ static int route_call(struct gr_control *c, const char *host, const char *op, co
 			break;
 		}
 		/* claimed between our read and the delete: wait for its answer */
-		if (mono_s() > deadline + 5) {
+		if (gr_mono_s() > deadline + 5) {
 			gr_store_delete(c->store, key, NULL, NULL);
 			gr_error_set(err, ETIMEDOUT, "instance '%s': no answer from host %s", name, host);
 			break;
@@ -537,7 +524,7 @@ static void answer(struct gr_control *c, const char *key, json_t *doc, int64_t r
 {
 	json_object_set_new(doc, "state", json_string("done"));
 	json_object_set_new(doc, "ok", json_boolean(r == 0));
-	json_object_set_new(doc, "finished", json_real(now_s()));
+	json_object_set_new(doc, "finished", json_real(gr_wall_s()));
 	if (r < 0) {
 		json_object_set_new(doc, "code", json_integer(e->code));
 		json_object_set_new(doc, "message", json_string(e->msg));
