@@ -9,11 +9,19 @@
  * "exec pipe" (step + errno), so "cannot run X" and "cannot join cgroup Y"
  * are told apart from an exit status of the program.
  *
+ * gr_proc_call runs a function of ours in a forked child (in sanitized
+ * builds a child sharing our memory: see GR_PROC_CALL_SHARED below).
+ *
  * The owned-pid set (gr_proc_own) is a small mutex-guarded array: children
  * between fork and their waitpid, so that a stray-child reaper running on
  * another thread leaves them to their waiter.
  */
 #include "util/proc.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define GR_PROC_CALL_SHARED 1
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -590,6 +599,92 @@ struct call_head {
 	gr_error_t err;
 };
 
+/* What the child of gr_proc_call needs (all set before it starts). */
+struct call_child {
+	pid_t parent;
+	int src[3], reply_fd;
+	gr_proc_call_fn fn;
+	void *ud, *msg;
+	size_t total;
+};
+
+/* The child's side: stdio, the reply pipe as fd 3, nothing else; run fn. */
+static int call_child_main(void *arg)
+{
+	struct call_child *k = arg;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != k->parent)
+		return 1;
+	int src[3];
+	for (int i = 0; i < 3; i++)
+		src[i] = fcntl(k->src[i], F_DUPFD_CLOEXEC, 10);
+	for (int i = 0; i < 3; i++)
+		dup2(src[i], i);
+	if (dup3(k->reply_fd, 3, O_CLOEXEC) < 0)
+		return 1;
+	syscall(SYS_close_range, 4U, ~0U, 0U);
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	struct call_head *h = k->msg;
+	h->rc = k->fn(k->ud, (char *)k->msg + sizeof *h, &h->err);
+	gr_write_all(3, k->msg, k->total);
+	return h->rc < 0 ? 1 : 0;
+}
+
+#ifdef GR_PROC_CALL_SHARED
+/* Sanitized builds: the child shares our memory (CLONE_VM) and we wait,
+ * suspended, until it exits (CLONE_VFORK).  A forked copy of this
+ * multi-threaded process would inherit the sanitizer allocator's locks as
+ * other threads held them at the fork (its runtime here takes none of them
+ * around fork, unlike glibc's malloc), and fn allocates: the child would
+ * wait on such a lock for ever.  Sharing the memory, it waits for the real
+ * holder instead.  Its stack is a part of this thread's own (a local
+ * array), so the sanitizer's idea of the stack's bounds holds there and in
+ * a vfork() the child makes.  Exit signal 0, so a stray-child reaper's
+ * waitid (no __WCLONE) never takes it; waited for here with __WCLONE. */
+#define CALL_STACK (2u << 20)
+
+static int call_child_entry(void *arg)
+{
+	syscall(SYS_exit_group, call_child_main(arg));
+	return 0;
+}
+
+/* Runs the child to its end: its pid (*ws its status), or -1. */
+static pid_t call_run(struct call_child *k, int *ws)
+{
+	char stack[CALL_STACK] __attribute__((aligned(64)));
+	pid_t pid = clone(call_child_entry, stack + sizeof stack, CLONE_VM | CLONE_VFORK, k);
+	int e = errno;
+	while (pid > 0 && waitpid(pid, ws, __WCLONE) < 0 && errno == EINTR)
+		;
+	ASAN_UNPOISON_MEMORY_REGION(stack, sizeof stack);
+	errno = e;
+	return pid;
+}
+
+static void call_wait(pid_t pid, int *ws)
+{
+}
+#else
+/* Starts the child: its pid, or -1. */
+static pid_t call_run(struct call_child *k, int *ws)
+{
+	pid_t pid = fork_owned();
+	if (pid == 0)
+		_exit(call_child_main(k));
+	return pid;
+}
+
+static void call_wait(pid_t pid, int *ws)
+{
+	while (waitpid(pid, ws, 0) < 0 && errno == EINTR)
+		;
+	gr_proc_disown(pid);
+}
+#endif
+
 int gr_proc_call(const char *what, gr_proc_call_fn fn, void *ud, int in, int out, int errfd,
 		 void *reply, size_t reply_len, gr_error_t *err)
 {
@@ -604,8 +699,12 @@ int gr_proc_call(const char *what, gr_proc_call_fn fn, void *ud, int in, int out
 	}
 	size_t total = sizeof(struct call_head) + reply_len;
 	void *msg = xcalloc(1, total);
-	pid_t parent = getpid();
-	pid_t pid = fork_owned();
+	struct call_child k = { .parent = getpid(),
+				.src = { in >= 0 ? in : devnull, out >= 0 ? out : devnull,
+					 errfd >= 0 ? errfd : devnull },
+				.reply_fd = p[1], .fn = fn, .ud = ud, .msg = msg, .total = total };
+	int ws = 0;
+	pid_t pid = call_run(&k, &ws);
 	if (pid < 0) {
 		close(p[0]);
 		close(p[1]);
@@ -613,35 +712,11 @@ int gr_proc_call(const char *what, gr_proc_call_fn fn, void *ud, int in, int out
 		free(msg);
 		return gr_error_sys(err, "cannot fork for %s", what);
 	}
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(1);
-		int src[3] = { in >= 0 ? in : devnull, out >= 0 ? out : devnull,
-			       errfd >= 0 ? errfd : devnull };
-		for (int i = 0; i < 3; i++)
-			src[i] = fcntl(src[i], F_DUPFD_CLOEXEC, 10);
-		for (int i = 0; i < 3; i++)
-			dup2(src[i], i);
-		if (dup3(p[1], 3, O_CLOEXEC) < 0)
-			_exit(1);
-		syscall(SYS_close_range, 4U, ~0U, 0U);
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		struct call_head *h = msg;
-		h->rc = fn(ud, (char *)msg + sizeof *h, &h->err);
-		gr_write_all(3, msg, total);
-		_exit(h->rc < 0 ? 1 : 0);
-	}
 	close(p[1]);
 	close(devnull);
 	ssize_t n = gr_read_all(p[0], msg, total);
 	close(p[0]);
-	int ws = 0;
-	while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-		;
-	gr_proc_disown(pid);
+	call_wait(pid, &ws);
 	int rc;
 	struct call_head *h = msg;
 	if (n != (ssize_t)total)

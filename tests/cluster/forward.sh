@@ -18,8 +18,12 @@ etcdctl_() { in_ns "$SW" env ETCDCTL_API=3 etcdctl --endpoints="$ETCD_IP:${ETCD_
 run_ok "image build busybox on h2" gh 2 image build busybox
 
 # every write under /gureum/requests/ from now on
-etcdctl_ watch --prefix /gureum/requests/ >"$TD/requests.watch" 2>&1 &
+# (started as the program itself, so $! is etcdctl's pid; killed at exit in any case)
+wpre=($(ns_pre "$SW"))
+"${wpre[@]}" env ETCDCTL_API=3 etcdctl --endpoints="$ETCD_IP:${ETCD_CPORT[0]}" \
+	watch --prefix /gureum/requests/ >"$TD/requests.watch" 2>&1 &
 WATCH=$!
+trap 'kill "$WATCH" 2>/dev/null; cluster_cleanup' EXIT
 sleep 0.5
 
 gh 1 launch busybox w2 --target h2 -- sh -c 'echo hello-from-w2; i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.3; done' >/dev/null 2>"$TD/err"
