@@ -7,8 +7,9 @@
 # binaries (build/bin), GR_SRC at the source tree.  Each test prints TAP lines; a test
 # that exits non-zero without a "not ok" line counts as one failure.
 # Sanitized: the integration tests run a second time on build-asan/bin (all but the
-# conformance comparison).
+# conformance comparison and tests/cluster/spread.sh).
 # Fuzzers: every build-fuzz/fuzz/* for GR_FUZZ_SECONDS (default 20) each.
+# Each test is stopped after GR_TEST_TIMEOUT seconds (default 1200) and counted failed.
 # Options: --unit-only, --filter REGEX (run only tests whose path matches).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,8 +33,11 @@ run_one() { # name, command...
 	local name=$1; shift
 	local log=$logdir/$(echo "$name" | tr '/ ' '__').log
 	local start=$(date +%s)
-	"$@" >"$log" 2>&1 </dev/null
+	# a test that hangs is stopped (TERM, its EXIT trap cleans up; KILL 30 s
+	# later) and counted as failed, so the rest still runs
+	timeout -k 30 "${GR_TEST_TIMEOUT:-1200}" "$@" >"$log" 2>&1 </dev/null
 	local rc=$?
+	[ "$rc" -eq 124 ] && echo "not ok - $name: stopped after ${GR_TEST_TIMEOUT:-1200} s" >>"$log"
 	local p f s
 	p=$(grep -cE '^ok [0-9]+' "$log" | head -1)
 	s=$(grep -cE '^ok [0-9]+.*# SKIP' "$log" | head -1)
@@ -66,14 +70,16 @@ if [ "$unit_only" -eq 0 ]; then
 		run_one "$t" bash "$t"
 	done < <({ find tests/integration -name '*.sh' ! -name lib.sh; find tests/cluster -name '*.sh' ! -name lib.sh; } | sort)
 	# The same integration tests once more on the ASan+UBSan binaries (the conformance
-	# comparison with crun is left to the plain build).
+	# comparison with crun and the ~95 launches of the placement spread are left to the
+	# plain build: the spread drives no code the other cluster tests and the sanitized
+	# unit tests of placement do not).
 	if [ -d build-asan/bin ]; then
 		export GR_BUILD=$top/build-asan ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 		while IFS= read -r t; do
 			[[ "asan:$t" =~ $filter ]] || continue
 			run_one "asan:$t" bash "$t"
 		done < <({ find tests/integration -name '*.sh' ! -name lib.sh ! -path '*/conformance/*'
-			   find tests/cluster -name '*.sh' ! -name lib.sh; } | sort)
+			   find tests/cluster -name '*.sh' ! -name lib.sh ! -name spread.sh; } | sort)
 		export GR_BUILD=$top/build
 	fi
 	if [ -d build-fuzz/fuzz ]; then

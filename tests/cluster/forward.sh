@@ -23,7 +23,7 @@ wpre=($(ns_pre "$SW"))
 "${wpre[@]}" env ETCDCTL_API=3 etcdctl --endpoints="$ETCD_IP:${ETCD_CPORT[0]}" \
 	watch --prefix /gureum/requests/ >"$TD/requests.watch" 2>&1 &
 WATCH=$!
-trap 'kill "$WATCH" 2>/dev/null; cluster_cleanup' EXIT
+trap 'st=$?; kill "$WATCH" 2>/dev/null; (exit $st); cluster_cleanup' EXIT
 sleep 0.5
 
 gh 1 launch busybox w2 --target h2 -- sh -c 'echo hello-from-w2; i=0; while :; do i=$((i+1)); echo tick $i; sleep 0.3; done' >/dev/null 2>"$TD/err"
