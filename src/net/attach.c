@@ -13,6 +13,7 @@
  * the peer.
  */
 #include "net/net.h"
+#include "net/net-internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -129,16 +130,17 @@ out:
 	return r;
 }
 
-int gr_net_detach(const char *inst, unsigned n, gr_error_t *err)
+int gr__net_del_links(const char *inst, unsigned n, char *(*name)(const char *inst, unsigned index, char *buf),
+		      gr_error_t *err)
 {
 	struct gr_nl nl;
 	if (gr_nl_open(&nl, -1, err) < 0)
 		return -1;
 	int r = 0;
 	for (unsigned i = 0; i < n; i++) {
-		char host_if[16];
+		char link[16];
 		gr_error_t e;
-		if (gr_nl_link_del(&nl, gr_net_host_if(inst, i, host_if), &e) < 0 && r == 0) {
+		if (gr_nl_link_del(&nl, name(inst, i, link), &e) < 0 && r == 0) {
 			if (err)
 				*err = e;
 			r = -1;
@@ -146,6 +148,11 @@ int gr_net_detach(const char *inst, unsigned n, gr_error_t *err)
 	}
 	gr_nl_close(&nl);
 	return r;
+}
+
+int gr_net_detach(const char *inst, unsigned n, gr_error_t *err)
+{
+	return gr__net_del_links(inst, n, gr_net_host_if, err);
 }
 
 int gr_net_sweep_links(bool (*known)(const char *name, void *ud), void *ud)

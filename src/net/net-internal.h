@@ -73,4 +73,9 @@ static inline void msg_init(struct msg *m, uint16_t type, uint16_t flags, const 
  * otherwise; fn (may be NULL) sees each non-error reply (a dump's parts). */
 int gr__nl_talk(struct gr_nl *nl, struct msg *m, void (*fn)(struct nlmsghdr *h, void *ud), void *ud);
 
+/* Delete the links name(inst, 0..n-1) (a NIC's host ends: veths or taps);
+ * absent ones are fine; the first error is kept and the rest still tried. */
+int gr__net_del_links(const char *inst, unsigned n, char *(*name)(const char *inst, unsigned index, char *buf),
+		      gr_error_t *err);
+
 #endif

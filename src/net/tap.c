@@ -13,6 +13,7 @@
  * it.  The name shares the veth's hash, with "grt" for "grv".
  */
 #include "net/net.h"
+#include "net/net-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -78,19 +79,5 @@ out:
 
 int gr_net_tap_detach(const char *inst, unsigned n, gr_error_t *err)
 {
-	struct gr_nl nl;
-	if (gr_nl_open(&nl, -1, err) < 0)
-		return -1;
-	int r = 0;
-	for (unsigned i = 0; i < n; i++) {
-		char tap[16];
-		gr_error_t e;
-		if (gr_nl_link_del(&nl, gr_net_tap_name(inst, i, tap), &e) < 0 && r == 0) {
-			if (err)
-				*err = e;
-			r = -1;
-		}
-	}
-	gr_nl_close(&nl);
-	return r;
+	return gr__net_del_links(inst, n, gr_net_tap_name, err);
 }
