@@ -134,4 +134,7 @@ bench: deps
 clean:
 	rm -rf build build-asan build-fuzz
 
+# install, man pages, Debian package
+include mk/install.mk
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -7,7 +7,7 @@
 # binaries (build/bin), GR_SRC at the source tree.  Each test prints TAP lines; a test
 # that exits non-zero without a "not ok" line counts as one failure.
 # Sanitized: the integration tests run a second time on build-asan/bin (all but the
-# conformance comparison and tests/cluster/spread.sh).
+# conformance comparison, the package test (it packs build/) and tests/cluster/spread.sh).
 # Fuzzers: every build-fuzz/fuzz/* for GR_FUZZ_SECONDS (default 20) each.
 # Each test is stopped after GR_TEST_TIMEOUT seconds (default 1200) and counted failed.
 # Options: --unit-only, --filter REGEX (run only tests whose path matches).
@@ -78,7 +78,7 @@ if [ "$unit_only" -eq 0 ]; then
 		while IFS= read -r t; do
 			[[ "asan:$t" =~ $filter ]] || continue
 			run_one "asan:$t" bash "$t"
-		done < <({ find tests/integration -name '*.sh' ! -name lib.sh ! -path '*/conformance/*'
+		done < <({ find tests/integration -name '*.sh' ! -name lib.sh ! -path '*/conformance/*' ! -path '*/install/*'
 			   find tests/cluster -name '*.sh' ! -name lib.sh ! -name spread.sh; } | sort)
 		export GR_BUILD=$top/build
 	fi

@@ -302,7 +302,8 @@ static int extract_vmlinux(const char *bzimage, const char *out, const char *wor
 
 /* The static gureum-guest-agent (src/guest/): $GR_GUEST_AGENT, else beside the running
  * program (gureumd in build/bin), else build/bin seen from a unit test in
- * build/tests/<module>/, else the installed copy.  malloc'd path or NULL. */
+ * build/tests/<module>/, else the installed copy (PREFIX/libexec/gureum/ beside
+ * PREFIX/bin/gureumd, or /usr/libexec/gureum/).  malloc'd path or NULL. */
 char *gr_vm_image_agent_path(void)
 {
 	const char *env = getenv("GR_GUEST_AGENT");
@@ -315,8 +316,9 @@ char *gr_vm_image_agent_path(void)
 		char *slash = strrchr(exe, '/');
 		if (slash)
 			*slash = 0;
-		static const char *const rel[] = {"gureum-guest-agent", "../../bin/gureum-guest-agent"};
-		for (size_t i = 0; i < 2; i++) {
+		static const char *const rel[] = {"gureum-guest-agent", "../../bin/gureum-guest-agent",
+						  "../libexec/gureum/gureum-guest-agent"};
+		for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
 			char *p = xasprintf("%s/%s", exe, rel[i]);
 			if (access(p, R_OK) == 0)
 				return p;

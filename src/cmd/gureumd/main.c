@@ -29,6 +29,7 @@
 #include "util/alloc.h"
 #include "util/fs.h"
 #include "util/log.h"
+#include "util/notify.h"
 
 static void usage(FILE *f)
 {
@@ -282,6 +283,9 @@ int main(int argc, char **argv)
 	}
 	gr_log_info("gureumd ready: socket %s%s%s", sock, listen_addr ? ", tcp " : "",
 		    listen_addr ? listen_addr : "");
+	/* under systemd (Type=notify): ready once the API answers */
+	if (gr_notify("READY=1\nSTATUS=serving") < 0)
+		gr_log_warn("notify the service manager (NOTIFY_SOCKET): %s", strerror(errno));
 
 	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	struct itimerspec its = { { 1, 0 }, { 1, 0 } };
@@ -323,6 +327,7 @@ int main(int argc, char **argv)
 			}
 		}
 	}
+	gr_notify("STOPPING=1");
 	gr_peer_stop(peer);
 	gr_api_stop(api);
 	gr_control_close(c);
