@@ -290,6 +290,110 @@ static void add_net_config(const struct gr_agent *a, const struct gr_inst_spec *
 					"nosuid", "nodev"));
 }
 
+/* "NAME" or "ID" of the user or group file of the master's rootfs -> id; -1 unknown. */
+static long lookup_id(const char *rootfs, const char *file, const char *name)
+{
+	char *end;
+	long v = strtol(name, &end, 10);
+	if (*name && !*end && v >= 0)
+		return v;
+	_cleanup_free_ char *path = xasprintf("%s/etc/%s", rootfs, file);
+	_cleanup_free_ char *text = NULL;
+	if (gr_read_file(path, 1 << 20, &text, NULL, NULL) < 0)
+		return -1;
+	size_t n = strlen(name);
+	for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+		if (!strncmp(line, name, n) && line[n] == ':') {
+			char *f = strchr(line + n + 1, ':'); /* past the password field */
+			return f ? strtol(f + 1, NULL, 10) : -1;
+		}
+	}
+	return -1;
+}
+
+/* An OCI image's defaults (image/oci.c) into the process: the entrypoint + cmd when the
+ * instance has no command of its own, the image's env under the instance's, the working
+ * folder and the user ("user", "uid", "user:group", "uid:gid"). */
+static int apply_image_defaults(const struct gr_agent *a, const struct gr_inst_spec *s, json_t *proc,
+				gr_error_t *err)
+{
+	if (!img(a) || !s->image)
+		return 0;
+	struct gr_image_info info = {0};
+	gr_error_t ierr = {0};
+	if (gr_image_get(img(a), s->image, &info, &ierr) < 0 || !info.defaults) {
+		gr_image_info_clear(&info);
+		return 0;
+	}
+	const json_t *d = info.defaults;
+	int rc = 0;
+	if (!s->cmd) {
+		json_t *args = json_array();
+		json_array_extend(args, json_object_get(d, "entrypoint") ? json_object_get(d, "entrypoint") : json_array());
+		if (json_object_get(d, "cmd"))
+			json_array_extend(args, json_object_get(d, "cmd"));
+		if (json_array_size(args) > 0)
+			json_object_set(proc, "args", args);
+		json_decref(args);
+	}
+	json_t *env = json_object_get(proc, "env");
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(d, "env"), i, v) {
+		const char *kv = json_string_value(v), *eq = strchr(kv, '=');
+		size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
+		bool overridden = false;
+		for (size_t j = 0; s->env && s->env[j] && !overridden; j++)
+			overridden = !strncmp(s->env[j], kv, klen) && s->env[j][klen] == '=';
+		size_t k;
+		json_t *have;
+		json_array_foreach(env, k, have) {
+			const char *h = json_string_value(have);
+			if (h && !strncmp(h, kv, klen) && h[klen] == '=') {
+				json_array_remove(env, k);
+				break;
+			}
+		}
+		if (!overridden)
+			json_array_append(env, v);
+	}
+	const char *wd = json_string_value(json_object_get(d, "working_dir"));
+	if (wd && wd[0] == '/')
+		json_object_set_new(proc, "cwd", json_string(wd));
+	const char *user = json_string_value(json_object_get(d, "user"));
+	if (user && *user) {
+		_cleanup_free_ char *u = xstrdup(user);
+		char *g = strchr(u, ':');
+		if (g)
+			*g++ = 0;
+		long uid = lookup_id(info.path, "passwd", u);
+		long gid = g ? lookup_id(info.path, "group", g) : -1;
+		if (!g && uid >= 0) { /* the user's primary group */
+			_cleanup_free_ char *pw = xasprintf("%s/etc/passwd", info.path);
+			_cleanup_free_ char *text = NULL;
+			gid = 0;
+			if (gr_read_file(pw, 1 << 20, &text, NULL, NULL) == 0) {
+				for (char *line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+					char name[256];
+					long pu, pg;
+					if (sscanf(line, "%255[^:]:%*[^:]:%ld:%ld:", name, &pu, &pg) == 3 && pu == uid) {
+						gid = pg;
+						break;
+					}
+				}
+			}
+		}
+		if (uid < 0 || gid < 0)
+			rc = gr_error_set(err, EINVAL, "image '%s': user '%s' is not in its /etc/passwd or "
+						       "/etc/group", s->image, user);
+		else
+			json_object_set_new(proc, "user", json_pack("{s:I,s:I}", "uid", (json_int_t)uid, "gid",
+								    (json_int_t)gid));
+	}
+	gr_image_info_clear(&info);
+	return rc;
+}
+
 static int write_config(const struct gr_agent *a, const struct gr_inst_spec *s, uint32_t idstart,
 			gr_error_t *err)
 {
@@ -312,6 +416,10 @@ static int write_config(const struct gr_agent *a, const struct gr_inst_spec *s, 
 	if (!json_is_array(env)) {
 		env = json_array();
 		json_object_set_new(proc, "env", env);
+	}
+	if (apply_image_defaults(a, s, proc, err) < 0) {
+		json_decref(cfg);
+		return -1;
 	}
 	for (size_t i = 0; s->env && s->env[i]; i++)
 		json_array_append_new(env, json_string(s->env[i]));

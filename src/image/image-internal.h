@@ -14,6 +14,7 @@
 #define GR__MANIFEST "image.json"
 #define GR__ROOTFS "rootfs"
 #define GR__DISK "disk.qcow2"
+#define GR__DEFAULTS "defaults.json" /* a container's defaults (env, entrypoint, cmd, ...) */
 
 /* Progress reporting with a rate limit (at most every 1/8 s or on force). */
 struct gr__progress {
@@ -53,6 +54,8 @@ int gr__run(char *const argv[], gr__line_fn line_fn, void *ud, gr_error_t *err);
 int gr__run_capture(char *const argv[], size_t max, char **out, gr_error_t *err);
 
 /* manifest.c */
+/* manifest.c: a defaults object (GR__DEFAULTS, the manifest's "defaults") is well formed */
+int gr__defaults_check(const json_t *d, gr_error_t *err);
 int gr__manifest_write(const char *image_dir, const struct gr_image_info *info, gr_error_t *err);
 int gr__manifest_read(const char *image_dir, struct gr_image_info *info, gr_error_t *err);
 
@@ -88,6 +91,16 @@ int gr__qcow2_snapshot_list(const char *disk, char ***names, gr_error_t *err);
 /* tar.c: extract a tarball (any compression libarchive reads) into dst (must exist).
  * Returns 1 if path is not a tarball at all (nothing written), 0 on success. */
 int gr__tar_extract(const char *path, const char *dst, struct gr__progress *pr, gr_error_t *err);
+/* The same for an image layer: its whiteout entries (".wh.*") are skipped. */
+int gr__tar_extract_layer(const char *path, const char *dst, struct gr__progress *pr, gr_error_t *err);
+
+/* oci.c: OCI image layouts and docker-save archives.  is_layout: DIR is one (folder);
+ * is_layout_tar: PATH is one as a tarball (reads headers only while they look like one);
+ * import: DIR's image applied into STAGE/rootfs, its config's defaults in
+ * STAGE/GR__DEFAULTS. */
+int gr__oci_is_layout(const char *dir);
+int gr__oci_is_layout_tar(const char *path);
+int gr__oci_import(const char *dir, const char *stage, struct gr__progress *pr, gr_error_t *err);
 
 /* build.c: the mirror and suite for debootstrap from /etc/apt/sources.list*. */
 int gr__apt_mirror(char **mirror, char **suite, gr_error_t *err);

@@ -62,6 +62,9 @@ struct gr_image_info {
 	uint64_t files;      /* entries in the tree (1 for qcow2) */
 	long long created;   /* unix seconds */
 	char *source;        /* where it came from: "import:/path", "build:busybox 1:1.35.0-4" */
+	json_t *defaults;    /* a container's defaults from an OCI image config, NULL if none:
+			      * {"env": [...], "entrypoint": [...], "cmd": [...], "working_dir",
+			      *  "user"} (each optional) */
 };
 
 /* Progress of a long call. phase: "copy", "extract", "convert", "checksum", "debootstrap",

@@ -19,6 +19,7 @@ void gr_image_info_clear(struct gr_image_info *info)
 	free(info->checksum);
 	free(info->path);
 	free(info->source);
+	json_decref(info->defaults);
 	memset(info, 0, sizeof(*info));
 }
 
@@ -41,6 +42,8 @@ json_t *gr_image_info_to_json(const struct gr_image_info *info)
 	json_object_set_new(o, "files", json_integer((json_int_t)info->files));
 	json_object_set_new(o, "created", json_integer(info->created));
 	json_object_set_new(o, "source", info->source ? json_string(info->source) : json_null());
+	if (info->defaults)
+		json_object_set(o, "defaults", info->defaults);
 	return o;
 }
 
@@ -82,6 +85,30 @@ static int checksum_valid(const char *s)
 	return 1;
 }
 
+int gr__defaults_check(const json_t *d, gr_error_t *err)
+{
+	if (!json_is_object(d))
+		return gr_error_set(err, EINVAL, "expected an object");
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)d, key, v) {
+		if (!strcmp(key, "env") || !strcmp(key, "entrypoint") || !strcmp(key, "cmd")) {
+			size_t i;
+			json_t *s;
+			if (!json_is_array(v))
+				return gr_error_set(err, EINVAL, "%s: expected an array of strings", key);
+			json_array_foreach(v, i, s) if (!json_is_string(s))
+				return gr_error_set(err, EINVAL, "%s[%zu]: expected a string", key, i);
+		} else if (!strcmp(key, "working_dir") || !strcmp(key, "user")) {
+			if (!json_is_string(v))
+				return gr_error_set(err, EINVAL, "%s: expected a string", key);
+		} else {
+			return gr_error_set(err, EINVAL, "%s: unknown key", key);
+		}
+	}
+	return 0;
+}
+
 int gr_image_info_from_json(const json_t *obj, struct gr_image_info *info, gr_error_t *err)
 {
 	memset(info, 0, sizeof(*info));
@@ -106,6 +133,14 @@ int gr_image_info_from_json(const json_t *obj, struct gr_image_info *info, gr_er
 	if (!checksum_valid(info->checksum)) {
 		gr_error_set(err, EINVAL, "checksum: expected \"sha256:\" and 64 hex digits");
 		goto fail;
+	}
+	json_t *d = json_object_get(obj, "defaults");
+	if (d && !json_is_null(d)) {
+		if (gr__defaults_check(d, err) < 0) {
+			gr_error_prefix(err, "defaults");
+			goto fail;
+		}
+		info->defaults = json_incref(d);
 	}
 	return 0;
 fail:

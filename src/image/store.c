@@ -125,6 +125,20 @@ static void make_files_read_only(const char *dir)
 	closedir(d);
 }
 
+static int read_defaults(const char *stage, struct gr_image_info *info, gr_error_t *err)
+{
+	_cleanup_free_ char *dpath = xasprintf("%s/" GR__DEFAULTS, stage);
+	if (access(dpath, F_OK) < 0)
+		return 0;
+	json_error_t je;
+	info->defaults = json_load_file(dpath, 0, &je);
+	if (!info->defaults)
+		return gr_error_set(err, EINVAL, "%s: %s", dpath, je.text);
+	if (gr__defaults_check(info->defaults, err) < 0)
+		return gr_error_prefix(err, "%s", dpath);
+	return 0;
+}
+
 int gr__image_publish(const struct gr_image_ctx *ctx, const char *name, const char *stage,
 		      const char *kind, const char *source, struct gr__progress *pr,
 		      struct gr_image_info *out, gr_error_t *err)
@@ -166,6 +180,9 @@ int gr__image_publish_expect(const struct gr_image_ctx *ctx, const char *name, c
 			     expect);
 		goto fail;
 	}
+	/* an OCI image's defaults (oci.c; a received master carries the file too) */
+	if (read_defaults(stage, &info, err) < 0)
+		goto fail;
 	if (gr__manifest_write(stage, &info, err) < 0)
 		goto fail;
 	if (chmod(stage, 0555) < 0) {

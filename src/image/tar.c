@@ -61,7 +61,7 @@ static int copy_data(struct archive *in, struct archive *out, const char *src, c
 	}
 }
 
-int gr__tar_extract(const char *src, const char *dst_in, struct gr__progress *pr, gr_error_t *err)
+static int extract(const char *src, const char *dst_in, struct gr__progress *pr, int layer, gr_error_t *err)
 {
 	char dst[PATH_MAX];
 	if (!realpath(dst_in, dst))
@@ -109,6 +109,12 @@ int gr__tar_extract(const char *src, const char *dst_in, struct gr__progress *pr
 		}
 		entries++;
 		const char *name = archive_entry_pathname(e);
+		if (layer && name) {
+			/* an image layer's whiteouts were applied before (oci.c): not files */
+			const char *base = strrchr(name, '/');
+			if (!strncmp(base ? base + 1 : name, ".wh.", 4))
+				continue;
+		}
 		_cleanup_free_ char *path = name ? place(dst, name) : NULL;
 		if (!path) {
 			rc = gr_error_set(err, EINVAL, "%s: entry '%s' points outside the image", src, name ? name : "");
@@ -150,4 +156,14 @@ int gr__tar_extract(const char *src, const char *dst_in, struct gr__progress *pr
 	if (rc == 0 && pr)
 		gr__progress_emit(pr, 1);
 	return rc;
+}
+
+int gr__tar_extract(const char *src, const char *dst, struct gr__progress *pr, gr_error_t *err)
+{
+	return extract(src, dst, pr, 0, err);
+}
+
+int gr__tar_extract_layer(const char *src, const char *dst, struct gr__progress *pr, gr_error_t *err)
+{
+	return extract(src, dst, pr, 1, err);
 }
