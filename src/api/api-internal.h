@@ -59,4 +59,18 @@ enum MHD_Result gr__api_console_upgrade(struct gr_api *a, struct MHD_Connection 
  * EINVAL when required; anything but a JSON object is EINVAL naming why. */
 json_t *gr__api_body(const char *body, size_t len, bool required, gr_error_t *err);
 
+/* The web console (ui.c, docs/WEB.md).  url is /ui or under /ui/: serve the console's
+ * files (no token needed). */
+bool gr__api_is_ui(const char *url);
+enum MHD_Result gr__api_ui(struct MHD_Connection *conn, const char *method, const char *url);
+/* GET /v1/token: {"role": role}. */
+enum MHD_Result gr__api_token_info(struct MHD_Connection *conn, const char *method,
+				   const char *role);
+/* "gureum.v1" when the client offered that websocket subprotocol (the server must then
+ * select it), else NULL. */
+const char *gr__api_ws_protocol(struct MHD_Connection *conn);
+/* The token a browser offered as subprotocol "bearer.gureum.<base64url>" (beside
+ * "gureum.v1"), malloc'd, or NULL. */
+char *gr__api_ws_token(struct MHD_Connection *conn);
+
 #endif
