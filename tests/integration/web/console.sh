@@ -41,7 +41,7 @@ ok $? "the hashed bundle $js: 200, Cache-Control immutable"
 echo "$h" | grep -qi '^content-type: text/javascript'; ok $? "the bundle is served as JavaScript"
 [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TD/cert.pem" "$U/ui")" = 301 ]; ok $? "/ui redirects to /ui/"
 out=$(curl -s -w '\n%{http_code}' --cacert "$TD/cert.pem" --path-as-is "$U/ui/../v1/instances")
-[ "$(echo "$out" | tail -n1)" = 404 ] && ! echo "$out" | grep -q instances\"
+[ "$(echo "$out" | tail -n1)" = 404 ] && ! echo "$out" | grep -q '"instances":'
 ok $? "/ui/../v1/... is not a way around the token (404, no data)"
 [ "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$TD/cert.pem" --path-as-is "$U/ui/..%2fstate")" = 404 ]
 ok $? "no file outside the console's folder (404)"
@@ -78,5 +78,5 @@ done < <(cd "$TD" && GR_SRC=$GR_SRC GR_UI_URL=$U GR_ADMIN=$ADMIN GR_VIEWER=$VIEW
 	GR_CHROMIUM=$CHROMIUM GR_PROFILE=$TD/chromium GR_NAME=web-c1 NODE_EXTRA_CA_CERTS=$TD/cert.pem \
 	timeout 600 node "$GR_SRC/tests/integration/web/console.mjs" 2>&1; echo "node exited $?")
 ls "$SHOTS"/dashboard.png >/dev/null 2>&1; ok $? "screenshots saved in $SHOTS"
-grep -q 'ERROR\|AddressSanitizer\|runtime error' "$TD/daemon.err" 2>/dev/null && { sed 's/^/# /' "$TD/daemon.err" | tail -20; }
+! grep -q 'AddressSanitizer\|runtime error' "$TD/daemon.err"; ok $? "no sanitizer report from gureumd so far"
 tap_done
