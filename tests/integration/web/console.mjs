@@ -145,6 +145,22 @@ try {
   const v = await api('GET', `/v1/instances/${name}`, env.GR_ADMIN);
   check(v.doc && v.doc.state === 'stopped', 'the viewer changed nothing');
   await shot(vp, 'viewer-refused.png');
+  await vp.close();
+
+  // the daemon restarts under the open page: it reconnects and catches up, no reload
+  await page.evaluate(() => { window.grNoReload = 'before the restart'; });
+  console.log('RESTART'); // console.sh restarts gureumd, then makes the file GR_RESTARTED
+  const { existsSync } = await import('node:fs');
+  for (let i = 0; i < 1200 && !existsSync(env.GR_RESTARTED); i++) await new Promise((r) => setTimeout(r, 100));
+  check(existsSync(env.GR_RESTARTED), 'gureumd was restarted under the open page');
+  const name2 = `${name}-after`;
+  const r2 = await api('POST', '/v1/instances', env.GR_ADMIN, { name: name2, image: 'busybox', start: true, memory: '64M' });
+  check(r2.status === 201, `launch ${name2} after the restart (HTTP ${r2.status})`);
+  await waitOk(page, (n) => document.querySelector(`#instances tr[data-name="${n}"][data-state="running"]`), name2,
+    `${name2} appears without a reload: the page reconnected to the events stream`);
+  await waitOk(page, () => document.querySelector('#live').textContent === 'live', null, 'the page shows the stream live again');
+  check(await page.evaluate(() => window.grNoReload === 'before the restart'), 'still the same page');
+  await shot(page, 'after-restart.png');
 } catch (e) {
   check(false, `the browser session ran to its end (${e.message.split('\n')[0]})`);
 } finally {

@@ -4,7 +4,8 @@
 # chromium (puppeteer-core, console.mjs) logs in, sees a container launched through the API
 # appear without a reload, runs `echo hello` in its shell (xterm.js over the exec
 # websocket), stops it with the button; a viewer's buttons are disabled and the API refuses
-# a forced one; a wrong token shows the API's error. Screenshots: build/test-logs/web/.
+# a forced one; a wrong token shows the API's error; a restart of gureumd under the open
+# page: it reconnects and shows what changed, no reload. Screenshots: build/test-logs/web/.
 . "$(dirname "$0")/../daemon/lib.sh"
 need_root_and_bins
 UI=$GR_BUILD/web
@@ -22,7 +23,8 @@ ADMIN=admin-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 VIEWER=viewer-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')
 printf '%s admin\n%s viewer\n' "$ADMIN" "$VIEWER" >"$TD/tokens"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-start_daemon web --listen 127.0.0.1:$PORT --tls-cert "$TD/cert.pem" --tls-key "$TD/key.pem" --tokens "$TD/tokens"
+DFLAGS=(--listen 127.0.0.1:$PORT --tls-cert "$TD/cert.pem" --tls-key "$TD/key.pem" --tokens "$TD/tokens")
+start_daemon web "${DFLAGS[@]}"
 ok $? "gureumd serves HTTPS on 127.0.0.1:$PORT"
 ensure_busybox
 U=https://127.0.0.1:$PORT
@@ -72,10 +74,11 @@ while IFS= read -r line; do
 	FAIL\ *) ok 1 "${line#FAIL }" ;;
 	SKIP\ *) skip "${line#SKIP }"; tap_done ;;
 	\#*) echo "$line" ;;
+	RESTART) stop_daemon; start_daemon web "${DFLAGS[@]}"; ok $? "gureumd restarted"; touch "$TD/restarted" ;;
 	*) echo "# $line" ;;
 	esac
 done < <(cd "$TD" && GR_SRC=$GR_SRC GR_UI_URL=$U GR_ADMIN=$ADMIN GR_VIEWER=$VIEWER GR_SHOTS=$SHOTS \
-	GR_CHROMIUM=$CHROMIUM GR_PROFILE=$TD/chromium GR_NAME=web-c1 NODE_EXTRA_CA_CERTS=$TD/cert.pem \
+	GR_CHROMIUM=$CHROMIUM GR_PROFILE=$TD/chromium GR_NAME=web-c1 GR_RESTARTED=$TD/restarted NODE_EXTRA_CA_CERTS=$TD/cert.pem \
 	timeout 600 node "$GR_SRC/tests/integration/web/console.mjs" 2>&1; echo "node exited $?")
 ls "$SHOTS"/dashboard.png >/dev/null 2>&1; ok $? "screenshots saved in $SHOTS"
 ! grep -q 'AddressSanitizer\|runtime error' "$TD/daemon.err"; ok $? "no sanitizer report from gureumd so far"
