@@ -72,5 +72,10 @@ const char *gr__api_ws_protocol(struct MHD_Connection *conn);
 /* The token a browser offered as subprotocol "bearer.gureum.<base64url>" (beside
  * "gureum.v1"), malloc'd, or NULL. */
 char *gr__api_ws_token(struct MHD_Connection *conn);
+/* The same on a Sec-WebSocket-Protocol value (NULL: none), pure, for tests and fuzzing:
+ * does it offer "gureum.v1"; the token of its "bearer.gureum.<base64url>" item (malloc'd;
+ * NULL when missing, without "gureum.v1", not canonical base64url, empty or holding a NUL). */
+bool gr__api_ws_offers_protocol(const char *protocols);
+char *gr__api_ws_bearer(const char *protocols);
 
 #endif

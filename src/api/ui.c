@@ -161,29 +161,27 @@ enum MHD_Result gr__api_token_info(struct MHD_Connection *conn, const char *meth
 	return gr__api_reply_json(conn, 200, json_pack("{s:s}", "role", role));
 }
 
-/* The websocket subprotocols the client offered, as a list: does it hold want (exactly, or
- * as a prefix when prefix)?  Returns the item's start (in the header's value) or NULL. */
-static const char *offered(struct MHD_Connection *conn, const char *want, bool prefix,
-			   size_t *len)
+/* Is want (exactly, or as a prefix when prefix) one of the comma-separated subprotocols
+ * in list?  Returns the item's start (in list) and its length, or NULL. */
+static const char *offered(const char *list, const char *want, bool prefix, size_t *len)
 {
-	const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Protocol");
 	size_t wl = strlen(want);
-	while (h && *h) {
-		h += strspn(h, " \t,");
-		size_t n = strcspn(h, " \t,");
-		if (n && (n == wl || (prefix && n > wl)) && !strncmp(h, want, wl)) {
+	while (list && *list) {
+		list += strspn(list, " \t,");
+		size_t n = strcspn(list, " \t,");
+		if (n && (n == wl || (prefix && n > wl)) && !strncmp(list, want, wl)) {
 			*len = n;
-			return h;
+			return list;
 		}
-		h += n;
+		list += n;
 	}
 	return NULL;
 }
 
-const char *gr__api_ws_protocol(struct MHD_Connection *conn)
+bool gr__api_ws_offers_protocol(const char *protocols)
 {
 	size_t n;
-	return offered(conn, WS_PROTOCOL, false, &n) ? WS_PROTOCOL : NULL;
+	return offered(protocols, WS_PROTOCOL, false, &n) != NULL;
 }
 
 static int b64url_value(char c)
@@ -201,15 +199,15 @@ static int b64url_value(char c)
 	return -1;
 }
 
-char *gr__api_ws_token(struct MHD_Connection *conn)
+char *gr__api_ws_bearer(const char *protocols)
 {
 	size_t n;
-	const char *p = offered(conn, WS_BEARER, true, &n);
-	if (!p || !gr__api_ws_protocol(conn))
+	const char *p = offered(protocols, WS_BEARER, true, &n);
+	if (!p || !gr__api_ws_offers_protocol(protocols))
 		return NULL;
 	p += strlen(WS_BEARER);
 	n -= strlen(WS_BEARER);
-	if (n > 4096)
+	if (n > 4096 || n % 4 == 1) /* too long; a length base64 never has */
 		return NULL;
 	char *out = xmalloc(n * 3 / 4 + 2);
 	size_t o = 0;
@@ -221,7 +219,7 @@ char *gr__api_ws_token(struct MHD_Connection *conn)
 			free(out);
 			return NULL;
 		}
-		acc = acc << 6 | (uint32_t)v;
+		acc = (acc << 6 | (uint32_t)v) & 0xffffff;
 		bits += 6;
 		if (bits >= 8) {
 			bits -= 8;
@@ -229,9 +227,25 @@ char *gr__api_ws_token(struct MHD_Connection *conn)
 		}
 	}
 	out[o] = 0;
-	if (!o || strlen(out) != o) { /* empty, or a NUL inside */
+	/* empty, a NUL inside, or bits left over (one token, one spelling) */
+	if (!o || strlen(out) != o || (acc & ((1u << bits) - 1))) {
 		free(out);
 		return NULL;
 	}
 	return out;
+}
+
+static const char *protocols_of(struct MHD_Connection *conn)
+{
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Sec-WebSocket-Protocol");
+}
+
+const char *gr__api_ws_protocol(struct MHD_Connection *conn)
+{
+	return gr__api_ws_offers_protocol(protocols_of(conn)) ? WS_PROTOCOL : NULL;
+}
+
+char *gr__api_ws_token(struct MHD_Connection *conn)
+{
+	return gr__api_ws_bearer(protocols_of(conn));
 }
