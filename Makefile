@@ -102,6 +102,21 @@ ALL_BINS += $(GUEST_AGENT)
 .PHONY: all deps run cluster test test-unit test-asan fuzz bench clean
 all: $(ALL_BINS) $(ALL_TESTS)
 
+# The web console (web/, docs/WEB.md): `npm ci` only when node_modules is missing or the
+# lock changed, then esbuild into $(BUILD)/web/ (content-hashed names), which gureumd serves
+# at /ui/ (found beside bin/). Nothing runs when nothing changed.
+WEB_OUT  := $(BUILD)/web
+WEB_SRCS := web/build.mjs web/index.html $(wildcard web/src/*)
+web/node_modules/.gr-ci-stamp: web/package-lock.json web/package.json
+	@command -v npm >/dev/null || { echo "make web: npm is missing (Debian: apt-get install npm)" >&2; exit 1; }
+	cd web && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+$(WEB_OUT)/index.html: web/node_modules/.gr-ci-stamp $(WEB_SRCS)
+	node web/build.mjs $(WEB_OUT)
+.PHONY: web
+web: $(WEB_OUT)/index.html
+all: web
+
 deps:
 	@scripts/deps.sh
 

@@ -10,6 +10,10 @@
 #   GUREUM_RUN_ONCE=1  set up, print, and return at once (the daemon keeps running)
 #   GUREUM_DEFAULT_NETWORK  the default network gr0's subnet (bridge, NAT, DHCP made at
 #                    the first start; default 10.210.0.0/16; "none" for no network)
+#   GUREUM_CONSOLE   where the API and the web console (docs/WEB.md) listen on TCP with
+#                    TLS (default 127.0.0.1:8443; "none": the unix socket only). A self-signed
+#                    certificate and an admin and a viewer token are made once under
+#                    $GUREUM_STATE_DIR/console/; the console's URL and token are printed.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=${GR_BUILD:-$top/build}
@@ -25,6 +29,25 @@ for f in "$B/bin/gureumd" "$G"; do
 	[ -x "$f" ] || { echo "run.sh: $f is not built (make all)" >&2; exit 1; }
 done
 
+CONSOLE=${GUREUM_CONSOLE:-127.0.0.1:8443}
+CDIR=$STATE/console
+listen=()
+if [ "$CONSOLE" != none ]; then
+	mkdir -p "$CDIR" && chmod 700 "$CDIR"
+	if [ ! -s "$CDIR/cert.pem" ] || [ ! -s "$CDIR/key.pem" ]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -keyout "$CDIR/key.pem" -out "$CDIR/cert.pem" \
+			-days 825 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:${CONSOLE%:*}" \
+			>/dev/null 2>&1 || { echo "run.sh: cannot make a certificate with openssl" >&2; exit 1; }
+	fi
+	if [ ! -s "$CDIR/tokens" ]; then
+		( umask 077
+		  printf '# gureumd --tokens file made by scripts/run.sh: <token> <role>\n%s admin\n%s viewer\n' \
+			"$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+			"$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')" >"$CDIR/tokens" )
+	fi
+	listen=(--listen "$CONSOLE" --tls-cert "$CDIR/cert.pem" --tls-key "$CDIR/key.pem" --tokens "$CDIR/tokens")
+fi
+
 DPID=""
 if "$G" list >/dev/null 2>&1; then
 	echo "== gureumd is already running on $GUREUM_SOCKET; using it"
@@ -32,7 +55,7 @@ else
 	mkdir -p "$STATE"
 	echo "== starting gureumd (state $STATE, socket $GUREUM_SOCKET, log $STATE/gureumd.log)"
 	"$B/bin/gureumd" --state-dir "$STATE" --run-dir "$RUN" --log "$STATE/gureumd.log" \
-		--pid-file "$RUN/gureumd.pid" --default-network "${GUREUM_DEFAULT_NETWORK:-10.210.0.0/16}" </dev/null >>"$STATE/gureumd.log" 2>&1 &
+		--pid-file "$RUN/gureumd.pid" --default-network "${GUREUM_DEFAULT_NETWORK:-10.210.0.0/16}" "${listen[@]}" </dev/null >>"$STATE/gureumd.log" 2>&1 &
 	DPID=$!
 	for _ in $(seq 1 100); do
 		"$G" list >/dev/null 2>&1 && break
@@ -72,6 +95,15 @@ Try (as root):
   curl --unix-socket $GUREUM_SOCKET http://localhost/metrics
 The REST API is described in docs/API.md.
 EOT
+if [ "$CONSOLE" != none ]; then
+	cat <<EOT
+
+Web console (docs/WEB.md): https://$CONSOLE/ui/
+  log in with the admin token $(awk '$2 == "admin" {print $1; exit}' "$CDIR/tokens")
+  (viewer: $(awk '$2 == "viewer" {print $1; exit}' "$CDIR/tokens"); tokens in $CDIR/tokens)
+  the certificate is self-signed: $CDIR/cert.pem (curl --cacert; the browser asks once)
+EOT
+fi
 if [ -z "$DPID" ]; then
 	exit 0
 fi

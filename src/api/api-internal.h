@@ -59,4 +59,23 @@ enum MHD_Result gr__api_console_upgrade(struct gr_api *a, struct MHD_Connection 
  * EINVAL when required; anything but a JSON object is EINVAL naming why. */
 json_t *gr__api_body(const char *body, size_t len, bool required, gr_error_t *err);
 
+/* The web console (ui.c, docs/WEB.md).  url is /ui or under /ui/: serve the console's
+ * files (no token needed). */
+bool gr__api_is_ui(const char *url);
+enum MHD_Result gr__api_ui(struct MHD_Connection *conn, const char *method, const char *url);
+/* GET /v1/token: {"role": role}. */
+enum MHD_Result gr__api_token_info(struct MHD_Connection *conn, const char *method,
+				   const char *role);
+/* "gureum.v1" when the client offered that websocket subprotocol (the server must then
+ * select it), else NULL. */
+const char *gr__api_ws_protocol(struct MHD_Connection *conn);
+/* The token a browser offered as subprotocol "bearer.gureum.<base64url>" (beside
+ * "gureum.v1"), malloc'd, or NULL. */
+char *gr__api_ws_token(struct MHD_Connection *conn);
+/* The same on a Sec-WebSocket-Protocol value (NULL: none), pure, for tests and fuzzing:
+ * does it offer "gureum.v1"; the token of its "bearer.gureum.<base64url>" item (malloc'd;
+ * NULL when missing, without "gureum.v1", not canonical base64url, empty or holding a NUL). */
+bool gr__api_ws_offers_protocol(const char *protocols);
+char *gr__api_ws_bearer(const char *protocols);
+
 #endif

@@ -188,9 +188,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (gr__api_is_ui(url)) /* the console's page and assets: no data, no token */
+		return gr__api_ui(conn, method, url);
+	const char *role = "admin"; /* the unix socket's callers are root */
 	if (tcp) {
 		const char *tok = bearer(conn);
-		const char *role = tok && a->tokens ? gr_tokens_role(a->tokens, tok) : NULL;
+		/* a browser's websocket cannot send headers: its token comes as a subprotocol */
+		_cleanup_free_ char *ws_tok = tok ? NULL : gr__api_ws_token(conn);
+		if (!tok)
+			tok = ws_tok;
+		role = tok && a->tokens ? gr_tokens_role(a->tokens, tok) : NULL;
 		if (!role) {
 			struct MHD_Response *r;
 			char *b = xstrdup("{\"error\":{\"code\":\"EACCES\",\"message\":\"a valid bearer "
@@ -207,6 +214,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		if (!gr_api_role_allows(role, upgrade ? "UPGRADE" : method))
 			return gr__api_fail(conn, EPERM, "role '%s' may not %s %s", role, method, url);
 	}
+	if (!strcmp(url, "/v1/token"))
+		return gr__api_token_info(conn, method, role);
 	if (rc->too_big)
 		return gr__api_fail(conn, EFBIG, "request body larger than %u bytes", GR_API_MAX_BODY);
 	return gr__api_route(a, conn, method, url, rc->body ? rc->body : "", rc->len, false);

@@ -350,6 +350,8 @@ enum MHD_Result gr__api_exec_upgrade(struct gr_api *a, struct MHD_Connection *co
 	struct MHD_Response *r = MHD_create_response_for_upgrade(upgraded, s);
 	MHD_add_response_header(r, "Upgrade", "websocket");
 	MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
+	if (gr__api_ws_protocol(conn)) /* a browser offered it: select it */
+		MHD_add_response_header(r, "Sec-WebSocket-Protocol", gr__api_ws_protocol(conn));
 	enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
 	MHD_destroy_response(r);
 	if (ret != MHD_YES) {
@@ -483,6 +485,8 @@ enum MHD_Result gr__api_console_upgrade(struct gr_api *a, struct MHD_Connection 
 	struct MHD_Response *r = MHD_create_response_for_upgrade(console_upgraded, cs);
 	MHD_add_response_header(r, "Upgrade", "websocket");
 	MHD_add_response_header(r, "Sec-WebSocket-Accept", accept);
+	if (gr__api_ws_protocol(conn)) /* a browser offered it: select it */
+		MHD_add_response_header(r, "Sec-WebSocket-Protocol", gr__api_ws_protocol(conn));
 	enum MHD_Result ret = MHD_queue_response(conn, MHD_HTTP_SWITCHING_PROTOCOLS, r);
 	MHD_destroy_response(r);
 	if (ret != MHD_YES) {

@@ -1,0 +1,169 @@
+// console.mjs - drives the web console in headless chromium (puppeteer-core), for
+// console.sh. Prints one line per check: "PASS what" / "FAIL what", "# note", or
+// "SKIP why" (chromium cannot start) and exits 3.
+// Env: GR_SRC, GR_UI_URL (https://127.0.0.1:PORT), GR_ADMIN, GR_VIEWER, GR_SHOTS (folder),
+//      GR_CHROMIUM (the browser), GR_PROFILE (a fresh folder for its profile),
+//      GR_NAME (the container to launch), NODE_EXTRA_CA_CERTS (the daemon's certificate).
+import { createRequire } from 'node:module';
+
+const env = process.env;
+const require = createRequire(`${env.GR_SRC}/web/package.json`);
+const puppeteer = require('puppeteer-core');
+const base = env.GR_UI_URL;
+const name = env.GR_NAME;
+const T = 90000; // a bound for each wait, not a figure under test
+
+let failed = 0;
+const check = (cond, what) => { console.log(`${cond ? 'PASS' : 'FAIL'} ${what}`); if (!cond) failed++; };
+const note = (s) => console.log(`# ${String(s).replace(/\n/g, ' ')}`);
+
+async function api(method, path, token, body) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, doc: await res.json().catch(() => null) };
+}
+
+async function waitOk(page, fn, arg, what) {
+  try {
+    await page.waitForFunction(fn, { timeout: T, polling: 100 }, arg);
+    check(true, what);
+    return true;
+  } catch (e) {
+    check(false, `${what} (${e.message.split('\n')[0]})`);
+    return false;
+  }
+}
+
+async function shot(page, file) {
+  await page.screenshot({ path: `${env.GR_SHOTS}/${file}`, fullPage: true });
+  note(`screenshot ${env.GR_SHOTS}/${file}`);
+}
+
+function watch(page, label) {
+  page.on('pageerror', (e) => { check(false, `${label}: no script error in the page (${e.message})`); });
+  page.on('console', (m) => { if (m.type() === 'error') note(`${label} console: ${m.text()}`); });
+}
+
+async function login(page, token) {
+  await page.goto(`${base}/ui/`, { waitUntil: 'load' });
+  await page.waitForSelector('#token', { visible: true, timeout: T });
+  await page.$eval('#token', (e) => { e.value = ''; });
+  await page.type('#token', token);
+  await page.click('#login-button');
+}
+
+let browser;
+try {
+  browser = await puppeteer.launch({
+    executablePath: env.GR_CHROMIUM,
+    headless: true,
+    userDataDir: env.GR_PROFILE,
+    acceptInsecureCerts: true,
+    args: ['--no-sandbox', '--ignore-certificate-errors', '--disable-gpu', '--disable-dev-shm-usage',
+      '--no-first-run', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--disable-domain-reliability', '--metrics-recording-only',
+      // nothing but the daemon on loopback: no other name resolves
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1'],
+    timeout: 60000,
+  });
+} catch (e) {
+  console.log(`SKIP chromium (${env.GR_CHROMIUM}) cannot start: ${e.message.split('\n')[0]}`);
+  process.exit(3);
+}
+
+try {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+  watch(page, 'admin page');
+
+  // a wrong token: the API's own words under the form
+  await login(page, 'wrong-token-0123456789abcdef');
+  if (await waitOk(page, () => !document.querySelector('#error').hidden, null, 'a wrong token shows an error')) {
+    const text = await page.$eval('#error', (e) => e.textContent);
+    check(/EACCES: a valid bearer token is required/.test(text), `the error is the API's: "${text}"`);
+    check(await page.$eval('#dashboard', (e) => e.hidden), 'no dashboard with a wrong token');
+  }
+  await shot(page, 'login-error.png');
+
+  // the admin token: dashboard with the host
+  await login(page, env.GR_ADMIN);
+  await waitOk(page, () => !document.querySelector('#dashboard').hidden &&
+    document.querySelectorAll('#hosts tbody tr').length > 0, null, 'admin logs in: dashboard with hosts');
+  await waitOk(page, () => document.querySelector('#live').textContent === 'live', null, 'the events stream is followed');
+  check(await page.evaluate(() => sessionStorage.getItem('gureum.token') !== null), 'the token is kept in sessionStorage');
+  await page.evaluate(() => { window.grNoReload = 'same page'; });
+
+  // a container launched through the API appears without a reload
+  const r = await api('POST', '/v1/instances', env.GR_ADMIN, { name, image: 'busybox', start: true, memory: '64M' });
+  check(r.status === 201, `launch ${name} through the API (HTTP ${r.status} ${r.status === 201 ? '' : JSON.stringify(r.doc)})`);
+  await waitOk(page, (n) => document.querySelector(`#instances tr[data-name="${n}"][data-state="running"]`), name,
+    `${name} appears as running without a reload`);
+  check(await page.evaluate(() => window.grNoReload === 'same page'), 'the page was not reloaded');
+  const row = await page.$eval(`#instances tr[data-name="${name}"]`, (tr) => [...tr.cells].map((c) => c.textContent));
+  note(`row: ${row.join(' | ')}`);
+  check(row[3] === 'elastic' && row[4] === 'container', 'the row shows class and backend');
+  await shot(page, 'dashboard.png');
+
+  // its shell: echo hello comes back in the terminal
+  await page.click(`#instances tr[data-name="${name}"] button[data-action="shell"]`);
+  if (await waitOk(page, () => document.querySelector('#shell-status').textContent === 'connected', null,
+    'the shell connects over the exec websocket')) {
+    await page.waitForSelector('#terminal .xterm-helper-textarea', { timeout: T });
+    await page.focus('#terminal .xterm-helper-textarea');
+    await page.keyboard.type('echo hello\r');
+    await waitOk(page, () => [...document.querySelectorAll('#terminal .xterm-rows > div')]
+      .some((d) => d.textContent.trim() === 'hello'), null, 'echo hello is read back from the terminal');
+  }
+  await shot(page, 'shell.png');
+  await page.click('#shell-close');
+
+  // stop through the button
+  await page.click(`#instances tr[data-name="${name}"] button[data-action="stop"]`);
+  await waitOk(page, (n) => document.querySelector(`#instances tr[data-name="${n}"][data-state="stopped"]`), name,
+    'the stop button stops it (row shows stopped)');
+  const g = await api('GET', `/v1/instances/${name}`, env.GR_ADMIN);
+  check(g.doc && g.doc.state === 'stopped', `the API says stopped too (${g.doc && g.doc.state})`);
+
+  // a viewer: every mutating button disabled, and the API refuses anyway
+  const vp = await browser.newPage();
+  await vp.setViewport({ width: 1280, height: 900 });
+  watch(vp, 'viewer page');
+  await login(vp, env.GR_VIEWER);
+  await waitOk(vp, (n) => document.querySelector(`#instances tr[data-name="${n}"]`), name, 'a viewer sees the instance');
+  check(await vp.$eval('#who', (e) => e.textContent) === 'role: viewer', 'the page knows the role (GET /v1/token)');
+  const states = await vp.$$eval('#instances button[data-action]', (bs) => bs.map((b) => b.disabled));
+  check(states.length >= 5 && states.every(Boolean), `a viewer's mutating buttons are disabled (${states.length})`);
+  await shot(vp, 'viewer.png');
+  await vp.$eval(`#instances tr[data-name="${name}"] button[data-action="start"]`, (b) => { b.disabled = false; b.click(); });
+  if (await waitOk(vp, () => !document.querySelector('#error').hidden, null, 'a forced click by a viewer gets an error')) {
+    const text = await vp.$eval('#error', (e) => e.textContent);
+    check(/^EPERM: role 'viewer' may not POST/.test(text), `the API refused it, in its words: "${text}"`);
+  }
+  const v = await api('GET', `/v1/instances/${name}`, env.GR_ADMIN);
+  check(v.doc && v.doc.state === 'stopped', 'the viewer changed nothing');
+  await shot(vp, 'viewer-refused.png');
+  await vp.close();
+
+  // the daemon restarts under the open page: it reconnects and catches up, no reload
+  await page.evaluate(() => { window.grNoReload = 'before the restart'; });
+  console.log('RESTART'); // console.sh restarts gureumd, then makes the file GR_RESTARTED
+  const { existsSync } = await import('node:fs');
+  for (let i = 0; i < 1200 && !existsSync(env.GR_RESTARTED); i++) await new Promise((r) => setTimeout(r, 100));
+  check(existsSync(env.GR_RESTARTED), 'gureumd was restarted under the open page');
+  const name2 = `${name}-after`;
+  const r2 = await api('POST', '/v1/instances', env.GR_ADMIN, { name: name2, image: 'busybox', start: true, memory: '64M' });
+  check(r2.status === 201, `launch ${name2} after the restart (HTTP ${r2.status})`);
+  await waitOk(page, (n) => document.querySelector(`#instances tr[data-name="${n}"][data-state="running"]`), name2,
+    `${name2} appears without a reload: the page reconnected to the events stream`);
+  await waitOk(page, () => document.querySelector('#live').textContent === 'live', null, 'the page shows the stream live again');
+  check(await page.evaluate(() => window.grNoReload === 'before the restart'), 'still the same page');
+  await shot(page, 'after-restart.png');
+} catch (e) {
+  check(false, `the browser session ran to its end (${e.message.split('\n')[0]})`);
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
