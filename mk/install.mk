@@ -1,7 +1,8 @@
 # install.mk - `make install` (PREFIX, DESTDIR), man pages, `make deb`.
 #
-#   make install                      PREFIX=/usr/local: programs, guest agent, man pages,
-#                                     bash completion, docs, systemd units
+#   make install                      PREFIX=/usr/local: programs, guest agent, web console
+#                                     (share/gureum/web), man pages, bash completion, docs,
+#                                     systemd units
 #   make install PREFIX=/usr DESTDIR=/tmp/root UNITDIR=/lib/systemd/system
 #   make deb                          build/deb/gureum_VERSION_ARCH.deb (dpkg-buildpackage,
 #                                     debian/ with debhelper), from the binaries in build/
@@ -27,12 +28,13 @@ $(BUILD)/man/gureumd.8: $(BUILD)/bin/gureumd scripts/mkman.sh
 .PHONY: man install deb
 man: $(MANPAGES)
 
-install: $(BUILD)/bin/gureum $(BUILD)/bin/gureumd $(BUILD)/bin/gureum-oci $(GUEST_AGENT) man
+install: $(BUILD)/bin/gureum $(BUILD)/bin/gureumd $(BUILD)/bin/gureum-oci $(GUEST_AGENT) web man
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXEC) $(DESTDIR)$(MANDIR)/man1 \
 	  $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(COMPDIR) $(DESTDIR)$(UNITDIR) \
-	  $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR)
+	  $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(PREFIX)/share/gureum/web
 	install -m 0755 $(BUILD)/bin/gureum $(BUILD)/bin/gureumd $(BUILD)/bin/gureum-oci $(DESTDIR)$(BINDIR)/
 	install -m 0755 $(GUEST_AGENT) $(DESTDIR)$(LIBEXEC)/
+	install -m 0644 $(WEB_OUT)/* $(DESTDIR)$(PREFIX)/share/gureum/web/
 	install -m 0644 $(BUILD)/man/gureum.1 $(BUILD)/man/gureum-oci.1 $(DESTDIR)$(MANDIR)/man1/
 	install -m 0644 $(BUILD)/man/gureumd.8 $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 README.md docs/*.md $(DESTDIR)$(DOCDIR)/

@@ -9,6 +9,9 @@ for p in $want; do
 	st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 	[ "$st" = "install ok installed" ] || missing+=("$p")
 done
+# npm (the web console's build) comes with NodeSource's nodejs; on Debian's nodejs it is
+# the separate npm package (the two conflict, so it is asked for only when missing)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -eq 0 ]; then
 	exit 0
 fi

@@ -81,7 +81,8 @@ files=$(in_root dpkg -L gureum)
 for f in /usr/bin/gureum /usr/bin/gureumd /usr/bin/gureum-oci /usr/libexec/gureum/gureum-guest-agent \
 	/lib/systemd/system/gureumd.service /usr/lib/sysusers.d/gureum.conf /usr/lib/tmpfiles.d/gureum.conf \
 	/usr/share/man/man1/gureum.1.gz /usr/share/man/man8/gureumd.8.gz /usr/share/man/man1/gureum-oci.1.gz \
-	/usr/share/bash-completion/completions/gureum /usr/share/doc/gureum/ARCHITECTURE.md.gz; do
+	/usr/share/bash-completion/completions/gureum /usr/share/doc/gureum/ARCHITECTURE.md.gz \
+	/usr/share/gureum/web/index.html; do
 	grep -qx "$f" <<<"$files" && [ -e "$M$f" ]; ok $? "installed: $f"
 done
 in_root getent passwd gureum-qemu >/dev/null; ok $? "the postinst made the gureum-qemu user (sysusers)"
