@@ -28,6 +28,7 @@
 #include "api/peer.h"
 #include "api/routes_hosts.h"
 #include "api/routes_snapshot.h"
+#include "api/routes_network.h"
 #include "control/control.h"
 #include "util/alloc.h"
 #include "util/fs.h"
@@ -628,6 +629,8 @@ static enum MHD_Result networks(struct gr_api *a, struct MHD_Connection *conn, c
 			return gr__api_reply_error(conn, &err);
 		return gr__api_reply_json(conn, 200, out);
 	}
+	if (n >= 4 && !strcmp(seg[3], "forwards"))
+		return gr__api_network_forwards(a, conn, m, seg, n, body, len);
 	if (n == 3 && !strcmp(m, "DELETE")) {
 		if (gr_control_network_delete(c, seg[2], &err) < 0)
 			return gr__api_reply_error(conn, &err);

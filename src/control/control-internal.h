@@ -369,6 +369,16 @@ int gr__net_default(struct gr_control *c, const char *cidr, gr_error_t *err);
  * [] asks for none). */
 void gr__net_default_nic(struct gr_control *c, const json_t *req, struct gr_instance *in);
 
+/* ---- netforward.c ---- */
+/* The DNAT rules of this host: forwards whose instance has an address on
+ * the forward's network and runs (or may run) here (malloc'd array). */
+int gr__fwd_rules(struct gr_control *c, struct gr_net_fwd **out, size_t *n, gr_error_t *err);
+/* Remove the forwards to in / of network net / whose instance has no
+ * record (the start-up sweep): how many.  Best effort: logs. */
+int gr__fwd_forget_instance(struct gr_control *c, const struct gr_instance *in);
+int gr__fwd_forget_network(struct gr_control *c, const char *net);
+int gr__fwd_sweep(struct gr_control *c);
+
 /* ---- netdhcp.c ---- */
 /* Make this host's dnsmasq processes match the network records: one per
  * network with "dhcp" (bridge made, reservations written, started when none

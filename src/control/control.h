@@ -141,6 +141,14 @@ int gr_control_network_create(struct gr_control *c, json_t *req, json_t **out, g
 int gr_control_network_list(struct gr_control *c, json_t **out, gr_error_t *err);
 int gr_control_network_get(struct gr_control *c, const char *name, json_t **out, gr_error_t *err);
 int gr_control_network_delete(struct gr_control *c, const char *name, gr_error_t *err);
+/* Port forwards of a network (netforward.c, docs/NETWORK.md): add from
+ * {"hostport","instance","port"[,"proto"]}, list as {"forwards":[...]},
+ * delete by host port (proto NULL: tcp and udp). */
+int gr_control_network_forward_add(struct gr_control *c, const char *net, json_t *req, json_t **out,
+				   gr_error_t *err);
+int gr_control_network_forward_list(struct gr_control *c, const char *net, json_t **out, gr_error_t *err);
+int gr_control_network_forward_delete(struct gr_control *c, const char *net, const char *hostport,
+				      const char *proto, gr_error_t *err);
 
 /* Hosts (hosts.c): {"hosts":[...]} and one host; each with state
  * online|offline (its lease alive or not), leader, lease, capacity, load,

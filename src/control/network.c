@@ -11,7 +11,8 @@
  * it is released when the instance's record goes.  The instance record
  * keeps a copy of what a start needs (network, bridge, subnet, address,
  * MAC), so starting an instance reads no network record.  Networks never
- * change after creation.  The NAT table (net/nat.c) is rebuilt from the
+ * change after creation.  Port forwards (netforward.c) live under the
+ * network's key and are part of the NAT table.  The NAT table (net/nat.c) is rebuilt from the
  * records at start and after every create/delete on this host.  What is
  * vxlan's own (the VNI, each host's devices and FDB) is in netvxlan.c.
  *
@@ -157,11 +158,18 @@ int gr__net_sync(struct gr_control *c, gr_error_t *err)
 	size_t n = 0;
 	if (networks_read(c, NULL, &recs, &n, err) < 0)
 		return -1;
+	struct gr_net_fwd *fwds = NULL;
+	size_t nf = 0;
+	if (gr__fwd_rules(c, &fwds, &nf, err) < 0) {
+		free(recs);
+		return -1;
+	}
 	struct gr_net_nat_net *nets = xcalloc(n + 1, sizeof *nets);
 	for (size_t i = 0; i < n; i++)
 		nets[i] = (struct gr_net_nat_net){ recs[i].bridge, recs[i].subnet, recs[i].nat };
-	int r = gr_net_nat_sync(nets, n, err);
+	int r = gr_net_nat_sync(nets, n, fwds, nf, err);
 	free(nets);
+	free(fwds);
 	free(recs);
 	return r;
 }
@@ -319,6 +327,7 @@ int gr_control_network_delete(struct gr_control *c, const char *name, gr_error_t
 		json_decref(doc);
 		return -1;
 	}
+	gr__fwd_forget_network(c, name); /* none while in use, but a crash may leave some */
 	gr__event(c, "network-deleted", name, NULL, NULL);
 	/* the bridge goes with the network on this host (other hosts keep an
 	 * idle bridge until their next start) */
@@ -439,6 +448,10 @@ void gr__net_release(struct gr_control *c, const struct gr_instance *in)
 	for (unsigned i = 0; i < in->n_nics; i++)
 		if (in->nics[i].ip)
 			release(c, in->nics[i].network, in->nics[i].ip, in->name);
+	/* its port forwards go with it, and their rules */
+	gr_error_t e;
+	if (gr__fwd_forget_instance(c, in) > 0 && gr__net_sync(c, &e) < 0)
+		gr_log_warn("%s: NAT rules after removing its forwards: %s", in->name, e.msg);
 }
 
 int gr__net_sweep(struct gr_control *c)
@@ -452,7 +465,7 @@ int gr__net_sweep(struct gr_control *c)
 	int removed = 0;
 	for (size_t i = 0; i < l.n; i++) {
 		const char *k = l.kvs[i].key;
-		if (is_network_key(k) || !strstr(k, "/addresses/"))
+		if (is_network_key(k) || !strstr(k + strlen(KEY_NETWORKS), "/addresses/"))
 			continue;
 		json_t *v = json_loadb(l.kvs[i].value, l.kvs[i].value_len, JSON_DECODE_ANY, NULL);
 		const char *inst = json_string_value(v);
@@ -466,6 +479,8 @@ int gr__net_sweep(struct gr_control *c)
 		json_decref(v);
 	}
 	gr_kv_list_clear(&l);
+	if (gr__fwd_sweep(c) > 0 && gr__net_sync(c, &e) < 0)
+		gr_log_warn("sweep: NAT rules: %s", e.msg);
 	return removed;
 }
 

@@ -161,16 +161,30 @@ struct gr_net_nat_net {
 	bool nat;
 };
 
-/* The nft script gr_net_nat_sync runs for nets[0..n) (malloc'd; pure). */
-char *gr_net_nat_script(const struct gr_net_nat_net *nets, size_t n);
-/* Make the table "inet gureum" match nets[0..n): when one of them has nat,
- * masquerade out of each NAT subnet and drop forwarding between two
- * different gureum bridges (IP forwarding is switched on in the daemon's
- * namespace, so networks must not route into each other); with no NAT
- * network the table is deleted.  One `nft -f -` transaction (create,
- * delete, refill): idempotent, atomic.  Nothing outside the table is
- * touched. */
-int gr_net_nat_sync(const struct gr_net_nat_net *nets, size_t n, gr_error_t *err);
+/* One port forward as the table sees it: proto ("tcp"/"udp") hostport on
+ * any of this host's addresses (but 127/8) goes to ip:port. */
+struct gr_net_fwd {
+	const char *proto;
+	unsigned hostport;
+	uint32_t ip;
+	unsigned port;
+};
+
+/* The nft script gr_net_nat_sync runs for nets[0..n) and fwds[0..nf)
+ * (malloc'd; pure). */
+char *gr_net_nat_script(const struct gr_net_nat_net *nets, size_t n, const struct gr_net_fwd *fwds,
+			size_t nf);
+/* Make the table "inet gureum" match nets[0..n) and fwds[0..nf): when one
+ * network has nat or there is a forward, masquerade out of each NAT
+ * subnet, DNAT each forward (prerouting for traffic arriving at this host,
+ * output for traffic this host makes, to a local address other than 127/8)
+ * and drop forwarding between two different gureum bridges (IP forwarding
+ * is switched on in the daemon's namespace, so networks must not route
+ * into each other); with neither the table is deleted.  One `nft -f -`
+ * transaction (create, delete, refill): idempotent, atomic.  Nothing
+ * outside the table is touched. */
+int gr_net_nat_sync(const struct gr_net_nat_net *nets, size_t n, const struct gr_net_fwd *fwds,
+		    size_t nf, gr_error_t *err);
 
 /* ---- tap.c: a VM's NIC ---- */
 
