@@ -516,6 +516,8 @@ static enum MHD_Result instances(struct gr_api *a, struct MHD_Connection *conn, 
 	}
 	if (n >= 4 && !strcmp(seg[3], "snapshots"))
 		return gr__api_snapshots(a, conn, m, seg, n, body, len);
+	if (n == 4 && !strcmp(seg[3], "net-limit"))
+		return gr__api_instance_net_limit(a, conn, m, name, body, len);
 	if (n != 4)
 		return gr__api_fail(conn, ENOENT, "no such resource");
 	const char *sub = seg[3];

@@ -5,6 +5,9 @@
  *          {"hostport", "instance", "port"[, "proto": "tcp"|"udp"]}
  *   DELETE /v1/networks/NET/forwards/HOSTPORT[?proto=tcp|udp]
  *                                                        200 {"deleted": HOSTPORT}
+ *   GET    /v1/instances/NAME/net-limit                  200 {"instance","in","out"}
+ *   PUT    /v1/instances/NAME/net-limit                  200 the same
+ *          {"limit"?, "in"?, "out"?: "10mbit" | "none" | 0}
  * All checks and messages are the control layer's (src/control/netforward.c);
  * this file only maps HTTP onto it.
  */
@@ -42,4 +45,27 @@ enum MHD_Result gr__api_network_forwards(struct gr_api *a, struct MHD_Connection
 		return gr__api_reply_json(conn, 200, json_pack("{s:s}", "deleted", seg[4]));
 	}
 	return gr__api_fail(conn, ENOENT, "no such resource: %s /v1/networks/%s/forwards/...", m, seg[2]);
+}
+
+enum MHD_Result gr__api_instance_net_limit(struct gr_api *a, struct MHD_Connection *conn, const char *m,
+					   const char *name, const char *body, size_t len)
+{
+	gr_error_t err;
+	json_t *out = NULL;
+	if (!strcmp(m, "GET")) {
+		if (gr_control_instance_net_limit_get(a->control, name, &out, &err) < 0)
+			return gr__api_reply_error(conn, &err);
+		return gr__api_reply_json(conn, 200, out);
+	}
+	if (!strcmp(m, "PUT")) {
+		json_t *req = gr__api_body(body, len, true, &err);
+		if (!req)
+			return gr__api_reply_error(conn, &err);
+		int r = gr_control_instance_net_limit_set(a->control, name, req, &out, &err);
+		json_decref(req);
+		if (r < 0)
+			return gr__api_reply_error(conn, &err);
+		return gr__api_reply_json(conn, 200, out);
+	}
+	return gr__api_fail(conn, EINVAL, "%s /v1/instances/%s/net-limit: method not allowed", m, name);
 }

@@ -11,4 +11,8 @@
 enum MHD_Result gr__api_network_forwards(struct gr_api *a, struct MHD_Connection *conn, const char *method,
 					 char **seg, int n, const char *body, size_t len);
 
+/* /v1/instances/NAME/net-limit: GET, PUT {"limit"?, "in"?, "out"?}. */
+enum MHD_Result gr__api_instance_net_limit(struct gr_api *a, struct MHD_Connection *conn, const char *method,
+					   const char *name, const char *body, size_t len);
+
 #endif

@@ -379,6 +379,14 @@ int gr__fwd_forget_instance(struct gr_control *c, const struct gr_instance *in);
 int gr__fwd_forget_network(struct gr_control *c, const char *net);
 int gr__fwd_sweep(struct gr_control *c);
 
+/* ---- netlimit.c ---- */
+/* Put the rate limits back on the links of limited instances running here
+ * whose host link is not the one last limited (a restart, a daemon start).
+ * The loop thread; best effort: logs. */
+void gr__netlimit_sync(struct gr_control *c);
+/* The instance is gone: its limit record too. */
+void gr__netlimit_forget(struct gr_control *c, const char *name);
+
 /* ---- netdhcp.c ---- */
 /* Make this host's dnsmasq processes match the network records: one per
  * network with "dhcp" (bridge made, reservations written, started when none

@@ -448,6 +448,8 @@ void gr__net_release(struct gr_control *c, const struct gr_instance *in)
 	for (unsigned i = 0; i < in->n_nics; i++)
 		if (in->nics[i].ip)
 			release(c, in->nics[i].network, in->nics[i].ip, in->name);
+	if (in->n_nics)
+		gr__netlimit_forget(c, in->name);
 	/* its port forwards go with it, and their rules */
 	gr_error_t e;
 	if (gr__fwd_forget_instance(c, in) > 0 && gr__net_sync(c, &e) < 0)

@@ -270,4 +270,16 @@ int gr_net_vxlan_fdb_list(uint32_t vni, struct gr_net_fdb **out, size_t *n, gr_e
 int gr_net_vxlan_fdb_sync(uint32_t vni, const struct gr_net_fdb *want, size_t n, int *added,
 			  int *removed, gr_error_t *err);
 
+/* ---- limit.c: a NIC's rate limit (tc tbf) ---- */
+
+/* "10mbit", "500kbit", "1gbit", "100Mbit", "8000" (bit/s) -> *bps; 0 = no
+ * limit; 8kbit..100gbit otherwise.  EINVAL naming field.  Pure. */
+int gr_net_rate_parse(const char *field, const char *s, uint64_t *bps, gr_error_t *err);
+/* The shortest exact text of bps ("10mbit"), buf of 24 bytes; returns buf. */
+char *gr_net_rate_format(uint64_t bps, char *buf);
+/* Limit what leaves by link dev (in the namespace file netns_path; NULL:
+ * here) to bps (a token bucket as its root qdisc, replacing one there);
+ * bps 0 removes it (absent is success). */
+int gr_net_limit_apply(const char *dev, const char *netns_path, uint64_t bps, gr_error_t *err);
+
 #endif

@@ -137,6 +137,21 @@ int main(void)
 	ok(strstr(s, "iifname \"gr-d\" oifname \"gr-*\" oifname != \"gr-d\" drop") != NULL,
 	   "networks stay apart with forwards only");
 	free(s);
+	/* rates */
+	uint64_t bps;
+	char rb[24];
+	ok(gr_net_rate_parse("net.limit", "10mbit", &bps, &err) == 0 && bps == 10000000, "10mbit");
+	ok(gr_net_rate_parse("net.limit", "100Mbit", &bps, &err) == 0 && bps == 100000000, "100Mbit");
+	ok(gr_net_rate_parse("net.limit", "500kbit", &bps, &err) == 0 && bps == 500000, "500kbit");
+	ok(gr_net_rate_parse("net.limit", "0", &bps, &err) == 0 && bps == 0, "0: no limit");
+	ok(gr_net_rate_parse("net.limit", "fast", &bps, &err) < 0 && strstr(err.msg, "net.limit: 'fast' is not a rate"),
+	   "a word refused naming the field");
+	ok(gr_net_rate_parse("net.limit", "10mbyte", &bps, &err) < 0, "an unknown unit refused");
+	ok(gr_net_rate_parse("net.limit", "99999999999999999999gbit", &bps, &err) < 0, "an overflow refused");
+	ok(gr_net_rate_parse("net.limit", "10bit", &bps, &err) < 0 && strstr(err.msg, "out of range"),
+	   "under 8kbit refused");
+	ok(!strcmp(gr_net_rate_format(16000000, rb), "16mbit") && !strcmp(gr_net_rate_format(1500, rb), "1500bit"),
+	   "rates formatted back");
 	char h1[16], h2[16];
 	gr_net_host_if("web1", 0, h1);
 	gr_net_host_if("web1", 1, h2);
