@@ -387,6 +387,11 @@ void gr__netlimit_sync(struct gr_control *c);
 /* The instance is gone: its limit record too. */
 void gr__netlimit_forget(struct gr_control *c, const char *name);
 
+/* ---- netmetrics.c ---- */
+/* The per-NIC counters of this host's running instances, as metrics text
+ * (malloc'd). */
+char *gr__net_metrics(struct gr_control *c);
+
 /* ---- netdhcp.c ---- */
 /* Make this host's dnsmasq processes match the network records: one per
  * network with "dhcp" (bridge made, reservations written, started when none

@@ -291,5 +291,8 @@ char *gr_control_metrics(struct gr_control *c)
 		     cpu, mem);
 	free(cpu);
 	free(mem);
+	char *nics = gr__net_metrics(c); /* per-NIC traffic (netmetrics.c) */
+	out = append(out, "%s", nics);
+	free(nics);
 	return out;
 }

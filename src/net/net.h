@@ -282,4 +282,17 @@ char *gr_net_rate_format(uint64_t bps, char *buf);
  * bps 0 removes it (absent is success). */
 int gr_net_limit_apply(const char *dev, const char *netns_path, uint64_t bps, gr_error_t *err);
 
+/* ---- stats.c: link counters ---- */
+
+struct gr_net_link_stats {
+	char name[16];
+	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
+};
+/* The counters of every link of the caller's namespace, one netlink dump
+ * (malloc'd array). */
+int gr_net_link_stats(struct gr_net_link_stats **out, size_t *n, gr_error_t *err);
+/* The entry of link name in v[0..n), or NULL. */
+const struct gr_net_link_stats *gr_net_link_stats_find(const struct gr_net_link_stats *v, size_t n,
+							const char *name);
+
 #endif

@@ -47,6 +47,17 @@ ok $? "the download answers at $ip"
 down0=$(speed down); up0=$(speed up)
 [ "$down0" -gt 0 ] && [ "$up0" -gt 0 ]; ok $? "unlimited: down ${down0} B/s, up ${up0} B/s"
 
+# --- per-NIC counters in /metrics (the instance's view): at least the bytes moved so far
+metric() { api GET /metrics | awk -v k="$1{name=\"lim\",nic=\"eth0\",network=\"nl\"}" '$1 == k {print $2}'; }
+tx=$(metric gureum_nic_transmit_bytes_total); rx=$(metric gureum_nic_receive_bytes_total)
+[ -n "$tx" ] && [ "$tx" -ge $((2 * 2097152)) ]; ok $? "/metrics: lim's eth0 sent at least the two downloads ($tx bytes)"
+[ -n "$rx" ] && [ "$rx" -ge 2097152 ] && [ "$rx" -lt "$tx" ]; ok $? "and received the upload ($rx bytes)"
+[ "$(metric gureum_nic_transmit_packets_total)" -gt 0 ] && [ "$(metric gureum_nic_receive_packets_total)" -gt 0 ]
+ok $? "packets counted both ways"
+host_tx=$(in_ns ip -s -j link show "$hostif" | python3 -c 'import sys,json; print(json.load(sys.stdin)[0]["stats64"]["tx"]["bytes"])')
+[ "$host_tx" -ge "$rx" ]; ok $? "receive bytes are the host end's transmitted ones ($host_tx >= $rx)"
+api GET /metrics | grep -q '^# TYPE gureum_nic_receive_bytes_total counter'; ok $? "typed as counters"
+
 # --- bad input
 out=$("$G" config set lim net.limit=fast 2>&1)
 [ $? -ne 0 ] && [[ "$out" == *"net.limit: 'fast' is not a rate"* ]]; ok $? "a rate that does not parse refused ($out)"
