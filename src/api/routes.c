@@ -631,6 +631,16 @@ static enum MHD_Result networks(struct gr_api *a, struct MHD_Connection *conn, c
 			return gr__api_reply_error(conn, &err);
 		return gr__api_reply_json(conn, 200, out);
 	}
+	if (n == 3 && !strcmp(m, "PATCH")) {
+		json_t *req = gr__api_body(body, len, true, &err);
+		if (!req)
+			return gr__api_reply_error(conn, &err);
+		int r = gr_control_network_set(c, seg[2], req, &out, &err);
+		json_decref(req);
+		if (r < 0)
+			return gr__api_reply_error(conn, &err);
+		return gr__api_reply_json(conn, 200, out);
+	}
 	if (n >= 4 && !strcmp(seg[3], "forwards"))
 		return gr__api_network_forwards(a, conn, m, seg, n, body, len);
 	if (n == 3 && !strcmp(m, "DELETE")) {

@@ -149,6 +149,10 @@ int gr_control_network_delete(struct gr_control *c, const char *name, gr_error_t
 int gr_control_instance_net_limit_get(struct gr_control *c, const char *name, json_t **out, gr_error_t *err);
 int gr_control_instance_net_limit_set(struct gr_control *c, const char *name, json_t *req, json_t **out,
 				      gr_error_t *err);
+/* Change what can change of a live network: {"nat"?, "dhcp"?} (network.c);
+ * the other fields are refused naming them. */
+int gr_control_network_set(struct gr_control *c, const char *name, json_t *req, json_t **out,
+			   gr_error_t *err);
 int gr_control_network_forward_add(struct gr_control *c, const char *net, json_t *req, json_t **out,
 				   gr_error_t *err);
 int gr_control_network_forward_list(struct gr_control *c, const char *net, json_t **out, gr_error_t *err);

@@ -10,8 +10,8 @@
  * instances ever hold one address, whichever host of a pool allocates it;
  * it is released when the instance's record goes.  The instance record
  * keeps a copy of what a start needs (network, bridge, subnet, address,
- * MAC), so starting an instance reads no network record.  Networks never
- * change after creation.  Port forwards (netforward.c) live under the
+ * MAC), so starting an instance reads no network record.  Only "nat" and
+ * "dhcp" change after creation (gr_control_network_set).  Port forwards (netforward.c) live under the
  * network's key and are part of the NAT table.  The NAT table (net/nat.c) is rebuilt from the
  * records at start and after every create/delete on this host.  What is
  * vxlan's own (the VNI, each host's devices and FDB) is in netvxlan.c.
@@ -341,6 +341,77 @@ int gr_control_network_delete(struct gr_control *c, const char *name, gr_error_t
 	if (gr__net_sync(c, &e2) < 0)
 		gr_log_warn("network %s: %s", name, e2.msg);
 	return 0;
+}
+
+int gr_control_network_set(struct gr_control *c, const char *name, json_t *req, json_t **out,
+			   gr_error_t *err)
+{
+	if (net_name_valid("name", name, err) < 0)
+		return -1;
+	if (!json_is_object(req) || !json_object_size(req))
+		return gr_error_set(err, EINVAL, "body: expected a JSON object with nat and/or dhcp");
+	const char *key;
+	json_t *v;
+	json_object_foreach(req, key, v) {
+		if (!strcmp(key, "nat") || !strcmp(key, "dhcp")) {
+			if (!json_is_boolean(v))
+				return gr_error_set(err, EINVAL, "%s: expected true or false", key);
+		} else if (!strcmp(key, "name") || !strcmp(key, "subnet") || !strcmp(key, "type") ||
+			   !strcmp(key, "vni") || !strcmp(key, "gateway") || !strcmp(key, "bridge")) {
+			return gr_error_set(err, EINVAL, "%s: cannot change after creation (its instances' "
+					    "addresses, MACs and links depend on it: make a new network)", key);
+		} else {
+			return gr_error_set(err, EINVAL, "%s: unknown field (nat and dhcp can change)", key);
+		}
+	}
+	_cleanup_free_ char *k = xasprintf(KEY_NETWORKS "%s", name);
+	for (int tries = 0; tries < 8; tries++) {
+		json_t *doc = NULL;
+		int64_t rev = 0;
+		int r = gr_store_get_json(c->store, k, &doc, &rev, err);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return gr_error_set(err, ENOENT, "network: no network named '%s' (see 'gureum network "
+					    "list')", name);
+		const char *type = json_string_value(json_object_get(doc, "type"));
+		if (json_is_true(json_object_get(req, "dhcp")) && type && !strcmp(type, "vxlan")) {
+			json_decref(doc);
+			return gr_error_set(err, EINVAL, "dhcp: not available on a vxlan network yet (addresses "
+					    "are static: --ip or the lowest free one)");
+		}
+		bool old_nat = json_is_true(json_object_get(doc, "nat"));
+		json_object_foreach(req, key, v)
+			json_object_set(doc, key, v);
+		if ((r = gr_store_put_json_if(c->store, k, doc, 0, rev, NULL, err)) < 0) {
+			json_decref(doc);
+			return -1;
+		}
+		if (r == 0) { /* changed meanwhile: read it again */
+			json_decref(doc);
+			continue;
+		}
+		char *what = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
+		gr__event(c, "network-changed", name, NULL, what);
+		free(what);
+		gr_error_t e2;
+		if (gr__net_sync(c, &e2) < 0) {
+			/* the record is written; the table follows at the next change or start */
+			gr_log_warn("network %s: %s", name, e2.msg);
+			if (!old_nat && json_is_true(json_object_get(doc, "nat"))) {
+				json_decref(doc);
+				*err = e2;
+				return gr_error_prefix(err, "network '%s': nat recorded but not applied", name);
+			}
+		}
+		gr__netdhcp_sync(c); /* starts or stops its dnsmasq */
+		if (out)
+			*out = with_usage(c, doc);
+		else
+			json_decref(doc);
+		return 0;
+	}
+	return gr_error_set(err, EAGAIN, "network '%s' changed too often meanwhile; try again", name);
 }
 
 /* Take addr in net for inst: 1 taken / 0 held by someone / -1. */

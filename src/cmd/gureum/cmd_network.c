@@ -17,6 +17,7 @@ static const char *usage_network =
 	"       gureum network list [--format table|json|yaml]\n"
 	"       gureum network show NAME [--format yaml|json]\n"
 	"       gureum network delete NAME\n"
+	"       gureum network set NAME KEY=VALUE... [--format yaml|json]\n"
 	"       gureum network forward add NET HOSTPORT INSTANCE:PORT [--proto tcp|udp]\n"
 	"                                  [--format yaml|json] [--json]\n"
 	"       gureum network forward list NET [--format table|json|yaml] [--json]\n"
@@ -40,6 +41,9 @@ static const char *usage_network =
 	"  --vni N  vxlan only: the VXLAN network identifier, 1..16777215, unique in the\n"
 	"           pool (default: the lowest free one)\n"
 	"  list   NAME, TYPE, SUBNET, GATEWAY, NAT, DHCP, BRIDGE, ADDRESSES\n"
+	"  set    change a live network: nat=true|false (the NAT table is rebuilt at\n"
+	"           once), dhcp=true|false (its dnsmasq is started or stopped; bridge\n"
+	"           networks only).  name, subnet, type and vni cannot change.\n"
 	"  forward  port forwards: PROTO (tcp by default) traffic to HOSTPORT on any\n"
 	"           address of the instance's host (but 127.0.0.0/8) goes to INSTANCE's\n"
 	"           address on NET, PORT (nftables DNAT in the table \"inet gureum\").  A\n"
@@ -149,6 +153,57 @@ static long port_arg(const char *s)
 	return *s && !*end && n >= 1 && n <= 65535 ? n : 0;
 }
 
+/* gureum network set NAME KEY=VALUE... */
+static int set(int argc, char **argv)
+{
+	enum gr_cli_fmt fmt = GR_FMT_YAML;
+	const char *name = NULL;
+	json_t *body = json_object();
+	for (int i = 2; i < argc; i++) {
+		int f = gr_cli_format_flag(argc, argv, &i, &fmt, usage_network);
+		if (f < 0 || (!f && argv[i][0] == '-')) {
+			json_decref(body);
+			return f < 0 ? 2 : gr_cli_usage(usage_network, "network set: unknown flag '%s'", argv[i]);
+		}
+		if (f)
+			continue;
+		if (!name) {
+			name = argv[i];
+			continue;
+		}
+		const char *eq = strchr(argv[i], '=');
+		if (!eq || eq == argv[i]) {
+			json_decref(body);
+			return gr_cli_usage(usage_network, "network set: '%s' is not KEY=VALUE", argv[i]);
+		}
+		_cleanup_free_ char *key = strndup(argv[i], (size_t)(eq - argv[i]));
+		const char *v = eq + 1;
+		/* true/false (on/off, yes/no) as JSON booleans, anything else as
+		 * given: the daemon names what is wrong */
+		json_t *jv = !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "yes")    ? json_true()
+			     : !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "no") ? json_false()
+											      : json_string(v);
+		json_object_set_new(body, key, jv);
+	}
+	if (!name || !json_object_size(body)) {
+		json_decref(body);
+		return gr_cli_usage(usage_network, "network set: expected NAME KEY=VALUE...");
+	}
+	if (!gr_cli_name_ok("network name", name)) {
+		json_decref(body);
+		return 2;
+	}
+	_cleanup_free_ char *path = xasprintf("/v1/networks/%s", name);
+	json_t *resp = NULL;
+	int r = gr_cli_call("PATCH", path, body, &resp);
+	json_decref(body);
+	if (r)
+		return 1;
+	gr_cli_print(resp, fmt);
+	json_decref(resp);
+	return 0;
+}
+
 /* gureum network forward add|list|delete ... (argv[1] = "forward") */
 static int forward(int argc, char **argv)
 {
@@ -227,12 +282,14 @@ int gr_cmd_network(int argc, char **argv)
 	if (gr_cli_wants_help(argc, argv, usage_network))
 		return 0;
 	if (argc < 2)
-		return gr_cli_usage(usage_network, "network: expected create, list, show, delete or forward");
+		return gr_cli_usage(usage_network, "network: expected create, list, show, delete, set or forward");
 	const char *sub = argv[1];
 	if (!strcmp(sub, "create"))
 		return create(argc, argv);
 	if (!strcmp(sub, "forward"))
 		return forward(argc, argv);
+	if (!strcmp(sub, "set"))
+		return set(argc, argv);
 	bool is_list = !strcmp(sub, "list"), is_show = !strcmp(sub, "show");
 	bool is_delete = !strcmp(sub, "delete");
 	if (!is_list && !is_show && !is_delete)
