@@ -182,6 +182,35 @@ static json_t *with_usage(struct gr_control *c, json_t *doc)
 	return doc;
 }
 
+/* A VLAN network's fields ("vlan" 1..4094, "parent" a link name; only with
+ * type vlan), then this kernel's support.  VLAN networks are refused here
+ * either way: where the kernel has 802.1Q and bridge VLAN filtering, the
+ * host wiring (the parent's 802.1Q device on the bridge) is not built yet. */
+static int vlan_check(const json_t *req, bool is_vlan, gr_error_t *err)
+{
+	json_t *id = json_object_get(req, "vlan");
+	json_t *parent = json_object_get(req, "parent");
+	if (!is_vlan) {
+		if (id || parent)
+			return gr_error_set(err, EINVAL, "%s: only for a network of type \"vlan\"", id ? "vlan" : "parent");
+		return 0;
+	}
+	if (!id)
+		return gr_error_set(err, EINVAL, "vlan: required for a network of type \"vlan\" (1..4094)");
+	if (!json_is_integer(id) || json_integer_value(id) < 1 || json_integer_value(id) > 4094)
+		return gr_error_set(err, EINVAL, "vlan: expected a VLAN ID from 1 to 4094");
+	const char *p = json_string_value(parent);
+	if (!p)
+		return gr_error_set(err, EINVAL, "parent: required for a network of type \"vlan\" (the host's "
+				    "link carrying the tagged frames, e.g. eth0)");
+	if (!*p || strlen(p) > 15 || strchr(p, '/') || strchr(p, ' '))
+		return gr_error_set(err, EINVAL, "parent: '%s' is not a link name", p);
+	if (gr_net_vlan_support(err) < 0)
+		return gr_error_prefix(err, "type: vlan networks need 802.1Q and bridge VLAN filtering");
+	return gr_error_set(err, EOPNOTSUPP, "type: vlan networks are not built yet (this host's kernel "
+			    "supports them, but gureum does not wire them)");
+}
+
 int gr_control_network_create(struct gr_control *c, json_t *req, json_t **out, gr_error_t *err)
 {
 	if (!json_is_object(req))
@@ -190,17 +219,21 @@ int gr_control_network_create(struct gr_control *c, json_t *req, json_t **out, g
 	json_t *v;
 	json_object_foreach(req, key, v)
 		if (strcmp(key, "name") && strcmp(key, "subnet") && strcmp(key, "nat") && strcmp(key, "type") &&
-		    strcmp(key, "dhcp") && strcmp(key, "vni"))
-			return gr_error_set(err, EINVAL, "%s: unknown field (name, subnet, nat, dhcp, type, vni)", key);
+		    strcmp(key, "dhcp") && strcmp(key, "vni") && strcmp(key, "vlan") && strcmp(key, "parent"))
+			return gr_error_set(err, EINVAL, "%s: unknown field (name, subnet, nat, dhcp, type, vni, "
+					    "vlan, parent)", key);
 	const char *name = json_string_value(json_object_get(req, "name"));
 	if (!name)
 		return gr_error_set(err, EINVAL, "name: required (a string)");
 	if (net_name_valid("name", name, err) < 0)
 		return -1;
 	const char *type = json_string_value(json_object_get(req, "type"));
-	if (json_object_get(req, "type") && (!type || (strcmp(type, "bridge") && strcmp(type, "vxlan"))))
-		return gr_error_set(err, EINVAL, "type: unknown type%s%s%s (bridge, vxlan)", type ? " '" : "",
+	if (json_object_get(req, "type") &&
+	    (!type || (strcmp(type, "bridge") && strcmp(type, "vxlan") && strcmp(type, "vlan"))))
+		return gr_error_set(err, EINVAL, "type: unknown type%s%s%s (bridge, vxlan, vlan)", type ? " '" : "",
 				    type ? type : "", type ? "'" : "");
+	if (vlan_check(req, type && !strcmp(type, "vlan"), err) < 0)
+		return -1;
 	bool vxlan = type && !strcmp(type, "vxlan");
 	if (gr__vxlan_check(req, err) < 0)
 		return -1;

@@ -295,4 +295,11 @@ int gr_net_link_stats(struct gr_net_link_stats **out, size_t *n, gr_error_t *err
 const struct gr_net_link_stats *gr_net_link_stats_find(const struct gr_net_link_stats *v, size_t n,
 							const char *name);
 
+/* ---- vlan.c: VLAN support of this kernel ---- */
+
+/* 0 when the kernel has 802.1Q devices and bridge VLAN filtering (probed
+ * once per process with two short-lived links, removed at once), else
+ * EOPNOTSUPP saying which is missing (with the kernel option's name). */
+int gr_net_vlan_support(gr_error_t *err);
+
 #endif
