@@ -113,7 +113,7 @@ static int read_feed(struct gr__etcd *e, struct feed *f, gr_error_t *err)
 {
 	/* etcd's revision f->start is our f->start - 1: one revision early (see etcd-internal.h). */
 	_cleanup_free_ char *body = gr__etcd_req_watch(f->start);
-	if (gr__etcd_stream(e, e->curl, NULL, "/v3/watch", body, e->timeout_ms, NULL, feed_line, f, NULL,
+	if (gr__etcd_stream(e, NULL, NULL, "/v3/watch", body, e->timeout_ms, NULL, feed_line, f, NULL,
 			    err) < 0)
 		return -1;
 	if (f->canceled) {
@@ -185,7 +185,7 @@ static void saw(struct gr__etcd *e, int64_t rev)
 {
 	pthread_mutex_lock(&e->mu);
 	bool wake = false;
-	if (e->writing) {
+	if (e->writers) {
 		if (rev > e->pending_rev)
 			e->pending_rev = rev; /* decided when the write ends */
 	} else if (rev > e->own_rev && rev > e->woken_rev) {
