@@ -7,6 +7,10 @@
  *    watch stream resumes on another member; a restarted member rejoins and
  *    catches up; a caller whose revision was compacted meanwhile gets ESTALE
  *    and re-lists;
+ *  - calls from several threads run at once (each on a connection of its
+ *    own: a loopback server answers one request only once another one is in
+ *    flight), and compare-and-swap increments from 4 threads on the cluster
+ *    lose nothing;
  *  - TLS (etcds://, certificates made with openssl here) with client
  *    certificates, refusals without them, and etcd auth (user/password with
  *    re-authentication after the token expires, a token in the URL).
@@ -245,6 +249,217 @@ static void test_garbage_server(void)
 	shutdown(f.lfd, SHUT_RDWR);
 	close(f.lfd);
 	pthread_join(f.th, NULL);
+}
+
+
+/* ---- concurrent calls ------------------------------------------------------------------ */
+
+/* A loopback server holding the request for key A until the one for key B
+ * has arrived: a client that serialized its calls would never send B while A
+ * waits (A then times out). */
+struct gate {
+	int lfd;
+	char *a64, *b64;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	bool b_seen;
+	int in_flight;
+};
+
+struct gate_conn {
+	struct gate *g;
+	int fd;
+};
+
+static void *gate_conn_main(void *arg)
+{
+	struct gate_conn *gc = arg;
+	struct gate *g = gc->g;
+	char buf[8192];
+	size_t got = 0;
+	while (got < sizeof buf - 1) {
+		ssize_t r = read(gc->fd, buf + got, sizeof buf - 1 - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		buf[got] = '\0';
+		char *end = strstr(buf, "\r\n\r\n");
+		char *cl = strcasestr(buf, "Content-Length:");
+		if (end && (!cl || got >= (size_t)(end + 4 - buf) + (size_t)atoi(cl + 15)))
+			break;
+	}
+	buf[got] = '\0';
+	pthread_mutex_lock(&g->mu);
+	g->in_flight++;
+	if (strstr(buf, g->b64)) {
+		g->b_seen = true;
+		pthread_cond_broadcast(&g->cond);
+	} else if (strstr(buf, g->a64)) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 20; /* a bound only: B comes at once or never */
+		while (!g->b_seen && pthread_cond_timedwait(&g->cond, &g->mu, &until) == 0)
+			;
+	}
+	g->in_flight--;
+	pthread_mutex_unlock(&g->mu);
+	const char body[] = "{\"header\":{\"revision\":\"5\"}}";
+	char reply[256];
+	snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		 strlen(body), body);
+	ssize_t w = write(gc->fd, reply, strlen(reply));
+	(void)w;
+	close(gc->fd);
+	free(gc);
+	return NULL;
+}
+
+static void *gate_main(void *arg)
+{
+	struct gate *g = arg;
+	for (;;) {
+		int c = accept(g->lfd, NULL, NULL);
+		if (c < 0)
+			return NULL;
+		struct gate_conn *gc = malloc(sizeof *gc);
+		*gc = (struct gate_conn){ g, c };
+		pthread_t th;
+		pthread_create(&th, NULL, gate_conn_main, gc);
+		pthread_detach(th);
+	}
+}
+
+struct getter {
+	struct gr_store *s;
+	const char *key;
+	int r;
+	gr_error_t err;
+};
+
+static void *getter_main(void *arg)
+{
+	struct getter *gt = arg;
+	gt->r = gr_store_get(gt->s, gt->key, NULL, &gt->err);
+	return NULL;
+}
+
+static void test_concurrent_calls(void)
+{
+	struct gate g = { .lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0) };
+	pthread_mutex_init(&g.mu, NULL);
+	pthread_cond_init(&g.cond, NULL);
+	g.a64 = gr__etcd_b64("/gate/a", 7);
+	g.b64 = gr__etcd_b64("/gate/b", 7);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	if (!ok(g.lfd >= 0 && bind(g.lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(g.lfd, 16) == 0 &&
+		getsockname(g.lfd, (struct sockaddr *)&a, &len) == 0, "gate server listens"))
+		return;
+	pthread_t th;
+	pthread_create(&th, NULL, gate_main, &g);
+	char url[128];
+	snprintf(url, sizeof url, "etcd://127.0.0.1:%d?timeout=10000", ntohs(a.sin_port));
+	gr_error_t err = {0};
+	struct gr_store *s = NULL;
+	if (ok(gr_store_open(url, NULL, &s, &err) == 0, "open against the gate server: %s", err.msg)) {
+		struct getter ga = { .s = s, .key = "/gate/a" }, gb = { .s = s, .key = "/gate/b" };
+		pthread_t ta, tb;
+		pthread_create(&ta, NULL, getter_main, &ga);
+		/* B only once A is held by the server. */
+		for (int i = 0; i < 2000; i++) {
+			pthread_mutex_lock(&g.mu);
+			bool held = g.in_flight > 0;
+			pthread_mutex_unlock(&g.mu);
+			if (held)
+				break;
+			usleep(5000);
+		}
+		pthread_create(&tb, NULL, getter_main, &gb);
+		pthread_join(ta, NULL);
+		pthread_join(tb, NULL);
+		ok(ga.r == 0 && gb.r == 0, "a get held by the server until another thread's get arrives: both "
+		   "answer, no lock around the network (%s / %s)", ga.err.msg, gb.err.msg);
+		gr_store_close(s);
+	}
+	shutdown(g.lfd, SHUT_RDWR);
+	close(g.lfd);
+	pthread_join(th, NULL);
+	free(g.a64);
+	free(g.b64);
+}
+
+/* Compare-and-swap increments of one counter from several threads: every
+ * increment lands exactly once, whatever the interleaving. */
+#define CAS_THREADS 4
+#define CAS_EACH 25
+
+struct incr {
+	struct gr_store *s;
+	int done, conflicts, errors;
+};
+
+static void *incr_main(void *arg)
+{
+	struct incr *w = arg;
+	while (w->done < CAS_EACH && w->errors < 50) {
+		gr_error_t err = {0};
+		struct gr_kv kv = {0};
+		int r = gr_store_get(w->s, "/cas/counter", &kv, &err);
+		if (r < 0) {
+			w->errors++;
+			continue;
+		}
+		long v = r ? atol(kv.value) : 0;
+		char next[32];
+		snprintf(next, sizeof next, "%ld", v + 1);
+		struct gr_store_cmp cmp = { .key = "/cas/counter", .target = GR_CMP_MOD_REVISION, .op = GR_CMP_EQUAL,
+					    .number = r ? kv.mod_revision : 0 };
+		struct gr_store_op op = { .type = GR_OP_PUT, .key = "/cas/counter", .value = next,
+					  .value_len = strlen(next) };
+		struct gr_store_txn t = { .cmps = &cmp, .n_cmps = 1, .success = &op, .n_success = 1 };
+		struct gr_store_txn_result res;
+		gr_kv_clear(&kv);
+		if (gr_store_txn(w->s, &t, &res, &err) < 0)
+			w->errors++;
+		else if (res.succeeded)
+			w->done++;
+		else
+			w->conflicts++;
+	}
+	return NULL;
+}
+
+static void test_concurrent_cas(struct st_etcd *c)
+{
+	gr_error_t err = {0};
+	struct gr_store *s = NULL;
+	if (!ok(gr_store_open(st_etcd_url(c, 0, NULL), NULL, &s, &err) == 0, "open for the CAS test: %s", err.msg))
+		return;
+	int fd = gr_store_subscribe(s, &err);
+	struct incr w[CAS_THREADS];
+	pthread_t th[CAS_THREADS];
+	for (int i = 0; i < CAS_THREADS; i++) {
+		w[i] = (struct incr){ .s = s };
+		pthread_create(&th[i], NULL, incr_main, &w[i]);
+	}
+	int done = 0, conflicts = 0, errors = 0;
+	for (int i = 0; i < CAS_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		done += w[i].done;
+		conflicts += w[i].conflicts;
+		errors += w[i].errors;
+	}
+	is_int(errors, 0, "no call failed");
+	struct gr_kv kv = {0};
+	int found = gr_store_get(s, "/cas/counter", &kv, &err);
+	ok(found == 1 && atol(kv.value) == CAS_THREADS * CAS_EACH &&
+	   done == CAS_THREADS * CAS_EACH, "%d threads x %d CAS increments: the counter is %s, none lost "
+	   "(%d compares failed and were retried)", CAS_THREADS, CAS_EACH, kv.value ? kv.value : "-", conflicts);
+	is_int(kv.version, CAS_THREADS * CAS_EACH, "one put per increment");
+	gr_kv_clear(&kv);
+	uint64_t n = 0;
+	ok(fd >= 0 && read(fd, &n, sizeof n) == sizeof n && n > 0, "the subscriber was woken by the commits");
+	gr_store_close(s);
 }
 
 /* ---- fail-over ---------------------------------------------------------------------- */
@@ -541,8 +756,11 @@ int main(void)
 	st_dir();
 	test_parsers();
 	test_garbage_server();
-	if (ok(st_backend(ST_ETCD), "a private 3-member etcd cluster is up"))
+	test_concurrent_calls();
+	if (ok(st_backend(ST_ETCD), "a private 3-member etcd cluster is up")) {
+		test_concurrent_cas(st_cluster());
 		test_failover(st_cluster());
+	}
 	test_tls();
 	return tap_done();
 }
