@@ -13,8 +13,11 @@ ifield() { # I NAME KEY
 	gh "$1" show "$2" --format json 2>/dev/null | python3 -c "import sys,json; v=json.load(sys.stdin).get('$3'); print('' if v is None else v)"
 }
 run_ok "image build busybox on h2" gh 2 image build busybox
-gh 2 launch busybox slow -- sh -c 'trap "" TERM; while :; do sleep 0.2; done' >/dev/null 2>"$TD/err"
+gh 2 launch busybox slow -- sh -c 'trap "" TERM; echo armed; while :; do sleep 0.2; done' >/dev/null 2>"$TD/err"
 ok $? "launch on h2 an instance that ignores SIGTERM: $(cat "$TD/err")"
+# bounded wait until its shell has set the trap (a SIGTERM before that would end it)
+for _ in $(seq 1 300); do gh 2 logs slow 2>/dev/null | grep -q armed && break; sleep 0.1; done
+gh 2 logs slow 2>/dev/null | grep -q armed; ok $? "its shell ignores SIGTERM now (logged 'armed')"
 [ "$(ifield 1 slow host)" = h2 ] && [ "$(ifield 1 slow state)" = running ]
 ok $? "show through h1 (forwarded, answered in time): on h2, running"
 
