@@ -131,6 +131,17 @@ struct gr__etcd {
 	CURL **idle;
 	size_t n_idle;
 
+	/* The subscriber watch's events, kept (etcd_watch.c): every event of the
+	 * revisions log_from..log_hw (ours), so changes_since from there is served
+	 * from memory instead of a watch from a past revision, which etcd answers
+	 * from its 100 ms sync loop.  log_from 0 = nothing kept.  Under log_mu;
+	 * log_cond is signalled when log_hw moves or the log is reset. */
+	pthread_mutex_t log_mu;
+	pthread_cond_t log_cond;
+	struct gr_store_event *log;
+	size_t log_n, log_cap, log_bytes;
+	int64_t log_from, log_hw;
+
 	/* subscriber watch (etcd_watch.c) */
 	pthread_t watch_thread;
 	bool watching;
@@ -189,6 +200,8 @@ int gr__etcd_changes_since(void *be, int64_t from_rev, const char *prefix, size_
 			   struct gr_store_events *out, gr_error_t *err);
 int gr__etcd_watch(void *be, void (*wake)(void *ctx), void *ctx, gr_error_t *err);
 void gr__etcd_watch_stop(struct gr__etcd *e);
+/* Free the kept events (at close, after the watch thread stopped). */
+void gr__etcd_log_free(struct gr__etcd *e);
 /* Around a write through the unary handle: tells the watch thread which
  * revisions are this handle's own (no wake-up for those). */
 void gr__etcd_write_begin(struct gr__etcd *e);

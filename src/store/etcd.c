@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ETCD_DEFAULT_TIMEOUT_MS 5000
 #define ETCD_DEFAULT_HISTORY 100000
@@ -176,6 +177,9 @@ static void etcd_close(void *be)
 	gr__etcd_watch_stop(e);
 	gr__etcd_curl_pool_free(e);
 	free(e->idle);
+	gr__etcd_log_free(e);
+	pthread_mutex_destroy(&e->log_mu);
+	pthread_cond_destroy(&e->log_cond);
 	for (size_t i = 0; i < e->n_endpoints; i++)
 		free(e->endpoints[i]);
 	free(e->endpoints);
@@ -205,6 +209,14 @@ static int open_common(const char *location, const struct gr_store_options *opts
 	struct gr__etcd *e = xcalloc(1, sizeof *e);
 	pthread_mutex_init(&e->mu, NULL);
 	pthread_mutex_init(&e->pool_mu, NULL);
+	pthread_mutex_init(&e->log_mu, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&e->log_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	e->idle = xcalloc(GR__ETCD_IDLE_MAX, sizeof *e->idle);
 	e->tls = tls;
 	e->timeout_ms = ETCD_DEFAULT_TIMEOUT_MS;

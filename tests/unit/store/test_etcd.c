@@ -10,7 +10,8 @@
  *  - calls from several threads run at once (each on a connection of its
  *    own: a loopback server answers one request only once another one is in
  *    flight), and compare-and-swap increments from 4 threads on the cluster
- *    lose nothing;
+ *    lose nothing; the subscriber watch's kept events answer the change feed
+ *    as a watch read from etcd does;
  *  - TLS (etcds://, certificates made with openssl here) with client
  *    certificates, refusals without them, and etcd auth (user/password with
  *    re-authentication after the token expires, a token in the URL).
@@ -429,6 +430,84 @@ static void *incr_main(void *arg)
 	return NULL;
 }
 
+
+/* The subscriber's kept events serve the change feed: the same answers as a
+ * watch read from etcd (a handle without a subscriber), deletes, a revision of
+ * two keys and the limit included. */
+static int put_str(struct gr_store *s, const char *k, const char *v, int64_t *rev, gr_error_t *err);
+
+static void no_wake(void *ctx)
+{
+	(void)ctx;
+}
+
+static bool same_events(const struct gr_store_events *a, const struct gr_store_events *b)
+{
+	if (a->n != b->n || a->more != b->more || a->revision != b->revision)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct gr_kv *x = &a->events[i].kv, *y = &b->events[i].kv;
+		if (a->events[i].type != b->events[i].type || strcmp(x->key, y->key) || x->mod_revision != y->mod_revision ||
+		    x->value_len != y->value_len || (x->value_len && memcmp(x->value, y->value, x->value_len)) ||
+		    x->version != y->version || x->create_revision != y->create_revision)
+			return false;
+	}
+	return true;
+}
+
+static void test_feed_from_memory(struct st_etcd *c)
+{
+	gr_error_t err = {0};
+	void *be = NULL;
+	struct gr_store *s = NULL;
+	const char *url = st_etcd_url(c, 0, NULL);
+	if (!ok(gr__store_etcd_ops.open(strstr(url, "://") + 3, &(struct gr_store_options){0}, &be, &err) == 0,
+		"a back-end handle: %s", err.msg) ||
+	    !ok(gr_store_open(url, NULL, &s, &err) == 0, "a store handle without subscribers: %s", err.msg))
+		goto out;
+	struct gr__etcd *e = be;
+	ok(gr__etcd_watch(be, no_wake, NULL, &err) == 0, "the back-end's watch thread started");
+	int64_t r0 = 0, r1 = 0;
+	gr_store_revision(s, &r0, &err);
+	put_str(s, "/lg/a", "1", NULL, &err);
+	put_str(s, "/lg/b", "2", NULL, &err);
+	put_str(s, "/other", "x", NULL, &err);
+	gr_store_delete(s, "/lg/a", NULL, &err);
+	struct gr_store_op two[2] = { { .type = GR_OP_PUT, .key = "/lg/c", .value = "3", .value_len = 1 },
+				      { .type = GR_OP_PUT, .key = "/lg/d", .value = "4", .value_len = 1 } };
+	struct gr_store_txn t = { .success = two, .n_success = 2 };
+	struct gr_store_txn_result res;
+	ok(gr_store_txn(s, &t, &res, &err) == 0, "writes through the other handle: %s", err.msg);
+	put_str(s, "/lg/b", "5", &r1, &err);
+	struct gr_store_events fast = {0}, slow = {0};
+	ok(gr__etcd_changes_since(be, r0 + 1, "/lg/", 0, &fast, &err) == 0, "feed read through the watching "
+	   "back-end: %s", err.msg);
+	pthread_mutex_lock(&e->log_mu);
+	bool kept = e->log_from && e->log_from <= r0 + 1 && e->log_hw >= r1;
+	pthread_mutex_unlock(&e->log_mu);
+	ok(kept, "its watch kept every event since before the writes (so the read came from memory)");
+	ok(gr_store_changes_since(s, r0 + 1, "/lg/", 0, &slow, &err) == 0, "the same read as a watch from etcd");
+	ok(same_events(&fast, &slow) && fast.n == 6 && fast.events[2].type == GR_EV_DELETE,
+	   "same events (%zu: puts, a delete, a revision of two keys), same revision %lld", fast.n,
+	   (long long)fast.revision);
+	gr_store_events_clear(&fast);
+	gr_store_events_clear(&slow);
+	bool both = gr__etcd_changes_since(be, r0 + 1, "/lg/", 3, &fast, &err) == 0 &&
+		    gr_store_changes_since(s, r0 + 1, "/lg/", 3, &slow, &err) == 0;
+	ok(both && same_events(&fast, &slow) && fast.more && fast.n == 3,
+	   "with a limit of 3: the same %zu events, more, revision %lld", fast.n, (long long)fast.revision);
+	gr_store_events_clear(&fast);
+	gr_store_events_clear(&slow);
+	int rr = gr__etcd_changes_since(be, r1 + 1, "/lg/", 0, &fast, &err);
+	ok(rr == 0 && fast.n == 0 && fast.revision >= r1, "from past the last write: nothing, at revision %lld",
+	   (long long)fast.revision);
+	gr_store_events_clear(&fast);
+out:
+	if (be)
+		gr__store_etcd_ops.close(be);
+	gr_store_close(s);
+}
+
 static void test_concurrent_cas(struct st_etcd *c)
 {
 	gr_error_t err = {0};
@@ -759,6 +838,7 @@ int main(void)
 	test_concurrent_calls();
 	if (ok(st_backend(ST_ETCD), "a private 3-member etcd cluster is up")) {
 		test_concurrent_cas(st_cluster());
+		test_feed_from_memory(st_cluster());
 		test_failover(st_cluster());
 	}
 	test_tls();
