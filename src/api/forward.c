@@ -16,8 +16,15 @@
  * accept) and a detached pump thread copies bytes both ways until either side closes.
  * Anything else the owner answers is relayed as an ordinary answer.
  *
- * Threading: MHD_USE_THREAD_PER_CONNECTION (server.c); the waits here are bounded by the
- * connect timeout and the owner's answer; nothing runs on MHD's polling thread.
+ * Timeout: the owner's answer (its status line; for an upgrade, its header block) must come
+ * within GUREUM_FORWARD_TIMEOUT seconds of the daemon's environment (default 60, like a
+ * routed call's) from the start of the call, connect included; otherwise the relay is
+ * abandoned and the caller gets ETIMEDOUT naming the host, with "outcome unknown" (the
+ * request went out).  Once the answer has begun, a stream (logs --follow, a console, a
+ * websocket) runs as long as both sides keep it open.
+ *
+ * Threading: MHD_USE_THREAD_PER_CONNECTION (server.c); the waits here are bounded by that
+ * timeout; nothing runs on MHD's polling thread.
  */
 #include "api/api-internal.h"
 #include "api/peer.h"
@@ -31,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 #include "control/control.h"
 #include "util/alloc.h"
@@ -45,6 +53,47 @@ static atomic_bool stopping;
 void gr__api_forward_stop(void)
 {
 	atomic_store(&stopping, true);
+}
+
+#define FORWARD_TIMEOUT_DEFAULT 60
+
+/* GUREUM_FORWARD_TIMEOUT (seconds, 1..86400), read once; a bad value is logged and the
+ * default used. */
+static int forward_timeout_s(void)
+{
+	static atomic_int cached;
+	int t = atomic_load(&cached);
+	if (t)
+		return t;
+	t = FORWARD_TIMEOUT_DEFAULT;
+	const char *e = getenv("GUREUM_FORWARD_TIMEOUT");
+	if (e && *e) {
+		char *end;
+		long v = strtol(e, &end, 10);
+		if (*end || v < 1 || v > 86400)
+			gr_log_warn("GUREUM_FORWARD_TIMEOUT='%s' is not 1..86400 seconds; using %d", e, t);
+		else
+			t = (int)v;
+	}
+	atomic_store(&cached, t);
+	return t;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static enum MHD_Result forward_timed_out(struct MHD_Connection *conn, const char *method, const char *path,
+					 const char *host, const json_t *peer, int timeout_s)
+{
+	const char *addr = json_string_value(json_object_get(peer, "address"));
+	gr_log_warn("forward: %s %s to host %s: no answer within %d s, abandoned", method, path, host, timeout_s);
+	return gr__api_fail(conn, ETIMEDOUT, "host %s (%s) did not answer the forwarded call %s %s within %d s "
+			    "(GUREUM_FORWARD_TIMEOUT); the call was sent, so its outcome is unknown (see gureum "
+			    "list)", host, addr ? addr : "?", method, path, timeout_s);
 }
 
 /* ---- the query string, rebuilt from MHD's parsed arguments ---- */
@@ -100,6 +149,7 @@ struct relay {
 	pthread_cond_t cond;
 	int refs;                  /* the handler and the relay thread */
 	bool headed, done;         /* status known; transfer over */
+	atomic_bool abandoned;     /* the handler gave up waiting (timeout): end the transfer */
 	long status;
 	char ctype[128];
 	CURLcode rc;
@@ -163,7 +213,7 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
 	struct relay *r = ud;
-	if (atomic_load(&stopping))
+	if (atomic_load(&stopping) || atomic_load(&r->abandoned))
 		return 1;
 	struct pollfd p = { .fd = r->wfd, .events = 0 };
 	/* POLLERR on a pipe's write end: its reader is gone */
@@ -197,9 +247,15 @@ static enum MHD_Result forward_plain(struct gr_api *a, struct MHD_Connection *co
 		curl_easy_cleanup(curl);
 		return gr__api_fail(conn, EIO, "pipe: %s", strerror(errno));
 	}
+	int timeout_s = forward_timeout_s();
+	int64_t deadline = mono_ms() + (int64_t)timeout_s * 1000;
 	struct relay *r = xcalloc(1, sizeof *r);
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_cond_init(&r->cond, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->cond, &ca);
+	pthread_condattr_destroy(&ca);
 	r->refs = 2;
 	r->curl = curl;
 	r->wfd = p[1];
@@ -242,8 +298,15 @@ static enum MHD_Result forward_plain(struct gr_api *a, struct MHD_Connection *co
 	}
 	pthread_attr_destroy(&at);
 	pthread_mutex_lock(&r->lock);
-	while (!r->headed && !r->done)
-		pthread_cond_wait(&r->cond, &r->lock);
+	bool late = false;
+	while (!r->headed && !r->done) {
+		struct timespec until = { deadline / 1000, (deadline % 1000) * 1000000 };
+		if (pthread_cond_timedwait(&r->cond, &r->lock, &until) == ETIMEDOUT && !r->headed && !r->done) {
+			late = true;
+			atomic_store(&r->abandoned, true); /* the progress callback ends it within a second */
+			break;
+		}
+	}
 	bool headed = r->headed;
 	long status = r->status;
 	char ctype[128], ebuf[CURL_ERROR_SIZE];
@@ -252,6 +315,10 @@ static enum MHD_Result forward_plain(struct gr_api *a, struct MHD_Connection *co
 	CURLcode rc = r->rc;
 	pthread_mutex_unlock(&r->lock);
 	relay_unref(r);
+	if (late) {
+		close(p[0]);
+		return forward_timed_out(conn, method, path, host, peer, timeout_s);
+	}
 	if (!headed) {
 		close(p[0]);
 		return channel_failed(conn, host, peer, rc, ebuf);
@@ -394,6 +461,8 @@ static enum MHD_Result forward_upgrade(struct gr_api *a, struct MHD_Connection *
 	if (strpbrk(key, "\r\n"))
 		return gr__api_fail(conn, EINVAL, "websocket: Sec-WebSocket-Key: not a header value");
 	gr_error_t err;
+	int timeout_s = forward_timeout_s();
+	int64_t deadline = mono_ms() + (int64_t)timeout_s * 1000;
 	CURL *curl = gr__peer_curl(a->peer_id, host, peer, path, &err);
 	if (!curl)
 		return gr__api_reply_error(conn, &err);
@@ -417,13 +486,19 @@ static enum MHD_Result forward_upgrade(struct gr_api *a, struct MHD_Connection *
 	size_t cap = 65536, have = 0;
 	_cleanup_free_ char *ans = xmalloc(cap + 1);
 	char *end = NULL;
+	bool late = false;
 	if (chan_send(curl, fd, req, strlen(req)) == 0) {
 		while (!end && have < cap) {
 			size_t n = 0;
 			rc = curl_easy_recv(curl, ans + have, cap - have, &n);
 			if (rc == CURLE_AGAIN) {
 				struct pollfd p = { .fd = fd, .events = POLLIN };
-				if (poll(&p, 1, 60000) <= 0)
+				int64_t left = deadline - mono_ms();
+				if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+					late = true;
+					break;
+				}
+				if (p.revents == 0)
 					break;
 				continue;
 			}
@@ -436,6 +511,8 @@ static enum MHD_Result forward_upgrade(struct gr_api *a, struct MHD_Connection *
 	}
 	if (!end) {
 		curl_easy_cleanup(curl);
+		if (late)
+			return forward_timed_out(conn, "GET", path, host, peer, timeout_s);
 		return gr__api_fail(conn, EIO, "forwarding to host %s (%s): no answer to the websocket "
 				    "request", host, addr);
 	}

@@ -116,13 +116,31 @@ struct gr__etcd {
 	int64_t known_compact;     /* highest compact revision seen (ours), >= 1 */
 	bool external_seen;        /* the watch thread saw another writer since the last tick */
 	bool barrier;              /* a member failed: next write waits for a linearizable read */
-	bool writing;              /* a write through this handle is in flight */
+	int writers;               /* writes through this handle in flight */
 	int64_t pending_rev;       /* events the watch thread saw during that write */
 	int64_t woken_rev;         /* highest revision subscribers were woken for */
 
-	CURL *curl;                /* unary calls, under the store's lock */
 	uint64_t commits;          /* writes through this handle that changed keys */
 	int64_t tick_rev;          /* revision at the last tick */
+
+	/* Easy handles for unary calls and short streams, checked out by the
+	 * calling thread for one call (gr__etcd_curl_get/put): each keeps its
+	 * connection to the member alive between calls, so threads talk to etcd
+	 * at the same time instead of taking turns on one connection. */
+	pthread_mutex_t pool_mu;
+	CURL **idle;
+	size_t n_idle;
+
+	/* The subscriber watch's events, kept (etcd_watch.c): every event of the
+	 * revisions log_from..log_hw (ours), so changes_since from there is served
+	 * from memory instead of a watch from a past revision, which etcd answers
+	 * from its 100 ms sync loop.  log_from 0 = nothing kept.  Under log_mu;
+	 * log_cond is signalled when log_hw moves or the log is reset. */
+	pthread_mutex_t log_mu;
+	pthread_cond_t log_cond;
+	struct gr_store_event *log;
+	size_t log_n, log_cap, log_bytes;
+	int64_t log_from, log_hw;
 
 	/* subscriber watch (etcd_watch.c) */
 	pthread_t watch_thread;
@@ -145,8 +163,17 @@ void gr__etcd_buf_free(struct gr__etcd_buf *b);
 int gr__etcd_http_init(gr_error_t *err);
 /* A configured easy handle (TLS files, headers are set per call). */
 CURL *gr__etcd_curl_new(struct gr__etcd *e, gr_error_t *err);
+/* Check a handle out of e's pool (a new one when none is idle; NULL with err
+ * set when libcurl cannot make one) and give it back after the call: a
+ * handle is used by one thread at a time.  Up to GR__ETCD_IDLE_MAX idle
+ * handles (and their connections) are kept; more are closed. */
+#define GR__ETCD_IDLE_MAX 16
+CURL *gr__etcd_curl_get(struct gr__etcd *e, gr_error_t *err);
+void gr__etcd_curl_put(struct gr__etcd *e, CURL *curl);
+/* Close every idle handle (at close). */
+void gr__etcd_curl_pool_free(struct gr__etcd *e);
 
-/* POST body to path on the endpoint in use, failing over to the next member
+/* POST body to path on the endpoint in use (curl NULL: a handle of the pool), failing over to the next member
  * when the request certainly did not reach etcd (connect refused, TLS
  * handshake, no leader), or for any transport failure when idempotent, until
  * timeout_ms is spent.  An error reply becomes err (ENOENT, EEXIST, EINVAL,
@@ -173,6 +200,8 @@ int gr__etcd_changes_since(void *be, int64_t from_rev, const char *prefix, size_
 			   struct gr_store_events *out, gr_error_t *err);
 int gr__etcd_watch(void *be, void (*wake)(void *ctx), void *ctx, gr_error_t *err);
 void gr__etcd_watch_stop(struct gr__etcd *e);
+/* Free the kept events (at close, after the watch thread stopped). */
+void gr__etcd_log_free(struct gr__etcd *e);
 /* Around a write through the unary handle: tells the watch thread which
  * revisions are this handle's own (no wake-up for those). */
 void gr__etcd_write_begin(struct gr__etcd *e);

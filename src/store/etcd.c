@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define ETCD_DEFAULT_TIMEOUT_MS 5000
 #define ETCD_DEFAULT_HISTORY 100000
@@ -174,8 +175,11 @@ static void etcd_close(void *be)
 	if (!e)
 		return;
 	gr__etcd_watch_stop(e);
-	if (e->curl)
-		curl_easy_cleanup(e->curl);
+	gr__etcd_curl_pool_free(e);
+	free(e->idle);
+	gr__etcd_log_free(e);
+	pthread_mutex_destroy(&e->log_mu);
+	pthread_cond_destroy(&e->log_cond);
 	for (size_t i = 0; i < e->n_endpoints; i++)
 		free(e->endpoints[i]);
 	free(e->endpoints);
@@ -188,6 +192,7 @@ static void etcd_close(void *be)
 	free(e->password);
 	free(e->token);
 	pthread_mutex_destroy(&e->mu);
+	pthread_mutex_destroy(&e->pool_mu);
 	free(e);
 }
 
@@ -203,15 +208,22 @@ static int open_common(const char *location, const struct gr_store_options *opts
 		return -1;
 	struct gr__etcd *e = xcalloc(1, sizeof *e);
 	pthread_mutex_init(&e->mu, NULL);
+	pthread_mutex_init(&e->pool_mu, NULL);
+	pthread_mutex_init(&e->log_mu, NULL);
+	{
+		pthread_condattr_t ca;
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&e->log_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	e->idle = xcalloc(GR__ETCD_IDLE_MAX, sizeof *e->idle);
 	e->tls = tls;
 	e->timeout_ms = ETCD_DEFAULT_TIMEOUT_MS;
 	e->history = ETCD_DEFAULT_HISTORY;
 	e->known_compact = 1;
 	atomic_init(&e->watch_stop, false);
 	if (parse_location(e, location, err) < 0)
-		goto fail;
-	e->curl = gr__etcd_curl_new(e, err);
-	if (!e->curl)
 		goto fail;
 	if (e->user && gr__etcd_authenticate(e, err) < 0)
 		goto fail;
@@ -241,27 +253,32 @@ static int etcds_open(const char *location, const struct gr_store_options *opts,
 void gr__etcd_write_begin(struct gr__etcd *e)
 {
 	pthread_mutex_lock(&e->mu);
-	e->writing = true;
+	e->writers++;
 	pthread_mutex_unlock(&e->mu);
 }
 
 void gr__etcd_write_end(struct gr__etcd *e, int64_t rev, bool changed)
 {
 	pthread_mutex_lock(&e->mu);
-	e->writing = false;
+	e->writers--;
 	if (changed) {
 		e->commits++;
 		if (rev > e->own_rev)
 			e->own_rev = rev;
 	}
-	/* The watch thread saw revisions during the write that were not ours. */
-	if (e->pending_rev > e->own_rev && e->pending_rev > e->woken_rev) {
-		e->woken_rev = e->pending_rev;
-		e->external_seen = true;
-		if (!changed)
-			e->commits++; /* the store wakes subscribers when commits moves */
+	/* The watch thread saw revisions during the writes that were not ours:
+	 * decided when the last write in flight ends (until then a revision it
+	 * saw may be one of those writes').  A commit of ours wakes the
+	 * subscribers anyway, and they read every change since their last. */
+	if (!e->writers) {
+		if (e->pending_rev > e->own_rev && e->pending_rev > e->woken_rev) {
+			e->woken_rev = e->pending_rev;
+			e->external_seen = true;
+			if (!changed)
+				e->commits++; /* the store wakes subscribers when commits moves */
+		}
+		e->pending_rev = 0;
 	}
-	e->pending_rev = 0;
 	pthread_mutex_unlock(&e->mu);
 }
 
@@ -271,7 +288,7 @@ static int range_call(struct gr__etcd *e, const char *body, bool keys_only, stru
 		      gr_error_t *err)
 {
 	struct gr__etcd_buf reply;
-	int r = gr__etcd_call(e, e->curl, "/v3/kv/range", body, true, &reply, err);
+	int r = gr__etcd_call(e, NULL, "/v3/kv/range", body, true, &reply, err);
 	if (r == 0)
 		r = gr__etcd_parse_range(reply.data, reply.len, keys_only, out, err);
 	gr__etcd_buf_free(&reply);
@@ -286,7 +303,7 @@ static int etcd_revision(void *be, int64_t *rev, gr_error_t *err)
 	char *body = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
 	struct gr__etcd_buf reply;
-	int r = gr__etcd_call(e, e->curl, "/v3/kv/range", body, true, &reply, err);
+	int r = gr__etcd_call(e, NULL, "/v3/kv/range", body, true, &reply, err);
 	free(body);
 	if (r == 0)
 		r = gr__etcd_parse_header(reply.data, reply.len, rev, err);
@@ -348,7 +365,7 @@ static int etcd_txn(void *be, const struct gr_store_txn *txn, struct gr_store_tx
 	_cleanup_free_ char *body = gr__etcd_req_txn(txn);
 	struct gr__etcd_buf reply;
 	gr__etcd_write_begin(e);
-	int r = gr__etcd_call(e, e->curl, "/v3/kv/txn", body, false, &reply, err);
+	int r = gr__etcd_call(e, NULL, "/v3/kv/txn", body, false, &reply, err);
 	if (r == 0)
 		r = gr__etcd_parse_txn(reply.data, reply.len, res, err);
 	gr__etcd_buf_free(&reply);
@@ -384,7 +401,7 @@ static int etcd_lease_grant(void *be, int64_t ttl, int64_t *id, gr_error_t *err)
 	struct gr__etcd_buf reply;
 	int64_t got = 0, granted = 0;
 	/* A grant is not idempotent when etcd picks the id: never resent blindly. */
-	int r = gr__etcd_call(e, e->curl, "/v3/lease/grant", body, false, &reply, err);
+	int r = gr__etcd_call(e, NULL, "/v3/lease/grant", body, false, &reply, err);
 	if (r == 0)
 		r = gr__etcd_parse_grant(reply.data, reply.len, &got, &granted, err);
 	gr__etcd_buf_free(&reply);
@@ -422,7 +439,7 @@ static int etcd_lease_keepalive(void *be, int64_t id, struct gr_store_lease_info
 	struct gr__etcd *e = be;
 	_cleanup_free_ char *body = lease_body(id, 0);
 	struct keepalive_ctx k = {0};
-	if (gr__etcd_stream(e, e->curl, NULL, "/v3/lease/keepalive", body, e->timeout_ms, NULL,
+	if (gr__etcd_stream(e, NULL, NULL, "/v3/lease/keepalive", body, e->timeout_ms, NULL,
 			    keepalive_line, &k, NULL, err) < 0)
 		return -1;
 	if (!k.seen)
@@ -443,7 +460,7 @@ static int etcd_lease_revoke(void *be, int64_t id, gr_error_t *err)
 	struct gr__etcd_buf reply;
 	int64_t rev = 0;
 	gr__etcd_write_begin(e);
-	int r = gr__etcd_call(e, e->curl, "/v3/lease/revoke", body, false, &reply, err);
+	int r = gr__etcd_call(e, NULL, "/v3/lease/revoke", body, false, &reply, err);
 	if (r == 0)
 		r = gr__etcd_parse_header(reply.data, reply.len, &rev, err);
 	gr__etcd_buf_free(&reply);
@@ -460,7 +477,7 @@ static int etcd_lease_info(void *be, int64_t id, struct gr_store_lease_info *inf
 	_cleanup_free_ char *body = lease_body(id, 0);
 	struct gr__etcd_buf reply;
 	int64_t ttl = 0, granted = 0;
-	int r = gr__etcd_call(e, e->curl, "/v3/lease/timetolive", body, true, &reply, err);
+	int r = gr__etcd_call(e, NULL, "/v3/lease/timetolive", body, true, &reply, err);
 	if (r == 0)
 		r = gr__etcd_parse_lease(reply.data, reply.len, false, &ttl, &granted, err);
 	gr__etcd_buf_free(&reply);
@@ -494,7 +511,7 @@ static int etcd_compact(void *be, int64_t rev, gr_error_t *err)
 	/* etcd at our rev - 1: keeps our rev whole (etcd-internal.h). */
 	snprintf(body, sizeof body, "{\"revision\":\"%" PRId64 "\",\"physical\":false}", rev);
 	struct gr__etcd_buf reply;
-	int r = gr__etcd_call(e, e->curl, "/v3/kv/compaction", body, true, &reply, err);
+	int r = gr__etcd_call(e, NULL, "/v3/kv/compaction", body, true, &reply, err);
 	gr__etcd_buf_free(&reply);
 	if (r < 0) {
 		if (!err || err->code != ESTALE)
@@ -531,7 +548,11 @@ static int etcd_tick(void *be, bool *external, gr_error_t *err)
 
 static uint64_t etcd_commits(void *be)
 {
-	return ((struct gr__etcd *)be)->commits;
+	struct gr__etcd *e = be;
+	pthread_mutex_lock(&e->mu);
+	uint64_t n = e->commits;
+	pthread_mutex_unlock(&e->mu);
+	return n;
 }
 
 #define ETCD_OPS(name, opener)                                                       \
@@ -543,7 +564,7 @@ static uint64_t etcd_commits(void *be)
 		.lease_revoke = etcd_lease_revoke, .lease_info = etcd_lease_info,    \
 		.tick = etcd_tick, .changes_since = gr__etcd_changes_since,          \
 		.compact = etcd_compact, .commits = etcd_commits,                    \
-		.watch = gr__etcd_watch,                                             \
+		.watch = gr__etcd_watch, .concurrent = true,                         \
 	}
 
 const struct gr_store_ops gr__store_etcd_ops = ETCD_OPS("etcd", etcd_open);

@@ -17,9 +17,14 @@
  * from /v3/auth/authenticate at open and again whenever etcd calls it invalid
  * (simple tokens expire after 5 idle minutes).
  *
- * Threads: a CURL handle is used by one thread at a time (the unary handle
- * under the store's lock, the watch thread's own); e->mu guards the endpoint
- * in use and the token.
+ * Threads: the back-end is called by any number of threads at once (store.c
+ * takes no lock around it).  A call checks an easy handle out of a small pool
+ * (e->idle, under e->pool_mu), uses it alone and puts it back, so each thread's
+ * request has a connection of its own, kept alive for the next call: nothing
+ * waits for another thread's network round trip.  The watch thread has its
+ * own handle.  e->mu guards the endpoint in use, the token and the revision
+ * bookkeeping.  Consistency between threads is etcd's (every write is a txn
+ * with its compares, reads are linearizable), not a lock's here.
  */
 #include "store/etcd-internal.h"
 #include "util/alloc.h"
@@ -104,6 +109,37 @@ CURL *gr__etcd_curl_new(struct gr__etcd *e, gr_error_t *err)
 			curl_easy_setopt(c, CURLOPT_SSLKEY, e->key);
 	}
 	return c;
+}
+
+CURL *gr__etcd_curl_get(struct gr__etcd *e, gr_error_t *err)
+{
+	pthread_mutex_lock(&e->pool_mu);
+	CURL *c = e->n_idle ? e->idle[--e->n_idle] : NULL;
+	pthread_mutex_unlock(&e->pool_mu);
+	return c ? c : gr__etcd_curl_new(e, err);
+}
+
+void gr__etcd_curl_put(struct gr__etcd *e, CURL *curl)
+{
+	if (!curl)
+		return;
+	pthread_mutex_lock(&e->pool_mu);
+	if (e->n_idle < GR__ETCD_IDLE_MAX) {
+		e->idle[e->n_idle++] = curl;
+		curl = NULL;
+	}
+	pthread_mutex_unlock(&e->pool_mu);
+	if (curl)
+		curl_easy_cleanup(curl);
+}
+
+void gr__etcd_curl_pool_free(struct gr__etcd *e)
+{
+	pthread_mutex_lock(&e->pool_mu);
+	for (size_t i = 0; i < e->n_idle; i++)
+		curl_easy_cleanup(e->idle[i]);
+	e->n_idle = 0;
+	pthread_mutex_unlock(&e->pool_mu);
 }
 
 /* ---- errors ------------------------------------------------------------------------ */
@@ -467,8 +503,13 @@ int gr__etcd_call(struct gr__etcd *e, CURL *curl, const char *path, const char *
 		  bool idempotent, struct gr__etcd_buf *reply, gr_error_t *err)
 {
 	memset(reply, 0, sizeof *reply);
-	return transfer(e, curl, NULL, path, body, idempotent, false, 0, now_ms() + e->timeout_ms, NULL,
-			NULL, NULL, reply, NULL, err);
+	CURL *own = NULL;
+	if (!curl && !(curl = own = gr__etcd_curl_get(e, err)))
+		return -1;
+	int r = transfer(e, curl, NULL, path, body, idempotent, false, 0, now_ms() + e->timeout_ms, NULL,
+			 NULL, NULL, reply, NULL, err);
+	gr__etcd_curl_put(e, own);
+	return r;
 }
 
 int gr__etcd_stream(struct gr__etcd *e, CURL *curl, CURLM *multi, const char *path,
@@ -477,8 +518,13 @@ int gr__etcd_stream(struct gr__etcd *e, CURL *curl, CURLM *multi, const char *pa
 {
 	if (got_line)
 		*got_line = false;
-	return transfer(e, curl, multi, path, body, true, true, timeout_ms, now_ms() + e->timeout_ms, stop,
-			fn, ud, NULL, got_line, err);
+	CURL *own = NULL;
+	if (!curl && !(curl = own = gr__etcd_curl_get(e, err)))
+		return -1;
+	int r = transfer(e, curl, multi, path, body, true, true, timeout_ms, now_ms() + e->timeout_ms, stop,
+			 fn, ud, NULL, got_line, err);
+	gr__etcd_curl_put(e, own);
+	return r;
 }
 
 static int authenticate(struct gr__etcd *e, CURL *curl, gr_error_t *err)
@@ -504,5 +550,10 @@ static int authenticate(struct gr__etcd *e, CURL *curl, gr_error_t *err)
 
 int gr__etcd_authenticate(struct gr__etcd *e, gr_error_t *err)
 {
-	return authenticate(e, e->curl, err);
+	CURL *curl = gr__etcd_curl_get(e, err);
+	if (!curl)
+		return -1;
+	int r = authenticate(e, curl, err);
+	gr__etcd_curl_put(e, curl);
+	return r;
 }

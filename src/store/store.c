@@ -6,7 +6,9 @@
  * Invariants: every public call validates its arguments before the back-end
  * sees them (keys: 1..GR_STORE_KEY_MAX bytes; values <= GR_STORE_VALUE_MAX), and
  * holds s->lock while calling the back-end, so back-ends need no locking of
- * their own.  Subscribers are woken after any call that committed (the
+ * their own -- except a back-end that says it is `concurrent` (etcd: a pool of
+ * connections; its calls wait on the network, and etcd orders them), which
+ * is called without the lock.  Subscribers are woken after any call that committed (the
  * back-end's commit counter moved) and after a tick that saw another
  * connection's commit.  The convenience writes (put, put_if, create, delete,
  * delete_if) resolve a write whose outcome the back-end could not tell
@@ -139,15 +141,20 @@ static void wake_subscribers(void *ctx)
 	notify_locked(ctx);
 }
 
-/* Run `call` under the lock; wake subscribers if it committed. */
+/* Run `call` under the lock (none for a concurrent back-end); wake
+ * subscribers if it committed (with concurrent calls, also if another
+ * thread's call did meanwhile: one wake-up too many, never one too few). */
 #define LOCKED(s, call)                                                         \
 	({                                                                      \
-		pthread_mutex_lock(&(s)->lock);                                 \
+		bool l__ = !(s)->ops->concurrent;                               \
+		if (l__)                                                        \
+			pthread_mutex_lock(&(s)->lock);                         \
 		uint64_t c0__ = (s)->ops->commits((s)->be);                     \
 		int r__ = (call);                                               \
 		if ((s)->ops->commits((s)->be) != c0__)                         \
 			notify_locked(s);                                       \
-		pthread_mutex_unlock(&(s)->lock);                               \
+		if (l__)                                                        \
+			pthread_mutex_unlock(&(s)->lock);                       \
 		r__;                                                            \
 	})
 
@@ -529,12 +536,15 @@ int gr_store_lease_info(struct gr_store *s, int64_t id, struct gr_store_lease_in
 int gr_store_tick(struct gr_store *s, gr_error_t *err)
 {
 	bool external = false;
-	pthread_mutex_lock(&s->lock);
+	bool locked = !s->ops->concurrent;
+	if (locked)
+		pthread_mutex_lock(&s->lock);
 	uint64_t c0 = s->ops->commits(s->be);
 	int r = s->ops->tick(s->be, &external, err);
 	if (s->ops->commits(s->be) != c0 || external)
 		notify_locked(s);
-	pthread_mutex_unlock(&s->lock);
+	if (locked)
+		pthread_mutex_unlock(&s->lock);
 	return r;
 }
 

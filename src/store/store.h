@@ -36,8 +36,10 @@
  * ECONNRESET / ETIMEDOUT for a write cut off after it was sent: its outcome
  * is unknown (re-read before retrying), as with etcd's own client.
  *
- * Thread-safety: a struct gr_store may be shared by any number of threads; every
- * call takes the store's internal mutex (calls are serialized).  Results handed
+ * Thread-safety: a struct gr_store may be shared by any number of threads.  On
+ * SQLite every call takes the store's internal mutex (calls are serialized);
+ * on etcd calls run at the same time, each on a connection of its own
+ * (etcd orders them: a txn's compares are checked against the latest state).  Results handed
  * out (struct gr_kv, lists, events) are owned by the caller and free of any
  * link to the store.  Not fork-safe: a child process opens its own store.
  */
@@ -293,7 +295,8 @@ void gr_store_unsubscribe(struct gr_store *s, int fd);
 
 /* ---- back-end interface ---------------------------------------------------------
  * A back-end implements these on its own state (`be`); store.c validates
- * arguments, takes the mutex, then calls them.  Conventions are the public
+ * arguments, takes the mutex (unless the back-end is `concurrent`), then
+ * calls them.  Conventions are the public
  * calls' (return < 0 and fill err).  Each call first expires due leases. */
 struct gr_store_ops {
 	const char *scheme;  /* "sqlite" */
@@ -325,6 +328,10 @@ struct gr_store_ops {
 	 * calls wake(ctx) from a thread of its own whenever another writer
 	 * commits.  wake may be called until close returns. */
 	int (*watch)(void *be, void (*wake)(void *ctx), void *ctx, gr_error_t *err);
+	/* The back-end does its own locking: store.c calls it from several
+	 * threads at once (the mutex still guards subscribe's start of watch).
+	 * commits must then be safe to read at any time. */
+	bool concurrent;
 };
 
 extern const struct gr_store_ops gr__store_sqlite_ops;

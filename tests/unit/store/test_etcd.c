@@ -7,6 +7,11 @@
  *    watch stream resumes on another member; a restarted member rejoins and
  *    catches up; a caller whose revision was compacted meanwhile gets ESTALE
  *    and re-lists;
+ *  - calls from several threads run at once (each on a connection of its
+ *    own: a loopback server answers one request only once another one is in
+ *    flight), and compare-and-swap increments from 4 threads on the cluster
+ *    lose nothing; the subscriber watch's kept events answer the change feed
+ *    as a watch read from etcd does;
  *  - TLS (etcds://, certificates made with openssl here) with client
  *    certificates, refusals without them, and etcd auth (user/password with
  *    re-authentication after the token expires, a token in the URL).
@@ -245,6 +250,295 @@ static void test_garbage_server(void)
 	shutdown(f.lfd, SHUT_RDWR);
 	close(f.lfd);
 	pthread_join(f.th, NULL);
+}
+
+
+/* ---- concurrent calls ------------------------------------------------------------------ */
+
+/* A loopback server holding the request for key A until the one for key B
+ * has arrived: a client that serialized its calls would never send B while A
+ * waits (A then times out). */
+struct gate {
+	int lfd;
+	char *a64, *b64;
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	bool b_seen;
+	int in_flight;
+};
+
+struct gate_conn {
+	struct gate *g;
+	int fd;
+};
+
+static void *gate_conn_main(void *arg)
+{
+	struct gate_conn *gc = arg;
+	struct gate *g = gc->g;
+	char buf[8192];
+	size_t got = 0;
+	while (got < sizeof buf - 1) {
+		ssize_t r = read(gc->fd, buf + got, sizeof buf - 1 - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		buf[got] = '\0';
+		char *end = strstr(buf, "\r\n\r\n");
+		char *cl = strcasestr(buf, "Content-Length:");
+		if (end && (!cl || got >= (size_t)(end + 4 - buf) + (size_t)atoi(cl + 15)))
+			break;
+	}
+	buf[got] = '\0';
+	pthread_mutex_lock(&g->mu);
+	g->in_flight++;
+	if (strstr(buf, g->b64)) {
+		g->b_seen = true;
+		pthread_cond_broadcast(&g->cond);
+	} else if (strstr(buf, g->a64)) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 20; /* a bound only: B comes at once or never */
+		while (!g->b_seen && pthread_cond_timedwait(&g->cond, &g->mu, &until) == 0)
+			;
+	}
+	g->in_flight--;
+	pthread_mutex_unlock(&g->mu);
+	const char body[] = "{\"header\":{\"revision\":\"5\"}}";
+	char reply[256];
+	snprintf(reply, sizeof reply, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		 strlen(body), body);
+	ssize_t w = write(gc->fd, reply, strlen(reply));
+	(void)w;
+	close(gc->fd);
+	free(gc);
+	return NULL;
+}
+
+static void *gate_main(void *arg)
+{
+	struct gate *g = arg;
+	for (;;) {
+		int c = accept(g->lfd, NULL, NULL);
+		if (c < 0)
+			return NULL;
+		struct gate_conn *gc = malloc(sizeof *gc);
+		*gc = (struct gate_conn){ g, c };
+		pthread_t th;
+		pthread_create(&th, NULL, gate_conn_main, gc);
+		pthread_detach(th);
+	}
+}
+
+struct getter {
+	struct gr_store *s;
+	const char *key;
+	int r;
+	gr_error_t err;
+};
+
+static void *getter_main(void *arg)
+{
+	struct getter *gt = arg;
+	gt->r = gr_store_get(gt->s, gt->key, NULL, &gt->err);
+	return NULL;
+}
+
+static void test_concurrent_calls(void)
+{
+	struct gate g = { .lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0) };
+	pthread_mutex_init(&g.mu, NULL);
+	pthread_cond_init(&g.cond, NULL);
+	g.a64 = gr__etcd_b64("/gate/a", 7);
+	g.b64 = gr__etcd_b64("/gate/b", 7);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof a;
+	if (!ok(g.lfd >= 0 && bind(g.lfd, (struct sockaddr *)&a, sizeof a) == 0 && listen(g.lfd, 16) == 0 &&
+		getsockname(g.lfd, (struct sockaddr *)&a, &len) == 0, "gate server listens"))
+		return;
+	pthread_t th;
+	pthread_create(&th, NULL, gate_main, &g);
+	char url[128];
+	snprintf(url, sizeof url, "etcd://127.0.0.1:%d?timeout=10000", ntohs(a.sin_port));
+	gr_error_t err = {0};
+	struct gr_store *s = NULL;
+	if (ok(gr_store_open(url, NULL, &s, &err) == 0, "open against the gate server: %s", err.msg)) {
+		struct getter ga = { .s = s, .key = "/gate/a" }, gb = { .s = s, .key = "/gate/b" };
+		pthread_t ta, tb;
+		pthread_create(&ta, NULL, getter_main, &ga);
+		/* B only once A is held by the server. */
+		for (int i = 0; i < 2000; i++) {
+			pthread_mutex_lock(&g.mu);
+			bool held = g.in_flight > 0;
+			pthread_mutex_unlock(&g.mu);
+			if (held)
+				break;
+			usleep(5000);
+		}
+		pthread_create(&tb, NULL, getter_main, &gb);
+		pthread_join(ta, NULL);
+		pthread_join(tb, NULL);
+		ok(ga.r == 0 && gb.r == 0, "a get held by the server until another thread's get arrives: both "
+		   "answer, no lock around the network (%s / %s)", ga.err.msg, gb.err.msg);
+		gr_store_close(s);
+	}
+	shutdown(g.lfd, SHUT_RDWR);
+	close(g.lfd);
+	pthread_join(th, NULL);
+	free(g.a64);
+	free(g.b64);
+}
+
+/* Compare-and-swap increments of one counter from several threads: every
+ * increment lands exactly once, whatever the interleaving. */
+#define CAS_THREADS 4
+#define CAS_EACH 25
+
+struct incr {
+	struct gr_store *s;
+	int done, conflicts, errors;
+};
+
+static void *incr_main(void *arg)
+{
+	struct incr *w = arg;
+	while (w->done < CAS_EACH && w->errors < 50) {
+		gr_error_t err = {0};
+		struct gr_kv kv = {0};
+		int r = gr_store_get(w->s, "/cas/counter", &kv, &err);
+		if (r < 0) {
+			w->errors++;
+			continue;
+		}
+		long v = r ? atol(kv.value) : 0;
+		char next[32];
+		snprintf(next, sizeof next, "%ld", v + 1);
+		struct gr_store_cmp cmp = { .key = "/cas/counter", .target = GR_CMP_MOD_REVISION, .op = GR_CMP_EQUAL,
+					    .number = r ? kv.mod_revision : 0 };
+		struct gr_store_op op = { .type = GR_OP_PUT, .key = "/cas/counter", .value = next,
+					  .value_len = strlen(next) };
+		struct gr_store_txn t = { .cmps = &cmp, .n_cmps = 1, .success = &op, .n_success = 1 };
+		struct gr_store_txn_result res;
+		gr_kv_clear(&kv);
+		if (gr_store_txn(w->s, &t, &res, &err) < 0)
+			w->errors++;
+		else if (res.succeeded)
+			w->done++;
+		else
+			w->conflicts++;
+	}
+	return NULL;
+}
+
+
+/* The subscriber's kept events serve the change feed: the same answers as a
+ * watch read from etcd (a handle without a subscriber), deletes, a revision of
+ * two keys and the limit included. */
+static int put_str(struct gr_store *s, const char *k, const char *v, int64_t *rev, gr_error_t *err);
+
+static void no_wake(void *ctx)
+{
+	(void)ctx;
+}
+
+static bool same_events(const struct gr_store_events *a, const struct gr_store_events *b)
+{
+	if (a->n != b->n || a->more != b->more || a->revision != b->revision)
+		return false;
+	for (size_t i = 0; i < a->n; i++) {
+		const struct gr_kv *x = &a->events[i].kv, *y = &b->events[i].kv;
+		if (a->events[i].type != b->events[i].type || strcmp(x->key, y->key) || x->mod_revision != y->mod_revision ||
+		    x->value_len != y->value_len || (x->value_len && memcmp(x->value, y->value, x->value_len)) ||
+		    x->version != y->version || x->create_revision != y->create_revision)
+			return false;
+	}
+	return true;
+}
+
+static void test_feed_from_memory(struct st_etcd *c)
+{
+	gr_error_t err = {0};
+	void *be = NULL;
+	struct gr_store *s = NULL;
+	const char *url = st_etcd_url(c, 0, NULL);
+	if (!ok(gr__store_etcd_ops.open(strstr(url, "://") + 3, &(struct gr_store_options){0}, &be, &err) == 0,
+		"a back-end handle: %s", err.msg) ||
+	    !ok(gr_store_open(url, NULL, &s, &err) == 0, "a store handle without subscribers: %s", err.msg))
+		goto out;
+	struct gr__etcd *e = be;
+	ok(gr__etcd_watch(be, no_wake, NULL, &err) == 0, "the back-end's watch thread started");
+	int64_t r0 = 0, r1 = 0;
+	gr_store_revision(s, &r0, &err);
+	put_str(s, "/lg/a", "1", NULL, &err);
+	put_str(s, "/lg/b", "2", NULL, &err);
+	put_str(s, "/other", "x", NULL, &err);
+	gr_store_delete(s, "/lg/a", NULL, &err);
+	struct gr_store_op two[2] = { { .type = GR_OP_PUT, .key = "/lg/c", .value = "3", .value_len = 1 },
+				      { .type = GR_OP_PUT, .key = "/lg/d", .value = "4", .value_len = 1 } };
+	struct gr_store_txn t = { .success = two, .n_success = 2 };
+	struct gr_store_txn_result res;
+	ok(gr_store_txn(s, &t, &res, &err) == 0, "writes through the other handle: %s", err.msg);
+	put_str(s, "/lg/b", "5", &r1, &err);
+	struct gr_store_events fast = {0}, slow = {0};
+	ok(gr__etcd_changes_since(be, r0 + 1, "/lg/", 0, &fast, &err) == 0, "feed read through the watching "
+	   "back-end: %s", err.msg);
+	pthread_mutex_lock(&e->log_mu);
+	bool kept = e->log_from && e->log_from <= r0 + 1 && e->log_hw >= r1;
+	pthread_mutex_unlock(&e->log_mu);
+	ok(kept, "its watch kept every event since before the writes (so the read came from memory)");
+	ok(gr_store_changes_since(s, r0 + 1, "/lg/", 0, &slow, &err) == 0, "the same read as a watch from etcd");
+	ok(same_events(&fast, &slow) && fast.n == 6 && fast.events[2].type == GR_EV_DELETE,
+	   "same events (%zu: puts, a delete, a revision of two keys), same revision %lld", fast.n,
+	   (long long)fast.revision);
+	gr_store_events_clear(&fast);
+	gr_store_events_clear(&slow);
+	bool both = gr__etcd_changes_since(be, r0 + 1, "/lg/", 3, &fast, &err) == 0 &&
+		    gr_store_changes_since(s, r0 + 1, "/lg/", 3, &slow, &err) == 0;
+	ok(both && same_events(&fast, &slow) && fast.more && fast.n == 3,
+	   "with a limit of 3: the same %zu events, more, revision %lld", fast.n, (long long)fast.revision);
+	gr_store_events_clear(&fast);
+	gr_store_events_clear(&slow);
+	int rr = gr__etcd_changes_since(be, r1 + 1, "/lg/", 0, &fast, &err);
+	ok(rr == 0 && fast.n == 0 && fast.revision >= r1, "from past the last write: nothing, at revision %lld",
+	   (long long)fast.revision);
+	gr_store_events_clear(&fast);
+out:
+	if (be)
+		gr__store_etcd_ops.close(be);
+	gr_store_close(s);
+}
+
+static void test_concurrent_cas(struct st_etcd *c)
+{
+	gr_error_t err = {0};
+	struct gr_store *s = NULL;
+	if (!ok(gr_store_open(st_etcd_url(c, 0, NULL), NULL, &s, &err) == 0, "open for the CAS test: %s", err.msg))
+		return;
+	int fd = gr_store_subscribe(s, &err);
+	struct incr w[CAS_THREADS];
+	pthread_t th[CAS_THREADS];
+	for (int i = 0; i < CAS_THREADS; i++) {
+		w[i] = (struct incr){ .s = s };
+		pthread_create(&th[i], NULL, incr_main, &w[i]);
+	}
+	int done = 0, conflicts = 0, errors = 0;
+	for (int i = 0; i < CAS_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		done += w[i].done;
+		conflicts += w[i].conflicts;
+		errors += w[i].errors;
+	}
+	is_int(errors, 0, "no call failed");
+	struct gr_kv kv = {0};
+	int found = gr_store_get(s, "/cas/counter", &kv, &err);
+	ok(found == 1 && atol(kv.value) == CAS_THREADS * CAS_EACH &&
+	   done == CAS_THREADS * CAS_EACH, "%d threads x %d CAS increments: the counter is %s, none lost "
+	   "(%d compares failed and were retried)", CAS_THREADS, CAS_EACH, kv.value ? kv.value : "-", conflicts);
+	is_int(kv.version, CAS_THREADS * CAS_EACH, "one put per increment");
+	gr_kv_clear(&kv);
+	uint64_t n = 0;
+	ok(fd >= 0 && read(fd, &n, sizeof n) == sizeof n && n > 0, "the subscriber was woken by the commits");
+	gr_store_close(s);
 }
 
 /* ---- fail-over ---------------------------------------------------------------------- */
@@ -541,8 +835,12 @@ int main(void)
 	st_dir();
 	test_parsers();
 	test_garbage_server();
-	if (ok(st_backend(ST_ETCD), "a private 3-member etcd cluster is up"))
+	test_concurrent_calls();
+	if (ok(st_backend(ST_ETCD), "a private 3-member etcd cluster is up")) {
+		test_concurrent_cas(st_cluster());
+		test_feed_from_memory(st_cluster());
 		test_failover(st_cluster());
+	}
 	test_tls();
 	return tap_done();
 }
