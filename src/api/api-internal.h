@@ -59,4 +59,8 @@ enum MHD_Result gr__api_console_upgrade(struct gr_api *a, struct MHD_Connection 
  * EINVAL when required; anything but a JSON object is EINVAL naming why. */
 json_t *gr__api_body(const char *body, size_t len, bool required, gr_error_t *err);
 
+/* routes_move.c: POST /v1/instances/NAME/move (a live move, docs/MIGRATION.md). */
+enum MHD_Result gr__api_move(struct gr_api *a, struct MHD_Connection *conn, const char *m, const char *name,
+			     const char *body, size_t len);
+
 #endif

@@ -354,7 +354,7 @@ int gr_vm_start(const struct gr_vm_spec *s, pid_t *pid_out, gr_error_t *err)
 		.seed = access(seed, R_OK) == 0 ? seed : NULL, .tap = s->tap, .mac = s->mac, .qmp_sock = qmp,
 		.serial_sock = ser, .console_log = con, .pidfile = pidf, .runas = pick_runas(s), .sandbox = -1,
 		.daemonize = 1, .max_cpus = s->max_cpus, .max_memory_mb = s->max_memory_mb, .agent_sock = agent,
-		.balloon = 1,
+		.balloon = 1, .incoming = s->incoming,
 	};
 	_cleanup_strv_ char **argv = NULL;
 	_cleanup_strv_ char **procs = NULL;
