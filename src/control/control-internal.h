@@ -4,6 +4,7 @@
  * above it, checked by tests/integration/lint/layers.sh):
  *
  *   control.c    open/close, the loop's entry points (tick, dispatch), metrics
+ *   move.c       live moves of running VMs to another host (journal, recovery)
  *   route.c      per-instance calls for another host's instances (request
  *                records in the store) and the pool's choice of a host
  *   pending.c    queued instances: the leader's placement round, the owner's claim

@@ -496,6 +496,8 @@ int gr_control_move_prepare(struct gr_control *c, const char *name, json_t *req,
 		goto out;
 	}
 	gr_proc_disown(pid); /* -daemonize: not our child; the watch comes with finish */
+	if (getenv("GR_MOVE_CRASH_AT") && !strcmp(getenv("GR_MOVE_CRASH_AT"), "prepared"))
+		_exit(137); /* crash-test hook: the target dies with its paused QEMU listening */
 	gr_log_info("move %s: destination from %s ready (QEMU %d, disk nbd %s:%d, RAM tcp %s:%d)", name, source,
 		    (int)pid, ip, nbd_port, ip, mig_port);
 	*out = json_pack("{s:s,s:i,s:i,s:i}", "address", ip, "nbd_port", nbd_port, "mig_port", mig_port, "pid",

@@ -115,9 +115,34 @@ runs_on 2 v1; ok $? "v1 runs on h2 (the target), as recorded"
 [ "$(guest_data 2 v1)" = "$before" ]; ok $? "its data intact, the guest answers on h2"
 no_copy_on 1 v1; ok $? "h1's copy is gone"
 
+# ---- the target daemon dies with its QEMU listening (before it answered); v1 is on h2 ----
+host_kill 1 TERM
+GR_MOVE_CRASH_AT=prepared host_start 1; ok $? "h1 restarted with the crash hook"
+! gh 2 move v1 --target h1 >/dev/null 2>"$TD/err"; ok $? "the move h2 -> h1 fails: $(head -c 200 "$TD/err")"
+for _ in $(seq 1 100); do kill -0 "${HPID[1]}" 2>/dev/null || break; sleep 0.1; done
+wait "${HPID[1]}" 2>/dev/null; HPID[1]=""
+runs_on 2 v1; ok $? "v1 still runs on h2"
+[ -n "$(qemus_of 1)" ]; ok $? "h1's paused destination QEMU is left while h1 is down"
+host_start 1; ok $? "h1 restarted"
+wait_for 100 journal_empty; ok $? "the journal record is resolved by h1's recovery"
+wait_for 100 no_copy_on 1 v1; ok $? "h1's leftover copy (QEMU, overlay, folder) is gone"
+[ "$(guest_data 2 v1)" = "$before" ]; ok $? "v1's data intact on h2"
+
+# ---- the target's QEMU is killed during the transfer (h2 -> h1) ----
+gh 1 move v1 --target h1 --bandwidth 1M >"$TD/out" 2>"$TD/err" &
+mv_pid=$!
+wait_for 300 sh -c "pgrep -f 'qemu-system.*$TD/h1/' >/dev/null"; ok $? "the destination QEMU on h1 started"
+sleep 1
+pkill -9 -f "qemu-system.*$TD/h1/"
+wait $mv_pid; r=$?
+[ $r != 0 ]; ok $? "the move fails: $(head -c 300 "$TD/err")"
+runs_on 2 v1 && [ "$(guest_data 2 v1)" = "$before" ]; ok $? "v1 runs on h2 with its data"
+wait_for 50 no_copy_on 1 v1 && journal_empty; ok $? "nothing left on h1, no journal record"
+[ -z "$(ifield 1 v1 op)" ]; ok $? "the record has no operation under way ($(ifield 1 v1 op))"
+
 # ---- a VM that is not running ----
 gh 1 stop --force v1 >/dev/null 2>&1
-bad "a stopped VM" "only a running VM moves" v1 --target h1
+bad "a stopped VM" "only a running VM moves" v1 --target h3
 run_ok "delete v1" gh 1 delete --force v1
 no_copy_on 1 v1 && no_copy_on 2 v1; ok $? "nothing of v1 on h1 or h2"
 tap_done
