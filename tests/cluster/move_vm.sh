@@ -35,8 +35,8 @@ no_copy_on() { # I NAME: nothing of NAME is left on host I
 }
 runs_on() { # I NAME: the record says host I, running, and its pid is a QEMU in I's cgroup
 	local i=$1 n=$2 pid
-	[ "$(ifield 1 "$n" host)" = "h$i" ] && [ "$(ifield 1 "$n" state)" = running ] || return 1
-	pid=$(ifield 1 "$n" pid)
+	[ "$(ifield "${VIA:-1}" "$n" host)" = "h$i" ] && [ "$(ifield "${VIA:-1}" "$n" state)" = running ] || return 1
+	pid=$(ifield "${VIA:-1}" "$n" pid)
 	[ -n "$pid" ] && grep -q "$(hcgp "$i")/$n" "/proc/$pid/cgroup" 2>/dev/null &&
 		tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "qemu-system.*$TD/h$i/"
 }
@@ -121,7 +121,7 @@ GR_MOVE_CRASH_AT=prepared host_start 1; ok $? "h1 restarted with the crash hook"
 ! gh 2 move v1 --target h1 >/dev/null 2>"$TD/err"; ok $? "the move h2 -> h1 fails: $(head -c 200 "$TD/err")"
 for _ in $(seq 1 100); do kill -0 "${HPID[1]}" 2>/dev/null || break; sleep 0.1; done
 wait "${HPID[1]}" 2>/dev/null; HPID[1]=""
-runs_on 2 v1; ok $? "v1 still runs on h2"
+VIA=2 runs_on 2 v1; ok $? "v1 still runs on h2 (as h2 sees it)"
 [ -n "$(qemus_of 1)" ]; ok $? "h1's paused destination QEMU is left while h1 is down"
 host_start 1; ok $? "h1 restarted"
 wait_for 100 journal_empty; ok $? "the journal record is resolved by h1's recovery"
@@ -131,8 +131,10 @@ wait_for 100 no_copy_on 1 v1; ok $? "h1's leftover copy (QEMU, overlay, folder) 
 # ---- the target's QEMU is killed during the transfer (h2 -> h1) ----
 gh 1 move v1 --target h1 --bandwidth 1M >"$TD/out" 2>"$TD/err" &
 mv_pid=$!
-wait_for 300 sh -c "pgrep -f 'qemu-system.*$TD/h1/' >/dev/null"; ok $? "the destination QEMU on h1 started"
-sleep 1
+n0=$(grep -c "move v1: destination from h2 ready" "$TD/h1/daemon.log")
+wait_for 300 sh -c "[ \$(grep -c 'move v1: destination from h2 ready' '$TD/h1/daemon.log') -gt $n0 ]"
+ok $? "the destination QEMU on h1 is ready (the transfer starts)"
+sleep 0.5
 pkill -9 -f "qemu-system.*$TD/h1/"
 wait $mv_pid; r=$?
 [ $r != 0 ]; ok $? "the move fails: $(head -c 300 "$TD/err")"
