@@ -11,6 +11,7 @@
 # time, which waits for the operation; raw: starting the destination QEMU to `cont`
 # answered); downtime = QMP query-migrate "downtime" on the source.  RUNS (default 5) each,
 # alternating which side goes first, medians.  Last line:
+# The raw VM's balloon is set to MEM after its boot, as gureumd does for its VMs.
 #   downtime_ms_median=X total_s_median=Y ratio_vs_raw_qemu=Z   (gureum's, and the ratio
 #   of gureum's total median to raw's).
 set -u
@@ -53,14 +54,14 @@ field() { python3 -c "import sys,json; print(json.load(sys.stdin)$1)"; }
 gh 1 image build debian-vm >/dev/null || exit 1
 gh 1 launch debian-vm mv1 --vm --memory "$MEM" --network none --target h1 >/dev/null || exit 1
 gh 1 exec mv1 -- true || exit 1
-host=1
 
 gureum_round() {
-	local to=$((3 - host)) t0 t1 op
+	local from to t0 t1 op
+	from=$(gh 1 show mv1 --format json | field "['host']")
+	to=$((3 - ${from#h}))
 	t0=$(now)
 	op=$(gh 1 move mv1 --target "h$to" --json) || { echo "gureum move failed" >&2; return 1; }
 	t1=$(now)
-	host=$to
 	echo "$t0 $t1 $(echo "$op" | field "['result']['downtime_ms']")"
 }
 
@@ -72,11 +73,11 @@ raw_round() {
 	local R=$TD/raw A B t0 t1 dt
 	rm -rf "$R"; mkdir -p "$R/a" "$R/b"
 	qemu-img create -q -f qcow2 -b "$master" -F qcow2 "$R/disk.qcow2" || return 1
-	python3 - "$TD" "$R" <"$TD/argv.src" >"$R/argv.a" <<'PY'
+	python3 - "$TD" "$R" "$TD/argv.src" >"$R/argv.a" <<'PY'
 import sys, re, json
 td, r = sys.argv[1], sys.argv[2]
 out = []
-for a in sys.stdin.read().split("\n"):
+for a in open(sys.argv[3]).read().split("\n"):
     if not a: continue
     if a.startswith("{") and '"node-name":"root"' in a.replace(" ", ""):
         j = json.loads(a); j["file"]["filename"] = r + "/disk.qcow2"; a = json.dumps(j)
@@ -91,6 +92,8 @@ PY
 	in_ns "$(hns 1)" "${A[@]}" || return 1
 	RAWPIDS+=("$(cat "$R/a/qemu.pid")")
 	for _ in $(seq 1 600); do grep -q "gureum-guest: ready" "$R/a/console.log" 2>/dev/null && break; sleep 0.1; done
+	# as the daemon does after a start: the balloon holds the guest to its size
+	qmp "$R/a/qmp.sock" balloon "{\"value\": $(numfmt --from=iec "$MEM")}" >/dev/null || return 1
 	sleep 1
 	t0=$(now)
 	in_ns "$(hns 2)" "${B[@]}" -incoming tcp:10.231.0.12:4444 || return 1

@@ -275,6 +275,11 @@ int gr_vm_migrate_send(const struct gr_vm_spec *s, const struct gr_vm_migrate_ou
 {
 	if (!o->host || !*o->host || o->nbd_port <= 0 || o->mig_port <= 0)
 		return gr_error_set(err, EINVAL, "VM '%s': migration target address missing", s->name);
+	/* reading every page for the transfer makes all of QEMU's RAM (max_memory, the
+	 * ballooned-out part included) resident here, as on the target: room for it */
+	uint64_t ram = s->max_memory_mb > s->memory_mb ? s->max_memory_mb : s->memory_mb ? s->memory_mb : 256;
+	if (gr_vm_cgroup_set_memory(gr__vm_cg_parent(s), s->name, (ram + 512) << 20, err) < 0)
+		return gr_error_prefix(err, "VM '%s': memory limit for the migration", s->name);
 	struct gr_qmp_conn *c = NULL;
 	if (connect_vm(s, &c, err) < 0)
 		return -1;

@@ -359,6 +359,10 @@ int gr_vm_start(const struct gr_vm_spec *s, pid_t *pid_out, gr_error_t *err)
 	_cleanup_strv_ char **argv = NULL;
 	_cleanup_strv_ char **procs = NULL;
 	uint64_t mem = (s->memory_mb ? s->memory_mb : 256) << 20;
+	/* a migration destination receives every page of QEMU's RAM (max_memory), the
+	 * ballooned-out ones included: room for all of it */
+	if (s->incoming && s->max_memory_mb > (mem >> 20))
+		mem = s->max_memory_mb << 20;
 	int cg = 0;
 	if (gr_vm_argv_build(&c, &h, &argv, err) < 0)
 		goto fail;
