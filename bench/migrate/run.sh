@@ -93,7 +93,12 @@ PY
 	RAWPIDS+=("$(cat "$R/a/qemu.pid")")
 	for _ in $(seq 1 600); do grep -q "gureum-guest: ready" "$R/a/console.log" 2>/dev/null && break; sleep 0.1; done
 	# as the daemon does after a start: the balloon holds the guest to its size
-	qmp "$R/a/qmp.sock" balloon "{\"value\": $(numfmt --from=iec "$MEM")}" >/dev/null || return 1
+	local want; want=$(numfmt --from=iec "$MEM")
+	qmp "$R/a/qmp.sock" balloon "{\"value\": $want}" >/dev/null || return 1
+	for _ in $(seq 1 600); do # until the guest handed the pages over
+		[ "$(qmp "$R/a/qmp.sock" query-balloon | field "['actual']")" -le "$want" ] && break
+		sleep 0.1
+	done
 	sleep 1
 	t0=$(now)
 	in_ns "$(hns 2)" "${B[@]}" -incoming tcp:10.231.0.12:4444 || return 1

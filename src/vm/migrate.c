@@ -214,11 +214,14 @@ static int mirror(struct gr_qmp_conn *c, const struct gr_vm_migrate_out *o, gr_v
 			p.remaining = p.total > p.transferred ? p.total - p.transferred : 0;
 			fn(&p, ud);
 		}
+		int failed = st && (!strcmp(st, "concluded") || !strcmp(st, "aborting") || !strcmp(st, "null"));
+		if (failed)
+			gr_error_set(err, EIO, "the disk mirror to the destination failed (job %s)", st);
 		json_decref(job);
 		if (ready)
 			return 0;
-		if (st && (!strcmp(st, "concluded") || !strcmp(st, "aborting") || !strcmp(st, "null")))
-			return gr_error_set(err, EIO, "the disk mirror to the destination failed (job %s)", st);
+		if (failed)
+			return -1;
 		if (gr__vm_now_ms() > deadline)
 			return gr_error_set(err, ETIMEDOUT, "the disk mirror did not get in sync in time");
 		usleep(100000);
