@@ -111,6 +111,22 @@ typedef bool (*gr_known_fn)(const char *name, void *ud);
 
 struct gr_image_recipe;
 
+/* A live move's transfer (move_send). */
+struct gr_move_progress {
+	const char *phase;          /* "disk", "ram" */
+	uint64_t transferred, remaining, total, dirty_rate;
+	int64_t expected_downtime_ms;
+};
+struct gr_move_req {
+	const char *host;           /* destination's address (IPv4) */
+	int nbd_port, mig_port;
+	uint64_t bandwidth;         /* bytes/s, 0 = no limit */
+	unsigned downtime_ms;       /* maximum downtime, 0 = default */
+	void (*progress)(const struct gr_move_progress *p, void *ud); /* may be NULL */
+	void *ud;
+	int64_t downtime_out_ms;    /* set by move_send: the measured downtime */
+};
+
 struct gr_driver_ops {
 	const char *name;           /* the backend's JSON name: "container", "vm" */
 	/* Image recipes this back-end brings (ended by a NULL name), or NULL: the
@@ -157,6 +173,18 @@ struct gr_driver_ops {
 				gr_error_t *err);
 	int (*snapshot_delete)(const struct gr_agent *a, const struct gr_inst_spec *s, const char *snap,
 			       gr_error_t *err);
+	/* live move to another host (optional; docs/MIGRATION.md).  Destination:
+	 * move_listen starts the defined instance as a paused migration target whose
+	 * disk is exported on ip:nbd_port and RAM received on ip:mig_port (*pid its
+	 * process); move_resume runs it after the switch-over.  Source: move_send
+	 * copies disk and memory there and leaves the instance paused; move_abort
+	 * cancels that and runs the instance on here. */
+	int (*move_listen)(const struct gr_agent *a, const struct gr_inst_spec *s, const char *ip, int nbd_port,
+			   int mig_port, pid_t *pid, gr_error_t *err);
+	int (*move_resume)(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err);
+	int (*move_send)(const struct gr_agent *a, const struct gr_inst_spec *s, const struct gr_move_req *m,
+			 gr_error_t *err);
+	int (*move_abort)(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err);
 };
 
 extern const struct gr_driver_ops gr_driver_container;

@@ -526,6 +526,72 @@ static int vm_reattach(const struct gr_agent *a, const struct gr_inst_spec *s, p
 	return 0;
 }
 
+/* ---- live move (vm/migrate.c) ---- */
+
+static int do_move_listen(struct vm_holder *h, const struct gr_inst_spec *s, const char *ip, int nbd_port,
+			  int mig_port, pid_t *pid, gr_error_t *err)
+{
+	if (need_master(h, err) < 0)
+		return -1;
+	if (s->n_nics && nics_up(s, err) < 0)
+		return -1;
+	h->vm.incoming = "defer";
+	if (gr_vm_start(&h->vm, pid, err) < 0) {
+		nics_down(s);
+		return -1;
+	}
+	if (gr_vm_migrate_listen(&h->vm, ip, nbd_port, mig_port, err) < 0) {
+		gr_vm_stop(&h->vm, 0, 1, NULL);
+		nics_down(s);
+		return -1;
+	}
+	return 0;
+}
+
+static int vm_move_listen(const struct gr_agent *a, const struct gr_inst_spec *s, const char *ip, int nbd_port,
+			  int mig_port, pid_t *pid, gr_error_t *err)
+{
+	WITH_VM(do_move_listen(&h, s, ip, nbd_port, mig_port, pid, err));
+}
+
+static int vm_move_resume(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err)
+{
+	WITH_VM(gr_vm_migrate_resume(&h.vm, err));
+}
+
+static void move_progress(const struct gr_vm_migrate_progress *p, void *ud)
+{
+	const struct gr_move_req *m = ud;
+	struct gr_move_progress mp = { .phase = p->phase, .transferred = p->transferred, .remaining = p->remaining,
+				       .total = p->total, .dirty_rate = p->dirty_rate,
+				       .expected_downtime_ms = p->expected_downtime_ms };
+	m->progress(&mp, m->ud);
+}
+
+static int do_move_send(struct vm_holder *h, const struct gr_move_req *m, gr_error_t *err)
+{
+	if (h->vm.ephemeral)
+		return gr_error_set(err, ENOTSUP, "VM '%s' is ephemeral: moving its run layer is not supported yet",
+				    h->vm.name);
+	struct gr_vm_migrate_out o = { .host = m->host, .nbd_port = m->nbd_port, .mig_port = m->mig_port,
+				       .bandwidth = m->bandwidth, .downtime_ms = m->downtime_ms };
+	int64_t dt = 0;
+	int r = gr_vm_migrate_send(&h->vm, &o, m->progress ? move_progress : NULL, (void *)m, &dt, err);
+	((struct gr_move_req *)m)->downtime_out_ms = dt;
+	return r;
+}
+
+static int vm_move_send(const struct gr_agent *a, const struct gr_inst_spec *s, const struct gr_move_req *m,
+			gr_error_t *err)
+{
+	WITH_VM(do_move_send(&h, m, err));
+}
+
+static int vm_move_abort(const struct gr_agent *a, const struct gr_inst_spec *s, gr_error_t *err)
+{
+	WITH_VM(gr_vm_migrate_abort(&h.vm, err));
+}
+
 /* VMs without a record: an instance folder holding vm.json, or a socket
  * folder under <run_dir>/vm/, whose name the daemon does not know.  QEMU is
  * stopped (forced) and its files removed. */
@@ -617,4 +683,8 @@ const struct gr_driver_ops gr_driver_vm = {
 	.snapshot_create = vm_snap_create,
 	.snapshot_restore = vm_snap_restore,
 	.snapshot_delete = vm_snap_delete,
+	.move_listen = vm_move_listen,
+	.move_resume = vm_move_resume,
+	.move_send = vm_move_send,
+	.move_abort = vm_move_abort,
 };

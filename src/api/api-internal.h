@@ -78,4 +78,8 @@ char *gr__api_ws_token(struct MHD_Connection *conn);
 bool gr__api_ws_offers_protocol(const char *protocols);
 char *gr__api_ws_bearer(const char *protocols);
 
+/* routes_move.c: POST /v1/instances/NAME/move (a live move, docs/MIGRATION.md). */
+enum MHD_Result gr__api_move(struct gr_api *a, struct MHD_Connection *conn, const char *m, const char *name,
+			     const char *body, size_t len);
+
 #endif

@@ -191,6 +191,51 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+/* POST /v1/peer/moves/NAME/{prepare,finish,abort}: the target's part of a live move. */
+static enum MHD_Result move_call(struct gr_peer_server *s, struct MHD_Connection *conn, const char *rest,
+				 const struct body *b, const char *who)
+{
+	char name[80], what[16];
+	const char *slash = strchr(rest, '/');
+	if (!slash || (size_t)(slash - rest) >= sizeof name || strlen(slash + 1) >= sizeof what)
+		return reply(conn, 404, "ENOENT", "no such peer route");
+	memcpy(name, rest, (size_t)(slash - rest));
+	name[slash - rest] = 0;
+	snprintf(what, sizeof what, "%s", slash + 1);
+	if (b->too_big)
+		return reply(conn, 413, "EFBIG", "request body too large");
+	json_error_t je;
+	json_t *req = b->len ? json_loadb(b->data, b->len, JSON_REJECT_DUPLICATES, &je) : json_object();
+	if (!json_is_object(req)) {
+		json_decref(req);
+		return reply(conn, 400, "EINVAL", "body: expected a JSON object");
+	}
+	gr_log_info("peer: move %s: %s asked by %s", name, what, who);
+	json_t *out = NULL;
+	gr_error_t err = { 0 };
+	int r;
+	if (!strcmp(what, "prepare"))
+		r = gr_control_move_prepare(s->control, name, req, &out, &err);
+	else if (!strcmp(what, "finish"))
+		r = gr_control_move_finish(s->control, name, req, &out, &err);
+	else if (!strcmp(what, "abort"))
+		r = gr_control_move_abort(s->control, name, req, &out, &err);
+	else
+		r = gr_error_set(&err, ENOENT, "no such move step '%s'", what);
+	json_decref(req);
+	if (r < 0) {
+		const char *code = strerrorname_np(err.code) ? strerrorname_np(err.code) : "EIO";
+		return reply(conn, err.code == ENOENT ? 404 : err.code == EINVAL ? 400 : 500, code, err.msg);
+	}
+	char *body = json_dumps(out ? out : json_object(), JSON_COMPACT);
+	json_decref(out);
+	struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	enum MHD_Result ret = MHD_queue_response(conn, 200, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 			      const char *version, const char *upload_data, size_t *upload_data_size,
 			      void **con_cls)
@@ -202,7 +247,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		return MHD_YES;
 	}
 	if (*upload_data_size) { /* only forwarded calls take a body */
-		if (!b->too_big && !strncmp(url, "/v1/instances", 13)) {
+		if (!b->too_big && (!strncmp(url, "/v1/instances", 13) || !strncmp(url, "/v1/peer/moves/", 15))) {
 			if (b->len + *upload_data_size > GR_API_MAX_BODY) {
 				b->too_big = true;
 			} else {
@@ -238,9 +283,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 		gr_log_warn("peer: refused %s %s from %s: not a peer route", method, url, addr);
 		return reply(conn, 403, "EACCES", "only /v1/peer/ routes are served on this port");
 	}
+	const char *rest = url + 9;
+	if (!strncmp(rest, "moves/", 6) && !strcmp(method, "POST"))
+		return move_call(s, conn, rest + 6, b, addr);
 	if (strcmp(method, "GET"))
 		return reply(conn, 405, "EINVAL", "only GET is served on this port");
-	const char *rest = url + 9;
 	if (!strcmp(rest, "ping")) {
 		char *body = xasprintf("{\"host\":\"%s\"}\n", gr_control_host_name(s->control));
 		struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);

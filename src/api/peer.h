@@ -13,7 +13,8 @@
  * without a client certificate or with a certificate of no pool host is answered 403 and
  * logged.  Routes: GET /v1/peer/ping, GET /v1/peer/images/NAME (the master in the image
  * module's export form, gr_image_export), and the API's /v1/instances routes for calls
- * another host forwarded (api/forward.c; header GR_PEER_FORWARDED).
+ * another host forwarded (api/forward.c; header GR_PEER_FORWARDED), and POST
+ * /v1/peer/moves/NAME/{prepare,finish,abort}: the target's part of a live move (control/move.c).
  * Client: gr_peer_get, a blocking GET that presents this host's certificate and pins the
  * peer's key.  Both may be used from any thread.
  */
@@ -65,6 +66,11 @@ int gr_peer_get(const struct gr_peer_identity *id, const char *host, const json_
  * launch, if any).  A cut transfer: EIO, the outcome unknown. */
 int gr_peer_create(const struct gr_peer_identity *id, const char *from, const char *host,
 		   const json_t *peer, json_t *req, json_t **out, gr_error_t *err);
+/* POST path (req the JSON body, NULL = {}) to host over the channel, marked forwarded by
+ * from: 0 and *out (if out) the 2xx answer; else -1 with the peer's error (its errno by
+ * code name); a cut transfer: EIO.  The live moves' calls (POST /v1/peer/moves/...). */
+int gr_peer_post(const struct gr_peer_identity *id, const char *from, const char *host, const json_t *peer,
+		 const char *path, json_t *req, json_t **out, gr_error_t *err);
 /* A CURL * (void * here: this header does not pull in curl) for https://<peer.address>path
  * that presents id's certificate and pins peer.pin; NULL with EHOSTUNREACH when peer has no
  * address.  For forward.c. */

@@ -201,3 +201,52 @@ int gr_peer_create(const struct gr_peer_identity *id, const char *from, const ch
 	free(b.data);
 	return r;
 }
+
+int gr_peer_post(const struct gr_peer_identity *id, const char *from, const char *host, const json_t *peer,
+		 const char *path, json_t *req, json_t **out, gr_error_t *err)
+{
+	CURL *curl = gr__peer_curl(id, host, peer, path, err);
+	if (!curl)
+		return -1;
+	const char *addr = json_string_value(json_object_get(peer, "address"));
+	_cleanup_free_ char *body = req ? json_dumps(req, JSON_COMPACT) : xstrdup("{}");
+	_cleanup_free_ char *fwd = xasprintf("%s: %s", GR_PEER_FORWARDED, from);
+	struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+	hdrs = curl_slist_append(hdrs, fwd);
+	hdrs = curl_slist_append(hdrs, "Expect:");
+	struct reply_buf b = { 0 };
+	char ebuf[CURL_ERROR_SIZE] = "";
+	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_reply);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, ebuf);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 300L);
+	CURLcode rc = curl_easy_perform(curl);
+	long status = 0;
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(curl);
+	curl_slist_free_all(hdrs);
+	int r = -1;
+	if (rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
+		gr_error_set(err, EACCES, "%s is not the host its record describes (its public key is not "
+					  "the published pin)", addr);
+	} else if (rc != CURLE_OK) {
+		gr_error_set(err, EIO, "peer channel to %s: %s", addr, ebuf[0] ? ebuf : curl_easy_strerror(rc));
+	} else {
+		json_t *j = b.data ? json_loads(b.data, 0, NULL) : NULL;
+		if (status >= 200 && status < 300) {
+			if (out)
+				*out = json_incref(j);
+			r = 0;
+		} else {
+			json_t *e = json_object_get(j, "error");
+			const char *m = json_string_value(json_object_get(e, "message"));
+			gr_error_set(err, errno_named(json_string_value(json_object_get(e, "code"))), "%s",
+				     m ? m : "failed (no error message)");
+		}
+		json_decref(j);
+	}
+	free(b.data);
+	return r;
+}

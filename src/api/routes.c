@@ -521,6 +521,8 @@ static enum MHD_Result instances(struct gr_api *a, struct MHD_Connection *conn, 
 	if (n != 4)
 		return gr__api_fail(conn, ENOENT, "no such resource");
 	const char *sub = seg[3];
+	if (!strcmp(sub, "move"))
+		return gr__api_move(a, conn, m, name, body, len);
 	if (!strcmp(sub, "state") && (!strcmp(m, "PUT") || !strcmp(m, "POST"))) {
 		json_t *req = gr__api_body(body, len, true, &err);
 		if (!req)

@@ -4,6 +4,7 @@
  * above it, checked by tests/integration/lint/layers.sh):
  *
  *   control.c    open/close, the loop's entry points (tick, dispatch), metrics
+ *   move.c       live moves of running VMs to another host (journal, recovery)
  *   route.c      per-instance calls for another host's instances (request
  *                records in the store) and the pool's choice of a host
  *   pending.c    queued instances: the leader's placement round, the owner's claim
@@ -84,6 +85,7 @@ struct gr_control {
 	gr_control_peer_get_fn peer_get; /* distrib.c's fetches; NULL = masters stay per host */
 	gr_control_peer_create_fn peer_create; /* route.c's creates on a host with a peer */
 	void *peer_ud;
+	gr_control_peer_post_fn peer_post; /* move.c's calls to the other host of a move */
 
 	pthread_mutex_t lock;       /* protects everything below */
 	pthread_cond_t cond;        /* busy set, events, ops changed */
@@ -437,6 +439,8 @@ int gr__vxlan_ready(struct gr_control *c, const char *net, gr_error_t *err);
 
 /* ---- recover.c ---- */
 int gr__recover(struct gr_control *c, gr_error_t *err);
+/* move.c: resolve the live moves a daemon death interrupted (after gr__recover). */
+void gr__move_recover(struct gr_control *c);
 /* An exit seen by the loop: follow it up on a worker thread. */
 void gr__exit_seen(struct gr_control *c, const char *name, pid_t pid, int status);
 

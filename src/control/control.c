@@ -54,6 +54,7 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 	c->peer_get = o->peer ? o->peer_get : NULL;
 	c->peer_create = o->peer ? o->peer_create : NULL;
 	c->peer_ud = o->peer_ud;
+	c->peer_post = o->peer ? o->peer_post : NULL;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_cond_init(&c->cond, NULL);
 	c->events = json_array();
@@ -117,6 +118,8 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 		gr_error_prefix(err, "recovering instances");
 		goto fail;
 	}
+	if (!o->no_recover)
+		gr__move_recover(c);
 	/* networks: the default one when asked for, then this host's NAT
 	 * table as the records say (whatever a crash left in it) */
 	if (gr__net_default(c, o->default_network, err) < 0 || gr__net_sync(c, err) < 0)

@@ -40,6 +40,12 @@ typedef int (*gr_control_peer_get_fn)(void *ud, const char *host, const json_t *
 typedef int (*gr_control_peer_create_fn)(void *ud, const char *from, const char *host, const json_t *peer,
 					 json_t *req, json_t **out, gr_error_t *err);
 
+/* The same channel for a JSON call (POST path, req the body) another host serves for this
+ * one (from: this host's name): 0 and *out (if out) the 2xx answer; else -1 with the
+ * peer's error (its errno by code name).  Any thread. */
+typedef int (*gr_control_peer_post_fn)(void *ud, const char *from, const char *host, const json_t *peer,
+				       const char *path, json_t *req, json_t **out, gr_error_t *err);
+
 struct gr_control_opts {
 	const char *state_dir;      /* default /var/lib/gureum */
 	const char *run_dir;        /* default /run/gureum */
@@ -56,6 +62,7 @@ struct gr_control_opts {
 	gr_control_peer_get_fn peer_get; /* with peer: fetch masters from other hosts */
 	gr_control_peer_create_fn peer_create; /* with peer: creates placed on a host with a peer */
 	void *peer_ud;
+	gr_control_peer_post_fn peer_post; /* with peer: live moves (move.c) */
 	const char *default_network; /* CIDR of the default network gr0 made at start, NULL/"none" = none */
 };
 
@@ -121,6 +128,17 @@ int gr_control_instance_exec(struct gr_control *c, const char *name, json_t *req
  * console_socket (the caller listens there).  req may hold "cols", "rows". */
 int gr_control_instance_exec_tty(struct gr_control *c, const char *name, json_t *req,
 				 const char *console_socket, int *exit_status, gr_error_t *err);
+/* Live move of a running VM to another pool host (move.c, docs/MIGRATION.md).  req:
+ * {"target", "bandwidth" (bytes/s or "100M"), "max_downtime_ms"}.  Everything checkable is
+ * checked before anything starts (EINVAL/ENOENT/EHOSTDOWN/ENOTSUP/EAGAIN naming what);
+ * then *op is the running operation ("move"), the work goes on in a worker thread. */
+int gr_control_instance_move(struct gr_control *c, const char *name, json_t *req, json_t **op, gr_error_t *err);
+/* The target's part, called over the peer channel by the source: prepare ({"source"}:
+ * define, start the paused destination; *out {"address","nbd_port","mig_port","pid"}),
+ * finish (after the switch-over: resume and watch), abort (remove this host's copy). */
+int gr_control_move_prepare(struct gr_control *c, const char *name, json_t *req, json_t **out, gr_error_t *err);
+int gr_control_move_finish(struct gr_control *c, const char *name, json_t *req, json_t **out, gr_error_t *err);
+int gr_control_move_abort(struct gr_control *c, const char *name, json_t *req, json_t **out, gr_error_t *err);
 /* The daemon's run folder (sockets live there). */
 const char *gr_control_run_dir(const struct gr_control *c);
 /* Console: *out_path the output log; *in_path (may be NULL) a unix socket

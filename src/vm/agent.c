@@ -87,8 +87,10 @@ static int session_open(const struct gr_vm_spec *s, struct session *ss, gr_error
 	memset(ss, 0, sizeof *ss);
 	ss->s = s;
 	ss->fd = ss->lock = -1;
-	/* a booting guest: its agent starts just before the readiness line */
-	if (gr_vm_wait_ready(s, BOOT_TIMEOUT_MS, NULL, err) < 0)
+	/* a booting guest: its agent starts just before the readiness line.  A guest whose
+	 * agent holds its port open is past that (also one that booted on another host and
+	 * arrived by live migration, whose console here never showed the line). */
+	if (gr__vm_agent_port_open(s, 0, NULL) != 1 && gr_vm_wait_ready(s, BOOT_TIMEOUT_MS, NULL, err) < 0)
 		return -1;
 	_cleanup_free_ char *lockp = gr_vm_path(s, "agent.lock");
 	ss->lock = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);

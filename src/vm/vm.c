@@ -354,11 +354,15 @@ int gr_vm_start(const struct gr_vm_spec *s, pid_t *pid_out, gr_error_t *err)
 		.seed = access(seed, R_OK) == 0 ? seed : NULL, .tap = s->tap, .mac = s->mac, .qmp_sock = qmp,
 		.serial_sock = ser, .console_log = con, .pidfile = pidf, .runas = pick_runas(s), .sandbox = -1,
 		.daemonize = 1, .max_cpus = s->max_cpus, .max_memory_mb = s->max_memory_mb, .agent_sock = agent,
-		.balloon = 1,
+		.balloon = 1, .incoming = s->incoming,
 	};
 	_cleanup_strv_ char **argv = NULL;
 	_cleanup_strv_ char **procs = NULL;
 	uint64_t mem = (s->memory_mb ? s->memory_mb : 256) << 20;
+	/* a migration destination receives every page of QEMU's RAM (max_memory), the
+	 * ballooned-out ones included: room for all of it */
+	if (s->incoming && s->max_memory_mb > (mem >> 20))
+		mem = s->max_memory_mb << 20;
 	int cg = 0;
 	if (gr_vm_argv_build(&c, &h, &argv, err) < 0)
 		goto fail;

@@ -202,6 +202,7 @@ struct gr_vm_spec {
 				    * exists, else root; "" = root */
 	unsigned max_cpus;         /* vCPUs a live resize may reach (0 = cpus) */
 	uint64_t max_memory_mb;    /* guest RAM a live resize may reach (0 = memory_mb) */
+	const char *incoming;      /* start as a migration destination (-incoming), NULL = boot */
 };
 
 #define GR_VM_DEFAULT_USER "gureum-qemu"
@@ -288,6 +289,38 @@ struct gr_vm_exec {
 int gr_vm_agent_exec(const struct gr_vm_spec *s, const struct gr_vm_exec *x, int *exit_status, gr_error_t *err);
 /* Ask the agent to keep n vCPUs online; *online (may be NULL) = how many are. */
 int gr_vm_agent_set_cpus(const struct gr_vm_spec *s, unsigned n, int *online, gr_error_t *err);
+
+/* ---- live migration (migrate.c; docs/MIGRATION.md) ------------------------------------ */
+
+/* Destination, on a QEMU started with spec.incoming = "defer": keep the guest paused after
+ * the migration, export node "root" writable over NBD on ip:nbd_port (QEMU's own server),
+ * listen for the RAM on tcp:ip:mig_port. */
+int gr_vm_migrate_listen(const struct gr_vm_spec *s, const char *ip, int nbd_port, int mig_port, gr_error_t *err);
+/* Destination, after the switch-over: stop the NBD server, run the guest.  EAGAIN while
+ * the RAM has not all arrived. */
+int gr_vm_migrate_resume(const struct gr_vm_spec *s, gr_error_t *err);
+
+struct gr_vm_migrate_out {
+	const char *host;          /* destination's IPv4 */
+	int nbd_port, mig_port;
+	uint64_t bandwidth;        /* bytes/s, 0 = QEMU's default */
+	unsigned downtime_ms;      /* maximum downtime, 0 = 300 ms */
+	int timeout_ms;            /* the whole transfer, 0 = 10 min */
+};
+struct gr_vm_migrate_progress {
+	const char *phase;         /* "disk" (mirror catching up) or "ram" */
+	uint64_t transferred, remaining, total, dirty_rate;
+	int64_t expected_downtime_ms;
+};
+typedef void (*gr_vm_migrate_progress_fn)(const struct gr_vm_migrate_progress *p, void *ud);
+/* Source: mirror the instance's own layer (sync top) to the destination's export, then
+ * migrate the RAM (auto-converge).  0: the source QEMU is paused ("postmigrate"), the
+ * destination holds RAM and disk, *downtime_ms QEMU's measure.  -1: rolled back, the
+ * guest runs on here.  fn (may be NULL) is called a few times a second. */
+int gr_vm_migrate_send(const struct gr_vm_spec *s, const struct gr_vm_migrate_out *o, gr_vm_migrate_progress_fn fn,
+		       void *ud, int64_t *downtime_ms, gr_error_t *err);
+/* Source: cancel a migration and the disk mirror, drop the target, run the guest. */
+int gr_vm_migrate_abort(const struct gr_vm_spec *s, gr_error_t *err);
 
 /* Snapshots.  Running VM: memory + disk state (savevm/loadvm into the qcow2 QEMU has
  * open).  Stopped VM: disk only (the disks' snapshot calls).  Names follow

@@ -35,6 +35,7 @@ int gr_cmd_image(int argc, char **argv);
 int gr_cmd_operation(int argc, char **argv);
 int gr_cmd_events(int argc, char **argv);
 int gr_cmd_snapshot(int argc, char **argv);
+int gr_cmd_move(int argc, char **argv);
 int gr_cmd_version(int argc, char **argv);
 int gr_cmd_host(int argc, char **argv);
 int gr_cmd_cluster(int argc, char **argv);

@@ -25,6 +25,7 @@ static const struct gr_cli_command commands[] = {
 	{ "config", gr_cmd_config, "show, get and change an instance's settings (live when running)" },
 	{ "image", gr_cmd_image, "import, build, list, show and delete master images" },
 	{ "snapshot", gr_cmd_snapshot, "create, list, restore and delete instance snapshots" },
+	{ "move", gr_cmd_move, "move a running VM to another host while it runs" },
 	{ "operation", gr_cmd_operation, "list and show long-running operations" },
 	{ "events", gr_cmd_events, "stream state changes" },
 	{ "network", gr_cmd_network, "virtual networks: create NAME --subnet CIDR [--nat] [--dhcp], list, show, delete" },

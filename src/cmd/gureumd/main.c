@@ -80,6 +80,13 @@ static int peer_get(void *ud, const char *host, const json_t *peer, const char *
 }
 
 /* control's create hook: a create placed on another host, sent there as this host */
+/* control's live-move hook: the target's part of a move over the channel */
+static int peer_post(void *ud, const char *from, const char *host, const json_t *peer, const char *path, json_t *req,
+		     json_t **out, gr_error_t *err)
+{
+	return gr_peer_post(ud, from, host, peer, path, req, out, err);
+}
+
 static int peer_create(void *ud, const char *from, const char *host, const json_t *peer, json_t *req,
 		       json_t **out, gr_error_t *err)
 {
@@ -246,7 +253,7 @@ int main(int argc, char **argv)
 				      .host_address = host_addr ? host_addr : listen_addr,
 				      .version = GR_VERSION,
 				      .idmap_base = (uint32_t)idmap_base, .idmap_size = (uint32_t)idmap_size,
-				      .peer = peer_rec, .peer_get = peer_get, .peer_create = peer_create,
+				      .peer = peer_rec, .peer_get = peer_get, .peer_create = peer_create, .peer_post = peer_post,
 				      .peer_ud = &peer_id,
 				      .default_network = default_network };
 	struct gr_control *c = NULL;
