@@ -239,21 +239,6 @@ void gr_control_tick(struct gr_control *c)
 
 /* ---- metrics ---- */
 
-static char *append(char *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *append(char *s, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *add = NULL;
-	if (vasprintf(&add, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	char *n = xasprintf("%s%s", s, add);
-	free(s);
-	free(add);
-	return n;
-}
-
 /* Prometheus text: each metric's HELP, TYPE and samples together. */
 char *gr_control_metrics(struct gr_control *c)
 {
@@ -261,7 +246,7 @@ char *gr_control_metrics(struct gr_control *c)
 	gr__index_count(c, counts);
 	char *out = xstrdup("# HELP gureum_instances Instances by state.\n# TYPE gureum_instances gauge\n");
 	for (int k = 0; k < GR_ST__COUNT; k++)
-		out = append(out, "gureum_instances{state=\"%s\"} %zu\n", gr__state_name(k), counts[k]);
+		out = xappendf(out, "gureum_instances{state=\"%s\"} %zu\n", gr__state_name(k), counts[k]);
 	char *cpu = xstrdup(""), *mem = xstrdup("");
 	char **names = gr__index_names(c);
 	for (size_t i = 0; names[i]; i++) {
@@ -274,20 +259,20 @@ char *gr_control_metrics(struct gr_control *c)
 		char dir[GR__DIR_MAX];
 		gr__spec_of(c, &in, &sp, dir);
 		if (in.state == GR_ST_RUNNING && d->stats && d->stats(&c->agent, &sp, &s, NULL) == 0) {
-			cpu = append(cpu, "gureum_instance_cpu_seconds_total{name=\"%s\"} %.6f\n", in.name,
+			cpu = xappendf(cpu, "gureum_instance_cpu_seconds_total{name=\"%s\"} %.6f\n", in.name,
 				     (double)s.cpu_ns / 1e9);
-			mem = append(mem, "gureum_instance_memory_bytes{name=\"%s\"} %llu\n", in.name,
+			mem = xappendf(mem, "gureum_instance_memory_bytes{name=\"%s\"} %llu\n", in.name,
 				     (unsigned long long)s.memory_bytes);
 		}
 		gr__inst_clear(&in);
 	}
 	gr_strv_free(names);
-	out = append(out, "# HELP gureum_instance_records_parsed_total Instance records decoded from JSON "
+	out = xappendf(out, "# HELP gureum_instance_records_parsed_total Instance records decoded from JSON "
 			  "since start (a debug counter: each change is parsed once).\n"
 			  "# TYPE gureum_instance_records_parsed_total counter\n"
 			  "gureum_instance_records_parsed_total %llu\n",
 		     (unsigned long long)gr__inst_decodes);
-	out = append(out, "# HELP gureum_instance_cpu_seconds_total CPU time used by a running instance.\n"
+	out = xappendf(out, "# HELP gureum_instance_cpu_seconds_total CPU time used by a running instance.\n"
 			  "# TYPE gureum_instance_cpu_seconds_total counter\n%s"
 			  "# HELP gureum_instance_memory_bytes Memory used by a running instance.\n"
 			  "# TYPE gureum_instance_memory_bytes gauge\n%s",
@@ -295,7 +280,7 @@ char *gr_control_metrics(struct gr_control *c)
 	free(cpu);
 	free(mem);
 	char *nics = gr__net_metrics(c); /* per-NIC traffic (netmetrics.c) */
-	out = append(out, "%s", nics);
+	out = xappendf(out, "%s", nics);
 	free(nics);
 	return out;
 }

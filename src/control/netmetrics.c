@@ -14,21 +14,6 @@
 #include "util/alloc.h"
 #include "util/log.h"
 
-static char *append(char *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *append(char *s, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *add = NULL;
-	if (vasprintf(&add, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	char *t = xasprintf("%s%s", s, add);
-	free(s);
-	free(add);
-	return t;
-}
-
 char *gr__net_metrics(struct gr_control *c)
 {
 	static const struct {
@@ -65,7 +50,7 @@ char *gr__net_metrics(struct gr_control *c)
 				/* the instance's view: the host end's tx is its rx */
 				unsigned long long v[4] = { s->tx_bytes, s->rx_bytes, s->tx_packets, s->rx_packets };
 				for (int k = 0; k < 4; k++)
-					lines[k] = append(lines[k], "%s{name=\"%s\",nic=\"eth%u\",network=\"%s\"} %llu\n",
+					lines[k] = xappendf(lines[k], "%s{name=\"%s\",nic=\"eth%u\",network=\"%s\"} %llu\n",
 							  m[k].name, in.name, n, in.nics[n].network, v[k]);
 			}
 		}
@@ -75,7 +60,7 @@ char *gr__net_metrics(struct gr_control *c)
 	free(st);
 	char *out = xstrdup("");
 	for (int k = 0; k < 4; k++) {
-		out = append(out, "# HELP %s %s\n# TYPE %s counter\n%s", m[k].name, m[k].help, m[k].name, lines[k]);
+		out = xappendf(out, "# HELP %s %s\n# TYPE %s counter\n%s", m[k].name, m[k].help, m[k].name, lines[k]);
 		free(lines[k]);
 	}
 	return out;

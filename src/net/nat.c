@@ -19,27 +19,11 @@
 #include "util/fs.h"
 #include "util/proc.h"
 
-/* s + the formatted text (s freed). */
-static char *append(char *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static char *append(char *s, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *add = NULL;
-	if (vasprintf(&add, fmt, ap) < 0)
-		abort();
-	va_end(ap);
-	char *t = xasprintf("%s%s", s, add);
-	free(s);
-	free(add);
-	return t;
-}
-
 static char *dnat_rules(char *s, const struct gr_net_fwd *fwds, size_t nf, const char *guard)
 {
 	for (size_t i = 0; i < nf; i++) {
 		char ip[GR_NET_IP_MAX];
-		s = append(s, "\t\t%sfib daddr type local %s dport %u dnat ip to %s:%u\n", guard,
+		s = xappendf(s, "\t\t%sfib daddr type local %s dport %u dnat ip to %s:%u\n", guard,
 			   fwds[i].proto, fwds[i].hostport, gr_net_ip_format(fwds[i].ip, ip), fwds[i].port);
 	}
 	return s;
@@ -55,33 +39,33 @@ char *gr_net_nat_script(const struct gr_net_nat_net *nets, size_t n, const struc
 	char *s = xstrdup("table inet gureum {}\ndelete table inet gureum\n");
 	if (!n_nat && !nf)
 		return s;
-	s = append(s, "table inet gureum {\n");
+	s = xappendf(s, "table inet gureum {\n");
 	if (nf) {
-		s = append(s, "\tchain prerouting {\n"
+		s = xappendf(s, "\tchain prerouting {\n"
 			      "\t\ttype nat hook prerouting priority dstnat; policy accept;\n");
 		s = dnat_rules(s, fwds, nf, "");
 		/* locally made traffic; not from loopback addresses (a packet
 		 * from 127/8 may not leave through a bridge) */
-		s = append(s, "\t}\n\tchain output {\n"
+		s = xappendf(s, "\t}\n\tchain output {\n"
 			      "\t\ttype nat hook output priority -100; policy accept;\n");
 		s = dnat_rules(s, fwds, nf, "ip daddr != 127.0.0.0/8 ");
-		s = append(s, "\t}\n");
+		s = xappendf(s, "\t}\n");
 	}
-	s = append(s, "\tchain postrouting {\n"
+	s = xappendf(s, "\tchain postrouting {\n"
 		      "\t\ttype nat hook postrouting priority srcnat; policy accept;\n");
 	for (size_t i = 0; i < n; i++) {
 		if (!nets[i].nat)
 			continue;
 		char c[GR_NET_CIDR_MAX];
 		gr_net_cidr_format(&nets[i].subnet, c);
-		s = append(s, "\t\tip saddr %s ip daddr != %s masquerade\n", c, c);
+		s = xappendf(s, "\t\tip saddr %s ip daddr != %s masquerade\n", c, c);
 	}
-	s = append(s, "\t}\n\tchain forward {\n"
+	s = xappendf(s, "\t}\n\tchain forward {\n"
 		      "\t\ttype filter hook forward priority filter; policy accept;\n");
 	for (size_t i = 0; i < n; i++)
-		s = append(s, "\t\tiifname \"%s\" oifname \"gr-*\" oifname != \"%s\" drop\n", nets[i].bridge,
+		s = xappendf(s, "\t\tiifname \"%s\" oifname \"gr-*\" oifname != \"%s\" drop\n", nets[i].bridge,
 			   nets[i].bridge);
-	return append(s, "\t}\n}\n");
+	return xappendf(s, "\t}\n}\n");
 }
 
 int gr_net_nat_sync(const struct gr_net_nat_net *nets, size_t n, const struct gr_net_fwd *fwds,

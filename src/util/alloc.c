@@ -92,3 +92,18 @@ char **gr_strv_dup(char *const *v)
 		r[i] = xstrdup(v[i]);
 	return r;
 }
+
+char *xappendf(char *s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *add = NULL;
+	int r = vasprintf(&add, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		oom();
+	char *t = xasprintf("%s%s", s ? s : "", add);
+	free(s);
+	free(add);
+	return t;
+}

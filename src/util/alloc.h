@@ -20,6 +20,8 @@ void *xrealloc(void *p, size_t n) __attribute__((returns_nonnull));
 char *xstrdup(const char *s) __attribute__((returns_nonnull));
 char *xstrndup(const char *s, size_t n) __attribute__((returns_nonnull));
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2), returns_nonnull));
+/* s (malloc'd, freed here) followed by the formatted text: builds text piece by piece. */
+char *xappendf(char *s, const char *fmt, ...) __attribute__((format(printf, 2, 3), returns_nonnull));
 
 static inline void gr__freep(void *p) { free(*(void **)p); }
 static inline void gr__closep(int *fd) { if (*fd >= 0) close(*fd); }
