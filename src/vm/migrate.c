@@ -33,21 +33,10 @@
 #define MIG_NODE "gr-mig-target"
 #define CMD_MS 10000
 
-static int connect_vm(const struct gr_vm_spec *s, struct gr_qmp_conn **c, gr_error_t *err)
-{
-	struct gr__vm_run r;
-	if (gr__vm_run_read(s, &r, NULL) < 0 || !gr__vm_alive(&r))
-		return gr_error_set(err, ESRCH, "VM '%s' is not running", s->name);
-	_cleanup_free_ char *qmp = gr_vm_path(s, "qmp.sock");
-	if (gr_qmp_connect(qmp, 5000, c, err) < 0)
-		return gr_error_prefix(err, "VM '%s'", s->name);
-	return 0;
-}
-
 int gr_vm_migrate_listen(const struct gr_vm_spec *s, const char *ip, int nbd_port, int mig_port, gr_error_t *err)
 {
 	struct gr_qmp_conn *c = NULL;
-	if (connect_vm(s, &c, err) < 0)
+	if (gr__vm_connect_running(s, &c, err) < 0)
 		return -1;
 	char nport[16], uri[96];
 	snprintf(nport, sizeof nport, "%d", nbd_port);
@@ -76,7 +65,7 @@ int gr_vm_migrate_listen(const struct gr_vm_spec *s, const char *ip, int nbd_por
 int gr_vm_migrate_resume(const struct gr_vm_spec *s, gr_error_t *err)
 {
 	struct gr_qmp_conn *c = NULL;
-	if (connect_vm(s, &c, err) < 0)
+	if (gr__vm_connect_running(s, &c, err) < 0)
 		return -1;
 	gr_error_t e;
 	/* the server is gone already after a resume that was interrupted: fine */
@@ -160,7 +149,7 @@ static void rollback(struct gr_qmp_conn *c)
 int gr_vm_migrate_abort(const struct gr_vm_spec *s, gr_error_t *err)
 {
 	struct gr_qmp_conn *c = NULL;
-	if (connect_vm(s, &c, err) < 0)
+	if (gr__vm_connect_running(s, &c, err) < 0)
 		return -1;
 	rollback(c);
 	gr_qmp_close(c);
@@ -284,7 +273,7 @@ int gr_vm_migrate_send(const struct gr_vm_spec *s, const struct gr_vm_migrate_ou
 	if (gr_vm_cgroup_set_memory(gr__vm_cg_parent(s), s->name, (ram + 512) << 20, err) < 0)
 		return gr_error_prefix(err, "VM '%s': memory limit for the migration", s->name);
 	struct gr_qmp_conn *c = NULL;
-	if (connect_vm(s, &c, err) < 0)
+	if (gr__vm_connect_running(s, &c, err) < 0)
 		return -1;
 	long long deadline = gr__vm_now_ms() + (o->timeout_ms > 0 ? o->timeout_ms : 600000);
 	int rc = mirror(c, o, fn, ud, deadline, err);

@@ -12,7 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static int connect_running(const struct gr_vm_spec *s, struct gr_qmp_conn **c, gr_error_t *err)
+/* QMP of a running VM (ESRCH when it is not running). */
+int gr__vm_connect_running(const struct gr_vm_spec *s, struct gr_qmp_conn **c, gr_error_t *err)
 {
 	struct gr__vm_run r;
 	if (gr__vm_run_read(s, &r, NULL) < 0 || !gr__vm_alive(&r))
@@ -27,7 +28,7 @@ static int run(const struct gr_vm_spec *s, int (*fn)(struct gr_qmp_conn *, gr_er
 	       gr_error_t *err)
 {
 	struct gr_qmp_conn *c = NULL;
-	if (connect_running(s, &c, err) < 0)
+	if (gr__vm_connect_running(s, &c, err) < 0)
 		return -1;
 	int rc = fn(c, err);
 	gr_qmp_close(c);
@@ -52,7 +53,7 @@ int gr_vm_reset(const struct gr_vm_spec *s, gr_error_t *err)
 int gr_vm_info(const struct gr_vm_spec *s, int *vcpus, uint64_t *ram_bytes, gr_error_t *err)
 {
 	struct gr_qmp_conn *c = NULL;
-	if (connect_running(s, &c, err) < 0)
+	if (gr__vm_connect_running(s, &c, err) < 0)
 		return -1;
 	int rc = gr_qmp_query_cpus(c, vcpus, NULL, 0, err);
 	if (rc == 0)
@@ -64,7 +65,7 @@ int gr_vm_info(const struct gr_vm_spec *s, int *vcpus, uint64_t *ram_bytes, gr_e
 int gr_vm_balloon_set(const struct gr_vm_spec *s, uint64_t mb, gr_error_t *err)
 {
 	struct gr_qmp_conn *c = NULL;
-	if (connect_running(s, &c, err) < 0)
+	if (gr__vm_connect_running(s, &c, err) < 0)
 		return -1;
 	int rc = gr_qmp_exec(c, "balloon", json_pack("{s:I}", "value", (json_int_t)(mb << 20)), 5000, NULL, err);
 	gr_qmp_close(c);
@@ -74,7 +75,7 @@ int gr_vm_balloon_set(const struct gr_vm_spec *s, uint64_t mb, gr_error_t *err)
 int gr_vm_balloon_get(const struct gr_vm_spec *s, uint64_t *bytes, gr_error_t *err)
 {
 	struct gr_qmp_conn *c = NULL;
-	if (connect_running(s, &c, err) < 0)
+	if (gr__vm_connect_running(s, &c, err) < 0)
 		return -1;
 	json_t *ret = NULL;
 	int rc = gr_qmp_exec(c, "query-balloon", NULL, 5000, &ret, err);
@@ -116,7 +117,7 @@ static int chardev_connected(struct gr_qmp_conn *c, const char *label, int *fron
 int gr_vm_console_check_free(const struct gr_vm_spec *s, gr_error_t *err)
 {
 	struct gr_qmp_conn *c = NULL;
-	if (connect_running(s, &c, err) < 0)
+	if (gr__vm_connect_running(s, &c, err) < 0)
 		return -1;
 	int rc = chardev_connected(c, "console", NULL, err);
 	gr_qmp_close(c);
@@ -134,7 +135,7 @@ int gr__vm_agent_port_open(const struct gr_vm_spec *s, int timeout_ms, gr_error_
 	long long deadline = gr__vm_now_ms() + timeout_ms;
 	for (;;) {
 		struct gr_qmp_conn *c = NULL;
-		if (connect_running(s, &c, err) < 0)
+		if (gr__vm_connect_running(s, &c, err) < 0)
 			return -1;
 		int open = 0;
 		int rc = chardev_connected(c, "agent", &open, err);

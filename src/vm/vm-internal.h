@@ -20,6 +20,8 @@ const char *gr__vm_cg_parent(const struct gr_vm_spec *s);
 unsigned long long gr__vm_start_time(pid_t pid);
 int gr__vm_alive(const struct gr__vm_run *r);
 int gr__vm_run_read(const struct gr_vm_spec *s, struct gr__vm_run *r, gr_error_t *err);
+/* ops.c: QMP of a running VM (ESRCH when it is not running). */
+int gr__vm_connect_running(const struct gr_vm_spec *s, struct gr_qmp_conn **c, gr_error_t *err);
 int gr__vm_run_write(const struct gr_vm_spec *s, const struct gr__vm_run *r, gr_error_t *err);
 int gr__vm_wait_gone(const struct gr__vm_run *r, int timeout_ms);
 int gr__vm_pidfd_open(pid_t pid);
