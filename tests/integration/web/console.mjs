@@ -37,6 +37,13 @@ async function waitOk(page, fn, arg, what) {
   }
 }
 
+// a button of a table the page re-renders on every event: found and clicked in one step in
+// the page (a handle from page.click() can be replaced between finding and clicking)
+async function press(page, sel) {
+  await page.waitForSelector(sel, { timeout: T });
+  await page.$eval(sel, (b) => b.click());
+}
+
 async function shot(page, file) {
   await page.screenshot({ path: `${env.GR_SHOTS}/${file}`, fullPage: true });
   note(`screenshot ${env.GR_SHOTS}/${file}`);
@@ -108,7 +115,7 @@ try {
   await shot(page, 'dashboard.png');
 
   // its shell: echo hello comes back in the terminal
-  await page.click(`#instances tr[data-name="${name}"] button[data-action="shell"]`);
+  await press(page, `#instances tr[data-name="${name}"] button[data-action="shell"]`);
   if (await waitOk(page, () => document.querySelector('#shell-status').textContent === 'connected', null,
     'the shell connects over the exec websocket')) {
     await page.waitForSelector('#terminal .xterm-helper-textarea', { timeout: T });
@@ -120,8 +127,95 @@ try {
   await shot(page, 'shell.png');
   await page.click('#shell-close');
 
+  // its page: configuration (live memory change, the API's errors at their fields),
+  // snapshots (take and restore through the page, the container stopped for the work), log
+  page.on('dialog', (d) => d.accept()); // the page's confirm() of a restore
+  const exec = async (cmd) => (await api('POST', `/v1/instances/${name}/exec`, env.GR_ADMIN, { cmd: ['sh', '-c', cmd] })).doc;
+  await press(page, `#instances tr[data-name="${name}"] button[data-open]`);
+  await waitOk(page, (n) => !document.querySelector('#detail').hidden && document.querySelector('#detail-name').textContent === n &&
+    document.querySelector('#cfg-memory').value === '64M', name, 'the instance page opens with its memory (64M)');
+  const setField = async (sel, v) => { await page.$eval(sel, (e) => { e.value = ''; }); await page.type(sel, v); };
+  await setField('#cfg-memory', '96M');
+  await page.click('#cfg-apply');
+  await waitOk(page, () => document.querySelector('#cfg-status').textContent === 'applied (live)', null,
+    'memory changed to 96M from the page: applied live');
+  const m = await api('GET', `/v1/instances/${name}`, env.GR_ADMIN);
+  check(m.doc && m.doc.memory === 96 * 1024 * 1024, `the API says memory 96M (${m.doc && m.doc.memory})`);
+  const lim = await exec('cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes');
+  check(lim && lim.stdout.trim() === String(96 * 1024 * 1024), `the container's cgroup limit is 96M (${lim && lim.stdout.trim()})`);
+  await waitOk(page, () => /96 MiB/.test(document.querySelector('#cfg-memory-now').textContent), null, 'the page shows the new memory');
+  await setField('#cfg-cpu', 'lots');
+  await page.click('#cfg-apply');
+  if (await waitOk(page, () => document.querySelector('#cfg-cpu-error').textContent !== '', null, 'a bad CPU value: an error next to the CPU field')) {
+    const text = await page.$eval('#cfg-cpu-error', (e) => e.textContent);
+    check(/^EINVAL: cpu: expected a number/.test(text), `it is the API's error: "${text}"`);
+  }
+  await setField('#cfg-cpu', '0');
+  await setField('#cfg-memory', '1K');
+  await page.click('#cfg-apply');
+  if (await waitOk(page, () => document.querySelector('#cfg-memory-error').textContent !== '', null, 'a too small memory: an error next to the memory field')) {
+    const text = await page.$eval('#cfg-memory-error', (e) => e.textContent);
+    check(/^EINVAL: memory: at least 4M/.test(text), `it is the API's error: "${text}"`);
+    check(await page.$eval('#cfg-cpu-error', (e) => e.textContent) === '', 'the CPU field has no error now');
+  }
+  const m2 = await api('GET', `/v1/instances/${name}`, env.GR_ADMIN);
+  check(m2.doc && m2.doc.memory === 96 * 1024 * 1024 && !m2.doc.cpu, 'refused changes changed nothing');
+  await setField('#cfg-memory', '96M');
+  await shot(page, 'config.png');
+
+  const w1 = await exec('echo before-snapshot > /marker && cat /marker');
+  check(w1 && w1.exit_code === 0, 'a file written in the container before the snapshot');
+  check(await page.$eval('#snap-stop', (e) => e.checked), 'a running container: "stop it for the work" is preset');
+  await setField('#snap-name', 'snap1');
+  await page.click('#snap-create');
+  await waitOk(page, () => document.querySelector('#snap-status').textContent === 'snapshot snap1: done' &&
+    document.querySelector('#snapshots tr[data-snap="snap1"]'), null, 'a snapshot taken from the page appears in its list');
+  const sl = await api('GET', `/v1/instances/${name}/snapshots`, env.GR_ADMIN);
+  check(sl.doc && sl.doc.snapshots.length === 1 && sl.doc.snapshots[0].name === 'snap1', 'the API lists snap1');
+  await waitOk(page, (n) => document.querySelector(`#instances tr[data-name="${n}"][data-state="running"]`), name,
+    'the container runs again after the snapshot');
+  const w2 = await exec('echo after-snapshot > /marker && cat /marker');
+  check(w2 && w2.stdout.trim() === 'after-snapshot', 'the file changed after the snapshot');
+  await page.click('#snapshots button[data-snap="snap1"][data-snap-action="restore"]');
+  await waitOk(page, () => document.querySelector('#snap-status').textContent === 'restore snap1: done', null,
+    'restore snap1 from the page');
+  await waitOk(page, (n) => document.querySelector(`#instances tr[data-name="${n}"][data-state="running"]`), name,
+    'the container runs again after the restore');
+  const w3 = await exec('cat /marker');
+  check(w3 && w3.stdout.trim() === 'before-snapshot', `the restore brought the file back (${w3 && w3.stdout.trim()})`);
+  await shot(page, 'snapshots.png');
+  await page.click('#snapshots button[data-snap="snap1"][data-snap-action="delete"]');
+  await waitOk(page, () => !document.querySelector('#snapshots tr[data-snap="snap1"]'), null, 'delete snap1 from the page');
+  const sl2 = await api('GET', `/v1/instances/${name}/snapshots`, env.GR_ADMIN);
+  check(sl2.doc && sl2.doc.snapshots.length === 0, 'the API lists no snapshot');
+  await setField('#snap-name', 'Bad Name');
+  await page.click('#snap-create');
+  if (await waitOk(page, () => document.querySelector('#snap-error').textContent !== '', null, 'a bad snapshot name: an error')) {
+    const text = await page.$eval('#snap-error', (e) => e.textContent);
+    check(/^EINVAL: name: /.test(text), `it is the API's error: "${text}"`);
+  }
+
+  // the log of a container that prints
+  const logName = `${name}-log`;
+  const rl = await api('POST', '/v1/instances', env.GR_ADMIN, { name: logName, image: 'busybox', start: true, memory: '64M',
+    cmd: ['sh', '-c', 'echo log-line-one; echo log-line-two; exec sleep 100000'] });
+  check(rl.status === 201, `launch ${logName} (HTTP ${rl.status})`);
+  await waitOk(page, (n) => document.querySelector(`#instances tr[data-name="${n}"] button[data-open]`), logName, `${logName} is listed`);
+  await press(page, `#instances tr[data-name="${logName}"] button[data-open]`);
+  for (let i = 0; i < 50; i++) { // its output reaches the log file some time after the start
+    await page.click('#logs-refresh');
+    if (await page.$eval('#logs', (e) => /log-line-two/.test(e.textContent))) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const logText = await page.$eval('#logs', (e) => e.textContent);
+  check(/log-line-one\nlog-line-two/.test(logText), `the page shows the log (${JSON.stringify(logText.slice(0, 80))})`);
+  await shot(page, 'log.png');
+  await page.click('#detail-close');
+  const dl = await api('DELETE', `/v1/instances/${logName}?force=1`, env.GR_ADMIN);
+  check(dl.status === 200, `delete ${logName}`);
+
   // stop through the button
-  await page.click(`#instances tr[data-name="${name}"] button[data-action="stop"]`);
+  await press(page, `#instances tr[data-name="${name}"] button[data-action="stop"]`);
   await waitOk(page, (n) => document.querySelector(`#instances tr[data-name="${n}"][data-state="stopped"]`), name,
     'the stop button stops it (row shows stopped)');
   const g = await api('GET', `/v1/instances/${name}`, env.GR_ADMIN);
