@@ -1,7 +1,7 @@
 // main.js - the console page: log in with an API token (sessionStorage), a dashboard of
 // hosts and instances kept current by the events stream (no reloads), per-instance
-// actions, an instance's page (configuration, snapshots, log; detail.js), and a container
-// shell (terminal.js). Plain modules and DOM calls, no framework
+// actions, an instance's page (configuration, snapshots, log; detail.js), a container's
+// shell and a VM's serial console (terminal.js). Plain modules and DOM calls, no framework
 // (docs/WEB.md says why). Every error is shown as the API words it.
 import '@xterm/xterm/css/xterm.css';
 import './style.css';
@@ -157,7 +157,7 @@ async function follow() {
 
 // ---- instances table and actions ----
 
-const MUTATING = ['start', 'stop', 'restart', 'delete', 'shell'];
+const MUTATING = ['start', 'stop', 'restart', 'delete', 'shell', 'console'];
 
 function actionButton(inst, action) {
   const b = el('button', { textContent: action, 'data-action': action, 'data-name': inst.name });
@@ -167,6 +167,7 @@ function actionButton(inst, action) {
   if (action === 'start') ok = ok && !running;
   if (action === 'stop' || action === 'restart') ok = ok && running;
   if (action === 'shell') ok = ok && running && inst.type === 'container';
+  if (action === 'console') ok = ok && running && inst.type === 'vm';
   b.disabled = !ok;
   if (role !== 'admin') b.title = `a ${role} token cannot change instances`;
   return b;
@@ -196,7 +197,8 @@ function renderInstances() {
 async function act(name, action) {
   showError(null);
   const path = `/v1/instances/${encodeURIComponent(name)}`;
-  if (action === 'shell') return openShell(name);
+  if (action === 'shell') return openShell(name, 'exec');
+  if (action === 'console') return openShell(name, 'console');
   if (action === 'delete') {
     if (!confirm(`Delete ${name}? Its files go with it.`)) return;
     await api.call('DELETE', `${path}?force=1`);
@@ -208,8 +210,9 @@ async function act(name, action) {
   renderInstances();
 }
 
-function openShell(name) {
+function openShell(name, kind) {
   $('#shell').hidden = false;
+  $('#shell-kind').textContent = kind === 'console' ? 'Serial console' : 'Shell';
   $('#shell-name').textContent = name;
   const status = $('#shell-status');
   if (!shell) shell = new Shell($('#terminal'), (text, isError) => {
@@ -217,7 +220,7 @@ function openShell(name) {
     status.className = isError ? 'bad' : '';
     if (isError) showError(new Error(`shell of ${$('#shell-name').textContent}: ${text}`));
   });
-  shell.open(api.token, name);
+  shell.open(api.token, name, { kind });
 }
 
 function openDetail(name) {

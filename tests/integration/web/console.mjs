@@ -1,6 +1,6 @@
 // console.mjs - drives the web console in headless chromium (puppeteer-core), for
 // console.sh. Prints one line per check: "PASS what" / "FAIL what", "# note", or
-// "SKIP why" (chromium cannot start) and exits 3.
+// "SKIP why" (chromium cannot start) and exits 3, "SKIPLINE why" (one part cannot run here).
 // Env: GR_SRC, GR_UI_URL (https://127.0.0.1:PORT), GR_ADMIN, GR_VIEWER, GR_SHOTS (folder),
 //      GR_CHROMIUM (the browser), GR_PROFILE (a fresh folder for its profile),
 //      GR_NAME (the container to launch), NODE_EXTRA_CA_CERTS (the daemon's certificate).
@@ -60,6 +60,67 @@ async function login(page, token) {
   await page.$eval('#token', (e) => { e.value = ''; });
   await page.type('#token', token);
   await page.click('#login-button');
+}
+
+async function apiText(path) {
+  const res = await fetch(base + path, { headers: { Authorization: `Bearer ${env.GR_ADMIN}` } });
+  return { status: res.status, text: await res.text() };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A VM launched on the debian-vm image (built offline from this host's packages, about a
+// second: docs/VM.md), its serial console opened from its row's button: a command typed
+// into xterm.js reaches the guest's shell and its answer comes back. Lines that cannot run
+// here (no QEMU, no image) are skipped, saying why.
+async function vmConsole(page) {
+  const vm = `${name}-vm`;
+  const info = await api('GET', '/v1', env.GR_ADMIN);
+  const be = info.doc && info.doc.environment && info.doc.environment.backends.vm;
+  if (!be || !be.available) { console.log(`SKIPLINE a VM's serial console: no VM back-end (${be && be.reason})`); return; }
+  const b = await api('POST', '/v1/images', env.GR_ADMIN, { recipe: 'debian-vm' });
+  let op = b.doc;
+  for (let i = 0; b.status === 202 && op && op.status === 'running' && i < 60; i++)
+    op = (await api('GET', `/v1/operations/${op.id}?wait=10000`, env.GR_ADMIN)).doc;
+  if (b.status !== 202 || !op || op.status !== 'success') {
+    console.log(`SKIPLINE a VM's serial console: the debian-vm image cannot be built here (HTTP ${b.status}: ${JSON.stringify(op && (op.error || op.status))})`);
+    return;
+  }
+  const r = await api('POST', '/v1/instances', env.GR_ADMIN, { name: vm, image: 'debian-vm', type: 'vm', memory: '256M', start: true });
+  check(r.status === 201, `launch the VM ${vm} (HTTP ${r.status} ${r.status === 201 ? '' : JSON.stringify(r.doc)})`);
+  if (r.status !== 201) return;
+  let ready = false; // the guest says so on its serial port (the VM's log); TCG boots slowly
+  for (let i = 0; i < 600 && !ready; i++) {
+    ready = /gureum-guest: ready/.test((await apiText(`/v1/instances/${vm}/logs`)).text);
+    if (!ready) await sleep(500);
+  }
+  check(ready, 'the guest is ready (its log says so)');
+  await waitOk(page, (n) => {
+    const b = document.querySelector(`#instances tr[data-name="${n}"] button[data-action="console"]`);
+    return b && !b.disabled;
+  }, vm, 'the VM row has an enabled console button');
+  const shellOnly = await page.$eval(`#instances tr[data-name="${vm}"] button[data-action="shell"]`, (b) => b.disabled);
+  check(shellOnly, 'a VM has no container shell button enabled');
+  await press(page, `#instances tr[data-name="${vm}"] button[data-action="console"]`);
+  if (await waitOk(page, () => document.querySelector('#shell-status').textContent === 'connected' &&
+    document.querySelector('#shell-kind').textContent === 'Serial console', null, 'the serial console connects over the console websocket')) {
+    await page.waitForSelector('#terminal .xterm-helper-textarea', { timeout: T });
+    await page.focus('#terminal .xterm-helper-textarea');
+    let seen = false;
+    for (let i = 0; i < 10 && !seen; i++) { // the first keys may reach the shell before its prompt
+      await page.keyboard.type('echo console-$((6*7))\r');
+      try {
+        await page.waitForFunction(() => [...document.querySelectorAll('#terminal .xterm-rows > div')]
+          .some((d) => d.textContent.includes('console-42')), { timeout: 15000, polling: 200 });
+        seen = true;
+      } catch { /* type it again */ }
+    }
+    check(seen, 'input typed into xterm.js reaches the guest, its answer (console-42) comes back');
+  }
+  await shot(page, 'vm-console.png');
+  await page.click('#shell-close');
+  const d = await api('DELETE', `/v1/instances/${vm}?force=1`, env.GR_ADMIN);
+  check(d.status === 200, `delete the VM ${vm}`);
 }
 
 let browser;
@@ -213,6 +274,9 @@ try {
   await page.click('#detail-close');
   const dl = await api('DELETE', `/v1/instances/${logName}?force=1`, env.GR_ADMIN);
   check(dl.status === 200, `delete ${logName}`);
+
+  // a VM's serial console in xterm.js (the console websocket), on the debian-vm image
+  await vmConsole(page);
 
   // stop through the button
   await press(page, `#instances tr[data-name="${name}"] button[data-action="stop"]`);
