@@ -229,6 +229,8 @@ void gr_control_tick(struct gr_control *c)
 		gr__vxlan_sync(c);
 	if (c->ticks % 2 == 0)
 		gr__netdhcp_sync(c); /* a dead dnsmasq restarted, reservations kept current */
+	if (c->ticks % GR_HIST_SAMPLE == 0)
+		gr__history_tick(c); /* metric history (history.c) */
 }
 
 /* ---- metrics ---- */

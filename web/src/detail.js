@@ -1,9 +1,10 @@
 // detail.js - one instance's page: its configuration (memory, CPUs: PATCH .../config, live
 // where the back-end allows; the API's error is shown next to the field it names), its
 // snapshots (list, take, restore, delete: .../snapshots, each a 202 operation followed to
-// its end), and its log (GET .../logs). Only documented endpoints of docs/API.md.
+// its end), its metric history as charts (charts.js) and its log (GET .../logs). Only documented endpoints of docs/API.md.
 import { ApiError } from './api.js';
 import { el, bytes } from './dom.js';
+import { History } from './charts.js';
 
 const $ = (sel) => document.querySelector(sel);
 const RESTING = ['running', 'stopped', 'defined'];
@@ -50,12 +51,17 @@ export class Detail {
       if (b && !b.disabled) this.snapshotAction(b.dataset.snap, b.dataset.snapAction);
     };
     $('#logs-refresh').onclick = () => this.loadLogs();
+    $('#detail-range').value = 'hour';
+    this.history = new History($('#detail-charts'), api, this.path('/metrics/history'));
+    $('#detail-range').onchange = () => this.history.setRange($('#detail-range').value);
     this.loadSnapshots();
     this.loadLogs();
   }
 
   close() {
     clearTimeout(this.logTimer);
+    if (this.history) this.history.close();
+    $('#detail-range').onchange = null;
     $('#detail').hidden = true;
     for (const id of ['#config-form', '#snap-form'])
       $(id).onsubmit = (ev) => ev.preventDefault();

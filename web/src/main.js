@@ -9,6 +9,7 @@ import { Api, ApiError } from './api.js';
 import { Shell } from './terminal.js';
 import { Detail } from './detail.js';
 import { el, bytes } from './dom.js';
+import { History } from './charts.js';
 
 const $ = (sel) => document.querySelector(sel);
 const KEY = 'gureum.token';
@@ -18,6 +19,7 @@ let stream = null;          // AbortController of the events stream
 const instances = new Map(); // name -> document
 let shell = null;
 let detail = null;           // the open instance page (detail.js)
+let hostHistory = null;      // this host's charts (charts.js)
 
 function showError(e) {
   const box = $('#error');
@@ -52,6 +54,14 @@ async function login(token) {
   showError(null);
   await refreshAll();
   follow();
+  // the daemon keeps its own host's history (GET /v1 names that host)
+  const server = await api.get('/v1');
+  const host = server.environment.server_name;
+  $('#host-name').textContent = host;
+  $('#host-range').value = 'hour';
+  if (hostHistory) hostHistory.close();
+  hostHistory = new History($('#host-charts'), api, `/v1/hosts/${encodeURIComponent(host)}/metrics/history`);
+  $('#host-range').onchange = () => hostHistory.setRange($('#host-range').value);
 }
 
 function logout() {
@@ -59,6 +69,8 @@ function logout() {
   if (stream) stream.abort();
   if (shell) shell.close();
   if (detail) detail.close();
+  if (hostHistory) hostHistory.close();
+  hostHistory = null;
   api = role = stream = null;
   instances.clear();
   renderInstances();

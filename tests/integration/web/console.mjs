@@ -275,6 +275,52 @@ try {
   const dl = await api('DELETE', `/v1/instances/${logName}?force=1`, env.GR_ADMIN);
   check(dl.status === 200, `delete ${logName}`);
 
+  // metric history: the daemon samples every 5 s into rings under its state folder
+  let hist = null;
+  for (let i = 0; i < 600; i++) {
+    hist = (await api('GET', `/v1/instances/${name}/metrics/history?range=hour`, env.GR_ADMIN)).doc;
+    if (hist && hist.cpu && hist.cpu.some((v) => v !== null) && hist.memory.some((v) => v !== null)) break;
+    await sleep(200);
+  }
+  check(hist && hist.range === 'hour' && hist.step === 10 && hist.time.length === 360 && hist.instance === name,
+    `GET .../metrics/history?range=hour: 360 slots of 10 s (${hist && hist.step} x ${hist && hist.time && hist.time.length})`);
+  const mems = (hist && hist.memory || []).filter((v) => v !== null);
+  const cpus = (hist && hist.cpu || []).filter((v) => v !== null);
+  check(mems.length > 0 && mems.every((v) => v > 0 && v <= 96 * 1024 * 1024), `memory samples within the 96M limit (${mems.slice(-3)})`);
+  check(cpus.length > 0 && cpus.every((v) => v >= 0), `CPU samples (${cpus.slice(-3)})`);
+  const hd = (await api('GET', `/v1/instances/${name}/metrics/history?range=day`, env.GR_ADMIN)).doc;
+  check(hd && hd.step === 300 && hd.time.length === 288 && hd.memory.some((v) => v !== null), 'range=day: 288 slots of 300 s, with the samples');
+  const hb = await api('GET', `/v1/instances/${name}/metrics/history?range=week`, env.GR_ADMIN);
+  check(hb.status === 400 && /^range: 'week' is not one of hour, day/.test(hb.doc.error.message), `a bad range: 400 naming it (${hb.doc && hb.doc.error.message})`);
+  const hn = await api('GET', '/v1/instances/web-nope/metrics/history', env.GR_ADMIN);
+  check(hn.status === 404, `history of no instance: 404 (${hn.status})`);
+  const server = (await api('GET', '/v1', env.GR_ADMIN)).doc.environment.server_name;
+  const hh = (await api('GET', `/v1/hosts/${server}/metrics/history`, env.GR_ADMIN)).doc;
+  check(hh && hh.host === server && hh.memory.some((v) => v > 0), `the host ${server} has its history too`);
+  const ho = await api('GET', '/v1/hosts/no-such-host/metrics/history', env.GR_ADMIN);
+  check(ho.status === 404, `history of no host: 404 (${ho.status})`);
+  await press(page, `#instances tr[data-name="${name}"] button[data-open]`);
+  await waitOk(page, () => {
+    const c = [...document.querySelectorAll('#detail-charts .chart')];
+    return c.length === 2 && c.every((d) => +d.dataset.points > 0 && d.querySelector('canvas'));
+  }, null, 'the instance page draws CPU and memory charts with points (uPlot canvases)');
+  await waitOk(page, () => {
+    const c = [...document.querySelectorAll('#host-charts .chart')];
+    return c.length === 2 && c.some((d) => +d.dataset.points > 0) && c.every((d) => d.querySelector('canvas'));
+  }, null, "the dashboard draws this host's charts");
+  // a drawn chart has pixels other than the background
+  const drawn = await page.$eval('#detail-charts .chart[data-series="Memory"] canvas', (cv) => {
+    const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+    return n;
+  });
+  check(drawn > 100, `the memory chart drew (${drawn} pixels)`);
+  await page.select('#detail-range', 'day');
+  await waitOk(page, () => document.querySelector('#detail-charts').dataset.range === 'day', null, 'the range switches to the last day');
+  await shot(page, 'charts.png');
+  await page.click('#detail-close');
+
   // a VM's serial console in xterm.js (the console websocket), on the debian-vm image
   await vmConsole(page);
 
