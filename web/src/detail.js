@@ -45,6 +45,8 @@ export class Detail {
     this.clearErrors();
     $('#snap-error').textContent = '';
     $('#config-form').onsubmit = (ev) => { ev.preventDefault(); this.applyConfig(); };
+    for (const f of ['memory', 'cpu']) // an error stays until its field is edited or applied
+      $(`#cfg-${f}`).oninput = () => { $(`#cfg-${f}-error`).textContent = ''; };
     $('#snap-form').onsubmit = (ev) => { ev.preventDefault(); this.takeSnapshot(); };
     $('#snapshots').onclick = (ev) => {
       const b = ev.target.closest('button[data-snap]');
