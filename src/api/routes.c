@@ -29,6 +29,7 @@
 #include "api/routes_hosts.h"
 #include "api/routes_snapshot.h"
 #include "api/routes_history.h"
+#include "api/routes_network.h"
 #include "control/control.h"
 #include "util/alloc.h"
 #include "util/fs.h"
@@ -518,6 +519,8 @@ static enum MHD_Result instances(struct gr_api *a, struct MHD_Connection *conn, 
 		return gr__api_snapshots(a, conn, m, seg, n, body, len);
 	if (n == 5 && !strcmp(seg[3], "metrics") && !strcmp(seg[4], "history"))
 		return gr__api_history(a, conn, m, "instance", name);
+	if (n == 4 && !strcmp(seg[3], "net-limit"))
+		return gr__api_instance_net_limit(a, conn, m, name, body, len);
 	if (n != 4)
 		return gr__api_fail(conn, ENOENT, "no such resource");
 	const char *sub = seg[3];
@@ -631,6 +634,18 @@ static enum MHD_Result networks(struct gr_api *a, struct MHD_Connection *conn, c
 			return gr__api_reply_error(conn, &err);
 		return gr__api_reply_json(conn, 200, out);
 	}
+	if (n == 3 && !strcmp(m, "PATCH")) {
+		json_t *req = gr__api_body(body, len, true, &err);
+		if (!req)
+			return gr__api_reply_error(conn, &err);
+		int r = gr_control_network_set(c, seg[2], req, &out, &err);
+		json_decref(req);
+		if (r < 0)
+			return gr__api_reply_error(conn, &err);
+		return gr__api_reply_json(conn, 200, out);
+	}
+	if (n >= 4 && !strcmp(seg[3], "forwards"))
+		return gr__api_network_forwards(a, conn, m, seg, n, body, len);
 	if (n == 3 && !strcmp(m, "DELETE")) {
 		if (gr_control_network_delete(c, seg[2], &err) < 0)
 			return gr__api_reply_error(conn, &err);

@@ -13,9 +13,13 @@
  *   snapshot.c   instance snapshots (jobs on worker threads)
  *   recover.c    restart recovery, exits seen while running, restart policies
  *   lifecycle.c  create/start/stop/delete/config/exec/console: the state machine
+ *   netforward.c port forwards: the API's add, list, delete
  *   network.c    networks and their addresses in the store, the NAT table's content
+ *   netfwdrec.c  port forward records, this host's DNAT rules from them
  *   netdhcp.c    this host's dnsmasq per DHCP network (the reconciler)
  *   netvxlan.c   vxlan networks: VNIs in the store, each host's devices and FDB from it
+ *   netlimit.c   instances' network rate limits (records, tc on their links)
+ *   netmetrics.c per-NIC traffic counters for /metrics
  *   images.c     image calls (import/build jobs on worker threads)
  *   distrib.c    image distribution: the pool's image records, fetching a master
  *   snaprec.c    snapshot records in the store
@@ -369,6 +373,41 @@ int gr__net_default(struct gr_control *c, const char *cidr, gr_error_t *err);
 /* A create request without "nics" joins gr0 when that network exists ("nics":
  * [] asks for none). */
 void gr__net_default_nic(struct gr_control *c, const json_t *req, struct gr_instance *in);
+
+/* ---- netfwdrec.c ---- */
+/* A forward record as read: its key, document and revision. */
+struct fwd_rec {
+	char *key;
+	json_t *doc;
+	int64_t mod_revision;
+};
+/* "tcp"/"udp" (static strings) for s, else NULL. */
+const char *gr__fwd_proto(const char *s);
+/* Every readable forward record of net (NULL: of all networks); free with
+ * gr__fwd_free. */
+int gr__fwd_read(struct gr_control *c, const char *net, struct fwd_rec **out, size_t *n, gr_error_t *err);
+void gr__fwd_free(struct fwd_rec *r, size_t n);
+/* The DNAT rules of this host: forwards whose instance has an address on
+ * the forward's network and runs (or may run) here (malloc'd array). */
+int gr__fwd_rules(struct gr_control *c, struct gr_net_fwd **out, size_t *n, gr_error_t *err);
+/* Remove the forwards to in / of network net / whose instance has no
+ * record (the start-up sweep): how many.  Best effort: logs. */
+int gr__fwd_forget_instance(struct gr_control *c, const struct gr_instance *in);
+int gr__fwd_forget_network(struct gr_control *c, const char *net);
+int gr__fwd_sweep(struct gr_control *c);
+
+/* ---- netlimit.c ---- */
+/* Put the rate limits back on the links of limited instances running here
+ * whose host link is not the one last limited (a restart, a daemon start).
+ * The loop thread; best effort: logs. */
+void gr__netlimit_sync(struct gr_control *c);
+/* The instance is gone: its limit record too. */
+void gr__netlimit_forget(struct gr_control *c, const char *name);
+
+/* ---- netmetrics.c ---- */
+/* The per-NIC counters of this host's running instances, as metrics text
+ * (malloc'd). */
+char *gr__net_metrics(struct gr_control *c);
 
 /* ---- netdhcp.c ---- */
 /* Make this host's dnsmasq processes match the network records: one per

@@ -123,6 +123,7 @@ int gr_control_open(const struct gr_control_opts *o, struct gr_control **out, gr
 		goto fail;
 	gr__vxlan_sync(c);
 	gr__netdhcp_sync(c); /* reattaches the dnsmasq processes a previous daemon left */
+	gr__netlimit_sync(c);
 	c->leader_work = gr__pending_round;
 	if (gr__hosts_start(c, err) < 0 || gr__route_start(c, err) < 0)
 		goto fail;
@@ -227,8 +228,10 @@ void gr_control_tick(struct gr_control *c)
 	/* vxlan devices follow the records: after a change, and every 10 s */
 	if (atomic_exchange(&c->vxlan_dirty, false) || c->ticks % 10 == 0)
 		gr__vxlan_sync(c);
-	if (c->ticks % 2 == 0)
+	if (c->ticks % 2 == 0) {
 		gr__netdhcp_sync(c); /* a dead dnsmasq restarted, reservations kept current */
+		gr__netlimit_sync(c); /* rate limits back on a restarted instance's links */
+	}
 	if (c->ticks % GR_HIST_SAMPLE == 0)
 		gr__history_tick(c); /* metric history (history.c) */
 }
@@ -290,5 +293,8 @@ char *gr_control_metrics(struct gr_control *c)
 		     cpu, mem);
 	free(cpu);
 	free(mem);
+	char *nics = gr__net_metrics(c); /* per-NIC traffic (netmetrics.c) */
+	out = append(out, "%s", nics);
+	free(nics);
 	return out;
 }

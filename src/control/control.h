@@ -141,6 +141,23 @@ int gr_control_network_create(struct gr_control *c, json_t *req, json_t **out, g
 int gr_control_network_list(struct gr_control *c, json_t **out, gr_error_t *err);
 int gr_control_network_get(struct gr_control *c, const char *name, json_t **out, gr_error_t *err);
 int gr_control_network_delete(struct gr_control *c, const char *name, gr_error_t *err);
+/* Port forwards of a network (netforward.c, docs/NETWORK.md): add from
+ * {"hostport","instance","port"[,"proto"]}, list as {"forwards":[...]},
+ * delete by host port (proto NULL: tcp and udp). */
+/* An instance's network rate limits (netlimit.c): {"instance","in","out"}
+ * (rates as "10mbit", null = none); set from {"limit"?, "in"?, "out"?}. */
+int gr_control_instance_net_limit_get(struct gr_control *c, const char *name, json_t **out, gr_error_t *err);
+int gr_control_instance_net_limit_set(struct gr_control *c, const char *name, json_t *req, json_t **out,
+				      gr_error_t *err);
+/* Change what can change of a live network: {"nat"?, "dhcp"?} (network.c);
+ * the other fields are refused naming them. */
+int gr_control_network_set(struct gr_control *c, const char *name, json_t *req, json_t **out,
+			   gr_error_t *err);
+int gr_control_network_forward_add(struct gr_control *c, const char *net, json_t *req, json_t **out,
+				   gr_error_t *err);
+int gr_control_network_forward_list(struct gr_control *c, const char *net, json_t **out, gr_error_t *err);
+int gr_control_network_forward_delete(struct gr_control *c, const char *net, const char *hostport,
+				      const char *proto, gr_error_t *err);
 
 /* Hosts (hosts.c): {"hosts":[...]} and one host; each with state
  * online|offline (its lease alive or not), leader, lease, capacity, load,

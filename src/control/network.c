@@ -10,8 +10,9 @@
  * instances ever hold one address, whichever host of a pool allocates it;
  * it is released when the instance's record goes.  The instance record
  * keeps a copy of what a start needs (network, bridge, subnet, address,
- * MAC), so starting an instance reads no network record.  Networks never
- * change after creation.  The NAT table (net/nat.c) is rebuilt from the
+ * MAC), so starting an instance reads no network record.  Only "nat" and
+ * "dhcp" change after creation (gr_control_network_set).  Port forwards (netforward.c) live under the
+ * network's key and are part of the NAT table.  The NAT table (net/nat.c) is rebuilt from the
  * records at start and after every create/delete on this host.  What is
  * vxlan's own (the VNI, each host's devices and FDB) is in netvxlan.c.
  *
@@ -157,11 +158,18 @@ int gr__net_sync(struct gr_control *c, gr_error_t *err)
 	size_t n = 0;
 	if (networks_read(c, NULL, &recs, &n, err) < 0)
 		return -1;
+	struct gr_net_fwd *fwds = NULL;
+	size_t nf = 0;
+	if (gr__fwd_rules(c, &fwds, &nf, err) < 0) {
+		free(recs);
+		return -1;
+	}
 	struct gr_net_nat_net *nets = xcalloc(n + 1, sizeof *nets);
 	for (size_t i = 0; i < n; i++)
 		nets[i] = (struct gr_net_nat_net){ recs[i].bridge, recs[i].subnet, recs[i].nat };
-	int r = gr_net_nat_sync(nets, n, err);
+	int r = gr_net_nat_sync(nets, n, fwds, nf, err);
 	free(nets);
+	free(fwds);
 	free(recs);
 	return r;
 }
@@ -174,6 +182,35 @@ static json_t *with_usage(struct gr_control *c, json_t *doc)
 	return doc;
 }
 
+/* A VLAN network's fields ("vlan" 1..4094, "parent" a link name; only with
+ * type vlan), then this kernel's support.  VLAN networks are refused here
+ * either way: where the kernel has 802.1Q and bridge VLAN filtering, the
+ * host wiring (the parent's 802.1Q device on the bridge) is not built yet. */
+static int vlan_check(const json_t *req, bool is_vlan, gr_error_t *err)
+{
+	json_t *id = json_object_get(req, "vlan");
+	json_t *parent = json_object_get(req, "parent");
+	if (!is_vlan) {
+		if (id || parent)
+			return gr_error_set(err, EINVAL, "%s: only for a network of type \"vlan\"", id ? "vlan" : "parent");
+		return 0;
+	}
+	if (!id)
+		return gr_error_set(err, EINVAL, "vlan: required for a network of type \"vlan\" (1..4094)");
+	if (!json_is_integer(id) || json_integer_value(id) < 1 || json_integer_value(id) > 4094)
+		return gr_error_set(err, EINVAL, "vlan: expected a VLAN ID from 1 to 4094");
+	const char *p = json_string_value(parent);
+	if (!p)
+		return gr_error_set(err, EINVAL, "parent: required for a network of type \"vlan\" (the host's "
+				    "link carrying the tagged frames, e.g. eth0)");
+	if (!*p || strlen(p) > 15 || strchr(p, '/') || strchr(p, ' '))
+		return gr_error_set(err, EINVAL, "parent: '%s' is not a link name", p);
+	if (gr_net_vlan_support(err) < 0)
+		return gr_error_prefix(err, "type: vlan networks need 802.1Q and bridge VLAN filtering");
+	return gr_error_set(err, EOPNOTSUPP, "type: vlan networks are not built yet (this host's kernel "
+			    "supports them, but gureum does not wire them)");
+}
+
 int gr_control_network_create(struct gr_control *c, json_t *req, json_t **out, gr_error_t *err)
 {
 	if (!json_is_object(req))
@@ -182,17 +219,21 @@ int gr_control_network_create(struct gr_control *c, json_t *req, json_t **out, g
 	json_t *v;
 	json_object_foreach(req, key, v)
 		if (strcmp(key, "name") && strcmp(key, "subnet") && strcmp(key, "nat") && strcmp(key, "type") &&
-		    strcmp(key, "dhcp") && strcmp(key, "vni"))
-			return gr_error_set(err, EINVAL, "%s: unknown field (name, subnet, nat, dhcp, type, vni)", key);
+		    strcmp(key, "dhcp") && strcmp(key, "vni") && strcmp(key, "vlan") && strcmp(key, "parent"))
+			return gr_error_set(err, EINVAL, "%s: unknown field (name, subnet, nat, dhcp, type, vni, "
+					    "vlan, parent)", key);
 	const char *name = json_string_value(json_object_get(req, "name"));
 	if (!name)
 		return gr_error_set(err, EINVAL, "name: required (a string)");
 	if (net_name_valid("name", name, err) < 0)
 		return -1;
 	const char *type = json_string_value(json_object_get(req, "type"));
-	if (json_object_get(req, "type") && (!type || (strcmp(type, "bridge") && strcmp(type, "vxlan"))))
-		return gr_error_set(err, EINVAL, "type: unknown type%s%s%s (bridge, vxlan)", type ? " '" : "",
+	if (json_object_get(req, "type") &&
+	    (!type || (strcmp(type, "bridge") && strcmp(type, "vxlan") && strcmp(type, "vlan"))))
+		return gr_error_set(err, EINVAL, "type: unknown type%s%s%s (bridge, vxlan, vlan)", type ? " '" : "",
 				    type ? type : "", type ? "'" : "");
+	if (vlan_check(req, type && !strcmp(type, "vlan"), err) < 0)
+		return -1;
 	bool vxlan = type && !strcmp(type, "vxlan");
 	if (gr__vxlan_check(req, err) < 0)
 		return -1;
@@ -319,6 +360,7 @@ int gr_control_network_delete(struct gr_control *c, const char *name, gr_error_t
 		json_decref(doc);
 		return -1;
 	}
+	gr__fwd_forget_network(c, name); /* none while in use, but a crash may leave some */
 	gr__event(c, "network-deleted", name, NULL, NULL);
 	/* the bridge goes with the network on this host (other hosts keep an
 	 * idle bridge until their next start) */
@@ -332,6 +374,77 @@ int gr_control_network_delete(struct gr_control *c, const char *name, gr_error_t
 	if (gr__net_sync(c, &e2) < 0)
 		gr_log_warn("network %s: %s", name, e2.msg);
 	return 0;
+}
+
+int gr_control_network_set(struct gr_control *c, const char *name, json_t *req, json_t **out,
+			   gr_error_t *err)
+{
+	if (net_name_valid("name", name, err) < 0)
+		return -1;
+	if (!json_is_object(req) || !json_object_size(req))
+		return gr_error_set(err, EINVAL, "body: expected a JSON object with nat and/or dhcp");
+	const char *key;
+	json_t *v;
+	json_object_foreach(req, key, v) {
+		if (!strcmp(key, "nat") || !strcmp(key, "dhcp")) {
+			if (!json_is_boolean(v))
+				return gr_error_set(err, EINVAL, "%s: expected true or false", key);
+		} else if (!strcmp(key, "name") || !strcmp(key, "subnet") || !strcmp(key, "type") ||
+			   !strcmp(key, "vni") || !strcmp(key, "gateway") || !strcmp(key, "bridge")) {
+			return gr_error_set(err, EINVAL, "%s: cannot change after creation (its instances' "
+					    "addresses, MACs and links depend on it: make a new network)", key);
+		} else {
+			return gr_error_set(err, EINVAL, "%s: unknown field (nat and dhcp can change)", key);
+		}
+	}
+	_cleanup_free_ char *k = xasprintf(KEY_NETWORKS "%s", name);
+	for (int tries = 0; tries < 8; tries++) {
+		json_t *doc = NULL;
+		int64_t rev = 0;
+		int r = gr_store_get_json(c->store, k, &doc, &rev, err);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			return gr_error_set(err, ENOENT, "network: no network named '%s' (see 'gureum network "
+					    "list')", name);
+		const char *type = json_string_value(json_object_get(doc, "type"));
+		if (json_is_true(json_object_get(req, "dhcp")) && type && !strcmp(type, "vxlan")) {
+			json_decref(doc);
+			return gr_error_set(err, EINVAL, "dhcp: not available on a vxlan network yet (addresses "
+					    "are static: --ip or the lowest free one)");
+		}
+		bool old_nat = json_is_true(json_object_get(doc, "nat"));
+		json_object_foreach(req, key, v)
+			json_object_set(doc, key, v);
+		if ((r = gr_store_put_json_if(c->store, k, doc, 0, rev, NULL, err)) < 0) {
+			json_decref(doc);
+			return -1;
+		}
+		if (r == 0) { /* changed meanwhile: read it again */
+			json_decref(doc);
+			continue;
+		}
+		char *what = json_dumps(req, JSON_COMPACT | JSON_SORT_KEYS);
+		gr__event(c, "network-changed", name, NULL, what);
+		free(what);
+		gr_error_t e2;
+		if (gr__net_sync(c, &e2) < 0) {
+			/* the record is written; the table follows at the next change or start */
+			gr_log_warn("network %s: %s", name, e2.msg);
+			if (!old_nat && json_is_true(json_object_get(doc, "nat"))) {
+				json_decref(doc);
+				*err = e2;
+				return gr_error_prefix(err, "network '%s': nat recorded but not applied", name);
+			}
+		}
+		gr__netdhcp_sync(c); /* starts or stops its dnsmasq */
+		if (out)
+			*out = with_usage(c, doc);
+		else
+			json_decref(doc);
+		return 0;
+	}
+	return gr_error_set(err, EAGAIN, "network '%s' changed too often meanwhile; try again", name);
 }
 
 /* Take addr in net for inst: 1 taken / 0 held by someone / -1. */
@@ -439,6 +552,12 @@ void gr__net_release(struct gr_control *c, const struct gr_instance *in)
 	for (unsigned i = 0; i < in->n_nics; i++)
 		if (in->nics[i].ip)
 			release(c, in->nics[i].network, in->nics[i].ip, in->name);
+	if (in->n_nics)
+		gr__netlimit_forget(c, in->name);
+	/* its port forwards go with it, and their rules */
+	gr_error_t e;
+	if (gr__fwd_forget_instance(c, in) > 0 && gr__net_sync(c, &e) < 0)
+		gr_log_warn("%s: NAT rules after removing its forwards: %s", in->name, e.msg);
 }
 
 int gr__net_sweep(struct gr_control *c)
@@ -452,7 +571,7 @@ int gr__net_sweep(struct gr_control *c)
 	int removed = 0;
 	for (size_t i = 0; i < l.n; i++) {
 		const char *k = l.kvs[i].key;
-		if (is_network_key(k) || !strstr(k, "/addresses/"))
+		if (is_network_key(k) || !strstr(k + strlen(KEY_NETWORKS), "/addresses/"))
 			continue;
 		json_t *v = json_loadb(l.kvs[i].value, l.kvs[i].value_len, JSON_DECODE_ANY, NULL);
 		const char *inst = json_string_value(v);
@@ -466,6 +585,8 @@ int gr__net_sweep(struct gr_control *c)
 		json_decref(v);
 	}
 	gr_kv_list_clear(&l);
+	if (gr__fwd_sweep(c) > 0 && gr__net_sync(c, &e) < 0)
+		gr_log_warn("sweep: NAT rules: %s", e.msg);
 	return removed;
 }
 

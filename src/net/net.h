@@ -161,16 +161,30 @@ struct gr_net_nat_net {
 	bool nat;
 };
 
-/* The nft script gr_net_nat_sync runs for nets[0..n) (malloc'd; pure). */
-char *gr_net_nat_script(const struct gr_net_nat_net *nets, size_t n);
-/* Make the table "inet gureum" match nets[0..n): when one of them has nat,
- * masquerade out of each NAT subnet and drop forwarding between two
- * different gureum bridges (IP forwarding is switched on in the daemon's
- * namespace, so networks must not route into each other); with no NAT
- * network the table is deleted.  One `nft -f -` transaction (create,
- * delete, refill): idempotent, atomic.  Nothing outside the table is
- * touched. */
-int gr_net_nat_sync(const struct gr_net_nat_net *nets, size_t n, gr_error_t *err);
+/* One port forward as the table sees it: proto ("tcp"/"udp") hostport on
+ * any of this host's addresses (but 127/8) goes to ip:port. */
+struct gr_net_fwd {
+	const char *proto;
+	unsigned hostport;
+	uint32_t ip;
+	unsigned port;
+};
+
+/* The nft script gr_net_nat_sync runs for nets[0..n) and fwds[0..nf)
+ * (malloc'd; pure). */
+char *gr_net_nat_script(const struct gr_net_nat_net *nets, size_t n, const struct gr_net_fwd *fwds,
+			size_t nf);
+/* Make the table "inet gureum" match nets[0..n) and fwds[0..nf): when one
+ * network has nat or there is a forward, masquerade out of each NAT
+ * subnet, DNAT each forward (prerouting for traffic arriving at this host,
+ * output for traffic this host makes, to a local address other than 127/8)
+ * and drop forwarding between two different gureum bridges (IP forwarding
+ * is switched on in the daemon's namespace, so networks must not route
+ * into each other); with neither the table is deleted.  One `nft -f -`
+ * transaction (create, delete, refill): idempotent, atomic.  Nothing
+ * outside the table is touched. */
+int gr_net_nat_sync(const struct gr_net_nat_net *nets, size_t n, const struct gr_net_fwd *fwds,
+		    size_t nf, gr_error_t *err);
 
 /* ---- tap.c: a VM's NIC ---- */
 
@@ -255,5 +269,37 @@ int gr_net_vxlan_fdb_list(uint32_t vni, struct gr_net_fdb **out, size_t *n, gr_e
 /* Make the device's entries equal want[0..n): counts of what changed. */
 int gr_net_vxlan_fdb_sync(uint32_t vni, const struct gr_net_fdb *want, size_t n, int *added,
 			  int *removed, gr_error_t *err);
+
+/* ---- limit.c: a NIC's rate limit (tc tbf) ---- */
+
+/* "10mbit", "500kbit", "1gbit", "100Mbit", "8000" (bit/s) -> *bps; 0 = no
+ * limit; 8kbit..100gbit otherwise.  EINVAL naming field.  Pure. */
+int gr_net_rate_parse(const char *field, const char *s, uint64_t *bps, gr_error_t *err);
+/* The shortest exact text of bps ("10mbit"), buf of 24 bytes; returns buf. */
+char *gr_net_rate_format(uint64_t bps, char *buf);
+/* Limit what leaves by link dev (in the namespace file netns_path; NULL:
+ * here) to bps (a token bucket as its root qdisc, replacing one there);
+ * bps 0 removes it (absent is success). */
+int gr_net_limit_apply(const char *dev, const char *netns_path, uint64_t bps, gr_error_t *err);
+
+/* ---- stats.c: link counters ---- */
+
+struct gr_net_link_stats {
+	char name[16];
+	uint64_t rx_bytes, tx_bytes, rx_packets, tx_packets;
+};
+/* The counters of every link of the caller's namespace, one netlink dump
+ * (malloc'd array). */
+int gr_net_link_stats(struct gr_net_link_stats **out, size_t *n, gr_error_t *err);
+/* The entry of link name in v[0..n), or NULL. */
+const struct gr_net_link_stats *gr_net_link_stats_find(const struct gr_net_link_stats *v, size_t n,
+							const char *name);
+
+/* ---- vlan.c: VLAN support of this kernel ---- */
+
+/* 0 when the kernel has 802.1Q devices and bridge VLAN filtering (probed
+ * once per process with two short-lived links, removed at once), else
+ * EOPNOTSUPP saying which is missing (with the kernel option's name). */
+int gr_net_vlan_support(gr_error_t *err);
 
 #endif

@@ -30,7 +30,7 @@ fdb() { hn "$1" bridge fdb show dev "$2" 2>/dev/null; }
 
 # --- bad input
 out=$(gh 1 network create bad --type ovs --subnet 10.240.9.0/24 2>&1)
-[ $? -ne 0 ] && [[ "$out" == *"type: unknown type 'ovs' (bridge, vxlan)"* ]]; ok $? "unknown --type refused ($out)"
+[ $? -ne 0 ] && [[ "$out" == *"type: unknown type 'ovs' (bridge, vxlan, vlan)"* ]]; ok $? "unknown --type refused ($out)"
 out=$(gh 1 network create bad --type vxlan --vni 0 --subnet 10.240.9.0/24 2>&1)
 [ $? -ne 0 ] && [[ "$out" == *"vni: 0 is out of range (1..16777215)"* ]]; ok $? "VNI 0 refused ($out)"
 out=$(gh 1 network create bad --type vxlan --vni 16777216 --subnet 10.240.9.0/24 2>&1)

@@ -6,6 +6,8 @@
  * ephemeral; --env K=V replaces or adds one variable (the list is read,
  * changed and written back whole, as the API takes it); --option K=V sends
  * {"options": {K: V}}, which the daemon merges key by key (null removes).
+ * net.limit, net.limit.in and net.limit.out (network rate limits) go to
+ * PUT /v1/instances/NAME/net-limit and are read from GET of the same.
  */
 #include "commands.h"
 
@@ -29,6 +31,10 @@ static const char *usage_config =
 	"                 ssh_keys, address, gateway, tap, mac, runas); VALUE is taken as JSON\n"
 	"                 when it parses as JSON (2, true, [\"a\"]), else as a string; K=null\n"
 	"                 removes the key (repeatable)\n"
+	"net.limit=RATE sets the rate limit of each NIC both ways, net.limit.in=RATE towards\n"
+	"the instance, net.limit.out=RATE from it (RATE: 10mbit, 500kbit, 1gbit; none or 0\n"
+	"removes it; VMs: net.limit.in only); applied at once to a running instance and\n"
+	"again at each start.  get net.limit prints in and out.\n"
 	"get KEY also takes env.K (the value of variable K) and options.K; an unset one\n"
 	"prints an empty line.  Arrays print one entry a line.\n";
 
@@ -107,8 +113,28 @@ static void print_value(json_t *v, enum gr_cli_fmt fmt)
 	}
 }
 
+static bool is_net_limit(const char *k)
+{
+	return !strcmp(k, "net.limit") || !strcmp(k, "net.limit.in") || !strcmp(k, "net.limit.out");
+}
+
 static int cmd_get(const char *name, const char *key, enum gr_cli_fmt fmt)
 {
+	if (is_net_limit(key)) {
+		_cleanup_free_ char *path = xasprintf("/v1/instances/%s/net-limit", name);
+		json_t *doc = NULL;
+		if (gr_cli_call("GET", path, NULL, &doc))
+			return 1;
+		if (!strcmp(key, "net.limit")) {
+			json_object_del(doc, "instance");
+			if (fmt == GR_FMT_TABLE)
+				fmt = GR_FMT_YAML;
+			gr_cli_print(doc, fmt);
+		} else
+			print_value(json_object_get(doc, key[10] == 'i' ? "in" : "out"), fmt);
+		json_decref(doc);
+		return 0;
+	}
 	const char *dot = strchr(key, '.');
 	_cleanup_free_ char *top = dot ? xstrndup(key, (size_t)(dot - key)) : xstrdup(key);
 	bool sub_ok = !dot || ((!strcmp(top, "env") || !strcmp(top, "options")) && dot[1]);
@@ -164,7 +190,7 @@ static void env_put(json_t *env, const char *kv)
 
 static int cmd_set(int argc, char **argv, const char *name)
 {
-	json_t *body = json_object(), *envs = json_array(), *opts = json_object();
+	json_t *body = json_object(), *envs = json_array(), *opts = json_object(), *limits = json_object();
 	_cleanup_free_ char *path = xasprintf("/v1/instances/%s/config", name);
 	int rc = 2;
 	for (int i = 3; i < argc; i++) {
@@ -200,7 +226,20 @@ static int cmd_set(int argc, char **argv, const char *name)
 				     !strcmp(key, "env") ? "env" : "option");
 			goto out;
 		}
+		if (is_net_limit(key)) {
+			json_object_set_new(limits, !strcmp(key, "net.limit") ? "limit" : key + 10, json_string(eq + 1));
+			continue;
+		}
 		json_object_set_new(body, key, scalar_value(key, eq + 1));
+	}
+	if (json_object_size(limits)) {
+		_cleanup_free_ char *lp = xasprintf("/v1/instances/%s/net-limit", name);
+		rc = 1;
+		if (gr_cli_call("PUT", lp, limits, NULL))
+			goto out;
+		rc = 0;
+		if (!json_object_size(body) && !json_array_size(envs) && !json_object_size(opts))
+			goto out;
 	}
 	if (!json_object_size(body) && !json_array_size(envs) && !json_object_size(opts)) {
 		gr_cli_usage(usage_config, "config set: expected KEY=VALUE, --env K=V or --option K=V");
@@ -228,6 +267,7 @@ static int cmd_set(int argc, char **argv, const char *name)
 		json_object_set(body, "options", opts);
 	rc = gr_cli_call("PATCH", path, body, NULL);
 out:
+	json_decref(limits);
 	json_decref(opts);
 	json_decref(envs);
 	json_decref(body);

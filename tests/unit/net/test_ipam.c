@@ -111,17 +111,47 @@ int main(void)
 
 	/* the NAT script */
 	struct gr_net_nat_net nets[] = { { "gr-a", a, true }, { "gr-d", d, false } };
-	char *s = gr_net_nat_script(nets, 2);
+	char *s = gr_net_nat_script(nets, 2, NULL, 0);
 	ok(strstr(s, "ip saddr 10.1.0.0/24 ip daddr != 10.1.0.0/24 masquerade") != NULL,
 	   "NAT script masquerades the NAT subnet");
 	ok(!strstr(s, "10.2.0.0/24"), "and not the other");
 	ok(strstr(s, "iifname \"gr-d\" oifname \"gr-*\" oifname != \"gr-d\" drop") != NULL,
 	   "no forwarding between networks");
+	ok(!strstr(s, "dnat"), "no forward: no DNAT chain");
 	free(s);
-	s = gr_net_nat_script(nets + 1, 1);
+	s = gr_net_nat_script(nets + 1, 1, NULL, 0);
 	ok(!strcmp(s, "table inet gureum {}\ndelete table inet gureum\n"),
 	   "no NAT network: the table is only deleted");
 	free(s);
+	/* port forwards: the table exists for them alone */
+	uint32_t fip;
+	gr_net_ip_parse("ip", "10.2.0.7", &fip, NULL);
+	struct gr_net_fwd fw[] = { { "tcp", 8080, fip, 80 }, { "udp", 5353, fip, 53 } };
+	s = gr_net_nat_script(nets + 1, 1, fw, 2);
+	ok(strstr(s, "type nat hook prerouting priority dstnat;") &&
+		   strstr(s, "\t\tfib daddr type local tcp dport 8080 dnat ip to 10.2.0.7:80\n"),
+	   "a forward is a DNAT in prerouting");
+	ok(strstr(s, "ip daddr != 127.0.0.0/8 fib daddr type local udp dport 5353 dnat ip to 10.2.0.7:53"),
+	   "and in output for this host's own traffic (not from 127/8)");
+	ok(!strstr(s, "masquerade"), "no NAT network: no masquerade");
+	ok(strstr(s, "iifname \"gr-d\" oifname \"gr-*\" oifname != \"gr-d\" drop") != NULL,
+	   "networks stay apart with forwards only");
+	free(s);
+	/* rates */
+	uint64_t bps;
+	char rb[24];
+	ok(gr_net_rate_parse("net.limit", "10mbit", &bps, &err) == 0 && bps == 10000000, "10mbit");
+	ok(gr_net_rate_parse("net.limit", "100Mbit", &bps, &err) == 0 && bps == 100000000, "100Mbit");
+	ok(gr_net_rate_parse("net.limit", "500kbit", &bps, &err) == 0 && bps == 500000, "500kbit");
+	ok(gr_net_rate_parse("net.limit", "0", &bps, &err) == 0 && bps == 0, "0: no limit");
+	ok(gr_net_rate_parse("net.limit", "fast", &bps, &err) < 0 && strstr(err.msg, "net.limit: 'fast' is not a rate"),
+	   "a word refused naming the field");
+	ok(gr_net_rate_parse("net.limit", "10mbyte", &bps, &err) < 0, "an unknown unit refused");
+	ok(gr_net_rate_parse("net.limit", "99999999999999999999gbit", &bps, &err) < 0, "an overflow refused");
+	ok(gr_net_rate_parse("net.limit", "10bit", &bps, &err) < 0 && strstr(err.msg, "out of range"),
+	   "under 8kbit refused");
+	ok(!strcmp(gr_net_rate_format(16000000, rb), "16mbit") && !strcmp(gr_net_rate_format(1500, rb), "1500bit"),
+	   "rates formatted back");
 	char h1[16], h2[16];
 	gr_net_host_if("web1", 0, h1);
 	gr_net_host_if("web1", 1, h2);
