@@ -28,6 +28,7 @@
 #include "api/peer.h"
 #include "api/routes_hosts.h"
 #include "api/routes_snapshot.h"
+#include "api/routes_history.h"
 #include "api/routes_network.h"
 #include "control/control.h"
 #include "util/alloc.h"
@@ -516,6 +517,8 @@ static enum MHD_Result instances(struct gr_api *a, struct MHD_Connection *conn, 
 	}
 	if (n >= 4 && !strcmp(seg[3], "snapshots"))
 		return gr__api_snapshots(a, conn, m, seg, n, body, len);
+	if (n == 5 && !strcmp(seg[3], "metrics") && !strcmp(seg[4], "history"))
+		return gr__api_history(a, conn, m, "instance", name);
 	if (n == 4 && !strcmp(seg[3], "net-limit"))
 		return gr__api_instance_net_limit(a, conn, m, name, body, len);
 	if (n != 4)

@@ -13,6 +13,7 @@
  * The documents are the control layer's (src/control/hosts.c, cluster.c).
  */
 #include "api/routes_hosts.h"
+#include "api/routes_history.h"
 
 #include <errno.h>
 #include <string.h>
@@ -75,6 +76,8 @@ enum MHD_Result gr__api_hosts(struct gr_api *a, struct MHD_Connection *conn, con
 				    "between hosts yet",
 				    seg[3]);
 	}
+	if (n == 5 && !strcmp(seg[3], "metrics") && !strcmp(seg[4], "history"))
+		return gr__api_history(a, conn, method, "host", seg[2]);
 	if (strcmp(method, "GET"))
 		return gr__api_fail(conn, EINVAL, "%s /v1/hosts: method not allowed", method);
 	if (n == 2) {

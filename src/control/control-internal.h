@@ -5,6 +5,7 @@
  *
  *   control.c    open/close, the loop's entry points (tick, dispatch), metrics
  *   move.c       live moves of running VMs to another host (journal, recovery)
+ *   history.c    metric history: the tick's samples, rings under the state folder
  *   route.c      per-instance calls for another host's instances (request
  *                records in the store) and the pool's choice of a host
  *   pending.c    queued instances: the leader's placement round, the owner's claim
@@ -443,5 +444,9 @@ int gr__recover(struct gr_control *c, gr_error_t *err);
 void gr__move_recover(struct gr_control *c);
 /* An exit seen by the loop: follow it up on a worker thread. */
 void gr__exit_seen(struct gr_control *c, const char *name, pid_t pid, int status);
+
+/* history.c: a sample of the running instances and the host (every GR_HIST_SAMPLE ticks) */
+#define GR_HIST_SAMPLE 5
+void gr__history_tick(struct gr_control *c);
 
 #endif

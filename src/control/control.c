@@ -235,6 +235,8 @@ void gr_control_tick(struct gr_control *c)
 		gr__netdhcp_sync(c); /* a dead dnsmasq restarted, reservations kept current */
 		gr__netlimit_sync(c); /* rate limits back on a restarted instance's links */
 	}
+	if (c->ticks % GR_HIST_SAMPLE == 0)
+		gr__history_tick(c); /* metric history (history.c) */
 }
 
 /* ---- metrics ---- */

@@ -182,6 +182,10 @@ int gr_control_network_forward_delete(struct gr_control *c, const char *net, con
  * instances, version, started, updated, offline_since. */
 int gr_control_host_list(struct gr_control *c, json_t **out, gr_error_t *err);
 int gr_control_host_get(struct gr_control *c, const char *name, json_t **out, gr_error_t *err);
+/* Metric history (history.c, docs/API.md): kind "instance" or "host", range NULL/"hour"
+ * or "day"; a host's history is kept by that host only (EREMOTE for another one). */
+int gr_control_history(struct gr_control *c, const char *kind, const char *name, const char *range,
+		       json_t **out, gr_error_t *err);
 
 /* Pools (cluster.c, docs/CLUSTER.md).  init: {"id","token"} (the token is
  * shown this once); get: the pool record without the token's hash; join

@@ -40,6 +40,40 @@ export class Api {
 
   get(path) { return this.call('GET', path); }
 
+  // A text/plain answer (logs): the body as text; errors as call() words them.
+  async text(path) {
+    let res;
+    try {
+      res = await fetch(path, { headers: { Authorization: `Bearer ${this.token}` }, cache: 'no-store' });
+    } catch (e) {
+      throw new ApiError(0, 'ECONNREFUSED', `gureumd did not answer GET ${path}: ${e.message}`);
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let doc = null;
+      try { doc = JSON.parse(text); } catch { /* not JSON */ }
+      const e = doc && doc.error;
+      throw new ApiError(res.status, e ? e.code : `HTTP ${res.status}`,
+        e ? e.message : `GET ${path}: HTTP ${res.status} ${text.slice(0, 200)}`);
+    }
+    return text;
+  }
+
+  // An operation (202 answers) followed to its end: GET /v1/operations/ID?wait=MS until its
+  // status is no longer "running"; onProgress(op) sees each state. Resolves with the ended
+  // operation, throws an ApiError with the operation's own error when it failed.
+  async waitOperation(op, onProgress) {
+    while (op.status === 'running') {
+      if (onProgress) onProgress(op);
+      op = await this.get(`/v1/operations/${encodeURIComponent(op.id)}?wait=10000`);
+    }
+    if (op.status !== 'success') {
+      const e = op.error || {};
+      throw new ApiError(500, e.code || 'EIO', e.message || `operation ${op.id} ${op.status}`);
+    }
+    return op;
+  }
+
   // The events stream (GET /v1/events, JSON lines): calls onEvent for each event until the
   // stream ends or signal aborts; resolves when it ended, rejects on errors.
   async events(after, onEvent, signal) {

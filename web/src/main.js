@@ -1,11 +1,15 @@
 // main.js - the console page: log in with an API token (sessionStorage), a dashboard of
 // hosts and instances kept current by the events stream (no reloads), per-instance
-// actions, and a container shell (terminal.js). Plain modules and DOM calls, no framework
+// actions, an instance's page (configuration, snapshots, log; detail.js), a container's
+// shell and a VM's serial console (terminal.js). Plain modules and DOM calls, no framework
 // (docs/WEB.md says why). Every error is shown as the API words it.
 import '@xterm/xterm/css/xterm.css';
 import './style.css';
 import { Api, ApiError } from './api.js';
 import { Shell } from './terminal.js';
+import { Detail } from './detail.js';
+import { el, bytes } from './dom.js';
+import { History } from './charts.js';
 
 const $ = (sel) => document.querySelector(sel);
 const KEY = 'gureum.token';
@@ -14,6 +18,8 @@ let role = null;
 let stream = null;          // AbortController of the events stream
 const instances = new Map(); // name -> document
 let shell = null;
+let detail = null;           // the open instance page (detail.js)
+let hostHistory = null;      // this host's charts (charts.js)
 
 function showError(e) {
   const box = $('#error');
@@ -22,32 +28,13 @@ function showError(e) {
   box.hidden = false;
 }
 
-function el(tag, attrs = {}, ...kids) {
-  const n = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') n.className = v;
-    else if (k.startsWith('data-')) n.setAttribute(k, v);
-    else n[k] = v;
-  }
-  for (const k of kids) n.append(k);
-  return n;
-}
-
-function bytes(n) {
-  if (n === null || n === undefined) return '-';
-  if (n === 0) return '0';
-  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let i = 0;
-  while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
-  return `${n.toFixed(n < 10 && i ? 1 : 0)} ${u[i]}`;
-}
-
 // ---- login ----
 
 function showLogin() {
   $('#login').hidden = false;
   $('#dashboard').hidden = true;
   $('#shell').hidden = true;
+  $('#detail').hidden = true;
   $('#logout').hidden = true;
   $('#who').textContent = '';
   $('#token').focus();
@@ -67,12 +54,23 @@ async function login(token) {
   showError(null);
   await refreshAll();
   follow();
+  // the daemon keeps its own host's history (GET /v1 names that host)
+  const server = await api.get('/v1');
+  const host = server.environment.server_name;
+  $('#host-name').textContent = host;
+  $('#host-range').value = 'hour';
+  if (hostHistory) hostHistory.close();
+  hostHistory = new History($('#host-charts'), api, `/v1/hosts/${encodeURIComponent(host)}/metrics/history`);
+  $('#host-range').onchange = () => hostHistory.setRange($('#host-range').value);
 }
 
 function logout() {
   sessionStorage.removeItem(KEY);
   if (stream) stream.abort();
   if (shell) shell.close();
+  if (detail) detail.close();
+  if (hostHistory) hostHistory.close();
+  hostHistory = null;
   api = role = stream = null;
   instances.clear();
   renderInstances();
@@ -119,6 +117,7 @@ async function refreshInstance(name) {
     instances.delete(name);
   }
   renderInstances();
+  return instances.get(name);
 }
 
 // ---- events: live updates, reconnecting after the last seen event ----
@@ -151,6 +150,7 @@ async function follow() {
         if (ev.kind === 'progress' || !ev.name) return;
         if (ev.kind.startsWith('image') || ev.kind === 'dnsmasq-started') return;
         refreshInstance(ev.name).catch(showError);
+        if (detail) detail.onEvent(ev);
         hostsSoon();
       }, ctl.signal);
     } catch (e) {
@@ -169,7 +169,7 @@ async function follow() {
 
 // ---- instances table and actions ----
 
-const MUTATING = ['start', 'stop', 'restart', 'delete', 'shell'];
+const MUTATING = ['start', 'stop', 'restart', 'delete', 'shell', 'console'];
 
 function actionButton(inst, action) {
   const b = el('button', { textContent: action, 'data-action': action, 'data-name': inst.name });
@@ -179,6 +179,7 @@ function actionButton(inst, action) {
   if (action === 'start') ok = ok && !running;
   if (action === 'stop' || action === 'restart') ok = ok && running;
   if (action === 'shell') ok = ok && running && inst.type === 'container';
+  if (action === 'console') ok = ok && running && inst.type === 'vm';
   b.disabled = !ok;
   if (role !== 'admin') b.title = `a ${role} token cannot change instances`;
   return b;
@@ -196,16 +197,20 @@ function renderInstances() {
       el('td', { title: i.backend_reason || '' }, i.type || '-'),
       el('td', {}, addr),
       el('td', {}, `${i.cpu || '-'} / ${bytes(i.memory)}`),
-      el('td', { class: 'actions' }, ...MUTATING.map((a) => actionButton(i, a))));
+      el('td', { class: 'actions' },
+        el('button', { textContent: 'details', 'data-open': i.name, title: 'configuration, snapshots, log' }),
+        ...MUTATING.map((a) => actionButton(i, a))));
   });
   tb.replaceChildren(...rows);
   $('#no-instances').hidden = rows.length > 0;
+  if (detail) detail.update(instances.get(detail.name) || null);
 }
 
 async function act(name, action) {
   showError(null);
   const path = `/v1/instances/${encodeURIComponent(name)}`;
-  if (action === 'shell') return openShell(name);
+  if (action === 'shell') return openShell(name, 'exec');
+  if (action === 'console') return openShell(name, 'console');
   if (action === 'delete') {
     if (!confirm(`Delete ${name}? Its files go with it.`)) return;
     await api.call('DELETE', `${path}?force=1`);
@@ -217,8 +222,9 @@ async function act(name, action) {
   renderInstances();
 }
 
-function openShell(name) {
+function openShell(name, kind) {
   $('#shell').hidden = false;
+  $('#shell-kind').textContent = kind === 'console' ? 'Serial console' : 'Shell';
   $('#shell-name').textContent = name;
   const status = $('#shell-status');
   if (!shell) shell = new Shell($('#terminal'), (text, isError) => {
@@ -226,7 +232,14 @@ function openShell(name) {
     status.className = isError ? 'bad' : '';
     if (isError) showError(new Error(`shell of ${$('#shell-name').textContent}: ${text}`));
   });
-  shell.open(api.token, name);
+  shell.open(api.token, name, { kind });
+}
+
+function openDetail(name) {
+  if (detail) detail.close();
+  detail = new Detail(api, role, name, { refreshInstance, showError });
+  detail.update(instances.get(name) || null);
+  $('#detail').scrollIntoView();
 }
 
 // ---- start ----
@@ -237,7 +250,10 @@ $('#login-form').addEventListener('submit', (ev) => {
 });
 $('#logout').addEventListener('click', logout);
 $('#shell-close').addEventListener('click', () => { if (shell) shell.close(); $('#shell').hidden = true; });
+$('#detail-close').addEventListener('click', () => { if (detail) detail.close(); detail = null; });
 $('#instances').addEventListener('click', (ev) => {
+  const o = ev.target.closest('button[data-open]');
+  if (o) { openDetail(o.dataset.open); return; }
   const b = ev.target.closest('button[data-action]');
   if (!b || b.disabled) return;
   act(b.dataset.name, b.dataset.action).catch(showError);

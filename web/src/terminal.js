@@ -1,6 +1,9 @@
-// terminal.js - a container's shell in xterm.js over the interactive exec websocket
-// (GET /v1/instances/NAME/exec, docs/API.md "Websockets"): the first frame is the request,
-// then binary frames both ways, text frames for resizes and for the exit status.
+// terminal.js - xterm.js over gureumd's websockets (docs/API.md "Websockets"):
+// - kind 'exec', a container's shell (GET /v1/instances/NAME/exec): the first frame is the
+//   request, then binary frames both ways, text frames for resizes and for the exit status;
+// - kind 'console', a VM's serial console (GET /v1/instances/NAME/console): binary frames
+//   both ways from the start (the serial port has no window size), a text frame
+//   {"error"} when the console closes under it.
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { wsProtocols } from './api.js';
@@ -14,7 +17,7 @@ export class Shell {
     this.ws = null;
   }
 
-  open(token, name, cmd = ['sh']) {
+  open(token, name, { kind = 'exec', cmd = ['sh'] } = {}) {
     this.close();
     this.term = new Terminal({ cursorBlink: true, fontSize: 14, scrollback: 2000, convertEol: false });
     this.fit = new FitAddon();
@@ -22,7 +25,7 @@ export class Shell {
     this.term.open(this.el);
     this.fit.fit();
     const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const url = `${proto}//${location.host}/v1/instances/${encodeURIComponent(name)}/exec`;
+    const url = `${proto}//${location.host}/v1/instances/${encodeURIComponent(name)}/${kind}`;
     const ws = new WebSocket(url, wsProtocols(token));
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
@@ -30,7 +33,7 @@ export class Shell {
     let ended = false;
     this.onStatus('connecting', false);
     ws.onopen = () => {
-      ws.send(JSON.stringify({ cmd, cols: this.term.cols, rows: this.term.rows }));
+      if (kind === 'exec') ws.send(JSON.stringify({ cmd, cols: this.term.cols, rows: this.term.rows }));
       this.onStatus('connected', false);
       this.term.focus();
     };
@@ -57,7 +60,7 @@ export class Shell {
     };
     this.term.onData((d) => { if (ws.readyState === WebSocket.OPEN) ws.send(enc.encode(d)); });
     this.term.onResize(({ cols, rows }) => {
-      if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ resize: [cols, rows] }));
+      if (kind === 'exec' && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ resize: [cols, rows] }));
     });
     this.onWinResize = () => this.fit.fit();
     window.addEventListener('resize', this.onWinResize);

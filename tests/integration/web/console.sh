@@ -72,6 +72,7 @@ while IFS= read -r line; do
 	case "$line" in
 	PASS\ *) ok 0 "${line#PASS }" ;;
 	FAIL\ *) ok 1 "${line#FAIL }" ;;
+	SKIPLINE\ *) skip "${line#SKIPLINE }" ;;
 	SKIP\ *) skip "${line#SKIP }"; tap_done ;;
 	\#*) echo "$line" ;;
 	RESTART) stop_daemon; start_daemon web "${DFLAGS[@]}"; ok $? "gureumd restarted"; touch "$TD/restarted" ;;
