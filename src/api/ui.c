@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "util/alloc.h"
+#include "util/b64.h"
 
 #define UI_CSP "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; " \
 	       "connect-src 'self'; img-src 'self' data:; font-src 'self'; base-uri 'none'; " \
@@ -184,21 +185,6 @@ bool gr__api_ws_offers_protocol(const char *protocols)
 	return offered(protocols, WS_PROTOCOL, false, &n) != NULL;
 }
 
-static int b64url_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 char *gr__api_ws_bearer(const char *protocols)
 {
 	size_t n;
@@ -209,26 +195,12 @@ char *gr__api_ws_bearer(const char *protocols)
 	n -= strlen(WS_BEARER);
 	if (n > 4096 || n % 4 == 1) /* too long; a length base64 never has */
 		return NULL;
-	char *out = xmalloc(n * 3 / 4 + 2);
-	size_t o = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < n; i++) {
-		int v = b64url_value(p[i]);
-		if (v < 0) {
-			free(out);
-			return NULL;
-		}
-		acc = (acc << 6 | (uint32_t)v) & 0xffffff;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			out[o++] = (char)(acc >> bits & 0xff);
-		}
-	}
-	out[o] = 0;
-	/* empty, a NUL inside, or bits left over (one token, one spelling) */
-	if (!o || strlen(out) != o || (acc & ((1u << bits) - 1))) {
+	char *out;
+	size_t o;
+	if (gr_b64_decode(p, n, GR_B64_URL_CANONICAL, &out, &o) < 0)
+		return NULL;
+	/* empty or a NUL inside (one token, one spelling) */
+	if (!o || strlen(out) != o) {
 		free(out);
 		return NULL;
 	}

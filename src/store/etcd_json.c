@@ -13,6 +13,7 @@
  */
 #include "store/etcd-internal.h"
 #include "util/alloc.h"
+#include "util/b64.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -48,48 +49,9 @@ char *gr__etcd_b64(const void *data, size_t len)
 	return out;
 }
 
-static int b64_val(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+' || c == '-')
-		return 62;
-	if (c == '/' || c == '_')
-		return 63;
-	return -1;
-}
-
 int gr__etcd_unb64(const char *s, size_t slen, char **out, size_t *len)
 {
-	while (slen && s[slen - 1] == '=')
-		slen--;
-	if (slen % 4 == 1)
-		return -1;
-	char *buf = xmalloc(slen / 4 * 3 + 3), *o = buf;
-	uint32_t acc = 0;
-	int bits = 0;
-	for (size_t i = 0; i < slen; i++) {
-		int v = b64_val((unsigned char)s[i]);
-		if (v < 0) {
-			free(buf);
-			return -1;
-		}
-		acc = acc << 6 | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			*o++ = (char)(acc >> bits);
-			acc &= (1u << bits) - 1;
-		}
-	}
-	*o = '\0';
-	*out = buf;
-	*len = (size_t)(o - buf);
-	return 0;
+	return gr_b64_decode(s, slen, GR_B64_ANY, out, len);
 }
 
 char *gr__etcd_prefix_end(const char *prefix, size_t *len)
