@@ -168,6 +168,8 @@ void gr__spawn(struct gr_control *c, void *(*fn)(void *), void *arg);
 void gr__spec_of(const struct gr_control *c, const struct gr_instance *in, struct gr_inst_spec *s,
 		 char *dir);
 const struct gr_driver_ops *gr__driver(const struct gr_instance *in);
+/* The driver's figures of a running instance: 0, or -1 when it is not running or has none. */
+int gr__running_stats(struct gr_control *c, const struct gr_instance *in, struct gr_drv_stats *st);
 /* Is host another pool member (not this daemon's name, and a host record
  * exists)?  "" or a name with no record (this machine renamed): no. */
 bool gr__host_elsewhere(struct gr_control *c, const char *host);

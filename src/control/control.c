@@ -255,12 +255,8 @@ char *gr_control_metrics(struct gr_control *c)
 		struct gr_instance in;
 		if (gr__inst_get(c, names[i], &in, NULL) < 0)
 			continue;
-		const struct gr_driver_ops *d = gr__driver(&in);
 		struct gr_drv_stats s;
-		struct gr_inst_spec sp;
-		char dir[GR__DIR_MAX];
-		gr__spec_of(c, &in, &sp, dir);
-		if (in.state == GR_ST_RUNNING && d->stats && d->stats(&c->agent, &sp, &s, NULL) == 0) {
+		if (gr__running_stats(c, &in, &s) == 0) {
 			cpu = xappendf(cpu, "gureum_instance_cpu_seconds_total{name=\"%s\"} %.6f\n", in.name,
 				     (double)s.cpu_ns / 1e9);
 			mem = xappendf(mem, "gureum_instance_memory_bytes{name=\"%s\"} %llu\n", in.name,

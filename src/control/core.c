@@ -156,6 +156,17 @@ void gr__spec_of(const struct gr_control *c, const struct gr_instance *in, struc
 	};
 }
 
+int gr__running_stats(struct gr_control *c, const struct gr_instance *in, struct gr_drv_stats *st)
+{
+	const struct gr_driver_ops *d = gr__driver(in);
+	struct gr_inst_spec sp;
+	char dir[GR__DIR_MAX];
+	if (in->state != GR_ST_RUNNING || !d->stats)
+		return -1;
+	gr__spec_of(c, in, &sp, dir);
+	return d->stats(&c->agent, &sp, st, NULL);
+}
+
 bool gr__host_elsewhere(struct gr_control *c, const char *host)
 {
 	if (!host[0] || !strcmp(host, c->hostname))

@@ -222,12 +222,8 @@ void gr__history_tick(struct gr_control *c)
 		struct gr_instance in;
 		if (gr__inst_get(c, names[i], &in, NULL) < 0)
 			continue;
-		const struct gr_driver_ops *d = gr__driver(&in);
 		struct gr_drv_stats s;
-		struct gr_inst_spec sp;
-		char dir[GR__DIR_MAX];
-		gr__spec_of(c, &in, &sp, dir);
-		if (in.state == GR_ST_RUNNING && d->stats && d->stats(&c->agent, &sp, &s, NULL) == 0)
+		if (gr__running_stats(c, &in, &s) == 0)
 			sample(c, "instance", in.name, now, s.cpu_ns, (double)s.memory_bytes);
 		gr__inst_clear(&in);
 	}
