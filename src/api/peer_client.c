@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 #include "util/alloc.h"
@@ -149,61 +150,13 @@ static int errno_named(const char *name)
 	return EIO;
 }
 
-int gr_peer_create(const struct gr_peer_identity *id, const char *from, const char *host,
-		   const json_t *peer, json_t *req, json_t **out, gr_error_t *err)
-{
-	CURL *curl = gr__peer_curl(id, host, peer, "/v1/instances", err);
-	if (!curl)
-		return -1;
-	const char *addr = json_string_value(json_object_get(peer, "address"));
-	_cleanup_free_ char *body = json_dumps(req, JSON_COMPACT);
-	_cleanup_free_ char *fwd = xasprintf("%s: %s", GR_PEER_FORWARDED, from);
-	struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-	hdrs = curl_slist_append(hdrs, fwd);
-	hdrs = curl_slist_append(hdrs, "Expect:");
-	struct reply_buf b = { 0 };
-	char ebuf[CURL_ERROR_SIZE] = "";
-	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_reply);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, ebuf);
-	CURLcode rc = curl_easy_perform(curl);
-	long status = 0;
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(curl);
-	curl_slist_free_all(hdrs);
-	int r = -1;
-	if (rc == CURLE_SSL_PINNEDPUBKEYNOTMATCH) {
-		gr_error_set(err, EACCES, "%s is not the host its record describes (its public key is not "
-					  "the published pin)", addr);
-	} else if (rc != CURLE_OK) {
-		/* a cut after the request left: the create may have happened there */
-		gr_error_set(err, EIO, "peer channel to %s: %s (the outcome is unknown: see gureum list)",
-			     addr, ebuf[0] ? ebuf : curl_easy_strerror(rc));
-	} else {
-		json_t *j = b.data ? json_loads(b.data, 0, NULL) : NULL;
-		if (status == 201 || status == 202) {
-			if (out)
-				*out = json_incref(j);
-			r = 0;
-		} else {
-			json_t *e = json_object_get(j, "error");
-			const char *m = json_string_value(json_object_get(e, "message"));
-			json_t *inst = json_object_get(e, "instance");
-			if (out && json_is_object(inst))
-				*out = json_incref(inst);
-			gr_error_set(err, errno_named(json_string_value(json_object_get(e, "code"))), "%s",
-				     m ? m : "failed (no error message)");
-		}
-		json_decref(j);
-	}
-	free(b.data);
-	return r;
-}
-
-int gr_peer_post(const struct gr_peer_identity *id, const char *from, const char *host, const json_t *peer,
-		 const char *path, json_t *req, json_t **out, gr_error_t *err)
+/* POST req (NULL: {}) as JSON to path on host, as forwarded from `from`.  A create
+ * (POST /v1/instances) succeeds on 201/202 only, waits as long as the start takes, and on
+ * a refusal hands back the instance the owner kept ("error.instance"); other calls succeed
+ * on any 2xx within 300 s. */
+static int post_json(const struct gr_peer_identity *id, const char *from, const char *host,
+		     const json_t *peer, const char *path, json_t *req, bool create, json_t **out,
+		     gr_error_t *err)
 {
 	CURL *curl = gr__peer_curl(id, host, peer, path, err);
 	if (!curl)
@@ -221,7 +174,8 @@ int gr_peer_post(const struct gr_peer_identity *id, const char *from, const char
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_reply);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 300L);
+	if (!create)
+		curl_easy_setopt(curl, CURLOPT_TIMEOUT, 300L);
 	CURLcode rc = curl_easy_perform(curl);
 	long status = 0;
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
@@ -232,16 +186,21 @@ int gr_peer_post(const struct gr_peer_identity *id, const char *from, const char
 		gr_error_set(err, EACCES, "%s is not the host its record describes (its public key is not "
 					  "the published pin)", addr);
 	} else if (rc != CURLE_OK) {
-		gr_error_set(err, EIO, "peer channel to %s: %s", addr, ebuf[0] ? ebuf : curl_easy_strerror(rc));
+		/* a cut after a create's request left: the create may have happened there */
+		gr_error_set(err, EIO, "peer channel to %s: %s%s", addr, ebuf[0] ? ebuf : curl_easy_strerror(rc),
+			     create ? " (the outcome is unknown: see gureum list)" : "");
 	} else {
 		json_t *j = b.data ? json_loads(b.data, 0, NULL) : NULL;
-		if (status >= 200 && status < 300) {
+		if (create ? (status == 201 || status == 202) : (status >= 200 && status < 300)) {
 			if (out)
 				*out = json_incref(j);
 			r = 0;
 		} else {
 			json_t *e = json_object_get(j, "error");
 			const char *m = json_string_value(json_object_get(e, "message"));
+			json_t *inst = json_object_get(e, "instance");
+			if (create && out && json_is_object(inst))
+				*out = json_incref(inst);
 			gr_error_set(err, errno_named(json_string_value(json_object_get(e, "code"))), "%s",
 				     m ? m : "failed (no error message)");
 		}
@@ -249,4 +208,16 @@ int gr_peer_post(const struct gr_peer_identity *id, const char *from, const char
 	}
 	free(b.data);
 	return r;
+}
+
+int gr_peer_create(const struct gr_peer_identity *id, const char *from, const char *host,
+		   const json_t *peer, json_t *req, json_t **out, gr_error_t *err)
+{
+	return post_json(id, from, host, peer, "/v1/instances", req, true, out, err);
+}
+
+int gr_peer_post(const struct gr_peer_identity *id, const char *from, const char *host, const json_t *peer,
+		 const char *path, json_t *req, json_t **out, gr_error_t *err)
+{
+	return post_json(id, from, host, peer, path, req, false, out, err);
 }
